@@ -1,0 +1,77 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Options are what New needs.
+type Options struct {
+	Config Config
+	Store  Store
+	// Now returns the current time; nil means the system clock in UTC.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Bot is the core: it handles events from every adapter against one store
+// and sends messages out through the Chat of each platform.
+type Bot struct {
+	cfg        Config
+	store      Store
+	now        func() time.Time
+	log        *slog.Logger
+	texts      texts
+	mu         sync.RWMutex
+	chats      map[Platform]Chat
+	deliveries sync.WaitGroup
+}
+
+// New returns a Bot. It fails when the configuration is unusable (unknown
+// locale, missing store).
+func New(o Options) (*Bot, error) {
+	if o.Store == nil {
+		return nil, errors.New("bot: no store")
+	}
+	cfg := o.Config
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	tx, ok := catalog[cfg.Locale]
+	if !ok {
+		return nil, fmt.Errorf("bot: unknown locale %q (want en or fr)", cfg.Locale)
+	}
+	now := o.Now
+	if now == nil {
+		now = func() time.Time { return time.Now().UTC() }
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Bot{cfg: cfg, store: o.Store, now: now, log: log, texts: tx, chats: map[Platform]Chat{}}, nil
+}
+
+// Attach sets the outbound chat of a platform. Call it before events of that
+// platform are handled.
+func (b *Bot) Attach(p Platform, c Chat) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.chats[p] = c
+}
+
+func (b *Bot) chat(p Platform) Chat {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	return b.chats[p]
+}
+
+// Wait blocks until every outbound message started so far (tip posts,
+// acknowledgement reactions, hall of fame posts, private thanks) has been
+// handed to its Chat. The shell calls it after each line; shutdown calls it
+// before closing the store.
+func (b *Bot) Wait() { b.deliveries.Wait() }

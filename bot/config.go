@@ -1,0 +1,55 @@
+package bot
+
+import "time"
+
+// Config is what the core needs to know of the configuration. The command
+// line loads it from YAML; DefaultConfig gives every default of SPEC.
+type Config struct {
+	Locale   string         // "en" or "fr"
+	Location *time.Location // for periods, sessions and schedules
+
+	Prefixes []string // capture prefixes, matched case-insensitively at the start of a message
+	Hashtags []string // capture hashtags, matched case-insensitively anywhere
+
+	// Per-platform emoji names. Slack and the shell use names ("bookmark"),
+	// Discord unicode ("🔖").
+	CaptureReaction map[Platform]string
+	AckReaction     map[Platform]string
+	UsefulReactions map[Platform][]string
+
+	Threshold      int                 // useful votes that put a tip in the hall of fame
+	HallOfFame     map[Platform]string // hall of fame channel per platform; "" = none
+	DigestSchedule string              // cron expression of the periodic digest; "" = none
+	DigestChannel  map[Platform]string
+
+	SessionDuration time.Duration // default deadline of a session prompt
+	Reminder        time.Duration // reminder before the deadline; 0 = none
+	CatchUp         time.Duration // how late a missed schedule run may still fire
+
+	RequireApproval bool
+
+	Admins   []string // user ids that are admins on every platform
+	Trainers []string // user ids that are trainers on every platform
+}
+
+// DefaultConfig returns SPEC's defaults.
+func DefaultConfig() Config {
+	return Config{
+		Locale:          "en",
+		Location:        time.UTC,
+		Prefixes:        []string{"tip:", "astuce:"},
+		Hashtags:        []string{"#tip", "#astuce"},
+		CaptureReaction: map[Platform]string{Slack: "bookmark", Discord: "🔖", Shell: "bookmark"},
+		AckReaction:     map[Platform]string{Slack: "bulb", Discord: "💡", Shell: "bulb"},
+		UsefulReactions: map[Platform][]string{
+			Slack:   {"bulb", "+1", "star"},
+			Discord: {"💡", "👍", "⭐"},
+			Shell:   {"bulb", "+1", "star"},
+		},
+		Threshold:       5,
+		HallOfFame:      map[Platform]string{},
+		DigestChannel:   map[Platform]string{},
+		SessionDuration: 24 * time.Hour,
+		CatchUp:         time.Hour,
+	}
+}

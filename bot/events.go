@@ -1,0 +1,97 @@
+package bot
+
+import "time"
+
+// Event is the closed union of what adapters feed into the core. Handle it
+// with a type switch; the unexported method keeps the union closed.
+type Event interface {
+	meta() *EventMeta
+}
+
+// EventMeta is common to every event.
+type EventMeta struct {
+	// ID is the platform's delivery id (Slack event_id, Discord message or
+	// interaction id plus kind, shell sequence). The same ID delivered twice
+	// changes nothing the second time. Empty IDs are not deduplicated.
+	ID        string
+	Workspace Workspace
+	// At is when the platform says the event happened; zero means now.
+	At time.Time
+}
+
+func (m *EventMeta) meta() *EventMeta { return m }
+
+// MessagePosted is a new message in a channel (or a thread of it).
+type MessagePosted struct {
+	EventMeta
+	Channel   string
+	MessageID string
+	ThreadID  string // parent message id for a thread reply or Discord reply
+	Author    User
+	Text      string
+}
+
+// MessageEdited is a change to a message's text.
+type MessageEdited struct {
+	EventMeta
+	Channel   string
+	MessageID string
+	ThreadID  string
+	Author    User
+	Text      string
+}
+
+// MessageDeleted is the removal of a message.
+type MessageDeleted struct {
+	EventMeta
+	Channel   string
+	MessageID string
+}
+
+// ReactionAdded is a reaction put on a message.
+type ReactionAdded struct {
+	EventMeta
+	Channel   string
+	MessageID string
+	User      User   // who reacted
+	Emoji     string // platform emoji name or unicode; skin tones are folded by the core
+	// Message is the reacted message as far as the adapter knows it: its
+	// author and text are needed to capture it with the capture reaction.
+	// Author.ID may be empty when unknown.
+	Message MessageInfo
+}
+
+// ReactionRemoved is a reaction taken off a message.
+type ReactionRemoved struct {
+	EventMeta
+	Channel   string
+	MessageID string
+	User      User
+	Emoji     string
+}
+
+// MessageInfo describes a message an event refers to.
+type MessageInfo struct {
+	Author   User
+	Text     string
+	ThreadID string
+}
+
+// CommandInvoked is a slash command: Name is "tip" or "tips", Text the rest
+// of the line (for "tips", the sub-command and its arguments).
+type CommandInvoked struct {
+	EventMeta
+	Channel string
+	User    User
+	Name    string
+	Text    string
+}
+
+// SaveAsTip is the "Save as tip" message shortcut / context-menu command.
+type SaveAsTip struct {
+	EventMeta
+	Channel   string
+	MessageID string
+	User      User // who used the shortcut
+	Message   MessageInfo
+}

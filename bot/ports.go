@@ -1,0 +1,136 @@
+package bot
+
+import (
+	"context"
+	"time"
+)
+
+// Store is the persistence port. Every transaction is bound to one
+// workspace: nothing read or written through it can touch another
+// workspace's data.
+//
+// Update runs fn in a read-write transaction and returns only once the
+// transaction is durably committed (or failed), so an adapter may
+// acknowledge the platform after Update returns. Concurrent Updates may be
+// committed together in one transaction (group commit); fn may therefore run
+// more than once and must have no effect outside tx. If fn returns an error
+// nothing it wrote is kept and Update returns that error.
+type Store interface {
+	Update(ctx context.Context, ws Workspace, fn func(tx Tx) error) error
+	View(ctx context.Context, ws Workspace, fn func(tx ReadTx) error) error
+	// Workspaces lists the workspaces that have data, in key order.
+	Workspaces(ctx context.Context) ([]Workspace, error)
+}
+
+// ReadTx is a read-only view of one workspace. Slices and strings it returns
+// are copies, valid after the transaction ends. Lookups of a missing record
+// return ErrNotFound.
+type ReadTx interface {
+	// Tip returns the tip with that id.
+	Tip(id TipID) (Tip, error)
+	// TipByMessage returns the tip captured from that message.
+	TipByMessage(channel, messageID string) (Tip, error)
+	// ForEachTip calls fn for every tip, in id order, until fn returns an error.
+	ForEachTip(fn func(Tip) error) error
+	// TipsByAuthor calls fn for each tip of the author, in id order.
+	TipsByAuthor(authorID string, fn func(Tip) error) error
+
+	// Vote returns the voter's useful reactions on the tip.
+	Vote(tip TipID, voter string) (Vote, error)
+	// ForEachVote calls fn for each voter of the tip, in voter order.
+	ForEachVote(tip TipID, fn func(voter string, v Vote) error) error
+	// PendingVotes returns the useful reactions recorded on a message that is
+	// not a tip, in voter order (empty, not ErrNotFound, when there are none).
+	PendingVotes(channel, messageID string) ([]PendingVote, error)
+
+	// Person returns what is kept about a contributor.
+	Person(id string) (Person, error)
+
+	// TopTips returns up to n ranked tips created in the period, most useful
+	// first (ties: lower id first). period is a key from PeriodKeys or "all".
+	TopTips(period string, n int) ([]Tip, error)
+	// TopAuthors returns up to n authors of ranked tips created in the period,
+	// ordered by votes received, then tips, then id.
+	TopAuthors(period string, n int) ([]Standing, error)
+	// AuthorRank returns the author's standing in the period and their rank
+	// (1 = first); ErrNotFound when they have no ranked tip in the period.
+	AuthorRank(period, authorID string) (Standing, int, error)
+	// CountAuthors returns how many distinct authors have ranked tips in the period.
+	CountAuthors(period string) (int, error)
+	// TopTopics returns up to n topics of ranked tips created in the period,
+	// by number of tips (Standing.Tips), then votes, then name.
+	TopTopics(period string, n int) ([]Standing, error)
+	// Experts returns up to n authors of ranked tips on the topic, ordered by
+	// votes received on those tips, then tips, then id.
+	Experts(topic string, n int) ([]Standing, error)
+	// SearchTips returns up to limit ranked tips that contain every term
+	// (terms as produced by SearchTerms), most useful first, then newest.
+	SearchTips(terms []string, limit int) ([]Tip, error)
+
+	// Counter returns a named counter (0 when never set).
+	Counter(name string) (int64, error)
+	// EventSeen reports whether an event id was marked by MarkEvent recently
+	// (ids are kept for at least 24 hours after the time given to MarkEvent).
+	EventSeen(id string) (bool, error)
+	// Record returns an opaque record of a kind (sessions, schedules, roles,
+	// adapter state...).
+	Record(kind, key string) ([]byte, error)
+	// ForEachRecord calls fn for every record of a kind, in key order.
+	ForEachRecord(kind string, fn func(key string, value []byte) error) error
+}
+
+// Tx is a read-write transaction on one workspace. The store keeps every
+// index and leaderboard in step with the tips it is given, in the same
+// transaction.
+type Tx interface {
+	ReadTx
+	// NextTipID reserves a new tip id.
+	NextTipID() (TipID, error)
+	// PutTip creates or replaces the tip with t.ID, updating the message
+	// index, the author index, the search index and the leaderboards of
+	// t.Periods (only Ranked tips appear in rankings and search).
+	PutTip(t Tip) error
+	// DeleteTip removes the tip, its votes and every index entry for it.
+	DeleteTip(id TipID) error
+
+	// PutVote sets the voter's useful reactions on a tip; DeleteVote removes
+	// them. Neither changes Tip.UsefulVotes: the core does that with PutTip.
+	PutVote(tip TipID, voter string, v Vote) error
+	DeleteVote(tip TipID, voter string) error
+	// ReassignVotes relinks every vote and pending vote given by voter to
+	// newVoter (used to forget a person while keeping counts) and returns how
+	// many it changed.
+	ReassignVotes(voter, newVoter string) (int, error)
+
+	// PutPendingVote records (or, with no emojis, removes) a voter's useful
+	// reactions on a message that is not a tip.
+	PutPendingVote(channel, messageID string, v PendingVote) error
+	// DeletePendingVotes drops every pending vote on the message.
+	DeletePendingVotes(channel, messageID string) error
+
+	// PutPerson stores what is kept about a contributor; DeletePerson forgets it.
+	PutPerson(p Person) error
+	DeletePerson(id string) error
+
+	// AddCounter adds delta to a named counter.
+	AddCounter(name string, delta int64) error
+	// MarkEvent remembers an event id as handled at time at.
+	MarkEvent(id string, at time.Time) error
+	// PutRecord stores an opaque record; DeleteRecord removes it (no error
+	// when missing).
+	PutRecord(kind, key string, value []byte) error
+	DeleteRecord(kind, key string) error
+}
+
+// Chat is the outbound port an adapter implements for its platform. Every
+// method must wait out rate limits rather than drop the message.
+type Chat interface {
+	// Post sends a message to a channel (in Message.Thread when set) and
+	// returns the platform's id of the new message.
+	Post(ctx context.Context, ws Workspace, channel string, m Message) (messageID string, err error)
+	// React adds the bot's reaction (an emoji name as configured for the
+	// platform) to a message.
+	React(ctx context.Context, ws Workspace, channel, messageID, emoji string) error
+	// Direct sends a private message to a person.
+	Direct(ctx context.Context, ws Workspace, userID string, m Message) error
+}
