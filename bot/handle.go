@@ -1,14 +1,118 @@
 package bot
 
-import "context"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// deliveryTimeout bounds how long the background delivery of one event's
+// outbound messages may take (rate limits included).
+const deliveryTimeout = 10 * time.Minute
 
 // Handle applies one event. It returns after everything the event changed
 // is durably committed, so the adapter may then acknowledge it; the reply,
 // if any, is a private message for the person who caused the event.
 // Outbound posts caused by the event are delivered in the background (see
-// Wait). An error means nothing was committed and the platform may retry.
+// Wait). An error means nothing was committed and the platform may retry;
+// bad input is not an error: it gets a reply or is ignored.
 func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
-	_ = ctx
-	_ = ev
-	return nil, nil
+	if ev == nil {
+		return nil, errors.New("bot: nil event")
+	}
+	m := ev.meta()
+	switch m.Workspace.Platform {
+	case Slack, Discord, Shell:
+	default:
+		return nil, fmt.Errorf("bot: event for unknown platform %q", m.Workspace.Platform)
+	}
+	if m.Workspace.ID == "" {
+		return nil, errors.New("bot: event without workspace")
+	}
+	switch e := ev.(type) {
+	case *MessagePosted:
+		return nil, b.messagePosted(ctx, e)
+	case *MessageEdited:
+		return nil, b.messageEdited(ctx, e)
+	case *MessageDeleted:
+		return nil, b.messageDeleted(ctx, e)
+	case *ReactionAdded:
+		return nil, b.reactionAdded(ctx, e)
+	case *ReactionRemoved:
+		return nil, b.reactionRemoved(ctx, e)
+	case *CommandInvoked:
+		return b.command(ctx, e)
+	case *SaveAsTip:
+		return b.saveAsTip(ctx, e)
+	}
+	return nil, fmt.Errorf("bot: unknown event %T", ev)
+}
+
+// outbox collects what a transaction wants sent once it is committed. A
+// store may run a transaction function more than once, so the outbox is
+// reset at the start of every attempt.
+type outbox struct {
+	actions []func(ctx context.Context) error
+	reply   Reply
+}
+
+func (o *outbox) add(f func(ctx context.Context) error) { o.actions = append(o.actions, f) }
+
+// update runs fn in a store transaction on the event's workspace, skipping
+// it when the event id was already handled, and marks the event handled in
+// the same transaction when fn changed something (fn returns true). Once
+// committed, the outbox's actions are delivered in the background. It
+// returns the outbox's reply.
+func (b *Bot) update(ctx context.Context, m *EventMeta, fn func(tx Tx, out *outbox) (changed bool, err error)) (Reply, error) {
+	var out outbox
+	err := b.store.Update(ctx, m.Workspace, func(tx Tx) error {
+		out = outbox{}
+		if m.ID != "" {
+			seen, err := tx.EventSeen(m.ID)
+			if err != nil {
+				return err
+			}
+			if seen {
+				return nil
+			}
+		}
+		changed, err := fn(tx, &out)
+		if err != nil {
+			return err
+		}
+		if changed && m.ID != "" {
+			return tx.MarkEvent(m.ID, b.now())
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.deliver(ctx, out.actions)
+	return out.reply, nil
+}
+
+// deliver runs outbound actions in order, in the background, logging
+// failures (chat adapters already retry rate limits).
+func (b *Bot) deliver(ctx context.Context, actions []func(ctx context.Context) error) {
+	if len(actions) == 0 {
+		return
+	}
+	b.deliveries.Add(1)
+	go func() {
+		defer b.deliveries.Done()
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deliveryTimeout)
+		defer cancel()
+		for _, act := range actions {
+			if err := act(ctx); err != nil {
+				b.log.Error("delivering a message failed", "err", err)
+			}
+		}
+	}()
+}
+
+// view runs fn in a read transaction on workspace ws.
+func (b *Bot) view(ctx context.Context, ws Workspace, fn func(tx ReadTx) error) error {
+	return b.store.View(ctx, ws, fn)
 }

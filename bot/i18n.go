@@ -1,7 +1,171 @@
 package bot
 
-// texts holds every message users read, in one language.
+import "fmt"
+
+// texts holds every message users read, in one language, as fmt formats.
 type texts map[string]string
 
-// catalog maps a locale to its texts.
-var catalog = map[string]texts{"en": {}, "fr": {}}
+// t formats the text of key in the bot's locale. A missing key (a bug the
+// tests catch) falls back to English, then to the key itself.
+func (b *Bot) t(key string, args ...any) string {
+	format, ok := b.texts[key]
+	if !ok {
+		if format, ok = catalog["en"][key]; !ok {
+			return key
+		}
+	}
+	return fmt.Sprintf(format, args...)
+}
+
+// plural formats a count with the noun of key ("tips", "votes", ...): the
+// key's ".one" form for 0 and 1 in French, 1 in English; ".many" otherwise.
+func (b *Bot) plural(key string, n int64) string {
+	one := n == 1 || (n == 0 && b.cfg.Locale == "fr")
+	if one {
+		return b.t(key+".one", n)
+	}
+	return b.t(key+".many", n)
+}
+
+// catalog maps a locale to its texts. Both locales have exactly the same
+// keys and the same verbs in each format (tested).
+var catalog = map[string]texts{
+	"en": {
+		"tips.one":   "%d tip",
+		"tips.many":  "%d tips",
+		"votes.one":  "%d useful vote",
+		"votes.many": "%d useful votes",
+
+		"period.week":    "this week",
+		"period.month":   "this month",
+		"period.quarter": "this quarter",
+		"period.year":    "this year",
+		"period.all":     "all time",
+
+		"status.published": "published",
+		"status.pending":   "pending approval",
+		"status.featured":  "featured",
+		"status.rejected":  "rejected",
+
+		"usage.prefix":         "Usage:",
+		"usage.unknown":        "Unknown command %q. Try /tips help.",
+		"usage.unknownsub":     "Unknown sub-command %q. Try /tips help.",
+		"usage.tip":            "/tip <text> — share a tip with the channel",
+		"usage.help":           "/tips help — the commands you may use",
+		"usage.top":            "/tips top [week|month|quarter|year|all] — top contributors and tips (default month)",
+		"usage.search":         "/tips search <words or #topics> — find tips, most useful first",
+		"usage.me":             "/tips me — your tips, the votes they received and your rank",
+		"usage.experts":        "/tips experts <topic> — who shared the most useful tips on a topic",
+		"usage.forgetme":       "/tips forget-me [confirm] — erase your tips and unlink your votes",
+		"role.refused.trainer": "Only trainers and admins may run %s. Ask an admin to add you with /tips trainer add.",
+		"role.refused.admin":   "Only admins may run %s (workspace admins and those listed in roles.admins).",
+
+		"help.title":   "tipbot commands",
+		"help.capture": "Capture a tip: start a message with %s, or add %s anywhere; react with :%s: to save anyone's message; vote with %s.",
+
+		"tip.recorded": "Thanks! Your tip %s is recorded.",
+		"tip.pending":  "Thanks! Your tip %s is recorded and waits for a trainer's approval.",
+		"tip.post":     "💡 Tip from %s: %s (%s)",
+		"tip.line":     "%s «%s» — %s · %s",
+		"tip.featured": "⭐ featured",
+
+		"save.cannot":  "This message cannot be saved as a tip (it is empty or was posted by a bot).",
+		"save.already": "This message is already tip %s.",
+		"save.done":    "Saved as tip %s, credited to %s.",
+
+		"hof.title":  "🏆 Hall of fame",
+		"hof.line":   "«%s» — shared by %s, found useful by %d colleagues.",
+		"hof.footer": "Tip %s. Thank you for sharing!",
+		"hof.thanks": "🎉 Your tip was found useful by %d colleagues and joins the hall of fame: «%s». Thank you for sharing!",
+
+		"top.title":        "🏆 Leaderboard — %s",
+		"top.empty":        "No tips yet for this period. Share one with /tip, or start a message with tip:",
+		"top.contributors": "Top contributors:",
+		"top.contributor":  "%d. %s — %s, %s",
+		"top.tips":         "Top tips:",
+
+		"search.title": "🔎 Tips matching “%s”",
+		"search.none":  "No tip matches. Try other words or a #topic.",
+
+		"me.title":   "Your tips",
+		"me.none":    "You have not shared a tip yet. Start a message with tip: or use /tip.",
+		"me.summary": "You shared %s and received %s.",
+		"me.rank":    "Rank: %d of %d contributors (all time, %s).",
+
+		"experts.title": "Experts on #%s",
+		"experts.none":  "No useful tips on #%s yet.",
+		"experts.line":  "%d. %s — %s on %s",
+
+		"forget.ask":  "This erases your data: your %s will be deleted and the votes you gave will stay counted but no longer be linked to you. Run /tips forget-me confirm to proceed.",
+		"forget.done": "Done. Deleted: %s. Votes you gave, still counted but no longer linked to you: %s.",
+	},
+	"fr": {
+		"tips.one":   "%d astuce",
+		"tips.many":  "%d astuces",
+		"votes.one":  "%d vote utile",
+		"votes.many": "%d votes utiles",
+
+		"period.week":    "cette semaine",
+		"period.month":   "ce mois-ci",
+		"period.quarter": "ce trimestre",
+		"period.year":    "cette année",
+		"period.all":     "depuis le début",
+
+		"status.published": "publiée",
+		"status.pending":   "en attente de validation",
+		"status.featured":  "mise en avant",
+		"status.rejected":  "refusée",
+
+		"usage.prefix":         "Utilisation :",
+		"usage.unknown":        "Commande inconnue %q. Essayez /tips help.",
+		"usage.unknownsub":     "Sous-commande inconnue %q. Essayez /tips help.",
+		"usage.tip":            "/tip <texte> — partager une astuce avec le canal",
+		"usage.help":           "/tips help — les commandes que vous pouvez utiliser",
+		"usage.top":            "/tips top [week|month|quarter|year|all] — meilleurs contributeurs et astuces (par défaut month)",
+		"usage.search":         "/tips search <mots ou #sujets> — trouver des astuces, les plus utiles d'abord",
+		"usage.me":             "/tips me — vos astuces, les votes reçus et votre rang",
+		"usage.experts":        "/tips experts <sujet> — qui a partagé les astuces les plus utiles sur un sujet",
+		"usage.forgetme":       "/tips forget-me [confirm] — effacer vos astuces et délier vos votes",
+		"role.refused.trainer": "Seuls les formateurs et les administrateurs peuvent lancer %s. Demandez à un administrateur de vous ajouter avec /tips trainer add.",
+		"role.refused.admin":   "Seuls les administrateurs peuvent lancer %s (administrateurs de l'espace et personnes listées dans roles.admins).",
+
+		"help.title":   "Commandes de tipbot",
+		"help.capture": "Partager une astuce : commencez un message par %s, ou ajoutez %s ; réagissez avec :%s: pour enregistrer le message de quelqu'un ; votez avec %s.",
+
+		"tip.recorded": "Merci ! Votre astuce %s est enregistrée.",
+		"tip.pending":  "Merci ! Votre astuce %s est enregistrée et attend la validation d'un formateur.",
+		"tip.post":     "💡 Astuce de %s : %s (%s)",
+		"tip.line":     "%s « %s » — %s · %s",
+		"tip.featured": "⭐ mise en avant",
+
+		"save.cannot":  "Ce message ne peut pas devenir une astuce (il est vide ou vient d'un bot).",
+		"save.already": "Ce message est déjà l'astuce %s.",
+		"save.done":    "Enregistré comme astuce %s, attribuée à %s.",
+
+		"hof.title":  "🏆 Tableau d'honneur",
+		"hof.line":   "« %s » — partagée par %s, jugée utile par %d collègues.",
+		"hof.footer": "Astuce %s. Merci pour le partage !",
+		"hof.thanks": "🎉 Votre astuce a été jugée utile par %d collègues et entre au tableau d'honneur : « %s ». Merci pour le partage !",
+
+		"top.title":        "🏆 Classement — %s",
+		"top.empty":        "Pas encore d'astuce pour cette période. Partagez-en une avec /tip, ou commencez un message par astuce :",
+		"top.contributors": "Meilleurs contributeurs :",
+		"top.contributor":  "%d. %s — %s, %s",
+		"top.tips":         "Meilleures astuces :",
+
+		"search.title": "🔎 Astuces correspondant à « %s »",
+		"search.none":  "Aucune astuce ne correspond. Essayez d'autres mots ou un #sujet.",
+
+		"me.title":   "Vos astuces",
+		"me.none":    "Vous n'avez pas encore partagé d'astuce. Commencez un message par astuce : ou utilisez /tip.",
+		"me.summary": "Vous avez partagé %s et reçu %s.",
+		"me.rank":    "Rang : %d sur %d contributeurs (depuis le début, %s).",
+
+		"experts.title": "Experts de #%s",
+		"experts.none":  "Pas encore d'astuce utile sur #%s.",
+		"experts.line":  "%d. %s — %s sur %s",
+
+		"forget.ask":  "Cela efface vos données : vos %s seront supprimées et les votes que vous avez donnés resteront comptés sans plus vous être liés. Lancez /tips forget-me confirm pour continuer.",
+		"forget.done": "C'est fait. Supprimé : %s. Votes donnés, toujours comptés mais plus liés à vous : %s.",
+	},
+}

@@ -1,0 +1,331 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"unicode/utf8"
+)
+
+// maxTipRunes caps a tip's stored text; longer texts are cut with "…" so
+// huge messages cannot bloat the store.
+const maxTipRunes = 4000
+
+// capturable reports whether a message's text asks to be captured (a
+// capture prefix at its start or a capture hashtag anywhere) and returns the
+// tip text: the message without the prefix.
+func (b *Bot) capturable(text string) (string, bool) {
+	trimmed := strings.TrimSpace(text)
+	lower := strings.ToLower(trimmed)
+	for _, p := range b.cfg.Prefixes {
+		if p != "" && strings.HasPrefix(lower, strings.ToLower(p)) {
+			return strings.TrimSpace(trimmed[len(p):]), true
+		}
+	}
+	for _, h := range b.cfg.Hashtags {
+		if h != "" && containsHashtag(lower, strings.ToLower(h)) {
+			return trimmed, true
+		}
+	}
+	return "", false
+}
+
+// containsHashtag reports whether tag (e.g. "#tip") stands in text as a
+// whole word: "#tips" or "a#tip" do not count.
+func containsHashtag(text, tag string) bool {
+	for i := 0; ; {
+		j := strings.Index(text[i:], tag)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(tag)
+		before, _ := utf8.DecodeLastRuneInString(text[:start])
+		after, _ := utf8.DecodeRuneInString(text[end:])
+		if (start == 0 || !isWordRune(before)) && (end == len(text) || !(isWordRune(after) || after == '-' || after == '_')) {
+			return true
+		}
+		i = end
+	}
+}
+
+// clip cuts text to maxTipRunes runes.
+func clip(text string) string {
+	text = strings.TrimSpace(strings.ToValidUTF8(text, "�"))
+	if utf8.RuneCountInString(text) <= maxTipRunes {
+		return text
+	}
+	r := []rune(text)
+	return string(r[:maxTipRunes-1]) + "…"
+}
+
+// newTip is what capture needs to create a tip.
+type newTip struct {
+	ws         Workspace
+	channel    string
+	messageID  string
+	threadID   string
+	author     User
+	text       string
+	source     Source
+	session    SessionID
+	capturedBy string
+}
+
+// capture creates a tip from a message inside tx, unless the message is
+// already a tip (then it returns that tip and false). Useful reactions given
+// to the message before it was captured become votes. It queues the
+// acknowledgement reaction and, if the pending votes reach the threshold,
+// the hall of fame.
+func (b *Bot) capture(tx Tx, out *outbox, n newTip) (Tip, bool, error) {
+	if n.messageID != "" {
+		existing, err := tx.TipByMessage(n.channel, n.messageID)
+		if err == nil {
+			return existing, false, nil
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return Tip{}, false, err
+		}
+	}
+	id, err := tx.NextTipID()
+	if err != nil {
+		return Tip{}, false, err
+	}
+	now := b.now()
+	text := clip(n.text)
+	status := StatusPublished
+	if b.cfg.RequireApproval {
+		status = StatusPending
+	}
+	t := Tip{
+		ID:         id,
+		Channel:    n.channel,
+		MessageID:  n.messageID,
+		ThreadID:   n.threadID,
+		AuthorID:   n.author.ID,
+		AuthorName: displayName(n.author),
+		Text:       text,
+		Topics:     Topics(text, b.cfg.Hashtags),
+		Source:     n.source,
+		SessionID:  n.session,
+		Status:     status,
+		CreatedAt:  now,
+		UpdatedAt:  now,
+		Periods:    PeriodKeys(now, b.cfg.Location),
+	}
+	if n.capturedBy != n.author.ID {
+		t.CapturedBy = n.capturedBy
+	}
+	if err := b.notePerson(tx, n.author); err != nil {
+		return Tip{}, false, err
+	}
+	if err := tx.AddCounter(counterTips(DayKey(now, b.cfg.Location), n.source), 1); err != nil {
+		return Tip{}, false, err
+	}
+	if t.MessageID != "" {
+		if err := b.adoptPendingVotes(tx, &t); err != nil {
+			return Tip{}, false, err
+		}
+		b.ackReaction(out, n.ws, t)
+	}
+	if err := b.maybeHallOfFame(tx, out, n.ws, &t); err != nil {
+		return Tip{}, false, err
+	}
+	if err := tx.PutTip(t); err != nil {
+		return Tip{}, false, err
+	}
+	return t, true, nil
+}
+
+// adoptPendingVotes turns the useful reactions recorded on t's message
+// before it was a tip into votes of t (the author's own are dropped).
+func (b *Bot) adoptPendingVotes(tx Tx, t *Tip) error {
+	pending, err := tx.PendingVotes(t.Channel, t.MessageID)
+	if err != nil {
+		return err
+	}
+	for _, pv := range pending {
+		if pv.Voter == t.AuthorID || len(pv.Emojis) == 0 {
+			continue
+		}
+		if err := tx.PutVote(t.ID, pv.Voter, Vote{Emojis: pv.Emojis}); err != nil {
+			return err
+		}
+		t.UsefulVotes++
+		if err := tx.AddCounter(counterVotes(DayKey(b.now(), b.cfg.Location)), 1); err != nil {
+			return err
+		}
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	return tx.DeletePendingVotes(t.Channel, t.MessageID)
+}
+
+// notePerson records a contributor the first time they author a tip, and
+// keeps their display name current.
+func (b *Bot) notePerson(tx Tx, u User) error {
+	p, err := tx.Person(u.ID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		if err := tx.AddCounter(counterNewContributors(DayKey(b.now(), b.cfg.Location)), 1); err != nil {
+			return err
+		}
+		return tx.PutPerson(Person{ID: u.ID, Name: displayName(u), FirstTipAt: b.now()})
+	case err != nil:
+		return err
+	}
+	if name := displayName(u); name != p.Name && u.Name != "" {
+		p.Name = name
+		return tx.PutPerson(p)
+	}
+	return nil
+}
+
+// displayName is the user's name, or their id when the platform gave none.
+func displayName(u User) string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.ID
+}
+
+// ackReaction queues the bot's acknowledgement reaction on a tip's message.
+func (b *Bot) ackReaction(out *outbox, ws Workspace, t Tip) {
+	emoji := b.cfg.AckReaction[ws.Platform]
+	if emoji == "" || t.MessageID == "" {
+		return
+	}
+	channel, msg := t.Channel, t.MessageID
+	out.add(func(ctx context.Context) error {
+		c := b.chat(ws.Platform)
+		if c == nil {
+			return nil
+		}
+		return c.React(ctx, ws, channel, msg, emoji)
+	})
+}
+
+func (b *Bot) messagePosted(ctx context.Context, e *MessagePosted) error {
+	if e.Author.Bot || e.Author.ID == "" || e.MessageID == "" {
+		return nil
+	}
+	_, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+		src := SourcePrefix
+		var session SessionID
+		text, ok := b.capturable(e.Text)
+		if e.ThreadID != "" {
+			if s, open, err := b.openSessionOf(tx, e.Channel, e.ThreadID); err != nil {
+				return false, err
+			} else if open {
+				if !ok {
+					text = e.Text
+				}
+				src, session, ok = SourceSession, s, true
+			}
+		}
+		if !ok || strings.TrimSpace(text) == "" {
+			return false, nil
+		}
+		_, created, err := b.capture(tx, out, newTip{
+			ws: e.Workspace, channel: e.Channel, messageID: e.MessageID, threadID: e.ThreadID,
+			author: e.Author, text: text, source: src, session: session,
+		})
+		return created, err
+	})
+	return err
+}
+
+func (b *Bot) messageEdited(ctx context.Context, e *MessageEdited) error {
+	if e.Author.Bot || e.MessageID == "" {
+		return nil
+	}
+	_, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+		t, err := tx.TipByMessage(e.Channel, e.MessageID)
+		if errors.Is(err, ErrNotFound) {
+			// A message edited into a tip ("tip:" added) is captured now.
+			text, ok := b.capturable(e.Text)
+			if !ok || text == "" || e.Author.ID == "" {
+				return false, nil
+			}
+			_, created, err := b.capture(tx, out, newTip{
+				ws: e.Workspace, channel: e.Channel, messageID: e.MessageID, threadID: e.ThreadID,
+				author: e.Author, text: text, source: SourcePrefix,
+			})
+			return created, err
+		}
+		if err != nil {
+			return false, err
+		}
+		text := strings.TrimSpace(e.Text)
+		if stripped, ok := b.capturable(text); ok && t.Source == SourcePrefix {
+			text = stripped
+		}
+		text = clip(text)
+		if text == "" || text == t.Text {
+			return false, nil
+		}
+		t.Text = text
+		t.Topics = Topics(text, b.cfg.Hashtags)
+		t.UpdatedAt = b.now()
+		return true, tx.PutTip(t)
+	})
+	return err
+}
+
+func (b *Bot) messageDeleted(ctx context.Context, e *MessageDeleted) error {
+	if e.MessageID == "" {
+		return nil
+	}
+	_, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+		t, err := tx.TipByMessage(e.Channel, e.MessageID)
+		if errors.Is(err, ErrNotFound) {
+			pending, err := tx.PendingVotes(e.Channel, e.MessageID)
+			if err != nil || len(pending) == 0 {
+				return false, err
+			}
+			return true, tx.DeletePendingVotes(e.Channel, e.MessageID)
+		}
+		if err != nil {
+			return false, err
+		}
+		return true, b.deleteTip(tx, t)
+	})
+	return err
+}
+
+// deleteTip removes a tip and takes it out of the daily capture counters.
+func (b *Bot) deleteTip(tx Tx, t Tip) error {
+	if err := tx.AddCounter(counterTips(DayKey(t.CreatedAt, b.cfg.Location), t.Source), -1); err != nil {
+		return err
+	}
+	return tx.DeleteTip(t.ID)
+}
+
+func (b *Bot) saveAsTip(ctx context.Context, e *SaveAsTip) (Reply, error) {
+	if e.User.Bot {
+		return nil, nil
+	}
+	if e.Message.Author.Bot || e.Message.Author.ID == "" || strings.TrimSpace(e.Message.Text) == "" || e.MessageID == "" {
+		return b.private(b.t("save.cannot")), nil
+	}
+	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+		t, created, err := b.capture(tx, out, newTip{
+			ws: e.Workspace, channel: e.Channel, messageID: e.MessageID, threadID: e.Message.ThreadID,
+			author: e.Message.Author, text: e.Message.Text, source: SourceShortcut, capturedBy: e.User.ID,
+		})
+		if err != nil {
+			return false, err
+		}
+		if !created {
+			out.reply = b.private(b.t("save.already", t.ID))
+			return false, nil
+		}
+		out.reply = b.private(b.t("save.done", t.ID, t.AuthorName))
+		return true, nil
+	})
+}
+
+// private builds a one-line private reply.
+func (b *Bot) private(text string) Reply {
+	return &Message{Lines: []Line{{Text: text}}}
+}

@@ -1,0 +1,501 @@
+package bot
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// Role is what a person may do.
+type Role int
+
+// Roles, each allowed everything the previous one may do.
+const (
+	RoleMember Role = iota
+	RoleTrainer
+	RoleAdmin
+)
+
+// recTrainer records trainers added with "/tips trainer add" (key: user id).
+const recTrainer = "trainer"
+
+// roleOf returns the role of a user in a workspace.
+func (b *Bot) roleOf(tx ReadTx, u User) (Role, error) {
+	if u.Admin || slices.Contains(b.cfg.Admins, u.ID) {
+		return RoleAdmin, nil
+	}
+	if slices.Contains(b.cfg.Trainers, u.ID) {
+		return RoleTrainer, nil
+	}
+	_, err := tx.Record(recTrainer, u.ID)
+	switch {
+	case err == nil:
+		return RoleTrainer, nil
+	case errors.Is(err, ErrNotFound):
+		return RoleMember, nil
+	}
+	return RoleMember, err
+}
+
+// command is one "/tips" sub-command.
+type command struct {
+	name  string
+	role  Role
+	usage string // i18n key of the usage line
+	run   func(b *Bot, ctx context.Context, e *CommandInvoked, args []string) (Reply, error)
+}
+
+// commands lists the "/tips" sub-commands in the order help shows them.
+var commands []command
+
+func init() {
+	commands = []command{
+		{"help", RoleMember, "usage.help", (*Bot).cmdHelp},
+		{"top", RoleMember, "usage.top", (*Bot).cmdTop},
+		{"search", RoleMember, "usage.search", (*Bot).cmdSearch},
+		{"me", RoleMember, "usage.me", (*Bot).cmdMe},
+		{"experts", RoleMember, "usage.experts", (*Bot).cmdExperts},
+		{"forget-me", RoleMember, "usage.forgetme", (*Bot).cmdForgetMe},
+	}
+}
+
+// Tokenize splits a command line into arguments: spaces separate, double
+// quotes (straight or curly) group, and platform mentions are normalized:
+// Slack's <#C123|name> and Discord's <#123> become "<#C123>", users'
+// <@U123|name> become "<@U123>".
+func Tokenize(text string) []string {
+	var args []string
+	var cur strings.Builder
+	inQuote, has := false, false
+	for _, r := range text {
+		switch {
+		case r == '"' || r == '“' || r == '”':
+			inQuote, has = !inQuote, true
+		case !inQuote && (r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\u00a0'):
+			if has {
+				args = append(args, normalizeMention(cur.String()))
+				cur.Reset()
+				has = false
+			}
+		default:
+			cur.WriteRune(r)
+			has = true
+		}
+	}
+	if has {
+		args = append(args, normalizeMention(cur.String()))
+	}
+	return args
+}
+
+func normalizeMention(s string) string {
+	if (strings.HasPrefix(s, "<#") || strings.HasPrefix(s, "<@")) && strings.HasSuffix(s, ">") {
+		if i := strings.IndexByte(s, '|'); i > 0 {
+			return s[:i] + ">"
+		}
+	}
+	return s
+}
+
+// ChannelArg returns the channel id named by a command argument ("<#C123>",
+// "<#C123|name>", or the shell's "#name"), or false.
+func ChannelArg(arg string) (string, bool) {
+	arg = normalizeMention(arg)
+	if strings.HasPrefix(arg, "<#") && strings.HasSuffix(arg, ">") && len(arg) > 3 {
+		return arg[2 : len(arg)-1], true
+	}
+	if strings.HasPrefix(arg, "#") && len(arg) > 1 && !strings.ContainsAny(arg, " <>") {
+		return arg, true
+	}
+	return "", false
+}
+
+// UserArg returns the user id named by a command argument ("<@U123>",
+// "<@!123>", or the shell's "@name"), or false.
+func UserArg(arg string) (string, bool) {
+	arg = normalizeMention(arg)
+	if strings.HasPrefix(arg, "<@") && strings.HasSuffix(arg, ">") && len(arg) > 3 {
+		return strings.TrimPrefix(arg[2:len(arg)-1], "!"), true
+	}
+	if strings.HasPrefix(arg, "@") && len(arg) > 1 {
+		return arg[1:], true
+	}
+	return "", false
+}
+
+func (b *Bot) command(ctx context.Context, e *CommandInvoked) (Reply, error) {
+	if e.User.Bot || e.User.ID == "" {
+		return nil, nil
+	}
+	switch strings.ToLower(strings.TrimPrefix(e.Name, "/")) {
+	case "tip", "astuce":
+		return b.cmdTip(ctx, e)
+	case "tips", "astuces":
+	default:
+		return b.private(b.t("usage.unknown", e.Name)), nil
+	}
+	args := Tokenize(e.Text)
+	if len(args) == 0 {
+		return b.cmdHelp(ctx, e, nil)
+	}
+	name := strings.ToLower(args[0])
+	i := slices.IndexFunc(commands, func(c command) bool { return c.name == name })
+	if i < 0 {
+		return b.private(b.t("usage.unknownsub", args[0])), nil
+	}
+	c := commands[i]
+	if c.role > RoleMember {
+		var role Role
+		if err := b.view(ctx, e.Workspace, func(tx ReadTx) error {
+			var err error
+			role, err = b.roleOf(tx, e.User)
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		if role < c.role {
+			return b.private(b.t("role.refused."+roleName(c.role), "/tips "+c.name)), nil
+		}
+	}
+	return c.run(b, ctx, e, args[1:])
+}
+
+func roleName(r Role) string {
+	switch r {
+	case RoleAdmin:
+		return "admin"
+	case RoleTrainer:
+		return "trainer"
+	}
+	return "member"
+}
+
+// usage returns a command's usage line as a private reply.
+func (b *Bot) usage(key string) Reply { return b.private(b.t("usage.prefix") + " " + b.t(key)) }
+
+func (b *Bot) cmdTip(ctx context.Context, e *CommandInvoked) (Reply, error) {
+	text := strings.TrimSpace(e.Text)
+	if text == "" {
+		return b.usage("usage.tip"), nil
+	}
+	var created Tip
+	reply, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+		t, _, err := b.capture(tx, out, newTip{
+			ws: e.Workspace, channel: e.Channel, author: e.User, text: text, source: SourceCommand,
+		})
+		if err != nil {
+			return false, err
+		}
+		created = t
+		out.reply = b.private(b.t("tip.recorded", t.ID))
+		if t.Status == StatusPending {
+			out.reply = b.private(b.t("tip.pending", t.ID))
+		}
+		out.add(func(ctx context.Context) error { return b.postTip(ctx, e.Workspace, created) })
+		return true, nil
+	})
+	return reply, err
+}
+
+// postTip posts a tip recorded with /tip in its channel, credited to its
+// author, then makes that post the tip's message so votes on it count.
+func (b *Bot) postTip(ctx context.Context, ws Workspace, t Tip) error {
+	c := b.chat(ws.Platform)
+	if c == nil {
+		return nil
+	}
+	msgID, err := c.Post(ctx, ws, t.Channel, Message{Lines: []Line{{Text: b.t("tip.post", t.AuthorName, t.Text, t.ID)}}})
+	if err != nil {
+		return fmt.Errorf("bot: post tip %s: %w", t.ID, err)
+	}
+	var posted Tip
+	var out outbox
+	err = b.store.Update(ctx, ws, func(tx Tx) error {
+		out = outbox{}
+		cur, err := tx.Tip(t.ID)
+		if errors.Is(err, ErrNotFound) {
+			return nil // deleted meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		cur.MessageID = msgID
+		if err := b.adoptPendingVotes(tx, &cur); err != nil {
+			return err
+		}
+		if err := b.maybeHallOfFame(tx, &out, ws, &cur); err != nil {
+			return err
+		}
+		posted = cur
+		return tx.PutTip(cur)
+	})
+	if err != nil {
+		return fmt.Errorf("bot: link tip %s to its post: %w", t.ID, err)
+	}
+	if posted.ID != 0 {
+		b.ackReaction(&out, ws, posted)
+	}
+	for _, act := range out.actions {
+		if err := act(ctx); err != nil {
+			b.log.Error("delivering a message failed", "err", err)
+		}
+	}
+	return nil
+}
+
+func (b *Bot) cmdHelp(ctx context.Context, e *CommandInvoked, _ []string) (Reply, error) {
+	var role Role
+	if err := b.view(ctx, e.Workspace, func(tx ReadTx) error {
+		var err error
+		role, err = b.roleOf(tx, e.User)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	m := &Message{Title: b.t("help.title")}
+	m.Lines = append(m.Lines, Line{Text: b.t("usage.tip")})
+	for _, c := range commands {
+		if c.role <= role {
+			m.Lines = append(m.Lines, Line{Text: b.t(c.usage)})
+		}
+	}
+	m.Lines = append(m.Lines, Line{Text: b.t("help.capture", strings.Join(b.cfg.Prefixes, " "), strings.Join(b.cfg.Hashtags, " "),
+		b.cfg.CaptureReaction[e.Workspace.Platform], strings.Join(b.cfg.UsefulReactions[e.Workspace.Platform], " "))})
+	return m, nil
+}
+
+func (b *Bot) cmdTop(ctx context.Context, e *CommandInvoked, args []string) (Reply, error) {
+	period := Month
+	if len(args) > 0 {
+		p, ok := ParsePeriod(strings.ToLower(args[0]))
+		if !ok || len(args) > 1 {
+			return b.usage("usage.top"), nil
+		}
+		period = p
+	}
+	key := PeriodKey(period, b.now(), b.cfg.Location)
+	var authors []Standing
+	var tips []Tip
+	names := map[string]string{}
+	err := b.view(ctx, e.Workspace, func(tx ReadTx) error {
+		var err error
+		if authors, err = tx.TopAuthors(key, 5); err != nil {
+			return err
+		}
+		if tips, err = tx.TopTips(key, 5); err != nil {
+			return err
+		}
+		return b.names(tx, authors, names)
+	})
+	if err != nil {
+		return nil, err
+	}
+	m := &Message{Title: b.t("top.title", b.t("period."+string(period)))}
+	if len(tips) == 0 && len(authors) == 0 {
+		m.Lines = append(m.Lines, Line{Text: b.t("top.empty")})
+		return m, nil
+	}
+	m.Lines = append(m.Lines, Line{Text: b.t("top.contributors")})
+	for i, a := range authors {
+		m.Lines = append(m.Lines, Line{Text: b.t("top.contributor", i+1, names[a.Member], b.plural("tips", a.Tips), b.plural("votes", a.Votes))})
+	}
+	m.Lines = append(m.Lines, Line{Text: b.t("top.tips")})
+	for i, t := range tips {
+		m.Lines = append(m.Lines, b.tipLine(fmt.Sprintf("%d. ", i+1), t))
+	}
+	return m, nil
+}
+
+// names fills id → display name for standings of authors.
+func (b *Bot) names(tx ReadTx, list []Standing, names map[string]string) error {
+	for _, s := range list {
+		p, err := tx.Person(s.Member)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			names[s.Member] = s.Member
+		case err != nil:
+			return err
+		default:
+			names[s.Member] = p.Name
+		}
+	}
+	return nil
+}
+
+// tipLine renders a tip as one line of a list, linking to its message.
+func (b *Bot) tipLine(prefix string, t Tip) Line {
+	text := b.t("tip.line", t.ID, snippet(t.Text, 100), t.AuthorName, b.plural("votes", int64(t.UsefulVotes)))
+	if t.Status == StatusFeatured {
+		text += " " + b.t("tip.featured")
+	}
+	return Line{Text: prefix + text, Ref: tipRef(t)}
+}
+
+// snippet shortens text to n runes on one line.
+func snippet(text string, n int) string {
+	text = strings.Join(strings.Fields(text), " ")
+	if utf8.RuneCountInString(text) <= n {
+		return text
+	}
+	r := []rune(text)
+	return strings.TrimSpace(string(r[:n-1])) + "…"
+}
+
+func (b *Bot) cmdSearch(ctx context.Context, e *CommandInvoked, args []string) (Reply, error) {
+	terms := QueryTerms(strings.Join(args, " "))
+	if len(terms) == 0 {
+		return b.usage("usage.search"), nil
+	}
+	var tips []Tip
+	if err := b.view(ctx, e.Workspace, func(tx ReadTx) error {
+		var err error
+		tips, err = tx.SearchTips(terms, 5)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	m := &Message{Title: b.t("search.title", strings.Join(args, " "))}
+	if len(tips) == 0 {
+		m.Lines = append(m.Lines, Line{Text: b.t("search.none")})
+	}
+	for _, t := range tips {
+		m.Lines = append(m.Lines, b.tipLine("• ", t))
+	}
+	return m, nil
+}
+
+func (b *Bot) cmdMe(ctx context.Context, e *CommandInvoked, args []string) (Reply, error) {
+	if len(args) > 0 {
+		return b.usage("usage.me"), nil
+	}
+	var mine []Tip
+	var standing Standing
+	var rank, total int
+	err := b.view(ctx, e.Workspace, func(tx ReadTx) error {
+		if err := tx.TipsByAuthor(e.User.ID, func(t Tip) error {
+			mine = append(mine, t)
+			return nil
+		}); err != nil {
+			return err
+		}
+		var err error
+		standing, rank, err = tx.AuthorRank("all", e.User.ID)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		total, err = tx.CountAuthors("all")
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	m := &Message{Title: b.t("me.title")}
+	if len(mine) == 0 {
+		m.Lines = append(m.Lines, Line{Text: b.t("me.none")})
+		return m, nil
+	}
+	votes := 0
+	for _, t := range mine {
+		votes += t.UsefulVotes
+	}
+	m.Lines = append(m.Lines, Line{Text: b.t("me.summary", b.plural("tips", int64(len(mine))), b.plural("votes", int64(votes)))})
+	if rank > 0 {
+		m.Lines = append(m.Lines, Line{Text: b.t("me.rank", rank, total, b.plural("votes", standing.Votes))})
+	}
+	slices.SortStableFunc(mine, func(x, y Tip) int {
+		if x.UsefulVotes != y.UsefulVotes {
+			return y.UsefulVotes - x.UsefulVotes
+		}
+		return int(y.ID) - int(x.ID)
+	})
+	for _, t := range mine[:min(5, len(mine))] {
+		line := b.tipLine("• ", t)
+		if t.Status != StatusPublished && t.Status != StatusFeatured {
+			line.Text += " (" + b.t("status."+string(t.Status)) + ")"
+		}
+		m.Lines = append(m.Lines, line)
+	}
+	return m, nil
+}
+
+func (b *Bot) cmdExperts(ctx context.Context, e *CommandInvoked, args []string) (Reply, error) {
+	if len(args) != 1 {
+		return b.usage("usage.experts"), nil
+	}
+	topic := strings.ToLower(strings.TrimPrefix(args[0], "#"))
+	if topic == "" {
+		return b.usage("usage.experts"), nil
+	}
+	var experts []Standing
+	names := map[string]string{}
+	if err := b.view(ctx, e.Workspace, func(tx ReadTx) error {
+		var err error
+		if experts, err = tx.Experts(topic, 5); err != nil {
+			return err
+		}
+		return b.names(tx, experts, names)
+	}); err != nil {
+		return nil, err
+	}
+	m := &Message{Title: b.t("experts.title", topic)}
+	if len(experts) == 0 {
+		m.Lines = append(m.Lines, Line{Text: b.t("experts.none", topic)})
+	}
+	for i, x := range experts {
+		m.Lines = append(m.Lines, Line{Text: b.t("experts.line", i+1, names[x.Member], b.plural("votes", x.Votes), b.plural("tips", x.Tips))})
+	}
+	return m, nil
+}
+
+func (b *Bot) cmdForgetMe(ctx context.Context, e *CommandInvoked, args []string) (Reply, error) {
+	if len(args) > 1 || (len(args) == 1 && !strings.EqualFold(args[0], "confirm")) {
+		return b.usage("usage.forgetme"), nil
+	}
+	if len(args) == 0 {
+		var n int
+		if err := b.view(ctx, e.Workspace, func(tx ReadTx) error {
+			return tx.TipsByAuthor(e.User.ID, func(Tip) error { n++; return nil })
+		}); err != nil {
+			return nil, err
+		}
+		return b.private(b.t("forget.ask", b.plural("tips", int64(n)))), nil
+	}
+	// The votes the person gave are relinked to an opaque id, made once
+	// outside the transaction (which may run twice).
+	var raw [12]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return nil, fmt.Errorf("bot: forget-me: %w", err)
+	}
+	anonymous := "forgotten-" + hex.EncodeToString(raw[:])
+	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+		var mine []Tip
+		if err := tx.TipsByAuthor(e.User.ID, func(t Tip) error {
+			mine = append(mine, t)
+			return nil
+		}); err != nil {
+			return false, err
+		}
+		for _, t := range mine {
+			if err := b.deleteTip(tx, t); err != nil {
+				return false, err
+			}
+		}
+		votes, err := tx.ReassignVotes(e.User.ID, anonymous)
+		if err != nil {
+			return false, err
+		}
+		if err := tx.DeletePerson(e.User.ID); err != nil {
+			return false, err
+		}
+		if err := tx.DeleteRecord(recTrainer, e.User.ID); err != nil {
+			return false, err
+		}
+		out.reply = b.private(b.t("forget.done", b.plural("tips", int64(len(mine))), b.plural("votes", int64(votes))))
+		return true, nil
+	})
+}

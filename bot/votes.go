@@ -1,0 +1,266 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+)
+
+// BaseEmoji folds an emoji to its base form: Slack's "+1::skin-tone-2"
+// becomes "+1", Discord's "👍🏽" becomes "👍"; surrounding colons and
+// variation selectors are dropped.
+func BaseEmoji(e string) string {
+	e = strings.TrimSpace(e)
+	if i := strings.Index(e, "::skin-tone-"); i >= 0 {
+		e = e[:i]
+	}
+	e = strings.Trim(e, ":")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 0x1F3FB && r <= 0x1F3FF: // skin tone modifiers
+			return -1
+		case r == 0xFE0F || r == 0xFE0E: // variation selectors
+			return -1
+		}
+		return r
+	}, e)
+}
+
+// isUseful reports whether the (folded) emoji counts as a useful vote on
+// the platform.
+func (b *Bot) isUseful(p Platform, emoji string) bool {
+	for _, u := range b.cfg.UsefulReactions[p] {
+		if BaseEmoji(u) == emoji {
+			return true
+		}
+	}
+	return false
+}
+
+// isCapture reports whether the (folded) emoji is the platform's capture reaction.
+func (b *Bot) isCapture(p Platform, emoji string) bool {
+	c := b.cfg.CaptureReaction[p]
+	return c != "" && BaseEmoji(c) == emoji
+}
+
+func (b *Bot) reactionAdded(ctx context.Context, e *ReactionAdded) error {
+	if e.User.Bot || e.User.ID == "" || e.MessageID == "" {
+		return nil
+	}
+	emoji := BaseEmoji(e.Emoji)
+	capture, useful := b.isCapture(e.Workspace.Platform, emoji), b.isUseful(e.Workspace.Platform, emoji)
+	if !capture && !useful {
+		return nil
+	}
+	if capture && (e.Message.Author.ID == "" || e.Message.Author.Bot || strings.TrimSpace(e.Message.Text) == "") {
+		if !useful {
+			b.log.Info("capture reaction on a message that cannot be captured", "workspace", e.Workspace.Key(),
+				"channel", e.Channel, "message", e.MessageID, "bot_author", e.Message.Author.Bot)
+			return nil
+		}
+		capture = false
+	}
+	_, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+		changed := false
+		if capture {
+			_, created, err := b.capture(tx, out, newTip{
+				ws: e.Workspace, channel: e.Channel, messageID: e.MessageID, threadID: e.Message.ThreadID,
+				author: e.Message.Author, text: e.Message.Text, source: SourceReaction, capturedBy: e.User.ID,
+			})
+			if err != nil {
+				return false, err
+			}
+			changed = created
+		}
+		if useful {
+			voted, err := b.addVote(tx, out, e.Workspace, e.Channel, e.MessageID, e.User.ID, emoji)
+			if err != nil {
+				return false, err
+			}
+			changed = changed || voted
+		}
+		return changed, nil
+	})
+	return err
+}
+
+func (b *Bot) reactionRemoved(ctx context.Context, e *ReactionRemoved) error {
+	if e.User.Bot || e.User.ID == "" || e.MessageID == "" {
+		return nil
+	}
+	emoji := BaseEmoji(e.Emoji)
+	if !b.isUseful(e.Workspace.Platform, emoji) {
+		return nil // taking the capture reaction off does not un-capture: the tip may have votes
+	}
+	_, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+		return b.removeVote(tx, e.Channel, e.MessageID, e.User.ID, emoji)
+	})
+	return err
+}
+
+// addVote records a useful reaction of voter on a message. On a tip, the
+// voter counts once whatever the emojis, never on their own tip; on another
+// message the reaction is kept pending in case the message is captured.
+func (b *Bot) addVote(tx Tx, out *outbox, ws Workspace, channel, messageID, voter, emoji string) (bool, error) {
+	t, err := tx.TipByMessage(channel, messageID)
+	if errors.Is(err, ErrNotFound) {
+		return b.addPendingVote(tx, channel, messageID, voter, emoji)
+	}
+	if err != nil {
+		return false, err
+	}
+	if voter == t.AuthorID {
+		return false, nil
+	}
+	v, err := tx.Vote(t.ID, voter)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return false, err
+	}
+	if slices.Contains(v.Emojis, emoji) {
+		return false, nil
+	}
+	first := len(v.Emojis) == 0
+	v.Emojis = insertSorted(v.Emojis, emoji)
+	if err := tx.PutVote(t.ID, voter, v); err != nil {
+		return false, err
+	}
+	if !first {
+		return true, nil
+	}
+	t.UsefulVotes++
+	if err := tx.AddCounter(counterVotes(DayKey(b.now(), b.cfg.Location)), 1); err != nil {
+		return false, err
+	}
+	if err := b.maybeHallOfFame(tx, out, ws, &t); err != nil {
+		return false, err
+	}
+	return true, tx.PutTip(t)
+}
+
+// removeVote takes one useful reaction of voter off a message; the vote
+// goes when their last useful reaction does.
+func (b *Bot) removeVote(tx Tx, channel, messageID, voter, emoji string) (bool, error) {
+	t, err := tx.TipByMessage(channel, messageID)
+	if errors.Is(err, ErrNotFound) {
+		return b.removePendingVote(tx, channel, messageID, voter, emoji)
+	}
+	if err != nil {
+		return false, err
+	}
+	v, err := tx.Vote(t.ID, voter)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	i := slices.Index(v.Emojis, emoji)
+	if i < 0 {
+		return false, nil
+	}
+	v.Emojis = slices.Delete(v.Emojis, i, i+1)
+	if len(v.Emojis) > 0 {
+		return true, tx.PutVote(t.ID, voter, v)
+	}
+	if err := tx.DeleteVote(t.ID, voter); err != nil {
+		return false, err
+	}
+	t.UsefulVotes--
+	if err := tx.AddCounter(counterVotes(DayKey(b.now(), b.cfg.Location)), -1); err != nil {
+		return false, err
+	}
+	return true, tx.PutTip(t)
+}
+
+func (b *Bot) addPendingVote(tx Tx, channel, messageID, voter, emoji string) (bool, error) {
+	pending, err := tx.PendingVotes(channel, messageID)
+	if err != nil {
+		return false, err
+	}
+	pv := PendingVote{Voter: voter}
+	if i := slices.IndexFunc(pending, func(p PendingVote) bool { return p.Voter == voter }); i >= 0 {
+		pv = pending[i]
+	}
+	if slices.Contains(pv.Emojis, emoji) {
+		return false, nil
+	}
+	pv.Emojis = insertSorted(pv.Emojis, emoji)
+	return true, tx.PutPendingVote(channel, messageID, pv)
+}
+
+func (b *Bot) removePendingVote(tx Tx, channel, messageID, voter, emoji string) (bool, error) {
+	pending, err := tx.PendingVotes(channel, messageID)
+	if err != nil {
+		return false, err
+	}
+	i := slices.IndexFunc(pending, func(p PendingVote) bool { return p.Voter == voter })
+	if i < 0 {
+		return false, nil
+	}
+	pv := pending[i]
+	j := slices.Index(pv.Emojis, emoji)
+	if j < 0 {
+		return false, nil
+	}
+	pv.Emojis = slices.Delete(pv.Emojis, j, j+1)
+	return true, tx.PutPendingVote(channel, messageID, pv)
+}
+
+// maybeHallOfFame marks a ranked tip that reached the threshold and queues
+// its hall of fame post and the author's thanks. It happens once per tip:
+// the mark stays even if votes go down and up again. The caller stores t.
+func (b *Bot) maybeHallOfFame(tx Tx, out *outbox, ws Workspace, t *Tip) error {
+	if t.HallOfFame || !t.Ranked() || b.cfg.Threshold <= 0 || t.UsefulVotes < b.cfg.Threshold {
+		return nil
+	}
+	t.HallOfFame = true
+	tip := *t
+	if channel := b.cfg.HallOfFame[ws.Platform]; channel != "" {
+		post := Message{
+			Title: b.t("hof.title"),
+			Lines: []Line{
+				{Text: b.t("hof.line", tip.Text, tip.AuthorName, tip.UsefulVotes), Ref: tipRef(tip)},
+				{Text: b.t("hof.footer", tip.ID)},
+			},
+		}
+		out.add(func(ctx context.Context) error {
+			c := b.chat(ws.Platform)
+			if c == nil {
+				return nil
+			}
+			_, err := c.Post(ctx, ws, channel, post)
+			return err
+		})
+	}
+	thanks := Message{Lines: []Line{{Text: b.t("hof.thanks", tip.UsefulVotes, tip.Text), Ref: tipRef(tip)}}}
+	out.add(func(ctx context.Context) error {
+		c := b.chat(ws.Platform)
+		if c == nil {
+			return nil
+		}
+		return c.Direct(ctx, ws, tip.AuthorID, thanks)
+	})
+	return nil
+}
+
+// tipRef points at a tip's message, or nil while it has none.
+func tipRef(t Tip) *MessageRef {
+	if t.MessageID == "" {
+		return nil
+	}
+	return &MessageRef{Channel: t.Channel, MessageID: t.MessageID}
+}
+
+func insertSorted(list []string, s string) []string {
+	i, found := slices.BinarySearch(list, s)
+	if found {
+		return list
+	}
+	return slices.Insert(slices.Clone(list), i, s)
+}
+
+// Counter names. Daily counters feed reports.
+func counterTips(day string, src Source) string { return "tips:" + day + ":" + string(src) }
+func counterVotes(day string) string            { return "votes:" + day }
+func counterNewContributors(day string) string  { return "newcontributors:" + day }
