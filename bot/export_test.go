@@ -59,7 +59,7 @@ func exportFixture() *fakeStore {
 				Text: "tip: use git bisect to find regressions #git", Topics: []string{"git"},
 				Source: bot.SourcePrefix, Status: bot.StatusPublished, UsefulVotes: 2, CreatedAt: at},
 			{ID: 7, Channel: "#formation", MessageID: "12", ThreadID: "10", AuthorID: "bob", AuthorName: "Bob «Éloïse» Müller",
-				Text: "Astuce, \"guillemets\" et virgules,\nsur deux lignes: Ctrl+Maj+V colle sans mise en forme ✓ #excel #Raccourcis",
+				Text:   "Astuce, \"guillemets\" et virgules,\nsur deux lignes: Ctrl+Maj+V colle sans mise en forme ✓ #excel #Raccourcis",
 				Topics: []string{"excel", "raccourcis"}, Source: bot.SourceSession, SessionID: 3,
 				Status: bot.StatusPending, CreatedAt: at.Add(time.Hour)},
 		},
@@ -146,10 +146,10 @@ func TestExportJSONL(t *testing.T) {
 
 				var rec struct {
 					ID, Workspace, Platform, Channel, MessageID, AuthorID, AuthorName, Text string
-					Topics                                                                []string
-					Source, SessionID, Status                                              string
-					UsefulVotes                                                            *int
-					CreatedAt                                                              string
+					Topics                                                                  []string
+					Source, SessionID, Status                                               string
+					UsefulVotes                                                             *int
+					CreatedAt                                                               string
 				}
 				if err := json.Unmarshal([]byte(line), &rec); err != nil {
 					t.Fatal(err)
