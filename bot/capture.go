@@ -18,8 +18,8 @@ func (b *Bot) capturable(text string) (string, bool) {
 	trimmed := strings.TrimSpace(text)
 	lower := strings.ToLower(trimmed)
 	for _, p := range b.cfg.Prefixes {
-		if p != "" && strings.HasPrefix(lower, strings.ToLower(p)) {
-			return strings.TrimSpace(trimmed[len(p):]), true
+		if n := prefixLen(trimmed, p); n > 0 {
+			return strings.TrimSpace(trimmed[n:]), true
 		}
 	}
 	for _, h := range b.cfg.Hashtags {
@@ -28,6 +28,30 @@ func (b *Bot) capturable(text string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// prefixLen returns the length of prefix p at the start of text, compared
+// case-insensitively (0 when absent). A prefix ending in ':' also matches with spaces before the
+// colon, as French typography writes it ("astuce : ...").
+func prefixLen(text, p string) int {
+	if p == "" {
+		return 0
+	}
+	hasPrefix := func(s, prefix string) bool {
+		return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+	}
+	if hasPrefix(text, p) {
+		return len(p)
+	}
+	base, ok := strings.CutSuffix(p, ":")
+	if !ok || base == "" || !hasPrefix(text, base) {
+		return 0
+	}
+	rest := strings.TrimLeft(text[len(base):], " \u00a0\u202f")
+	if len(rest) == len(text)-len(base) || !strings.HasPrefix(rest, ":") {
+		return 0
+	}
+	return len(text) - len(rest) + 1
 }
 
 // containsHashtag reports whether tag (e.g. "#tip") stands in text as a

@@ -134,3 +134,17 @@ type Chat interface {
 	// Direct sends a private message to a person.
 	Direct(ctx context.Context, ws Workspace, userID string, m Message) error
 }
+
+// CronParser parses a cron expression: five fields ("0 17 * * FRI"),
+// optionally prefixed with "CRON_TZ=Area/City "; without the prefix the
+// times are in loc. The command line provides one (adapters/cron); the core
+// does the scheduling.
+type CronParser func(spec string, loc *time.Location) (CronSchedule, error)
+
+// CronSchedule computes run times of a parsed cron expression.
+type CronSchedule interface {
+	// Next returns the first run time strictly after t (zero if none).
+	Next(t time.Time) time.Time
+	// Location returns the time zone the expression is read in.
+	Location() *time.Location
+}

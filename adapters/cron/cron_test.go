@@ -1,0 +1,67 @@
+package cron
+
+import (
+	"testing"
+	"time"
+)
+
+func mustLoad(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
+
+// A Friday 17:00 Paris schedule fires at 17:00 Paris time on both sides of
+// the March and October daylight-saving changes; New York likewise.
+func TestNextAcrossDST(t *testing.T) {
+	paris, ny := mustLoad(t, "Europe/Paris"), mustLoad(t, "America/New_York")
+	for _, tc := range []struct {
+		spec  string
+		loc   *time.Location
+		after time.Time
+		want  []time.Time
+	}{
+		{"CRON_TZ=Europe/Paris 0 17 * * FRI", time.UTC, time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC), []time.Time{
+			time.Date(2026, 3, 20, 16, 0, 0, 0, time.UTC), // CET, UTC+1
+			time.Date(2026, 3, 27, 16, 0, 0, 0, time.UTC),
+			time.Date(2026, 4, 3, 15, 0, 0, 0, time.UTC), // CEST, UTC+2 (change on 29 March)
+		}},
+		{"0 17 * * FRI", paris, time.Date(2026, 10, 23, 0, 0, 0, 0, time.UTC), []time.Time{
+			time.Date(2026, 10, 23, 15, 0, 0, 0, time.UTC), // CEST
+			time.Date(2026, 10, 30, 16, 0, 0, 0, time.UTC), // CET (change on 25 October)
+		}},
+		{"CRON_TZ=America/New_York 30 9 * * MON", paris, time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), []time.Time{
+			time.Date(2026, 3, 2, 14, 30, 0, 0, time.UTC), // EST
+			time.Date(2026, 3, 9, 13, 30, 0, 0, time.UTC), // EDT (change on 8 March)
+		}},
+	} {
+		s, err := Parse(tc.spec, tc.loc)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.spec, err)
+		}
+		at := tc.after
+		for _, want := range tc.want {
+			at = s.Next(at)
+			if !at.Equal(want) {
+				t.Errorf("%s: next = %v, want %v", tc.spec, at.UTC(), want)
+			}
+			if local := at.In(s.Location()); local.Hour() != want.In(s.Location()).Hour() {
+				t.Errorf("%s: local hour %d", tc.spec, local.Hour())
+			}
+		}
+	}
+	if s, _ := Parse("0 9 * * *", ny); s.Location().String() != "America/New_York" {
+		t.Errorf("default location = %v", s.Location())
+	}
+}
+
+func TestParseRejects(t *testing.T) {
+	for _, bad := range []string{"", "0 17 * *", "61 * * * *", "CRON_TZ=Mars/Olympus 0 17 * * FRI", "every friday"} {
+		if _, err := Parse(bad, time.UTC); err == nil {
+			t.Errorf("Parse(%q) accepted", bad)
+		}
+	}
+}
