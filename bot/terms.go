@@ -60,17 +60,14 @@ func Topics(text string, ignore []string) []string {
 }
 
 // SearchTerms returns the terms a tip is indexed under: its words (lower
-// case, accents folded, stop words and one-letter words dropped) and its
-// topics as "#topic". The order is that of first appearance.
+// case, accents folded, stop words and one-letter words dropped), its
+// hashtags both as words and as "#topic", and its topics as "#topic". The
+// order is that of first appearance; there are at most 64.
 func SearchTerms(t Tip) []string {
-	terms := QueryTerms(t.Text)
-	seen := make(map[string]bool, len(terms)+len(t.Topics))
-	out := terms[:0]
-	for _, w := range terms {
-		if !seen[w] {
-			seen[w] = true
-			out = append(out, w)
-		}
+	out := terms(t.Text, true)
+	seen := make(map[string]bool, len(out)+len(t.Topics))
+	for _, w := range out {
+		seen[w] = true
 	}
 	for _, topic := range t.Topics {
 		w := "#" + topic
@@ -82,32 +79,43 @@ func SearchTerms(t Tip) []string {
 	return out
 }
 
-// QueryTerms splits a search query (or a tip's text) into terms: words are
-// folded as SearchTerms does; "#word" stays a topic term.
-func QueryTerms(text string) []string {
-	var terms []string
+// QueryTerms splits a search query into terms: words are folded as
+// SearchTerms does; "#word" stays a topic term, matching only tips with
+// that topic.
+func QueryTerms(text string) []string { return terms(text, false) }
+
+// terms splits text into search terms; with hashtagWords a hashtag yields
+// its plain word too.
+func terms(text string, hashtagWords bool) []string {
+	var out []string
 	seen := map[string]bool{}
+	add := func(w string) bool {
+		if len([]rune(w)) < 2 || len(w) > 64 || stopWords[w] || seen[w] {
+			return false
+		}
+		seen[w] = true
+		out = append(out, w)
+		return len(out) == maxTerms
+	}
 	for _, raw := range strings.FieldsFunc(text, func(r rune) bool {
 		return !isWordRune(r) && r != '#' && r != '-' && r != '_'
 	}) {
 		topic := strings.HasPrefix(raw, "#")
 		for _, part := range strings.FieldsFunc(raw, func(r rune) bool { return r == '#' || (!topic && (r == '-' || r == '_')) }) {
-			w := fold(strings.Trim(part, "-_"))
+			part = strings.Trim(part, "-_")
 			if topic {
-				w = "#" + strings.ToLower(strings.Trim(part, "-_"))
-			}
-			if len([]rune(w)) < 2 || len(w) > 64 || stopWords[w] || seen[w] {
+				if add("#"+strings.ToLower(part)) || (hashtagWords && add(fold(part))) {
+					return out
+				}
+				topic = false
 				continue
 			}
-			seen[w] = true
-			terms = append(terms, w)
-			if len(terms) == maxTerms {
-				return terms
+			if add(fold(part)) {
+				return out
 			}
-			topic = false
 		}
 	}
-	return terms
+	return out
 }
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }

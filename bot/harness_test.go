@@ -1,0 +1,184 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tipbot/tipbot/bot"
+	"github.com/tipbot/tipbot/store"
+)
+
+// recordingChat is a bot.Chat that records what the core sends.
+type recordingChat struct {
+	mu        sync.Mutex
+	seq       int
+	posts     []post
+	reactions []string // "channel/message:emoji"
+	directs   []post
+}
+
+type post struct {
+	Channel string // user id for directs
+	ID      string
+	Message bot.Message
+}
+
+func (c *recordingChat) Post(_ context.Context, _ bot.Workspace, channel string, m bot.Message) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seq++
+	id := fmt.Sprintf("bot-%d", c.seq)
+	c.posts = append(c.posts, post{channel, id, m})
+	return id, nil
+}
+
+func (c *recordingChat) React(_ context.Context, _ bot.Workspace, channel, msg, emoji string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.reactions = append(c.reactions, channel+"/"+msg+":"+emoji)
+	return nil
+}
+
+func (c *recordingChat) Direct(_ context.Context, _ bot.Workspace, user string, m bot.Message) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.directs = append(c.directs, post{user, "", m})
+	return nil
+}
+
+func (c *recordingChat) snapshot() (posts []post, reactions []string, directs []post) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]post(nil), c.posts...), append([]string(nil), c.reactions...), append([]post(nil), c.directs...)
+}
+
+// harness drives a real Bot on a real bbolt file with a controllable clock.
+type harness struct {
+	t    testing.TB
+	bot  *bot.Bot
+	db   *store.DB
+	chat *recordingChat
+	ws   bot.Workspace
+	mu   sync.Mutex
+	now  time.Time
+	seq  int
+	msgs map[string]bot.MessageInfo // message id → what was posted
+}
+
+func newHarness(t testing.TB, configure func(*bot.Config)) *harness {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "tipbot.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, db: db, chat: &recordingChat{}, ws: bot.Workspace{Platform: bot.Shell, ID: "local"},
+		now: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC), msgs: map[string]bot.MessageInfo{}}
+	cfg := bot.DefaultConfig()
+	if configure != nil {
+		configure(&cfg)
+	}
+	h.bot, err = bot.New(bot.Options{Config: cfg, Store: db, Now: h.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.bot.Attach(bot.Shell, h.chat)
+	t.Cleanup(func() {
+		h.bot.Wait()
+		if err := db.Check(); err != nil {
+			t.Errorf("store check: %v", err)
+		}
+		if err := db.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return h
+}
+
+func (h *harness) clock() time.Time {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.now
+}
+
+func (h *harness) advance(d time.Duration) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.now = h.now.Add(d)
+}
+
+func (h *harness) nextID(kind string) string {
+	h.seq++
+	return fmt.Sprintf("%s-%d", kind, h.seq)
+}
+
+func user(name string) bot.User {
+	return bot.User{ID: name, Name: strings.ToUpper(name[:1]) + name[1:]}
+}
+
+func (h *harness) handle(ev bot.Event) bot.Reply {
+	h.t.Helper()
+	r, err := h.bot.Handle(context.Background(), ev)
+	if err != nil {
+		h.t.Fatalf("handle %T: %v", ev, err)
+	}
+	h.bot.Wait()
+	return r
+}
+
+func (h *harness) meta() bot.EventMeta { return bot.EventMeta{ID: h.nextID("ev"), Workspace: h.ws} }
+
+// post posts a message in #general and returns its id.
+func (h *harness) post(author bot.User, text string) string {
+	return h.postIn("#general", "", author, text)
+}
+
+func (h *harness) postIn(channel, thread string, author bot.User, text string) string {
+	id := h.nextID("m")
+	h.msgs[id] = bot.MessageInfo{Author: author, Text: text, ThreadID: thread}
+	h.handle(&bot.MessagePosted{EventMeta: h.meta(), Channel: channel, MessageID: id, ThreadID: thread, Author: author, Text: text})
+	return id
+}
+
+func (h *harness) react(u bot.User, msg, emoji string) {
+	h.handle(&bot.ReactionAdded{EventMeta: h.meta(), Channel: "#general", MessageID: msg, User: u, Emoji: emoji, Message: h.msgs[msg]})
+}
+
+func (h *harness) unreact(u bot.User, msg, emoji string) {
+	h.handle(&bot.ReactionRemoved{EventMeta: h.meta(), Channel: "#general", MessageID: msg, User: u, Emoji: emoji})
+}
+
+func (h *harness) command(u bot.User, name, text string) string {
+	h.t.Helper()
+	r := h.handle(&bot.CommandInvoked{EventMeta: h.meta(), Channel: "#general", User: u, Name: name, Text: text})
+	if r == nil {
+		h.t.Fatalf("/%s %s: no reply", name, text)
+	}
+	return r.Text()
+}
+
+// tip returns the tip captured from a message, failing the test if none.
+func (h *harness) tip(msg string) bot.Tip {
+	h.t.Helper()
+	t, err := h.tryTip(msg)
+	if err != nil {
+		h.t.Fatalf("tip of %s: %v", msg, err)
+	}
+	return t
+}
+
+func (h *harness) tryTip(msg string) (bot.Tip, error) {
+	var t bot.Tip
+	err := h.db.View(context.Background(), h.ws, func(tx bot.ReadTx) error {
+		var err error
+		t, err = tx.TipByMessage("#general", msg)
+		return err
+	})
+	return t, err
+}
+
+func (h *harness) votes(msg string) int { h.t.Helper(); return h.tip(msg).UsefulVotes }
