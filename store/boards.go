@@ -1,0 +1,511 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/tipbot/tipbot/bot"
+)
+
+// Board kinds: the first byte of a board bucket's name.
+const (
+	kindTips    = 't' // per period, members are tip ids (order index only)
+	kindAuthors = 'a' // per period
+	kindTopics  = 'c' // per period
+	kindExperts = 'x' // per topic, all time
+)
+
+// Keys inside a member board.
+var (
+	keySize = []byte{0}
+)
+
+const (
+	prefixMember = 'm'
+	prefixRank   = 'r'
+)
+
+func boardName(kind byte, name string) []byte { return append([]byte{kind}, name...) }
+
+// tipRankKey orders a tips board: most votes first, then lower id.
+func tipRankKey(votes int, id bot.TipID) []byte {
+	k := binary.BigEndian.AppendUint32(make([]byte, 0, 12), ^votes32(int64(votes)))
+	return binary.BigEndian.AppendUint64(k, uint64(id))
+}
+
+// memberRankKey orders a member board by a then b (larger first), then
+// member. Topics boards pass (tips, votes), the others (votes, tips).
+func memberRankKey(kind byte, votes, tips int64, member string) []byte {
+	a, b := votes, tips
+	if kind == kindTopics {
+		a, b = tips, votes
+	}
+	k := make([]byte, 0, 17+len(member))
+	k = append(k, prefixRank)
+	k = binary.BigEndian.AppendUint64(k, ^uint64(max(a, 0)))
+	k = binary.BigEndian.AppendUint64(k, ^uint64(max(b, 0)))
+	return append(k, member...)
+}
+
+func parseMemberRank(kind byte, k []byte) (bot.Standing, bool) {
+	if len(k) < 17 || k[0] != prefixRank {
+		return bot.Standing{}, false
+	}
+	a := int64(^binary.BigEndian.Uint64(k[1:9]))
+	b := int64(^binary.BigEndian.Uint64(k[9:17]))
+	s := bot.Standing{Member: string(k[17:]), Votes: a, Tips: b}
+	if kind == kindTopics {
+		s.Votes, s.Tips = b, a
+	}
+	return s, true
+}
+
+func memberKey(member string) []byte { return append([]byte{prefixMember}, member...) }
+
+func encodeStanding(votes, tips int64) []byte {
+	b := binary.AppendUvarint(make([]byte, 0, 8), uint64(votes))
+	return binary.AppendUvarint(b, uint64(tips))
+}
+
+func decodeStanding(b []byte) (votes, tips int64, ok bool) {
+	v, n := binary.Uvarint(b)
+	if n <= 0 {
+		return 0, 0, false
+	}
+	t, m := binary.Uvarint(b[n:])
+	if m <= 0 {
+		return 0, 0, false
+	}
+	return int64(v), int64(t), true
+}
+
+// share is what one tip adds to one member of one member board.
+type share struct {
+	kind   byte
+	board  string // period, or topic for experts
+	member string
+}
+
+// contribution lists what a ranked tip adds to the member boards; the
+// periods and topics are deduplicated so a tip counts once in each.
+func contribution(t bot.Tip) []share {
+	if !t.Ranked() {
+		return nil
+	}
+	periods := dedupe(t.Periods)
+	topics := dedupe(t.Topics)
+	out := make([]share, 0, len(periods)*(1+len(topics))+len(topics))
+	for _, p := range periods {
+		out = append(out, share{kindAuthors, p, t.AuthorID})
+		for _, topic := range topics {
+			out = append(out, share{kindTopics, p, topic})
+		}
+	}
+	for _, topic := range topics {
+		out = append(out, share{kindExperts, topic, t.AuthorID})
+	}
+	return out
+}
+
+func dedupe(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// updateBoards moves a tip's contribution to every board from old (absent
+// when hadOld is false) to cur (absent when hasCur is false).
+func (t *tx) updateBoards(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) error {
+	boards, err := t.wbucket(bBoards)
+	if err != nil {
+		return err
+	}
+	oldRanked, curRanked := hadOld && old.Ranked(), hasCur && cur.Ranked()
+	if !oldRanked && !curRanked {
+		return nil
+	}
+
+	// Tips boards: move the tip's rank key in each period.
+	var oldKeys, curKeys map[string][]byte
+	if oldRanked {
+		oldKeys = make(map[string][]byte)
+		for _, p := range dedupe(old.Periods) {
+			oldKeys[p] = tipRankKey(old.UsefulVotes, old.ID)
+		}
+	}
+	if curRanked {
+		curKeys = make(map[string][]byte)
+		for _, p := range dedupe(cur.Periods) {
+			curKeys[p] = tipRankKey(cur.UsefulVotes, cur.ID)
+		}
+	}
+	for _, p := range dedupe(old.Periods) {
+		k, ok := oldKeys[p]
+		if !ok || bytes.Equal(k, curKeys[p]) {
+			continue
+		}
+		if err := removeTipRank(boards, p, k); err != nil {
+			return err
+		}
+	}
+	for _, p := range dedupe(cur.Periods) {
+		k, ok := curKeys[p]
+		if !ok || bytes.Equal(k, oldKeys[p]) {
+			continue
+		}
+		b, err := createBoard(boards, boardName(kindTips, p), 0.9)
+		if err != nil {
+			return err
+		}
+		if err := b.Put(k, empty); err != nil {
+			return fmt.Errorf("store: tips board %s: %w", p, err)
+		}
+	}
+
+	// Member boards: net change per member.
+	type delta struct{ votes, tips int64 }
+	deltas := make(map[share]delta)
+	var order []share
+	add := func(sh share, v, n int64) {
+		d, seen := deltas[sh]
+		if !seen {
+			order = append(order, sh)
+		}
+		deltas[sh] = delta{d.votes + v, d.tips + n}
+	}
+	if oldRanked {
+		for _, sh := range contribution(old) {
+			add(sh, -int64(old.UsefulVotes), -1)
+		}
+	}
+	if curRanked {
+		for _, sh := range contribution(cur) {
+			add(sh, int64(cur.UsefulVotes), 1)
+		}
+	}
+	for _, sh := range order {
+		d := deltas[sh]
+		if d.votes == 0 && d.tips == 0 {
+			continue
+		}
+		if err := addToBoard(boards, sh, d.votes, d.tips); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func createBoard(boards *bbolt.Bucket, name []byte, fill float64) (*bbolt.Bucket, error) {
+	b, err := boards.CreateBucketIfNotExists(name)
+	if err != nil {
+		return nil, fmt.Errorf("store: board %q: %w", name, err)
+	}
+	b.FillPercent = fill
+	return b, nil
+}
+
+func removeTipRank(boards *bbolt.Bucket, period string, k []byte) error {
+	name := boardName(kindTips, period)
+	b := boards.Bucket(name)
+	if b == nil {
+		return nil
+	}
+	b.FillPercent = 0.9
+	if err := b.Delete(k); err != nil {
+		return fmt.Errorf("store: tips board %s: %w", period, err)
+	}
+	if first, _ := b.Cursor().First(); first == nil {
+		if err := boards.DeleteBucket(name); err != nil {
+			return fmt.Errorf("store: tips board %s: %w", period, err)
+		}
+	}
+	return nil
+}
+
+// addToBoard adds (dv, dt) to a member of a board, keeping its rank key and
+// the board's size in step; a member falling to (0, 0) is removed, and so
+// is a board left empty.
+func addToBoard(boards *bbolt.Bucket, sh share, dv, dt int64) error {
+	name := boardName(sh.kind, sh.board)
+	b, err := createBoard(boards, name, 0.5)
+	if err != nil {
+		return err
+	}
+	mk := memberKey(sh.member)
+	var votes, tips int64
+	cur := b.Get(mk)
+	if cur != nil {
+		var ok bool
+		if votes, tips, ok = decodeStanding(cur); !ok {
+			return fmt.Errorf("store: board %q member %q: %w", name, sh.member, errCorrupt)
+		}
+		if err := b.Delete(memberRankKey(sh.kind, votes, tips, sh.member)); err != nil {
+			return fmt.Errorf("store: board %q: %w", name, err)
+		}
+	}
+	votes, tips = max(votes+dv, 0), max(tips+dt, 0)
+	size := boardSize(b)
+	switch {
+	case votes == 0 && tips == 0:
+		if cur == nil {
+			return nil
+		}
+		if err := b.Delete(mk); err != nil {
+			return fmt.Errorf("store: board %q: %w", name, err)
+		}
+		if size <= 1 {
+			if err := boards.DeleteBucket(name); err != nil {
+				return fmt.Errorf("store: board %q: %w", name, err)
+			}
+			return nil
+		}
+		size--
+	default:
+		if err := b.Put(mk, encodeStanding(votes, tips)); err != nil {
+			return fmt.Errorf("store: board %q: %w", name, err)
+		}
+		if err := b.Put(memberRankKey(sh.kind, votes, tips, sh.member), empty); err != nil {
+			return fmt.Errorf("store: board %q: %w", name, err)
+		}
+		if cur != nil {
+			return nil
+		}
+		size++
+	}
+	if err := b.Put(keySize, u64(uint64(size))); err != nil {
+		return fmt.Errorf("store: board %q: %w", name, err)
+	}
+	return nil
+}
+
+func boardSize(b *bbolt.Bucket) int64 {
+	if v := b.Get(keySize); len(v) == 8 {
+		return int64(binary.BigEndian.Uint64(v))
+	}
+	return 0
+}
+
+// board returns a board bucket for reading, or nil.
+func (t *tx) board(kind byte, name string) *bbolt.Bucket {
+	boards := t.bucket(bBoards)
+	if boards == nil {
+		return nil
+	}
+	return boards.Bucket(boardName(kind, name))
+}
+
+// top reads the first n entries of a member board.
+func (t *tx) top(kind byte, name string, n int) ([]bot.Standing, error) {
+	b := t.board(kind, name)
+	if b == nil || n <= 0 {
+		return nil, nil
+	}
+	var out []bot.Standing
+	c := b.Cursor()
+	for k, _ := c.Seek([]byte{prefixRank}); k != nil && len(out) < n; k, _ = c.Next() {
+		s, ok := parseMemberRank(kind, k)
+		if !ok {
+			if len(k) > 0 && k[0] == prefixRank {
+				return nil, fmt.Errorf("store: board %q: %w", boardName(kind, name), errCorrupt)
+			}
+			break
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// TopTips returns up to n ranked tips created in the period, most useful
+// first, then lower id.
+func (t *tx) TopTips(period string, n int) ([]bot.Tip, error) {
+	b := t.board(kindTips, period)
+	if b == nil || n <= 0 {
+		return nil, nil
+	}
+	var ids []bot.TipID
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil && len(ids) < n; k, _ = c.Next() {
+		if len(k) == 12 {
+			ids = append(ids, bot.TipID(binary.BigEndian.Uint64(k[4:])))
+		}
+	}
+	return t.tips(ids)
+}
+
+// tips loads tips by id, skipping any that vanished.
+func (t *tx) tips(ids []bot.TipID) ([]bot.Tip, error) {
+	out := make([]bot.Tip, 0, len(ids))
+	for _, id := range ids {
+		tip, err := t.Tip(id)
+		if errors.Is(err, bot.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tip)
+	}
+	return out, nil
+}
+
+// TopAuthors returns up to n authors of the period by votes, tips, then id.
+func (t *tx) TopAuthors(period string, n int) ([]bot.Standing, error) {
+	return t.top(kindAuthors, period, n)
+}
+
+// TopTopics returns up to n topics of the period by tips, votes, then name.
+func (t *tx) TopTopics(period string, n int) ([]bot.Standing, error) {
+	return t.top(kindTopics, period, n)
+}
+
+// Experts returns up to n authors of ranked tips on the topic.
+func (t *tx) Experts(topic string, n int) ([]bot.Standing, error) {
+	return t.top(kindExperts, topic, n)
+}
+
+// CountAuthors returns how many distinct authors have ranked tips in the
+// period, from the board's size counter.
+func (t *tx) CountAuthors(period string) (int, error) {
+	b := t.board(kindAuthors, period)
+	if b == nil {
+		return 0, nil
+	}
+	return int(boardSize(b)), nil
+}
+
+// AuthorRank returns the author's standing in the period and rank (1 =
+// first), walking the board in order up to the author.
+func (t *tx) AuthorRank(period, authorID string) (bot.Standing, int, error) {
+	b := t.board(kindAuthors, period)
+	if b == nil {
+		return bot.Standing{}, 0, bot.ErrNotFound
+	}
+	v := b.Get(memberKey(authorID))
+	if v == nil {
+		return bot.Standing{}, 0, bot.ErrNotFound
+	}
+	votes, tips, ok := decodeStanding(v)
+	if !ok {
+		return bot.Standing{}, 0, fmt.Errorf("store: authors board %s: %w", period, errCorrupt)
+	}
+	target := memberRankKey(kindAuthors, votes, tips, authorID)
+	rank := 1
+	c := b.Cursor()
+	for k, _ := c.Seek([]byte{prefixRank}); k != nil && bytes.Compare(k, target) < 0; k, _ = c.Next() {
+		rank++
+	}
+	return bot.Standing{Member: authorID, Votes: votes, Tips: tips}, rank, nil
+}
+
+// PutTip creates or replaces a tip, keeping the message and author
+// indexes, the search index and the boards in step with it.
+func (t *tx) PutTip(tip bot.Tip) error {
+	if tip.ID == 0 {
+		return fmt.Errorf("store: put tip: zero id")
+	}
+	tips, err := t.wbucket(bTips)
+	if err != nil {
+		return err
+	}
+	key := tipKey(tip.ID)
+	var old bot.Tip
+	prev := tips.Get(key)
+	if prev != nil {
+		if old, err = decodeTip(tip.ID, prev); err != nil {
+			return err
+		}
+	}
+	if err := tips.Put(key, encodeTip(tip)); err != nil {
+		return fmt.Errorf("store: put tip %s: %w", tip.ID, err)
+	}
+	if seq := tips.Sequence(); uint64(tip.ID) > seq {
+		if err := tips.SetSequence(uint64(tip.ID)); err != nil {
+			return fmt.Errorf("store: put tip %s: %w", tip.ID, err)
+		}
+	}
+	if err := t.updateIndexes(old, prev != nil, tip, true); err != nil {
+		return fmt.Errorf("store: put tip %s: %w", tip.ID, err)
+	}
+	return nil
+}
+
+// DeleteTip removes the tip, its votes and every index entry for it; no
+// error when it does not exist.
+func (t *tx) DeleteTip(id bot.TipID) error {
+	tips, err := t.wbucket(bTips)
+	if err != nil {
+		return err
+	}
+	key := tipKey(id)
+	prev := tips.Get(key)
+	if prev == nil {
+		return nil
+	}
+	old, err := decodeTip(id, prev)
+	if err != nil {
+		return err
+	}
+	if err := tips.Delete(key); err != nil {
+		return fmt.Errorf("store: delete tip %s: %w", id, err)
+	}
+	votes, err := t.wbucket(bVotes)
+	if err != nil {
+		return err
+	}
+	if err := deletePrefix(votes, key); err != nil {
+		return fmt.Errorf("store: delete tip %s: %w", id, err)
+	}
+	if err := t.updateIndexes(old, true, bot.Tip{}, false); err != nil {
+		return fmt.Errorf("store: delete tip %s: %w", id, err)
+	}
+	return nil
+}
+
+// updateIndexes moves every index entry of a tip from old to cur.
+func (t *tx) updateIndexes(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) error {
+	msgs, err := t.wbucket(bMsgs)
+	if err != nil {
+		return err
+	}
+	if hadOld && old.MessageID != "" && (!hasCur || old.Channel != cur.Channel || old.MessageID != cur.MessageID) {
+		k := msgKey(old.Channel, old.MessageID)
+		// Only drop the entry if it still points at this tip.
+		if v := msgs.Get(k); len(v) == 8 && bot.TipID(binary.BigEndian.Uint64(v)) == old.ID {
+			if err := msgs.Delete(k); err != nil {
+				return err
+			}
+		}
+	}
+	if hasCur && cur.MessageID != "" {
+		if err := msgs.Put(msgKey(cur.Channel, cur.MessageID), tipKey(cur.ID)); err != nil {
+			return err
+		}
+	}
+	authors, err := t.wbucket(bAuthors)
+	if err != nil {
+		return err
+	}
+	if hadOld && (!hasCur || old.AuthorID != cur.AuthorID) {
+		if err := authors.Delete(append(appendStr(nil, old.AuthorID), tipKey(old.ID)...)); err != nil {
+			return err
+		}
+	}
+	if hasCur && (!hadOld || old.AuthorID != cur.AuthorID) {
+		if err := authors.Put(append(appendStr(nil, cur.AuthorID), tipKey(cur.ID)...), empty); err != nil {
+			return err
+		}
+	}
+	if err := t.updateBoards(old, hadOld, cur, hasCur); err != nil {
+		return err
+	}
+	return t.updateTerms(old, hadOld, cur, hasCur)
+}

@@ -1,0 +1,687 @@
+package store
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"go.etcd.io/bbolt"
+	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/tipbot/tipbot/bot"
+)
+
+// The buckets of a workspace, in the order of sub below.
+const (
+	bTips = iota
+	bMsgs
+	bAuthors
+	bVotes
+	bPending
+	bPersons
+	bCounters
+	bRecords
+	bEvents
+	bBoards
+	bTerms
+	nSubs
+)
+
+// sub names the workspace buckets and sets how full split pages are left:
+// high where new keys mostly come after (or before) every existing one.
+var sub = [nSubs]struct {
+	name []byte
+	fill float64
+}{
+	bTips:     {[]byte("tips"), 0.9},
+	bMsgs:     {[]byte("msgs"), 0.5},
+	bAuthors:  {[]byte("authors"), 0.5},
+	bVotes:    {[]byte("votes"), 0.9},
+	bPending:  {[]byte("pending"), 0.5},
+	bPersons:  {[]byte("persons"), 0.5},
+	bCounters: {[]byte("counters"), 0.5},
+	bRecords:  {[]byte("records"), 0.5},
+	bEvents:   {[]byte("events"), 0.5},
+	bBoards:   {[]byte("boards"), 0.5},
+	bTerms:    {[]byte("terms"), 0.5},
+}
+
+// tx is one workspace's view of a bbolt transaction. It implements bot.Tx;
+// in a read-only bbolt transaction the write methods fail.
+type tx struct {
+	btx   *bbolt.Tx
+	key   []byte
+	ws    *bbolt.Bucket // nil until the workspace exists
+	found bool          // ws was looked up
+	subs  [nSubs]*bbolt.Bucket
+}
+
+var _ bot.Tx = (*tx)(nil)
+
+func newTx(btx *bbolt.Tx, key []byte) *tx { return &tx{btx: btx, key: key} }
+
+// bucket returns a workspace bucket for reading, or nil when the workspace
+// has no data yet.
+func (t *tx) bucket(i int) *bbolt.Bucket {
+	if t.subs[i] != nil {
+		return t.subs[i]
+	}
+	if !t.found {
+		t.ws = t.btx.Bucket(bucketWS).Bucket(t.key)
+		t.found = true
+	}
+	if t.ws == nil {
+		return nil
+	}
+	b := t.ws.Bucket(sub[i].name)
+	if b != nil {
+		b.FillPercent = sub[i].fill
+	}
+	t.subs[i] = b
+	return b
+}
+
+// wbucket returns a workspace bucket for writing, creating the workspace
+// on its first write.
+func (t *tx) wbucket(i int) (*bbolt.Bucket, error) {
+	if b := t.bucket(i); b != nil {
+		return b, nil
+	}
+	if !t.btx.Writable() {
+		return nil, bolterrors.ErrTxNotWritable
+	}
+	ws, err := t.btx.Bucket(bucketWS).CreateBucketIfNotExists(t.key)
+	if err != nil {
+		return nil, fmt.Errorf("store: create workspace: %w", err)
+	}
+	for j := range sub {
+		if _, err := ws.CreateBucketIfNotExists(sub[j].name); err != nil {
+			return nil, fmt.Errorf("store: create workspace: %w", err)
+		}
+	}
+	t.ws, t.found = ws, true
+	return t.bucket(i), nil
+}
+
+// Tip returns the tip with that id, or bot.ErrNotFound.
+func (t *tx) Tip(id bot.TipID) (bot.Tip, error) {
+	b := t.bucket(bTips)
+	if b == nil {
+		return bot.Tip{}, bot.ErrNotFound
+	}
+	v := b.Get(tipKey(id))
+	if v == nil {
+		return bot.Tip{}, bot.ErrNotFound
+	}
+	return decodeTip(id, v)
+}
+
+// TipByMessage returns the tip captured from that message, or bot.ErrNotFound.
+func (t *tx) TipByMessage(channel, messageID string) (bot.Tip, error) {
+	b := t.bucket(bMsgs)
+	if b == nil || messageID == "" {
+		return bot.Tip{}, bot.ErrNotFound
+	}
+	v := b.Get(msgKey(channel, messageID))
+	if len(v) != 8 {
+		return bot.Tip{}, bot.ErrNotFound
+	}
+	return t.Tip(bot.TipID(binary.BigEndian.Uint64(v)))
+}
+
+func msgKey(channel, messageID string) []byte {
+	return append(appendStr(nil, channel), messageID...)
+}
+
+// chunk is how many entries the ForEach methods read before calling fn, so
+// fn may write to the transaction without disturbing an open cursor.
+const chunk = 256
+
+// ForEachTip calls fn for every tip in id order until fn returns an error.
+func (t *tx) ForEachTip(fn func(bot.Tip) error) error {
+	b := t.bucket(bTips)
+	if b == nil {
+		return nil
+	}
+	var from []byte
+	for {
+		var tips []bot.Tip
+		c := b.Cursor()
+		k, v := c.First()
+		if from != nil {
+			k, v = c.Seek(from)
+		}
+		for ; k != nil && len(tips) < chunk; k, v = c.Next() {
+			tip, err := decodeTip(bot.TipID(binary.BigEndian.Uint64(k)), v)
+			if err != nil {
+				return err
+			}
+			tips = append(tips, tip)
+		}
+		for _, tip := range tips {
+			if err := fn(tip); err != nil {
+				return err
+			}
+		}
+		if k == nil {
+			return nil
+		}
+		from = tipKey(tips[len(tips)-1].ID + 1)
+	}
+}
+
+// TipsByAuthor calls fn for each tip of the author, in id order.
+func (t *tx) TipsByAuthor(authorID string, fn func(bot.Tip) error) error {
+	b := t.bucket(bAuthors)
+	if b == nil {
+		return nil
+	}
+	prefix := appendStr(nil, authorID)
+	var ids []bot.TipID
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if len(k) == len(prefix)+8 {
+			ids = append(ids, bot.TipID(binary.BigEndian.Uint64(k[len(prefix):])))
+		}
+	}
+	for _, id := range ids {
+		tip, err := t.Tip(id)
+		if errors.Is(err, bot.ErrNotFound) {
+			continue // deleted by fn
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(tip); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func voteKey(tip bot.TipID, voter string) []byte { return append(tipKey(tip), voter...) }
+
+// Vote returns the voter's useful reactions on the tip, or bot.ErrNotFound.
+func (t *tx) Vote(tip bot.TipID, voter string) (bot.Vote, error) {
+	b := t.bucket(bVotes)
+	if b == nil {
+		return bot.Vote{}, bot.ErrNotFound
+	}
+	v := b.Get(voteKey(tip, voter))
+	if v == nil {
+		return bot.Vote{}, bot.ErrNotFound
+	}
+	emojis, err := decodeEmojis(v)
+	if err != nil {
+		return bot.Vote{}, fmt.Errorf("store: vote %s %q: %w", tip, voter, err)
+	}
+	return bot.Vote{Emojis: emojis}, nil
+}
+
+// ForEachVote calls fn for each voter of the tip, in voter order.
+func (t *tx) ForEachVote(tip bot.TipID, fn func(voter string, v bot.Vote) error) error {
+	b := t.bucket(bVotes)
+	if b == nil {
+		return nil
+	}
+	type entry struct {
+		voter string
+		vote  bot.Vote
+	}
+	prefix := tipKey(tip)
+	var all []entry
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		emojis, err := decodeEmojis(v)
+		if err != nil {
+			return fmt.Errorf("store: vote %s %q: %w", tip, k[8:], err)
+		}
+		all = append(all, entry{string(k[8:]), bot.Vote{Emojis: emojis}})
+	}
+	for _, e := range all {
+		if err := fn(e.voter, e.vote); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func pendingPrefix(channel, messageID string) []byte {
+	return appendStr(appendStr(nil, channel), messageID)
+}
+
+// PendingVotes returns the useful reactions on a message that is not a tip,
+// in voter order.
+func (t *tx) PendingVotes(channel, messageID string) ([]bot.PendingVote, error) {
+	b := t.bucket(bPending)
+	if b == nil {
+		return nil, nil
+	}
+	prefix := pendingPrefix(channel, messageID)
+	var out []bot.PendingVote
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		emojis, err := decodeEmojis(v)
+		if err != nil {
+			return nil, fmt.Errorf("store: pending vote: %w", err)
+		}
+		out = append(out, bot.PendingVote{Voter: string(k[len(prefix):]), Emojis: emojis})
+	}
+	return out, nil
+}
+
+// Person returns what is kept about a contributor, or bot.ErrNotFound.
+func (t *tx) Person(id string) (bot.Person, error) {
+	b := t.bucket(bPersons)
+	if b == nil || id == "" {
+		return bot.Person{}, bot.ErrNotFound
+	}
+	v := b.Get([]byte(id))
+	if v == nil {
+		return bot.Person{}, bot.ErrNotFound
+	}
+	return decodePerson(id, v)
+}
+
+// Counter returns a named counter, 0 when never set.
+func (t *tx) Counter(name string) (int64, error) {
+	b := t.bucket(bCounters)
+	if b == nil || name == "" {
+		return 0, nil
+	}
+	v := b.Get([]byte(name))
+	if len(v) != 8 {
+		return 0, nil
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+// Event ids are kept in generation buckets of eventSlot each; generations
+// more than keptSlots behind the newest are dropped.
+const (
+	eventSlot = 12 * time.Hour
+	keptSlots = 2
+)
+
+func slotOf(at time.Time) uint64 {
+	s := at.Unix() / int64(eventSlot/time.Second)
+	if at.Unix() < 0 && at.Unix()%int64(eventSlot/time.Second) != 0 {
+		s--
+	}
+	return uint64(s) ^ 1<<63 // order-preserving for negative times
+}
+
+// EventSeen reports whether MarkEvent recorded the id in a kept generation.
+func (t *tx) EventSeen(id string) (bool, error) {
+	b := t.bucket(bEvents)
+	if b == nil || id == "" {
+		return false, nil
+	}
+	found := false
+	err := b.ForEachBucket(func(k []byte) error {
+		if gen := b.Bucket(k); gen != nil && gen.Get([]byte(id)) != nil {
+			found = true
+		}
+		return nil
+	})
+	return found, err
+}
+
+// Record returns an opaque record, or bot.ErrNotFound.
+func (t *tx) Record(kind, key string) ([]byte, error) {
+	b := t.bucket(bRecords)
+	if b == nil || kind == "" || key == "" {
+		return nil, bot.ErrNotFound
+	}
+	kb := b.Bucket([]byte(kind))
+	if kb == nil {
+		return nil, bot.ErrNotFound
+	}
+	v := kb.Get([]byte(key))
+	if v == nil {
+		return nil, bot.ErrNotFound
+	}
+	return cloneBytes(v), nil
+}
+
+// ForEachRecord calls fn for every record of a kind, in key order.
+func (t *tx) ForEachRecord(kind string, fn func(key string, value []byte) error) error {
+	b := t.bucket(bRecords)
+	if b == nil || kind == "" {
+		return nil
+	}
+	type entry struct {
+		key   string
+		value []byte
+	}
+	var from []byte
+	for {
+		kb := b.Bucket([]byte(kind))
+		if kb == nil {
+			return nil
+		}
+		var all []entry
+		c := kb.Cursor()
+		k, v := c.First()
+		if from != nil {
+			k, v = c.Seek(from)
+		}
+		for ; k != nil && len(all) < chunk; k, v = c.Next() {
+			all = append(all, entry{string(k), cloneBytes(v)})
+		}
+		for _, e := range all {
+			if err := fn(e.key, e.value); err != nil {
+				return err
+			}
+		}
+		if k == nil {
+			return nil
+		}
+		from = append([]byte(all[len(all)-1].key), 0) // the next key after the last one
+	}
+}
+
+// NextTipID reserves a new tip id.
+func (t *tx) NextTipID() (bot.TipID, error) {
+	b, err := t.wbucket(bTips)
+	if err != nil {
+		return 0, err
+	}
+	n, err := b.NextSequence()
+	if err != nil {
+		return 0, fmt.Errorf("store: next tip id: %w", err)
+	}
+	return bot.TipID(n), nil
+}
+
+// PutVote sets the voter's useful reactions on a tip. An empty set removes
+// the vote, as DeleteVote does.
+func (t *tx) PutVote(tip bot.TipID, voter string, v bot.Vote) error {
+	if len(v.Emojis) == 0 {
+		return t.DeleteVote(tip, voter)
+	}
+	if tip == 0 || voter == "" {
+		return fmt.Errorf("store: put vote: empty tip or voter")
+	}
+	b, err := t.wbucket(bVotes)
+	if err != nil {
+		return err
+	}
+	if err := b.Put(voteKey(tip, voter), encodeEmojis(v.Emojis)); err != nil {
+		return fmt.Errorf("store: put vote: %w", err)
+	}
+	return nil
+}
+
+// DeleteVote removes the voter's reactions on a tip; no error when missing.
+func (t *tx) DeleteVote(tip bot.TipID, voter string) error {
+	b, err := t.wbucket(bVotes)
+	if err != nil {
+		return err
+	}
+	if err := b.Delete(voteKey(tip, voter)); err != nil {
+		return fmt.Errorf("store: delete vote: %w", err)
+	}
+	return nil
+}
+
+// ReassignVotes moves every vote and pending vote of voter to newVoter,
+// merging emoji sets where newVoter already reacted, and returns how many
+// votes moved. It scans the workspace's votes.
+func (t *tx) ReassignVotes(voter, newVoter string) (int, error) {
+	if voter == "" || newVoter == "" {
+		return 0, fmt.Errorf("store: reassign votes: empty voter")
+	}
+	if voter == newVoter {
+		return 0, nil
+	}
+	moved := 0
+	votes, err := t.wbucket(bVotes)
+	if err != nil {
+		return 0, err
+	}
+	var keys [][]byte
+	c := votes.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if len(k) > 8 && string(k[8:]) == voter {
+			keys = append(keys, cloneBytes(k))
+		}
+	}
+	for _, k := range keys {
+		if err := moveVote(votes, k, append(cloneBytes(k[:8]), newVoter...)); err != nil {
+			return moved, fmt.Errorf("store: reassign votes: %w", err)
+		}
+		moved++
+	}
+	pending, err := t.wbucket(bPending)
+	if err != nil {
+		return moved, err
+	}
+	keys = keys[:0]
+	var prefixes [][]byte
+	c = pending.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		_, rest, ok := cutStr(k)
+		if !ok {
+			continue
+		}
+		if _, rest, ok = cutStr(rest); ok && string(rest) == voter {
+			keys = append(keys, cloneBytes(k))
+			prefixes = append(prefixes, cloneBytes(k[:len(k)-len(rest)]))
+		}
+	}
+	for i, k := range keys {
+		if err := moveVote(pending, k, append(prefixes[i], newVoter...)); err != nil {
+			return moved, fmt.Errorf("store: reassign votes: %w", err)
+		}
+		moved++
+	}
+	return moved, nil
+}
+
+// moveVote renames a vote key, merging emoji sets when the new key exists.
+func moveVote(b *bbolt.Bucket, from, to []byte) error {
+	emojis, err := decodeEmojis(b.Get(from))
+	if err != nil {
+		return err
+	}
+	if old := b.Get(to); old != nil {
+		more, err := decodeEmojis(old)
+		if err != nil {
+			return err
+		}
+		emojis = append(emojis, more...)
+		slices.Sort(emojis)
+		emojis = slices.Compact(emojis)
+	}
+	if err := b.Put(to, encodeEmojis(emojis)); err != nil {
+		return err
+	}
+	return b.Delete(from)
+}
+
+// PutPendingVote records (or, with no emojis, removes) a voter's reactions
+// on a message that is not a tip.
+func (t *tx) PutPendingVote(channel, messageID string, v bot.PendingVote) error {
+	if v.Voter == "" {
+		return fmt.Errorf("store: put pending vote: empty voter")
+	}
+	b, err := t.wbucket(bPending)
+	if err != nil {
+		return err
+	}
+	k := append(pendingPrefix(channel, messageID), v.Voter...)
+	if len(v.Emojis) == 0 {
+		err = b.Delete(k)
+	} else {
+		err = b.Put(k, encodeEmojis(v.Emojis))
+	}
+	if err != nil {
+		return fmt.Errorf("store: put pending vote: %w", err)
+	}
+	return nil
+}
+
+// DeletePendingVotes drops every pending vote on the message.
+func (t *tx) DeletePendingVotes(channel, messageID string) error {
+	b, err := t.wbucket(bPending)
+	if err != nil {
+		return err
+	}
+	if err := deletePrefix(b, pendingPrefix(channel, messageID)); err != nil {
+		return fmt.Errorf("store: delete pending votes: %w", err)
+	}
+	return nil
+}
+
+// deletePrefix deletes every key of b starting with prefix.
+func deletePrefix(b *bbolt.Bucket, prefix []byte) error {
+	var keys [][]byte
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		keys = append(keys, cloneBytes(k))
+	}
+	for _, k := range keys {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// PutPerson stores what is kept about a contributor.
+func (t *tx) PutPerson(p bot.Person) error {
+	if p.ID == "" {
+		return fmt.Errorf("store: put person: empty id")
+	}
+	b, err := t.wbucket(bPersons)
+	if err != nil {
+		return err
+	}
+	if err := b.Put([]byte(p.ID), encodePerson(p)); err != nil {
+		return fmt.Errorf("store: put person: %w", err)
+	}
+	return nil
+}
+
+// DeletePerson forgets a contributor; no error when missing.
+func (t *tx) DeletePerson(id string) error {
+	if id == "" {
+		return nil
+	}
+	b, err := t.wbucket(bPersons)
+	if err != nil {
+		return err
+	}
+	if err := b.Delete([]byte(id)); err != nil {
+		return fmt.Errorf("store: delete person: %w", err)
+	}
+	return nil
+}
+
+// AddCounter adds delta to a named counter.
+func (t *tx) AddCounter(name string, delta int64) error {
+	if name == "" {
+		return fmt.Errorf("store: add counter: empty name")
+	}
+	b, err := t.wbucket(bCounters)
+	if err != nil {
+		return err
+	}
+	var n int64
+	if v := b.Get([]byte(name)); len(v) == 8 {
+		n = int64(binary.BigEndian.Uint64(v))
+	}
+	if err := b.Put([]byte(name), u64(uint64(n+delta))); err != nil {
+		return fmt.Errorf("store: add counter: %w", err)
+	}
+	return nil
+}
+
+// MarkEvent remembers an event id as handled at time at, in the generation
+// of at (or the oldest kept one when at is older), and drops generations
+// that fell more than keptSlots behind the newest.
+func (t *tx) MarkEvent(id string, at time.Time) error {
+	if id == "" {
+		return nil
+	}
+	b, err := t.wbucket(bEvents)
+	if err != nil {
+		return err
+	}
+	slot := slotOf(at)
+	var newest uint64
+	if k, _ := b.Cursor().Last(); len(k) == 8 {
+		newest = binary.BigEndian.Uint64(k)
+	}
+	if newest > keptSlots && slot < newest-keptSlots {
+		slot = newest - keptSlots
+	}
+	gen, err := b.CreateBucketIfNotExists(u64(slot))
+	if err != nil {
+		return fmt.Errorf("store: mark event: %w", err)
+	}
+	if err := gen.Put([]byte(id), empty); err != nil {
+		return fmt.Errorf("store: mark event: %w", err)
+	}
+	if slot <= newest {
+		return nil
+	}
+	var old [][]byte
+	c := b.Cursor()
+	for k, _ := c.First(); len(k) == 8 && binary.BigEndian.Uint64(k)+keptSlots < slot; k, _ = c.Next() {
+		old = append(old, cloneBytes(k))
+	}
+	for _, k := range old {
+		if err := b.DeleteBucket(k); err != nil {
+			return fmt.Errorf("store: mark event: %w", err)
+		}
+	}
+	return nil
+}
+
+// PutRecord stores an opaque record of a kind.
+func (t *tx) PutRecord(kind, key string, value []byte) error {
+	if kind == "" || key == "" {
+		return fmt.Errorf("store: put record: empty kind or key")
+	}
+	b, err := t.wbucket(bRecords)
+	if err != nil {
+		return err
+	}
+	kb, err := b.CreateBucketIfNotExists([]byte(kind))
+	if err != nil {
+		return fmt.Errorf("store: put record %s: %w", kind, err)
+	}
+	if err := kb.Put([]byte(key), cloneBytes(value)); err != nil {
+		return fmt.Errorf("store: put record %s: %w", kind, err)
+	}
+	return nil
+}
+
+// DeleteRecord removes a record; no error when missing.
+func (t *tx) DeleteRecord(kind, key string) error {
+	if kind == "" || key == "" {
+		return nil
+	}
+	b, err := t.wbucket(bRecords)
+	if err != nil {
+		return err
+	}
+	kb := b.Bucket([]byte(kind))
+	if kb == nil {
+		return nil
+	}
+	if err := kb.Delete([]byte(key)); err != nil {
+		return fmt.Errorf("store: delete record %s: %w", kind, err)
+	}
+	if k, _ := kb.Cursor().First(); k == nil {
+		if err := b.DeleteBucket([]byte(kind)); err != nil {
+			return fmt.Errorf("store: delete record %s: %w", kind, err)
+		}
+	}
+	return nil
+}
