@@ -15,6 +15,9 @@ type Options struct {
 	// Now returns the current time; nil means the system clock in UTC.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Cron parses schedule expressions (adapters/cron.Parse); without it
+	// schedules and the digest are unavailable.
+	Cron CronParser
 }
 
 // Bot is the core: it handles events from every adapter against one store
@@ -28,6 +31,8 @@ type Bot struct {
 	mu         sync.RWMutex
 	chats      map[Platform]Chat
 	deliveries sync.WaitGroup
+	cron       CronParser
+	wake       chan struct{} // pokes the scheduler (Run)
 }
 
 // New returns a Bot. It fails when the configuration is unusable (unknown
@@ -52,7 +57,8 @@ func New(o Options) (*Bot, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Bot{cfg: cfg, store: o.Store, now: now, log: log, texts: tx, chats: map[Platform]Chat{}}, nil
+	return &Bot{cfg: cfg, store: o.Store, now: now, log: log, texts: tx, chats: map[Platform]Chat{},
+		cron: o.Cron, wake: make(chan struct{}, 1)}, nil
 }
 
 // Attach sets the outbound chat of a platform. Call it before events of that

@@ -157,6 +157,11 @@ func (b *Bot) capture(tx Tx, out *outbox, n newTip) (Tip, bool, error) {
 	if err := tx.PutTip(t); err != nil {
 		return Tip{}, false, err
 	}
+	if t.SessionID != 0 {
+		if err := addAnswer(tx, t); err != nil {
+			return Tip{}, false, err
+		}
+	}
 	return t, true, nil
 }
 
@@ -321,6 +326,11 @@ func (b *Bot) messageDeleted(ctx context.Context, e *MessageDeleted) error {
 func (b *Bot) deleteTip(tx Tx, t Tip) error {
 	if err := tx.AddCounter(counterTips(DayKey(t.CreatedAt, b.cfg.Location), t.Source), -1); err != nil {
 		return err
+	}
+	if t.SessionID != 0 {
+		if err := removeAnswer(tx, t); err != nil {
+			return err
+		}
 	}
 	return tx.DeleteTip(t.ID)
 }

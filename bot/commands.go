@@ -61,6 +61,10 @@ func init() {
 		{"me", RoleMember, "usage.me", (*Bot).cmdMe},
 		{"experts", RoleMember, "usage.experts", (*Bot).cmdExperts},
 		{"forget-me", RoleMember, "usage.forgetme", (*Bot).cmdForgetMe},
+		{"prompt", RoleTrainer, "usage.prompt", (*Bot).cmdPrompt},
+		{"close", RoleTrainer, "usage.close", (*Bot).cmdClose},
+		{"sessions", RoleTrainer, "usage.sessions", (*Bot).cmdSessions},
+		{"schedule", RoleTrainer, "usage.schedule", (*Bot).cmdSchedule},
 	}
 }
 

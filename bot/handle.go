@@ -55,6 +55,7 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
 type outbox struct {
 	actions []func(ctx context.Context) error
 	reply   Reply
+	wake    bool // the scheduler must look again once committed
 }
 
 func (o *outbox) add(f func(ctx context.Context) error) { o.actions = append(o.actions, f) }
@@ -88,6 +89,9 @@ func (b *Bot) update(ctx context.Context, m *EventMeta, fn func(tx Tx, out *outb
 	})
 	if err != nil {
 		return nil, err
+	}
+	if out.wake {
+		b.wakeScheduler()
 	}
 	b.deliver(ctx, out.actions)
 	return out.reply, nil

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipbot/tipbot/adapters/cron"
 	"github.com/tipbot/tipbot/bot"
 	"github.com/tipbot/tipbot/store"
 )
@@ -20,20 +22,26 @@ type recordingChat struct {
 	posts     []post
 	reactions []string // "channel/message:emoji"
 	directs   []post
+	// failPosts makes Post fail, as if tipbot died before posting.
+	failPosts bool
 }
 
 type post struct {
 	Channel string // user id for directs
 	ID      string
 	Message bot.Message
+	At      time.Time
 }
 
 func (c *recordingChat) Post(_ context.Context, _ bot.Workspace, channel string, m bot.Message) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.failPosts {
+		return "", errors.New("post failed")
+	}
 	c.seq++
 	id := fmt.Sprintf("bot-%d", c.seq)
-	c.posts = append(c.posts, post{channel, id, m})
+	c.posts = append(c.posts, post{channel, id, m, time.Now()})
 	return id, nil
 }
 
@@ -47,7 +55,7 @@ func (c *recordingChat) React(_ context.Context, _ bot.Workspace, channel, msg, 
 func (c *recordingChat) Direct(_ context.Context, _ bot.Workspace, user string, m bot.Message) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.directs = append(c.directs, post{user, "", m})
+	c.directs = append(c.directs, post{user, "", m, time.Now()})
 	return nil
 }
 
@@ -64,42 +72,80 @@ type harness struct {
 	db   *store.DB
 	chat *recordingChat
 	ws   bot.Workspace
+	cfg  bot.Config
+	path string
 	mu   sync.Mutex
 	now  time.Time
-	seq  int
-	msgs map[string]bot.MessageInfo // message id → what was posted
+	// offset, when set, makes the clock time.Now()+offset: inside a
+	// testing/synctest bubble that is a fake clock starting at a chosen date.
+	offset time.Duration
+	seq    int
+	msgs   map[string]bot.MessageInfo // message id → what was posted
 }
 
 func newHarness(t testing.TB, configure func(*bot.Config)) *harness {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "tipbot.db"), store.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := &harness{t: t, db: db, chat: &recordingChat{}, ws: bot.Workspace{Platform: bot.Shell, ID: "local"},
-		now: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC), msgs: map[string]bot.MessageInfo{}}
-	cfg := bot.DefaultConfig()
+	h := &harness{t: t, chat: &recordingChat{}, ws: bot.Workspace{Platform: bot.Shell, ID: "local"},
+		now: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC), msgs: map[string]bot.MessageInfo{},
+		path: filepath.Join(t.TempDir(), "tipbot.db"), cfg: bot.DefaultConfig()}
 	if configure != nil {
-		configure(&cfg)
+		configure(&h.cfg)
 	}
-	h.bot, err = bot.New(bot.Options{Config: cfg, Store: db, Now: h.clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.bot.Attach(bot.Shell, h.chat)
-	t.Cleanup(func() {
-		h.bot.Wait()
-		if err := db.Check(); err != nil {
-			t.Errorf("store check: %v", err)
-		}
-		if err := db.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
+	h.open()
+	t.Cleanup(h.close)
 	return h
 }
 
+// newSyncHarness is newHarness for tests inside a synctest bubble: its
+// clock is the bubble's fake clock, shifted to start at start.
+func newSyncHarness(t *testing.T, start time.Time, configure func(*bot.Config)) *harness {
+	t.Helper()
+	h := &harness{t: t, chat: &recordingChat{}, ws: bot.Workspace{Platform: bot.Shell, ID: "local"},
+		offset: start.Sub(time.Now()), msgs: map[string]bot.MessageInfo{},
+		path: filepath.Join(t.TempDir(), "tipbot.db"), cfg: bot.DefaultConfig()}
+	h.cfg.Admins = []string{"trainer"}
+	if configure != nil {
+		configure(&h.cfg)
+	}
+	h.open()
+	t.Cleanup(h.close)
+	return h
+}
+
+// open opens the store file and starts a new Bot on it: a restart.
+func (h *harness) open() {
+	h.t.Helper()
+	db, err := store.Open(h.path, store.Options{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.db = db
+	h.bot, err = bot.New(bot.Options{Config: h.cfg, Store: db, Now: h.clock, Cron: cron.Parse})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.bot.Attach(bot.Shell, h.chat)
+}
+
+// close stops the Bot's deliveries and closes the store, checking it.
+func (h *harness) close() {
+	if h.db == nil {
+		return
+	}
+	h.bot.Wait()
+	if err := h.db.Check(); err != nil {
+		h.t.Errorf("store check: %v", err)
+	}
+	if err := h.db.Close(); err != nil {
+		h.t.Errorf("close: %v", err)
+	}
+	h.db = nil
+}
+
 func (h *harness) clock() time.Time {
+	if h.offset != 0 {
+		return time.Now().Add(h.offset).UTC()
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.now
