@@ -178,9 +178,7 @@ func TestGroupCommitPanic(t *testing.T) {
 			if err := tx.AddCounter("panicky", 1); err != nil {
 				return err
 			}
-			var m map[string]int
-			m["boom"]++ // nil map write
-			return nil
+			panic("boom")
 		})
 	})
 	wg.Go(func() {
