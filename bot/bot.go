@@ -30,7 +30,7 @@ type Bot struct {
 	texts      texts
 	mu         sync.RWMutex
 	chats      map[Platform]Chat
-	deliveries sync.WaitGroup
+	deliveries inFlight
 	cron       CronParser
 	wake       chan struct{} // pokes the scheduler (Run)
 }
@@ -57,8 +57,10 @@ func New(o Options) (*Bot, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Bot{cfg: cfg, store: o.Store, now: now, log: log, texts: tx, chats: map[Platform]Chat{},
-		cron: o.Cron, wake: make(chan struct{}, 1)}, nil
+	b := &Bot{cfg: cfg, store: o.Store, now: now, log: log, texts: tx, chats: map[Platform]Chat{},
+		cron: o.Cron, wake: make(chan struct{}, 1)}
+	b.deliveries.idle.L = &b.deliveries.mu
+	return b, nil
 }
 
 // Attach sets the outbound chat of a platform. Call it before events of that
@@ -75,8 +77,40 @@ func (b *Bot) chat(p Platform) Chat {
 	return b.chats[p]
 }
 
+// inFlight counts background deliveries. Unlike sync.WaitGroup it may be
+// waited on while new deliveries start from other goroutines (the
+// scheduler), which is what Bot.Wait needs.
+type inFlight struct {
+	mu   sync.Mutex
+	n    int
+	idle sync.Cond
+}
+
+func (f *inFlight) add() {
+	f.mu.Lock()
+	f.n++
+	f.mu.Unlock()
+}
+
+func (f *inFlight) done() {
+	f.mu.Lock()
+	f.n--
+	if f.n == 0 {
+		f.idle.Broadcast()
+	}
+	f.mu.Unlock()
+}
+
+func (f *inFlight) wait() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for f.n > 0 {
+		f.idle.Wait()
+	}
+}
+
 // Wait blocks until every outbound message started so far (tip posts,
 // acknowledgement reactions, hall of fame posts, private thanks) has been
 // handed to its Chat. The shell calls it after each line; shutdown calls it
 // before closing the store.
-func (b *Bot) Wait() { b.deliveries.Wait() }
+func (b *Bot) Wait() { b.deliveries.wait() }

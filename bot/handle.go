@@ -103,9 +103,9 @@ func (b *Bot) deliver(ctx context.Context, actions []func(ctx context.Context) e
 	if len(actions) == 0 {
 		return
 	}
-	b.deliveries.Add(1)
+	b.deliveries.add()
 	go func() {
-		defer b.deliveries.Done()
+		defer b.deliveries.done()
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deliveryTimeout)
 		defer cancel()
 		for _, act := range actions {
