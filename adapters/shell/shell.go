@@ -9,9 +9,12 @@
 // the user's and the bot's, is printed with its id in brackets; reactions
 // and private replies are printed too, private ones marked as such.
 //
-// The chat history lives in the store as opaque records (see log.go), so ids
-// keep increasing across restarts and old messages can still be used.
-// Adapter implements bot.Chat for the bot's outbound messages.
+// The chat history lives in the store as opaque records (kinds shell.msg and
+// shell.state), so ids keep increasing across restarts and messages of an
+// earlier run can still be reacted to, replied to, edited or deleted.
+// Adapter implements bot.Chat for the bot's outbound messages. Output is
+// deterministic for scripts: after each line the shell waits for the bot's
+// background posts before reading the next one.
 package shell
 
 import (
