@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/tipbot/tipbot/bot"
+	"github.com/tipbot/tipbot/store"
+)
+
+// openExisting opens the database named by -db, or by the configuration's
+// store.path, refusing to create one: reading verbs must not leave an empty
+// file behind a typo.
+func (e *env) openExisting(configPath, dbPath string) (*store.DB, error) {
+	if dbPath == "" {
+		cfg, err := e.loadConfig(configPath)
+		if err != nil {
+			return nil, err
+		}
+		dbPath = cfg.Store.Path
+	}
+	if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no database at %s (run tipbot first, or name the file with -db FILE)", dbPath)
+	} else if err != nil {
+		return nil, err
+	}
+	return store.Open(dbPath, store.Options{})
+}
+
+func cmdExport(ctx context.Context, e *env, args []string) (err error) {
+	fs := e.flags("export")
+	configPath := configFlag(fs)
+	dbPath := dbFlag(fs)
+	format := fs.String("format", "jsonl", "output `format`: "+strings.Join(bot.ExportFormats, " or "))
+	workspace := fs.String("workspace", "", "export only this workspace `ID` (e.g. T0123, 1234567890, local); default all")
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if !slices.Contains(bot.ExportFormats, *format) {
+		return fmt.Errorf("export: unknown format %q (want %s)", *format, strings.Join(bot.ExportFormats, " or "))
+	}
+	db, err := e.openExisting(*configPath, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := db.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	all, err := db.Workspaces(ctx)
+	if err != nil {
+		return err
+	}
+	wss := all
+	if *workspace != "" {
+		wss = matchWorkspaces(all, *workspace)
+		if len(wss) == 0 {
+			names := make([]string, len(all))
+			for i, ws := range all {
+				names[i] = ws.ID + " (" + string(ws.Platform) + ")"
+			}
+			known := "none"
+			if len(names) > 0 {
+				known = strings.Join(names, ", ")
+			}
+			return fmt.Errorf("export: no workspace %q in %s (workspaces: %s)", *workspace, db.Path(), known)
+		}
+	}
+	return bot.Export(ctx, db, wss, *format, e.stdout)
+}
+
+// matchWorkspaces returns the workspaces named by id: a bare id ("T0123",
+// "local") matches it on any platform, "platform:id" only on that platform.
+func matchWorkspaces(all []bot.Workspace, id string) []bot.Workspace {
+	var out []bot.Workspace
+	for _, ws := range all {
+		if ws.ID == id || ws.Key() == id {
+			out = append(out, ws)
+		}
+	}
+	return out
+}
+
+func cmdBackup(ctx context.Context, e *env, args []string) (err error) {
+	fs := e.flags("backup")
+	configPath := configFlag(fs)
+	dbPath := dbFlag(fs)
+	out := fs.String("o", "", "write the copy to `OUT` (\"-\" for standard output)")
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		fmt.Fprintln(e.stderr, "tipbot backup: -o OUT is required")
+		fs.Usage()
+		return errUsage
+	}
+	db, err := e.openExisting(*configPath, *dbPath)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := db.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	if *out == "-" {
+		_, err := db.Backup(e.stdout)
+		return err
+	}
+	if same(db.Path(), *out) {
+		return fmt.Errorf("backup: %s is the database itself", *out)
+	}
+	n, err := writeFileAtomic(*out, db)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "wrote %s (%d bytes)\n", *out, n)
+	return nil
+}
+
+// same reports whether two paths name the same existing file.
+func same(a, b string) bool {
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	if err != nil {
+		return false
+	}
+	return os.SameFile(fa, fb)
+}
+
+// writeFileAtomic writes the backup to a temporary file next to path, syncs
+// it and renames it over path, so path is either the old file or a whole
+// new copy.
+func writeFileAtomic(path string, db *store.DB) (n int64, err error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+		}
+	}()
+	if n, err = db.Backup(f); err != nil {
+		return 0, err
+	}
+	if err = f.Sync(); err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	if err = f.Close(); err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return 0, fmt.Errorf("backup: %w", err)
+	}
+	return n, nil
+}

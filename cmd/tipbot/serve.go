@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tipbot/tipbot/adapters/shell"
+	"github.com/tipbot/tipbot/bot"
+	"github.com/tipbot/tipbot/store"
+)
+
+// shutdownTimeout bounds how long a shutdown waits for adapters to stop and
+// outbound messages to be delivered before the store is closed.
+const shutdownTimeout = 10 * time.Second
+
+// runner is an adapter as serve runs it.
+type runner struct {
+	name string
+	// run blocks until ctx ends or the adapter stops by itself (the shell
+	// at end of input); it returns nil then, or why it failed.
+	run func(ctx context.Context) error
+}
+
+// startAdapters builds the adapters to run for cfg and attaches each one's
+// Chat to the bot. With shellOnly, or when no platform is enabled, it is the
+// shell alone, reading e.stdin and writing e.stdout. Adapters are started by
+// serve, which calls each runner's run.
+func startAdapters(e *env, cfg Config, b *bot.Bot, db *store.DB, log *slog.Logger, shellOnly bool) ([]runner, error) {
+	if shellOnly || len(cfg.Adapters()) == 0 {
+		sh := shell.New(shell.Options{
+			Bot:    b,
+			Store:  db,
+			In:     e.stdin,
+			Out:    e.stdout,
+			Admins: cfg.Core.Admins,
+			Locale: cfg.Core.Locale,
+			Logger: log.With("adapter", "shell"),
+		})
+		b.Attach(bot.Shell, sh)
+		return []runner{{name: "shell", run: sh.Run}}, nil
+	}
+	var rs []runner
+	if cfg.Slack.Enabled {
+		// Issue 3: build the Slack adapter from cfg.Slack (tokens with
+		// Reveal), b.Attach(bot.Slack, a), append its Run.
+		return nil, errors.New("slack: this version of tipbot cannot connect to Slack yet")
+	}
+	if cfg.Discord.Enabled {
+		// Issue 4: the same with cfg.Discord.
+		return nil, errors.New("discord: this version of tipbot cannot connect to Discord yet")
+	}
+	return rs, nil
+}
+
+// serve opens the store, runs the adapters until one of them stops or ctx
+// ends, then shuts down: adapters stop, outbound messages are delivered and
+// the store is closed, within shutdownTimeout.
+func serve(ctx context.Context, e *env, cfg Config, shellOnly bool) (err error) {
+	level := slog.LevelInfo
+	if shellOnly || len(cfg.Adapters()) == 0 {
+		// The shell's output is the chat: only problems go to stderr.
+		level = slog.LevelWarn
+	}
+	log := e.logger(level)
+	log.Info("starting", "config", cfg)
+
+	db, err := store.Open(cfg.Store.Path, store.Options{Logger: log.With("component", "store")})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := db.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+		log.Info("store closed", "path", cfg.Store.Path)
+	}()
+	b, err := bot.New(bot.Options{Config: cfg.Core, Store: db, Logger: log.With("component", "bot")})
+	if err != nil {
+		return err
+	}
+	runners, err := startAdapters(e, cfg, b, db, log, shellOnly)
+	if err != nil {
+		return err
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	type result struct {
+		name string
+		err  error
+	}
+	results := make(chan result, len(runners))
+	for _, r := range runners {
+		log.Info("adapter started", "adapter", r.name)
+		go func() { results <- result{r.name, r.run(runCtx)} }()
+	}
+
+	// The first adapter to stop (or a signal) stops them all.
+	var first error
+	pending := len(runners)
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "cause", context.Cause(ctx))
+	case r := <-results:
+		pending--
+		if r.err != nil {
+			first = fmt.Errorf("%s: %w", r.name, r.err)
+		}
+		log.Info("adapter stopped", "adapter", r.name, "err", r.err)
+	}
+	stop()
+
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer cancel()
+	for ; pending > 0; pending-- {
+		select {
+		case r := <-results:
+			if r.err != nil && !errors.Is(r.err, context.Canceled) {
+				log.Error("adapter failed", "adapter", r.name, "err", r.err)
+				if first == nil {
+					first = fmt.Errorf("%s: %w", r.name, r.err)
+				}
+			}
+		case <-shutdownCtx.Done():
+			log.Warn("adapters did not stop in time; closing the store anyway", "timeout", shutdownTimeout)
+			pending = 0
+		}
+	}
+	delivered := make(chan struct{})
+	go func() {
+		b.Wait()
+		close(delivered)
+	}()
+	select {
+	case <-delivered:
+	case <-shutdownCtx.Done():
+		log.Warn("outbound messages not delivered in time", "timeout", shutdownTimeout)
+	}
+	return first
+}
