@@ -142,7 +142,7 @@ func (b *Bot) capture(tx Tx, out *outbox, n newTip) (Tip, bool, error) {
 	if err := b.notePerson(tx, n.author); err != nil {
 		return Tip{}, false, err
 	}
-	if err := tx.AddCounter(counterTips(DayKey(now, b.cfg.Location), n.source), 1); err != nil {
+	if err := addCounters(tx, t.Periods, counterTips(n.source), 1); err != nil {
 		return Tip{}, false, err
 	}
 	if t.MessageID != "" {
@@ -155,6 +155,9 @@ func (b *Bot) capture(tx Tx, out *outbox, n newTip) (Tip, bool, error) {
 		return Tip{}, false, err
 	}
 	if err := tx.PutTip(t); err != nil {
+		return Tip{}, false, err
+	}
+	if err := trackPending(tx, t); err != nil {
 		return Tip{}, false, err
 	}
 	if t.SessionID != 0 {
@@ -180,7 +183,7 @@ func (b *Bot) adoptPendingVotes(tx Tx, t *Tip) error {
 			return err
 		}
 		t.UsefulVotes++
-		if err := tx.AddCounter(counterVotes(DayKey(b.now(), b.cfg.Location)), 1); err != nil {
+		if err := addCounters(tx, PeriodKeys(b.now(), b.cfg.Location), counterVotes, 1); err != nil {
 			return err
 		}
 	}
@@ -196,7 +199,7 @@ func (b *Bot) notePerson(tx Tx, u User) error {
 	p, err := tx.Person(u.ID)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		if err := tx.AddCounter(counterNewContributors(DayKey(b.now(), b.cfg.Location)), 1); err != nil {
+		if err := addCounters(tx, PeriodKeys(b.now(), b.cfg.Location), counterNewContributors, 1); err != nil {
 			return err
 		}
 		return tx.PutPerson(Person{ID: u.ID, Name: displayName(u), FirstTipAt: b.now()})
@@ -322,15 +325,18 @@ func (b *Bot) messageDeleted(ctx context.Context, e *MessageDeleted) error {
 	return err
 }
 
-// deleteTip removes a tip and takes it out of the daily capture counters.
+// deleteTip removes a tip and takes it out of the capture counters.
 func (b *Bot) deleteTip(tx Tx, t Tip) error {
-	if err := tx.AddCounter(counterTips(DayKey(t.CreatedAt, b.cfg.Location), t.Source), -1); err != nil {
+	if err := addCounters(tx, t.Periods, counterTips(t.Source), -1); err != nil {
 		return err
 	}
 	if t.SessionID != 0 {
 		if err := removeAnswer(tx, t); err != nil {
 			return err
 		}
+	}
+	if err := tx.DeleteRecord(recPending, tipKey(t.ID)); err != nil {
+		return err
 	}
 	return tx.DeleteTip(t.ID)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -65,6 +66,13 @@ func init() {
 		{"close", RoleTrainer, "usage.close", (*Bot).cmdClose},
 		{"sessions", RoleTrainer, "usage.sessions", (*Bot).cmdSessions},
 		{"schedule", RoleTrainer, "usage.schedule", (*Bot).cmdSchedule},
+		{"report", RoleTrainer, "usage.report", (*Bot).cmdReport},
+		{"pending", RoleTrainer, "usage.pending", (*Bot).cmdPending},
+		{"approve", RoleTrainer, "usage.approve", (*Bot).cmdApprove},
+		{"feature", RoleTrainer, "usage.feature", (*Bot).cmdFeature},
+		{"reject", RoleTrainer, "usage.reject", (*Bot).cmdReject},
+		{"export", RoleAdmin, "usage.export", (*Bot).cmdExport},
+		{"trainer", RoleAdmin, "usage.trainer", (*Bot).cmdTrainer},
 	}
 }
 
@@ -499,7 +507,68 @@ func (b *Bot) cmdForgetMe(ctx context.Context, e *CommandInvoked, args []string)
 		if err := tx.DeleteRecord(recTrainer, e.User.ID); err != nil {
 			return false, err
 		}
+		if err := forgetMentions(tx, e.User.ID); err != nil {
+			return false, err
+		}
 		out.reply = b.private(b.t("forget.done", b.plural("tips", int64(len(mine))), b.plural("votes", int64(votes))))
 		return true, nil
 	})
+}
+
+// forgetMentions removes a person's id from what other records keep of
+// them: tips they captured for others, sessions they opened, schedules
+// they added, moderation actions they took.
+func forgetMentions(tx Tx, id string) error {
+	var captured []Tip
+	if err := tx.ForEachTip(func(t Tip) error {
+		if t.CapturedBy == id {
+			captured = append(captured, t)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, t := range captured {
+		t.CapturedBy = ""
+		if err := tx.PutTip(t); err != nil {
+			return err
+		}
+	}
+	type rewrite struct {
+		kind, key string
+		value     []byte
+	}
+	var rewrites []rewrite
+	for _, kind := range []string{recSession, recSchedule, recModLog} {
+		if err := tx.ForEachRecord(kind, func(key string, raw []byte) error {
+			var fields map[string]any
+			if err := json.Unmarshal(raw, &fields); err != nil {
+				return fmt.Errorf("bot: decode %s record: %w", kind, err)
+			}
+			changed := false
+			for _, f := range []string{"OpenedBy", "CreatedBy", "By"} {
+				if v, ok := fields[f].(string); ok && v == id {
+					fields[f] = ""
+					changed = true
+				}
+			}
+			if !changed {
+				return nil
+			}
+			out, err := json.Marshal(fields)
+			if err != nil {
+				return fmt.Errorf("bot: encode %s record: %w", kind, err)
+			}
+			rewrites = append(rewrites, rewrite{kind, key, out})
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	for _, r := range rewrites {
+		if err := tx.PutRecord(r.kind, r.key, r.value); err != nil {
+			return err
+		}
+	}
+	return nil
 }

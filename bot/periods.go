@@ -101,10 +101,3 @@ func PreviousPeriodStart(p Period, start time.Time) time.Time {
 	}
 	return time.Time{}
 }
-
-// DayKey returns the key of t's calendar day in loc ("d20261127"), used for
-// daily report counters.
-func DayKey(t time.Time, loc *time.Location) string {
-	t = t.In(loc)
-	return fmt.Sprintf("d%04d%02d%02d", t.Year(), int(t.Month()), t.Day())
-}

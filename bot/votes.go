@@ -129,7 +129,7 @@ func (b *Bot) addVote(tx Tx, out *outbox, ws Workspace, channel, messageID, vote
 		return true, nil
 	}
 	t.UsefulVotes++
-	if err := tx.AddCounter(counterVotes(DayKey(b.now(), b.cfg.Location)), 1); err != nil {
+	if err := addCounters(tx, PeriodKeys(b.now(), b.cfg.Location), counterVotes, 1); err != nil {
 		return false, err
 	}
 	if err := b.maybeHallOfFame(tx, out, ws, &t); err != nil {
@@ -167,7 +167,7 @@ func (b *Bot) removeVote(tx Tx, channel, messageID, voter, emoji string) (bool, 
 		return false, err
 	}
 	t.UsefulVotes--
-	if err := tx.AddCounter(counterVotes(DayKey(b.now(), b.cfg.Location)), -1); err != nil {
+	if err := addCounters(tx, PeriodKeys(b.now(), b.cfg.Location), counterVotes, -1); err != nil {
 		return false, err
 	}
 	return true, tx.PutTip(t)
@@ -260,7 +260,22 @@ func insertSorted(list []string, s string) []string {
 	return slices.Insert(slices.Clone(list), i, s)
 }
 
-// Counter names. Daily counters feed reports.
-func counterTips(day string, src Source) string { return "tips:" + day + ":" + string(src) }
-func counterVotes(day string) string            { return "votes:" + day }
-func counterNewContributors(day string) string  { return "newcontributors:" + day }
+// Counter names, per period key (see PeriodKeys). They feed reports:
+// tips captured by source (by creation period), useful votes given minus
+// withdrawn (by the period of the reaction), new contributors (by the
+// period of their first tip).
+func counterTips(src Source) func(period string) string {
+	return func(period string) string { return "tips:" + period + ":" + string(src) }
+}
+func counterVotes(period string) string           { return "votes:" + period }
+func counterNewContributors(period string) string { return "newcontributors:" + period }
+
+// addCounters adds delta to the counter name(p) of every period p.
+func addCounters(tx Tx, periods []string, name func(period string) string, delta int64) error {
+	for _, p := range periods {
+		if err := tx.AddCounter(name(p), delta); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,201 @@
+package bot
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Record kinds of moderation and roles.
+const (
+	recPending = "pending" // key: padded tip id of each pending tip
+	recModLog  = "modlog"  // key: padded unix nanoseconds + tip id → ModAction JSON
+)
+
+// ModAction is one recorded moderation action.
+type ModAction struct {
+	At     time.Time
+	By     string // user id of the trainer or admin
+	Action string // approve, feature, reject
+	Tip    TipID
+}
+
+func tipKey(id TipID) string { return fmt.Sprintf("%020d", uint64(id)) }
+
+// trackPending keeps the pending index in step with a tip's status.
+func trackPending(tx Tx, t Tip) error {
+	if t.Status == StatusPending {
+		return tx.PutRecord(recPending, tipKey(t.ID), []byte{1})
+	}
+	return tx.DeleteRecord(recPending, tipKey(t.ID))
+}
+
+// moderate changes a tip's status as the moderation commands ask.
+func (b *Bot) moderate(ctx context.Context, e *CommandInvoked, args []string, action string, to Status) (Reply, error) {
+	if len(args) != 1 {
+		return b.usage("usage." + action), nil
+	}
+	id, err := ParseTipID(args[0])
+	if err != nil {
+		return b.private(b.t("tip.unknown", args[0])), nil
+	}
+	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+		t, err := tx.Tip(id)
+		if errors.Is(err, ErrNotFound) {
+			out.reply = b.private(b.t("tip.unknown", args[0]))
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if t.Status == to {
+			out.reply = b.private(b.t("mod.already", t.ID, b.t("status."+string(to))))
+			return false, nil
+		}
+		t.Status = to
+		t.UpdatedAt = b.now()
+		if err := b.maybeHallOfFame(tx, out, e.Workspace, &t); err != nil {
+			return false, err
+		}
+		if err := tx.PutTip(t); err != nil {
+			return false, err
+		}
+		if err := trackPending(tx, t); err != nil {
+			return false, err
+		}
+		now := b.now()
+		raw, err := json.Marshal(ModAction{At: now, By: e.User.ID, Action: action, Tip: t.ID})
+		if err != nil {
+			return false, fmt.Errorf("bot: encode moderation action: %w", err)
+		}
+		if err := tx.PutRecord(recModLog, fmt.Sprintf("%020d-%s", now.UnixNano(), tipKey(t.ID)), raw); err != nil {
+			return false, err
+		}
+		if to == StatusRejected && t.AuthorID != e.User.ID {
+			ws, author := e.Workspace, t.AuthorID
+			note := Message{Lines: []Line{{Text: b.t("mod.rejected.dm", snippet(t.Text, 200))}}}
+			out.add(func(ctx context.Context) error {
+				c := b.chat(ws.Platform)
+				if c == nil {
+					return nil
+				}
+				return c.Direct(ctx, ws, author, note)
+			})
+		}
+		out.reply = b.private(b.t("mod.done."+action, t.ID))
+		return true, nil
+	})
+}
+
+func (b *Bot) cmdApprove(ctx context.Context, e *CommandInvoked, args []string) (Reply, error) {
+	return b.moderate(ctx, e, args, "approve", StatusPublished)
+}
+
+func (b *Bot) cmdFeature(ctx context.Context, e *CommandInvoked, args []string) (Reply, error) {
+	return b.moderate(ctx, e, args, "feature", StatusFeatured)
+}
+
+func (b *Bot) cmdReject(ctx context.Context, e *CommandInvoked, args []string) (Reply, error) {
+	return b.moderate(ctx, e, args, "reject", StatusRejected)
+}
+
+// cmdPending lists the tips waiting for approval, oldest first.
+func (b *Bot) cmdPending(ctx context.Context, e *CommandInvoked, args []string) (Reply, error) {
+	if len(args) > 0 {
+		return b.usage("usage.pending"), nil
+	}
+	var tips []Tip
+	total := 0
+	err := b.view(ctx, e.Workspace, func(tx ReadTx) error {
+		return tx.ForEachRecord(recPending, func(key string, _ []byte) error {
+			total++
+			if len(tips) >= 20 {
+				return nil
+			}
+			var id uint64
+			if _, err := fmt.Sscan(key, &id); err != nil {
+				return fmt.Errorf("bot: pending key %q: %w", key, err)
+			}
+			t, err := tx.Tip(TipID(id))
+			if errors.Is(err, ErrNotFound) {
+				return nil
+			}
+			if err == nil {
+				tips = append(tips, t)
+			}
+			return err
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	m := &Message{Title: b.t("pending.title", total)}
+	if total == 0 {
+		m.Lines = append(m.Lines, Line{Text: b.t("pending.none")})
+	}
+	for _, t := range tips {
+		m.Lines = append(m.Lines, b.tipLine("• ", t))
+	}
+	if total > 0 {
+		m.Lines = append(m.Lines, Line{Text: b.t("pending.how")})
+	}
+	return m, nil
+}
+
+// cmdTrainer: /tips trainer add|remove @user (admins).
+func (b *Bot) cmdTrainer(ctx context.Context, e *CommandInvoked, args []string) (Reply, error) {
+	if len(args) != 2 {
+		return b.usage("usage.trainer"), nil
+	}
+	id, ok := UserArg(args[1])
+	if !ok {
+		return b.usage("usage.trainer"), nil
+	}
+	switch strings.ToLower(args[0]) {
+	case "add":
+		return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+			out.reply = b.private(b.t("trainer.added", args[1]))
+			return true, tx.PutRecord(recTrainer, id, []byte(e.User.ID))
+		})
+	case "remove":
+		return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+			out.reply = b.private(b.t("trainer.removed", args[1]))
+			return true, tx.DeleteRecord(recTrainer, id)
+		})
+	}
+	return b.usage("usage.trainer"), nil
+}
+
+// cmdExport: /tips export [csv|json] — the workspace's tips, privately, as a file.
+func (b *Bot) cmdExport(ctx context.Context, e *CommandInvoked, args []string) (Reply, error) {
+	format := "csv"
+	if len(args) > 1 {
+		return b.usage("usage.export"), nil
+	}
+	if len(args) == 1 {
+		switch strings.ToLower(args[0]) {
+		case "csv":
+		case "json", "jsonl":
+			format = "jsonl"
+		default:
+			return b.usage("usage.export"), nil
+		}
+	}
+	var buf bytes.Buffer
+	if err := Export(ctx, b.store, []Workspace{e.Workspace}, format, &buf); err != nil {
+		return nil, err
+	}
+	mime := "text/csv; charset=utf-8"
+	if format == "jsonl" {
+		mime = "application/x-ndjson"
+	}
+	name := fmt.Sprintf("tipbot-%s-%s.%s", e.Workspace.ID, b.now().In(b.cfg.Location).Format("2006-01-02"), format)
+	return &Message{
+		Lines: []Line{{Text: b.t("export.done", name)}},
+		File:  &File{Name: name, MIMEType: mime, Data: buf.Bytes()},
+	}, nil
+}

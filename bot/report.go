@@ -1,0 +1,365 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Audience is an optional capability of a Chat: how many people are
+// members of a channel tipbot watches (channel "" = of all of them,
+// counted once). Platforms that cannot tell return an error; reports then
+// say "unknown" rather than invent a figure.
+type Audience interface {
+	Members(ctx context.Context, ws Workspace, channel string) (int, error)
+}
+
+// Figures are a report's numbers for one period.
+type Figures struct {
+	Period          Period
+	Key             string // period key, e.g. "m2026-11"
+	Start, End      time.Time
+	Channel         string // "" = the whole workspace
+	TipsBySource    map[Source]int64
+	Tips            int64
+	Contributors    int64
+	NewContributors int64
+	Members         int // 0 = unknown
+	UsefulVotes     int64
+	TopContributors []Standing
+	TopTips         []Tip
+	TopTopics       []Standing
+	Sessions        []Session
+	Answers         int64
+	Pending         int64
+	Moderation      []ModAction
+	Names           map[string]string // author id → name
+	Platform        Platform
+}
+
+// mention renders a user id so the platform shows the person's name.
+func mention(p Platform, id string) string {
+	if p == Shell || id == "" {
+		return id
+	}
+	return "<@" + id + ">"
+}
+
+// Report computes and renders the engagement report of a workspace for the
+// period containing now (channel "" = all channels), with the change
+// against the previous period. Workspace-wide figures come from counters
+// kept with each event; a channel report scans the tips of the period.
+func (b *Bot) Report(ctx context.Context, ws Workspace, p Period, channel string) (*Message, error) {
+	now := b.now()
+	cur, err := b.figures(ctx, ws, p, now, channel)
+	if err != nil {
+		return nil, err
+	}
+	var prev *Figures
+	if p != All {
+		start := PreviousPeriodStart(p, PeriodStart(p, now, b.cfg.Location))
+		f, err := b.figures(ctx, ws, p, start, channel)
+		if err != nil {
+			return nil, err
+		}
+		prev = &f
+	}
+	if c := b.chat(ws.Platform); c != nil {
+		if a, ok := c.(Audience); ok {
+			if n, err := a.Members(ctx, ws, channel); err == nil {
+				cur.Members = n
+			} else {
+				b.log.Info("channel members unknown", "workspace", ws.Key(), "err", err)
+			}
+		}
+	}
+	return b.renderReport(cur, prev), nil
+}
+
+// figures gathers the numbers of the period of kind p containing at.
+func (b *Bot) figures(ctx context.Context, ws Workspace, p Period, at time.Time, channel string) (Figures, error) {
+	f := Figures{Period: p, Key: PeriodKey(p, at, b.cfg.Location), Channel: channel, TipsBySource: map[Source]int64{},
+		Names: map[string]string{}, Platform: ws.Platform}
+	f.Start = PeriodStart(p, at, b.cfg.Location)
+	f.End = nextPeriodStart(p, f.Start) // zero for All: no end
+	in := func(t time.Time) bool { return !t.Before(f.Start) && (f.End.IsZero() || t.Before(f.End)) }
+	err := b.view(ctx, ws, func(tx ReadTx) error {
+		var err error
+		if channel == "" {
+			err = b.counterFigures(tx, &f)
+		} else {
+			err = b.scanFigures(tx, &f, in)
+		}
+		if err != nil {
+			return err
+		}
+		if err := b.names(tx, f.TopContributors, f.Names); err != nil {
+			return err
+		}
+		if err := tx.ForEachRecord(recSession, func(_ string, raw []byte) error {
+			var s Session
+			if err := jsonDecode(raw, &s); err != nil {
+				return err
+			}
+			if in(s.OpenedAt) && (channel == "" || s.Channel == channel) {
+				f.Sessions = append(f.Sessions, s)
+				f.Answers += int64(len(s.Tips))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := tx.ForEachRecord(recPending, func(string, []byte) error { f.Pending++; return nil }); err != nil {
+			return err
+		}
+		return tx.ForEachRecord(recModLog, func(_ string, raw []byte) error {
+			var a ModAction
+			if err := json.Unmarshal(raw, &a); err != nil {
+				return fmt.Errorf("bot: decode moderation action: %w", err)
+			}
+			if in(a.At) {
+				f.Moderation = append(f.Moderation, a)
+			}
+			return nil
+		})
+	})
+	return f, err
+}
+
+// nextPeriodStart returns the start of the period after the one starting at start.
+func nextPeriodStart(p Period, start time.Time) time.Time {
+	switch p {
+	case Week:
+		return start.AddDate(0, 0, 7)
+	case Month:
+		return start.AddDate(0, 1, 0)
+	case Quarter:
+		return start.AddDate(0, 3, 0)
+	case Year:
+		return start.AddDate(1, 0, 0)
+	}
+	return time.Time{}
+}
+
+// counterFigures reads the workspace-wide figures from counters and
+// leaderboards: a handful of reads, whatever the number of tips.
+func (b *Bot) counterFigures(tx ReadTx, f *Figures) error {
+	for _, src := range Sources {
+		n, err := tx.Counter(counterTips(src)(f.Key))
+		if err != nil {
+			return err
+		}
+		f.TipsBySource[src] = n
+		f.Tips += n
+	}
+	var err error
+	if f.UsefulVotes, err = tx.Counter(counterVotes(f.Key)); err != nil {
+		return err
+	}
+	if f.NewContributors, err = tx.Counter(counterNewContributors(f.Key)); err != nil {
+		return err
+	}
+	n, err := tx.CountAuthors(f.Key)
+	if err != nil {
+		return err
+	}
+	f.Contributors = int64(n)
+	if f.TopContributors, err = tx.TopAuthors(f.Key, 5); err != nil {
+		return err
+	}
+	if f.TopTips, err = tx.TopTips(f.Key, 5); err != nil {
+		return err
+	}
+	f.TopTopics, err = tx.TopTopics(f.Key, 5)
+	return err
+}
+
+// scanFigures computes a channel's figures from its tips of the period.
+// Useful votes are then the votes those tips hold.
+func (b *Bot) scanFigures(tx ReadTx, f *Figures, in func(time.Time) bool) error {
+	authors := map[string]*Standing{}
+	topics := map[string]*Standing{}
+	var ranked []Tip
+	err := tx.ForEachTip(func(t Tip) error {
+		if t.Channel != f.Channel || !in(t.CreatedAt) {
+			return nil
+		}
+		f.TipsBySource[t.Source]++
+		f.Tips++
+		if !t.Ranked() {
+			return nil
+		}
+		ranked = append(ranked, t)
+		f.UsefulVotes += int64(t.UsefulVotes)
+		a := authors[t.AuthorID]
+		if a == nil {
+			a = &Standing{Member: t.AuthorID}
+			authors[t.AuthorID] = a
+			if p, err := tx.Person(t.AuthorID); err == nil && in(p.FirstTipAt) {
+				f.NewContributors++
+			}
+		}
+		a.Tips++
+		a.Votes += int64(t.UsefulVotes)
+		for _, topic := range t.Topics {
+			s := topics[topic]
+			if s == nil {
+				s = &Standing{Member: topic}
+				topics[topic] = s
+			}
+			s.Tips++
+			s.Votes += int64(t.UsefulVotes)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	f.Contributors = int64(len(authors))
+	f.TopContributors = topStandings(authors, func(x, y Standing) int { return cmpStanding(x.Votes, y.Votes, x.Tips, y.Tips, x.Member, y.Member) })
+	f.TopTopics = topStandings(topics, func(x, y Standing) int { return cmpStanding(x.Tips, y.Tips, x.Votes, y.Votes, x.Member, y.Member) })
+	slices.SortStableFunc(ranked, func(x, y Tip) int {
+		if x.UsefulVotes != y.UsefulVotes {
+			return y.UsefulVotes - x.UsefulVotes
+		}
+		return int(x.ID) - int(y.ID)
+	})
+	f.TopTips = ranked[:min(5, len(ranked))]
+	return nil
+}
+
+// cmpStanding orders by a then b descending, then name ascending.
+func cmpStanding(a1, a2, b1, b2 int64, n1, n2 string) int {
+	switch {
+	case a1 != a2:
+		return int(a2 - a1)
+	case b1 != b2:
+		return int(b2 - b1)
+	}
+	return strings.Compare(n1, n2)
+}
+
+func topStandings(m map[string]*Standing, cmp func(x, y Standing) int) []Standing {
+	list := make([]Standing, 0, len(m))
+	for _, s := range m {
+		list = append(list, *s)
+	}
+	slices.SortFunc(list, cmp)
+	return list[:min(5, len(list))]
+}
+
+// change renders the change of a figure against the previous period.
+func (b *Bot) change(cur, prev int64, hasPrev bool) string {
+	if !hasPrev {
+		return ""
+	}
+	switch {
+	case cur > prev:
+		return fmt.Sprintf(" (▲ %d)", cur-prev)
+	case cur < prev:
+		return fmt.Sprintf(" (▼ %d)", prev-cur)
+	}
+	return " (=)"
+}
+
+func (b *Bot) renderReport(f Figures, prev *Figures) *Message {
+	var p Figures
+	if prev != nil {
+		p = *prev
+	}
+	has := prev != nil
+	scope := b.t("report.workspace")
+	if f.Channel != "" {
+		scope = f.Channel
+	}
+	m := &Message{Title: b.t("report.title", b.t("period."+string(f.Period)), scope)}
+	add := func(text string) { m.Lines = append(m.Lines, Line{Text: text}) }
+
+	var bySource []string
+	for _, src := range Sources {
+		if n := f.TipsBySource[src]; n > 0 {
+			bySource = append(bySource, fmt.Sprintf("%s %d", b.t("source."+string(src)), n))
+		}
+	}
+	line := b.t("report.tips", f.Tips) + b.change(f.Tips, p.Tips, has)
+	if len(bySource) > 0 {
+		line += " — " + strings.Join(bySource, ", ")
+	}
+	add(line)
+	add(b.t("report.contributors", f.Contributors) + b.change(f.Contributors, p.Contributors, has) +
+		" · " + b.t("report.newcontributors", f.NewContributors) + b.change(f.NewContributors, p.NewContributors, has))
+	if f.Members > 0 {
+		add(b.t("report.participation", float64(f.Contributors)*100/float64(f.Members), f.Contributors, f.Members))
+	} else {
+		add(b.t("report.participation.unknown"))
+	}
+	add(b.t("report.votes", f.UsefulVotes) + b.change(f.UsefulVotes, p.UsefulVotes, has))
+
+	add(b.t("top.contributors"))
+	if len(f.TopContributors) == 0 {
+		add("—")
+	}
+	for i, a := range f.TopContributors {
+		add(b.t("top.contributor", i+1, f.Names[a.Member], b.plural("tips", a.Tips), b.plural("votes", a.Votes)))
+	}
+	add(b.t("top.tips"))
+	if len(f.TopTips) == 0 {
+		add("—")
+	}
+	for i, t := range f.TopTips {
+		m.Lines = append(m.Lines, b.tipLine(fmt.Sprintf("%d. ", i+1), t))
+	}
+	var topics []string
+	for _, s := range f.TopTopics {
+		topics = append(topics, fmt.Sprintf("#%s (%d)", s.Member, s.Tips))
+	}
+	if len(topics) == 0 {
+		topics = []string{"—"}
+	}
+	add(b.t("report.topics", strings.Join(topics, ", ")))
+
+	answered := 0
+	for _, s := range f.Sessions {
+		if len(s.Tips) > 0 {
+			answered++
+		}
+	}
+	line = b.t("report.sessions", len(f.Sessions)) + b.change(int64(len(f.Sessions)), int64(len(p.Sessions)), has)
+	if len(f.Sessions) > 0 {
+		line += " — " + b.t("report.answerrate", answered*100/len(f.Sessions), b.plural("answers", f.Answers))
+	}
+	add(line)
+	for _, s := range f.Sessions[max(0, len(f.Sessions)-5):] {
+		add(b.t("report.session", s.ID, s.Title, b.plural("answers", int64(len(s.Tips)))))
+	}
+	add(b.t("report.pending", f.Pending))
+	counts := map[string]int{}
+	for _, a := range f.Moderation {
+		counts[a.Action]++
+	}
+	add(b.t("report.moderation", counts["approve"], counts["feature"], counts["reject"]))
+	for _, a := range f.Moderation[max(0, len(f.Moderation)-5):] {
+		add(b.t("report.modaction", b.formatTime(a.At), mention(f.Platform, a.By), b.t("mod.verb."+a.Action), a.Tip))
+	}
+	return m
+}
+
+// cmdReport: /tips report [period] [#channel] (trainers).
+func (b *Bot) cmdReport(ctx context.Context, e *CommandInvoked, args []string) (Reply, error) {
+	period, channel := Month, ""
+	for _, a := range args {
+		if p, ok := ParsePeriod(strings.ToLower(a)); ok {
+			period = p
+			continue
+		}
+		if c, ok := ChannelArg(a); ok {
+			channel = c
+			continue
+		}
+		return b.usage("usage.report"), nil
+	}
+	return b.Report(ctx, e.Workspace, period, channel)
+}
