@@ -13,7 +13,7 @@ import (
 // Record kinds of moderation and roles.
 const (
 	recPending = "pending" // key: padded tip id of each pending tip
-	recModLog  = "modlog"  // key: padded unix nanoseconds + tip id → ModAction JSON
+	recModLog  = "modlog"  // key: padded sequence number → ModAction JSON
 )
 
 // ModAction is one recorded moderation action.
@@ -72,7 +72,11 @@ func (b *Bot) moderate(ctx context.Context, e *CommandInvoked, args []string, ac
 		if err != nil {
 			return false, fmt.Errorf("bot: encode moderation action: %w", err)
 		}
-		if err := tx.PutRecord(recModLog, fmt.Sprintf("%020d-%s", now.UnixNano(), tipKey(t.ID)), raw); err != nil {
+		seq, err := nextSequence(tx, recModLog)
+		if err != nil {
+			return false, err
+		}
+		if err := tx.PutRecord(recModLog, fmt.Sprintf("%020d", seq), raw); err != nil {
 			return false, err
 		}
 		if to == StatusRejected && t.AuthorID != e.User.ID {
