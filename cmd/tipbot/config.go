@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -199,6 +201,17 @@ func LoadConfig(file string, data []byte, lookup func(string) (string, bool)) (C
 	}
 	d.validate(&c)
 	if len(d.problems) > 0 {
+		// In file order; problems with no line last.
+		slices.SortStableFunc(d.problems, func(a, b error) int {
+			la, lb := a.(*ConfigError).Line, b.(*ConfigError).Line
+			if la == 0 {
+				la = math.MaxInt
+			}
+			if lb == 0 {
+				lb = math.MaxInt
+			}
+			return cmp.Compare(la, lb)
+		})
 		return Config{}, errors.Join(d.problems...)
 	}
 	c.File = file
@@ -244,7 +257,7 @@ type decoder struct {
 	file     string
 	lookup   func(string) (string, bool)
 	vars     []string // names of the ${NAME} references, by placeholder number
-	problems []error
+	problems []error  // every one a *ConfigError
 	// lines maps a key path to the line where the file set it.
 	lines map[string]int
 	// missing maps a key path to the unset environment variable its value
