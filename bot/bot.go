@@ -18,6 +18,16 @@ type Options struct {
 	// Cron parses schedule expressions (adapters/cron.Parse); without it
 	// schedules and the digest are unavailable.
 	Cron CronParser
+	// Metrics, when set, is told of every event handled.
+	Metrics Metrics
+}
+
+// Metrics receives what the core observes, for monitoring.
+type Metrics interface {
+	// EventHandled reports one Handle call: the event kind ("message",
+	// "reaction_added", "command", ...), how long until it was committed,
+	// and its error.
+	EventHandled(p Platform, kind string, took time.Duration, err error)
 }
 
 // Bot is the core: it handles events from every adapter against one store
@@ -32,6 +42,7 @@ type Bot struct {
 	chats      map[Platform]Chat
 	deliveries inFlight
 	cron       CronParser
+	metrics    Metrics
 	wake       chan struct{} // pokes the scheduler (Run)
 }
 
@@ -58,7 +69,7 @@ func New(o Options) (*Bot, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	b := &Bot{cfg: cfg, store: o.Store, now: now, log: log, texts: tx, chats: map[Platform]Chat{},
-		cron: o.Cron, wake: make(chan struct{}, 1)}
+		cron: o.Cron, metrics: o.Metrics, wake: make(chan struct{}, 1)}
 	b.deliveries.idle.L = &b.deliveries.mu
 	return b, nil
 }

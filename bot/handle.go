@@ -17,7 +17,7 @@ const deliveryTimeout = 10 * time.Minute
 // Outbound posts caused by the event are delivered in the background (see
 // Wait). An error means nothing was committed and the platform may retry;
 // bad input is not an error: it gets a reply or is ignored.
-func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
+func (b *Bot) Handle(ctx context.Context, ev Event) (reply Reply, err error) {
 	if ev == nil {
 		return nil, errors.New("bot: nil event")
 	}
@@ -29,6 +29,10 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
 	}
 	if m.Workspace.ID == "" {
 		return nil, errors.New("bot: event without workspace")
+	}
+	if b.metrics != nil {
+		start := b.now()
+		defer func() { b.metrics.EventHandled(m.Workspace.Platform, EventKind(ev), b.now().Sub(start), err) }()
 	}
 	switch e := ev.(type) {
 	case *MessagePosted:
@@ -47,6 +51,27 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (Reply, error) {
 		return b.saveAsTip(ctx, e)
 	}
 	return nil, fmt.Errorf("bot: unknown event %T", ev)
+}
+
+// EventKind names an event's type for logs and metrics.
+func EventKind(ev Event) string {
+	switch ev.(type) {
+	case *MessagePosted:
+		return "message"
+	case *MessageEdited:
+		return "message_edited"
+	case *MessageDeleted:
+		return "message_deleted"
+	case *ReactionAdded:
+		return "reaction_added"
+	case *ReactionRemoved:
+		return "reaction_removed"
+	case *CommandInvoked:
+		return "command"
+	case *SaveAsTip:
+		return "shortcut"
+	}
+	return "unknown"
 }
 
 // outbox collects what a transaction wants sent once it is committed. A
