@@ -1,0 +1,248 @@
+package discord
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/tipbot/tipbot/bot"
+)
+
+// Post sends a message to a channel of the workspace's guild and returns
+// the id of the first Discord message it took. With Message.Thread set it
+// goes into that thread when one was started on the message, else it
+// replies to the message. It refuses a channel of another guild, so no
+// workspace's data reaches another server. Rate limits are waited out;
+// transient failures are retried with a nonce Discord deduplicates.
+func (a *Adapter) Post(ctx context.Context, ws bot.Workspace, channel string, m bot.Message) (string, error) {
+	if err := a.checkChannel(ctx, ws, channel); err != nil {
+		return "", err
+	}
+	target := channel
+	var ref *discordgo.MessageReference
+	if m.Thread != "" {
+		if ci, err := a.dir.channel(ctx, m.Thread); err == nil && ci.Thread {
+			target = m.Thread
+		} else {
+			target, _ = a.dir.location(channel, m.Thread)
+			no := false
+			ref = &discordgo.MessageReference{MessageID: m.Thread, ChannelID: target, GuildID: ws.ID, FailIfNotExists: &no}
+		}
+	}
+	msgs := render(m, a.link(ws.ID))
+	first := ""
+	for i, om := range msgs {
+		send := &discordgo.MessageSend{Content: om.Content, Embeds: om.Embeds, Files: om.Files, AllowedMentions: noMentions}
+		if i == 0 {
+			send.Reference = ref
+		}
+		id, err := a.send(ctx, target, send)
+		if err != nil {
+			return first, fmt.Errorf("discord: post in %s: %w", target, err)
+		}
+		if i == 0 {
+			first = id
+		}
+		if target != channel {
+			a.dir.remember(id, messageEntry{Location: target, Info: bot.MessageInfo{Author: bot.User{ID: a.tr.self, Bot: true}, Text: om.Content, ThreadID: target}})
+		}
+	}
+	return first, nil
+}
+
+// React adds the bot's reaction (a unicode emoji, or a custom emoji as
+// "name:id") to a message of the workspace's guild.
+func (a *Adapter) React(ctx context.Context, ws bot.Workspace, channel, messageID, emoji string) error {
+	if err := a.checkChannel(ctx, ws, channel); err != nil {
+		return err
+	}
+	location, _ := a.dir.location(channel, messageID)
+	e := apiEmoji(emoji)
+	if e == "" {
+		return fmt.Errorf("discord: react: empty emoji")
+	}
+	err := a.retry(ctx, func() error {
+		return a.s.MessageReactionAdd(location, messageID, e, discordgo.WithContext(ctx))
+	})
+	if err != nil {
+		return fmt.Errorf("discord: react %s on %s/%s: %w", emoji, location, messageID, err)
+	}
+	return nil
+}
+
+// Direct sends a private message (a DM) to a person.
+func (a *Adapter) Direct(ctx context.Context, ws bot.Workspace, userID string, m bot.Message) error {
+	if ws.Platform != bot.Discord {
+		return fmt.Errorf("discord: direct message for a %s workspace", ws.Platform)
+	}
+	ch, ok := a.dmChannels.get(userID)
+	if !ok {
+		err := a.retry(ctx, func() error {
+			c, err := a.s.UserChannelCreate(userID, discordgo.WithContext(ctx))
+			if err == nil {
+				ch = c.ID
+			}
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("discord: open DM with %s: %w", userID, err)
+		}
+		a.dmChannels.put(userID, ch)
+	}
+	for _, om := range render(m, a.link(ws.ID)) {
+		if _, err := a.send(ctx, ch, &discordgo.MessageSend{Content: om.Content, Embeds: om.Embeds, Files: om.Files, AllowedMentions: noMentions}); err != nil {
+			return fmt.Errorf("discord: DM to %s: %w", userID, err)
+		}
+	}
+	return nil
+}
+
+// checkChannel refuses a channel that is not in the workspace's guild.
+func (a *Adapter) checkChannel(ctx context.Context, ws bot.Workspace, channel string) error {
+	if ws.Platform != bot.Discord {
+		return fmt.Errorf("discord: message for a %s workspace", ws.Platform)
+	}
+	if channel == "" {
+		return errors.New("discord: no channel")
+	}
+	ci, err := a.dir.channel(ctx, channel)
+	if err != nil {
+		return fmt.Errorf("discord: channel %s: %w", channel, err)
+	}
+	if ci.GuildID != ws.ID {
+		return fmt.Errorf("discord: channel %s is not in guild %s", channel, ws.ID)
+	}
+	return nil
+}
+
+// sendPayload is a message with a nonce Discord enforces: a retried send
+// that had reached Discord returns the first message instead of a second.
+type sendPayload struct {
+	*discordgo.MessageSend
+	Nonce        string `json:"nonce,omitempty"`
+	EnforceNonce bool   `json:"enforce_nonce,omitempty"`
+}
+
+// send posts one message and returns its id.
+func (a *Adapter) send(ctx context.Context, channel string, ms *discordgo.MessageSend) (string, error) {
+	for _, e := range ms.Embeds {
+		e.Type = discordgo.EmbedTypeRich
+	}
+	ms.Content = validUTF8(ms.Content)
+	p := sendPayload{MessageSend: ms, Nonce: nonce(), EnforceNonce: true}
+	endpoint := discordgo.EndpointChannelMessages(channel)
+	var files []*discordgo.File
+	var data [][]byte
+	for _, f := range ms.Files {
+		b, err := readAll(f)
+		if err != nil {
+			return "", err
+		}
+		files = append(files, f)
+		data = append(data, b)
+	}
+	var msg discordgo.Message
+	err := a.retry(ctx, func() error {
+		var body []byte
+		var err error
+		if len(files) > 0 {
+			for i, f := range files {
+				f.Reader = bytes.NewReader(data[i])
+			}
+			ct, mp, err := discordgo.MultipartBodyWithJSON(p, files)
+			if err != nil {
+				return err
+			}
+			body, err = a.s.RequestRaw(http.MethodPost, endpoint, ct, mp, endpoint, 0, discordgo.WithContext(ctx))
+			if err != nil {
+				return err
+			}
+		} else {
+			body, err = a.s.RequestWithBucketID(http.MethodPost, endpoint, p, endpoint, discordgo.WithContext(ctx))
+			if err != nil {
+				return err
+			}
+		}
+		return discordgo.Unmarshal(body, &msg)
+	})
+	if err != nil {
+		return "", err
+	}
+	return msg.ID, nil
+}
+
+func readAll(f *discordgo.File) ([]byte, error) {
+	if f.Reader == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(f.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("discord: read attachment %s: %w", f.Name, err)
+	}
+	return b, nil
+}
+
+// nonce returns a random message nonce (Discord allows 25 characters).
+func nonce() string {
+	var b [10]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// retry runs f again after transient failures (network errors and 5xx
+// answers: Discord did not take the request), up to four times in all.
+// discordgo itself waits out 429 answers and rate-limit buckets.
+func (a *Adapter) retry(ctx context.Context, f func() error) error {
+	wait := a.retryWait
+	for attempt := 1; ; attempt++ {
+		err := f()
+		if err == nil || attempt == 4 || !transient(err) || ctx.Err() != nil {
+			return err
+		}
+		if !sleep(ctx, wait) {
+			return err
+		}
+		wait *= 2
+	}
+}
+
+func transient(err error) bool {
+	if s := status(err); s >= 500 {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne)
+}
+
+// apiEmoji writes an emoji as the reactions API wants it: unicode as is,
+// custom emojis as name:id ("<:name:id>" and ":name:id" are accepted too).
+func apiEmoji(e string) string {
+	e = strings.TrimSpace(e)
+	if strings.HasPrefix(e, "<") && strings.HasSuffix(e, ">") {
+		e = strings.TrimPrefix(strings.TrimPrefix(e[1:len(e)-1], "a:"), ":")
+	}
+	return strings.TrimPrefix(e, ":")
+}
+
+// link returns the jump-link maker of a guild: a message in a thread links
+// through the thread.
+func (a *Adapter) link(guild string) func(bot.MessageRef) string {
+	return func(r bot.MessageRef) string {
+		if guild == "" || r.Channel == "" {
+			return ""
+		}
+		location, _ := a.dir.location(r.Channel, r.MessageID)
+		return jumpURL(guild, location, r.MessageID)
+	}
+}
+
+var _ bot.Chat = (*Adapter)(nil)

@@ -1,0 +1,133 @@
+package discord
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/tipbot/tipbot/bot"
+)
+
+// errUnknownChannel is what the directory says of an id that is no channel
+// (Discord answered 404).
+var errUnknownChannel = errors.New("unknown channel")
+
+const (
+	missingTTL = 10 * time.Minute // how long "no such channel" is believed
+	guildTTL   = 10 * time.Minute // how long a guild fetched by REST is kept
+)
+
+// liveDirectory backs translation and outbound messages with discordgo's
+// state (guilds, channels, threads and roles from the gateway), bounded
+// caches and, when both miss, the REST API.
+type liveDirectory struct {
+	s        *discordgo.Session
+	log      *slog.Logger
+	channels *lru[string, cachedChannel]
+	messages *lru[string, messageEntry]
+	guilds   *lru[string, cachedGuild]
+}
+
+type cachedChannel struct {
+	info    channelInfo
+	missing bool
+	at      time.Time
+}
+
+type cachedGuild struct {
+	g  *discordgo.Guild
+	at time.Time
+}
+
+func newLiveDirectory(s *discordgo.Session, log *slog.Logger) *liveDirectory {
+	return &liveDirectory{
+		s:        s,
+		log:      log,
+		channels: newLRU[string, cachedChannel](10_000),
+		messages: newLRU[string, messageEntry](50_000),
+		guilds:   newLRU[string, cachedGuild](1_000),
+	}
+}
+
+func (d *liveDirectory) channel(ctx context.Context, id string) (channelInfo, error) {
+	if c, err := d.s.State.Channel(id); err == nil {
+		d.s.State.RLock()
+		ci := channelInfo{GuildID: c.GuildID, ParentID: c.ParentID, Thread: c.IsThread()}
+		d.s.State.RUnlock()
+		return ci, nil
+	}
+	if c, ok := d.channels.get(id); ok {
+		if !c.missing {
+			return c.info, nil
+		}
+		if time.Since(c.at) < missingTTL {
+			return channelInfo{}, errUnknownChannel
+		}
+	}
+	ch, err := d.s.Channel(id, discordgo.WithContext(ctx))
+	if err != nil {
+		if status(err) == http.StatusNotFound {
+			d.channels.put(id, cachedChannel{missing: true, at: time.Now()})
+			return channelInfo{}, errUnknownChannel
+		}
+		return channelInfo{}, err
+	}
+	ci := channelInfo{GuildID: ch.GuildID, ParentID: ch.ParentID, Thread: ch.IsThread()}
+	d.channels.put(id, cachedChannel{info: ci, at: time.Now()})
+	return ci, nil
+}
+
+// location returns the channel or thread a message is in, as far as the
+// adapter has seen it; else the channel given.
+func (d *liveDirectory) location(channel, messageID string) (string, bool) {
+	if e, ok := d.messages.get(messageID); ok && e.Location != "" {
+		return e.Location, true
+	}
+	return channel, false
+}
+
+func (d *liveDirectory) message(ctx context.Context, location, messageID string) (bot.MessageInfo, error) {
+	if e, ok := d.messages.get(messageID); ok {
+		return e.Info, nil
+	}
+	m, err := d.s.ChannelMessage(location, messageID, discordgo.WithContext(ctx))
+	if err != nil {
+		d.log.Debug("discord: fetching a reacted message failed", "channel", location, "message", messageID, "err", err)
+		return bot.MessageInfo{}, err
+	}
+	ci, cerr := d.channel(ctx, location)
+	_, thread := placeIn(ci, cerr, location, m.MessageReference)
+	info := bot.MessageInfo{Text: m.Content, ThreadID: thread}
+	if m.Author != nil {
+		info.Author = bot.User{ID: m.Author.ID, Name: displayName(m.Author, m.Member), Bot: m.Author.Bot || m.Author.System || m.WebhookID != ""}
+	}
+	d.messages.put(messageID, messageEntry{Location: location, Info: info})
+	return info, nil
+}
+
+func (d *liveDirectory) remember(messageID string, e messageEntry) { d.messages.put(messageID, e) }
+
+func (d *liveDirectory) forget(messageID string) { d.messages.remove(messageID) }
+
+func (d *liveDirectory) admin(ctx context.Context, guildID, userID string, roles []string) bool {
+	if g, err := d.s.State.Guild(guildID); err == nil {
+		d.s.State.RLock()
+		ok := isAdmin(g, userID, roles)
+		d.s.State.RUnlock()
+		return ok
+	}
+	if c, ok := d.guilds.get(guildID); ok && time.Since(c.at) < guildTTL {
+		return isAdmin(c.g, userID, roles)
+	}
+	g, err := d.s.Guild(guildID, discordgo.WithContext(ctx))
+	if err != nil {
+		d.log.Debug("discord: fetching a guild failed", "guild", guildID, "err", err)
+		return false
+	}
+	d.guilds.put(guildID, cachedGuild{g: g, at: time.Now()})
+	return isAdmin(g, userID, roles)
+}

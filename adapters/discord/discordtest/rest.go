@@ -1,0 +1,580 @@
+package discordtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const (
+	messageBucketLimit  = 5               // message creates per channel...
+	messageBucketWindow = 5 * time.Second // ...per this window, as Discord
+)
+
+func (s *Server) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /gateway", s.serveGateway)
+	api := func(pattern string, h func(w http.ResponseWriter, r *http.Request, body []byte)) {
+		method, path, _ := strings.Cut(pattern, " ")
+		mux.HandleFunc(method+" /api/v9"+path, func(w http.ResponseWriter, r *http.Request) { s.serveREST(w, r, h) })
+	}
+	api("GET /gateway", s.getGateway)
+	api("GET /gateway/bot", s.getGateway)
+	api("GET /users/@me", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		writeJSON(w, 200, s.userJSON(AppID, BotName, true))
+	})
+	api("PUT /applications/{app}/commands", s.putCommands)
+	api("PUT /applications/{app}/guilds/{guild}/commands", s.putCommands)
+	api("POST /interactions/{id}/{token}/callback", s.interactionCallback)
+	api("PATCH /webhooks/{app}/{token}/messages/@original", s.webhookEdit)
+	api("POST /webhooks/{app}/{token}", s.webhookFollowup)
+	api("GET /channels/{channel}", s.getChannel)
+	api("GET /channels/{channel}/messages/{message}", s.getMessage)
+	api("POST /channels/{channel}/messages", s.postMessage)
+	api("PUT /channels/{channel}/messages/{message}/reactions/{emoji}/@me", s.putReaction)
+	api("POST /users/@me/channels", s.openDM)
+	api("GET /guilds/{guild}", s.getGuild)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	if v != nil {
+		_ = json.NewEncoder(w).Encode(v)
+	}
+}
+
+func apiError(w http.ResponseWriter, status, code int, msg string) {
+	writeJSON(w, status, map[string]any{"message": msg, "code": code})
+}
+
+// serveREST checks the token and the rate limits, records the request and
+// runs the route.
+func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, h func(http.ResponseWriter, *http.Request, []byte)) {
+	body, _ := io.ReadAll(r.Body)
+	rec := &recorder{ResponseWriter: w, status: 200}
+	defer func() {
+		s.mu.Lock()
+		s.requests = append(s.requests, Request{Method: r.Method, Path: r.URL.Path, Body: body, Status: rec.status, At: time.Now()})
+		s.mu.Unlock()
+	}()
+	exempt := strings.Contains(r.URL.Path, "/interactions/") || strings.Contains(r.URL.Path, "/webhooks/")
+	if !exempt && !s.tokenOK(r.Header.Get("Authorization")) {
+		apiError(rec, 401, 0, "401: Unauthorized")
+		return
+	}
+	if s.limit(rec, r, exempt) {
+		return
+	}
+	h(rec, r, body)
+}
+
+type recorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *recorder) WriteHeader(code int) {
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+// limit answers 429 when a test injected one, when the global limit is
+// exceeded, or when a channel's message bucket is empty; it also sets the
+// bucket headers discordgo reads.
+func (s *Server) limit(w http.ResponseWriter, r *http.Request, exempt bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	for i := range s.injected {
+		in := &s.injected[i]
+		if in.n > 0 && (in.method == "" || in.method == r.Method) && strings.Contains(r.URL.Path, in.path) {
+			in.n--
+			s.injectedN++
+			w.Header().Set("Retry-After", strconv.Itoa(int(in.retryAfter+0.999)))
+			writeJSON(w, 429, map[string]any{"message": "You are being rate limited.", "retry_after": in.retryAfter, "global": false})
+			return true
+		}
+	}
+	if !exempt {
+		cut := 0
+		for cut < len(s.recent) && now.Sub(s.recent[cut]) >= time.Second {
+			cut++
+		}
+		s.recent = s.recent[cut:]
+		if len(s.recent) >= s.opts.GlobalLimit {
+			s.limited++
+			retry := time.Second - now.Sub(s.recent[0])
+			w.Header().Set("X-RateLimit-Global", "true")
+			w.Header().Set("X-RateLimit-Scope", "global")
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, 429, map[string]any{"message": "You are being rate limited.", "retry_after": retry.Seconds(), "global": true})
+			return true
+		}
+		s.recent = append(s.recent, now)
+	}
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/messages") && strings.HasPrefix(r.URL.Path, "/api/v9/channels/") {
+		key := r.URL.Path
+		hits := s.buckets[key]
+		cut := 0
+		for cut < len(hits) && now.Sub(hits[cut]) >= messageBucketWindow {
+			cut++
+		}
+		hits = hits[cut:]
+		resetAfter := messageBucketWindow
+		if len(hits) > 0 {
+			resetAfter = messageBucketWindow - now.Sub(hits[0])
+		}
+		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(messageBucketLimit))
+		w.Header().Set("X-RateLimit-Bucket", "msg-"+key)
+		w.Header().Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", resetAfter.Seconds()))
+		if len(hits) >= messageBucketLimit {
+			s.limited++
+			s.buckets[key] = hits
+			w.Header().Set("X-RateLimit-Remaining", "0")
+			writeJSON(w, 429, map[string]any{"message": "You are being rate limited.", "retry_after": resetAfter.Seconds(), "global": false})
+			return true
+		}
+		hits = append(hits, now)
+		s.buckets[key] = hits
+		w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(messageBucketLimit-len(hits)))
+	}
+	return false
+}
+
+func (s *Server) getGateway(w http.ResponseWriter, _ *http.Request, _ []byte) {
+	writeJSON(w, 200, map[string]any{"url": s.wsURL(), "shards": 1,
+		"session_start_limit": map[string]any{"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
+}
+
+func (s *Server) putCommands(w http.ResponseWriter, r *http.Request, body []byte) {
+	if r.PathValue("app") != AppID {
+		apiError(w, 403, 50001, "Missing Access")
+		return
+	}
+	var cmds []map[string]any
+	if err := json.Unmarshal(body, &cmds); err != nil {
+		apiError(w, 400, 50035, "Invalid Form Body")
+		return
+	}
+	guild := r.PathValue("guild")
+	s.mu.Lock()
+	s.commands[guild] = append(json.RawMessage(nil), body...)
+	for _, c := range cmds {
+		c["id"] = s.newID()
+		c["application_id"] = AppID
+		c["version"] = s.newID()
+		if guild != "" {
+			c["guild_id"] = guild
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, 200, cmds)
+}
+
+// Commands returns the last command list registered in a guild ("" for
+// global commands), as the JSON the bot sent.
+func (s *Server) Commands(guild string) json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.commands[guild]
+}
+
+// messageBody is the part of a message payload the fake reads.
+type messageBody struct {
+	Content   string       `json:"content"`
+	Embeds    []Embed      `json:"embeds"`
+	Flags     int          `json:"flags"`
+	Nonce     string       `json:"nonce"`
+	Enforce   bool         `json:"enforce_nonce"`
+	Type      int          `json:"type"`
+	Data      *messageBody `json:"data"`
+	Reference *struct {
+		MessageID string `json:"message_id"`
+	} `json:"message_reference"`
+}
+
+// readBody reads a JSON or multipart (payload_json + files) body.
+func readBody(r *http.Request, body []byte) (messageBody, []File, error) {
+	var mb messageBody
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		err := json.Unmarshal(body, &mb)
+		return mb, nil, err
+	}
+	var files []File
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return mb, files, nil
+		}
+		if err != nil {
+			return mb, nil, err
+		}
+		data, _ := io.ReadAll(p)
+		if p.FormName() == "payload_json" {
+			if err := json.Unmarshal(data, &mb); err != nil {
+				return mb, nil, err
+			}
+			continue
+		}
+		files = append(files, File{Name: p.FileName(), Data: data})
+	}
+}
+
+func (s *Server) interactionCallback(w http.ResponseWriter, r *http.Request, body []byte) {
+	cb, files, err := readBody(r, body)
+	if err != nil {
+		apiError(w, 400, 50035, "Invalid Form Body")
+		return
+	}
+	id := r.PathValue("id")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tokens[r.PathValue("token")] != id {
+		apiError(w, 404, 10062, "Unknown interaction")
+		return
+	}
+	for _, resp := range s.responses[id] {
+		if resp.Kind == "callback" {
+			apiError(w, 400, 40060, "Interaction has already been acknowledged.")
+			return
+		}
+	}
+	resp := Response{Kind: "callback", Type: cb.Type, Files: files, At: time.Now()}
+	if cb.Data != nil {
+		resp.Flags, resp.Content, resp.Embeds = cb.Data.Flags, cb.Data.Content, cb.Data.Embeds
+	}
+	s.responses[id] = append(s.responses[id], resp)
+	w.WriteHeader(204)
+}
+
+func (s *Server) webhookEdit(w http.ResponseWriter, r *http.Request, body []byte) {
+	mb, files, err := readBody(r, body)
+	if err != nil {
+		apiError(w, 400, 50035, "Invalid Form Body")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.tokens[r.PathValue("token")]
+	if !ok || r.PathValue("app") != AppID {
+		apiError(w, 404, 10015, "Unknown Webhook")
+		return
+	}
+	flags := 0
+	for _, resp := range s.responses[id] {
+		if resp.Kind == "callback" {
+			flags = resp.Flags
+		}
+	}
+	s.responses[id] = append(s.responses[id], Response{Kind: "edit", Flags: flags, Content: mb.Content, Embeds: mb.Embeds, Files: files, At: time.Now()})
+	writeJSON(w, 200, map[string]any{"id": s.newID(), "channel_id": "0", "content": mb.Content, "flags": flags,
+		"author": s.userJSON(AppID, BotName, true), "timestamp": time.Now().UTC().Format(time.RFC3339)})
+}
+
+func (s *Server) webhookFollowup(w http.ResponseWriter, r *http.Request, body []byte) {
+	mb, files, err := readBody(r, body)
+	if err != nil {
+		apiError(w, 400, 50035, "Invalid Form Body")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.tokens[r.PathValue("token")]
+	if !ok || r.PathValue("app") != AppID {
+		apiError(w, 404, 10015, "Unknown Webhook")
+		return
+	}
+	s.responses[id] = append(s.responses[id], Response{Kind: "followup", Flags: mb.Flags, Content: mb.Content, Embeds: mb.Embeds, Files: files, At: time.Now()})
+	writeJSON(w, 200, map[string]any{"id": s.newID(), "channel_id": "0", "content": mb.Content, "flags": mb.Flags,
+		"author": s.userJSON(AppID, BotName, true), "timestamp": time.Now().UTC().Format(time.RFC3339)})
+}
+
+func (s *Server) getChannel(w http.ResponseWriter, r *http.Request, _ []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.channels[r.PathValue("channel")]
+	if !ok {
+		apiError(w, 404, 10003, "Unknown Channel")
+		return
+	}
+	writeJSON(w, 200, s.channelJSON(c))
+}
+
+func (s *Server) getMessage(w http.ResponseWriter, r *http.Request, _ []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.messages[r.PathValue("message")]
+	if !ok || m.Deleted || m.ChannelID != r.PathValue("channel") {
+		apiError(w, 404, 10008, "Unknown Message")
+		return
+	}
+	writeJSON(w, 200, s.messageJSON(m, false))
+}
+
+func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, body []byte) {
+	mb, files, err := readBody(r, body)
+	if err != nil {
+		apiError(w, 400, 50035, "Invalid Form Body")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[r.PathValue("channel")]
+	if !ok {
+		apiError(w, 404, 10003, "Unknown Channel")
+		return
+	}
+	if mb.Content == "" && len(mb.Embeds) == 0 && len(files) == 0 {
+		apiError(w, 400, 50006, "Cannot send an empty message")
+		return
+	}
+	if mb.Enforce && mb.Nonce != "" {
+		if id, ok := s.nonces[ch.ID+"/"+mb.Nonce]; ok {
+			writeJSON(w, 200, s.messageJSON(s.messages[id], false))
+			return
+		}
+	}
+	m := &Message{ID: s.newID(), ChannelID: ch.ID, GuildID: ch.guildID, AuthorID: AppID, Content: mb.Content,
+		Embeds: mb.Embeds, Files: files, Created: time.Now()}
+	if mb.Reference != nil {
+		m.Reference = mb.Reference.MessageID
+	}
+	s.messages[m.ID] = m
+	s.order = append(s.order, m.ID)
+	if mb.Nonce != "" {
+		s.nonces[ch.ID+"/"+mb.Nonce] = m.ID
+	}
+	if ch.guildID != "" {
+		s.dispatchLocked("MESSAGE_CREATE", s.messageJSON(m, true))
+	}
+	writeJSON(w, 200, s.messageJSON(m, false))
+}
+
+func (s *Server) putReaction(w http.ResponseWriter, r *http.Request, _ []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.messages[r.PathValue("message")]
+	if !ok || m.Deleted || m.ChannelID != r.PathValue("channel") {
+		apiError(w, 404, 10008, "Unknown Message")
+		return
+	}
+	emoji := r.PathValue("emoji")
+	s.reactions = append(s.reactions, Reaction{ChannelID: m.ChannelID, MessageID: m.ID, Emoji: emoji})
+	s.dispatchLocked("MESSAGE_REACTION_ADD", s.reactionJSON(m, AppID, emoji, true))
+	w.WriteHeader(204)
+}
+
+func (s *Server) openDM(w http.ResponseWriter, _ *http.Request, body []byte) {
+	var req struct {
+		RecipientID string `json:"recipient_id"`
+	}
+	if err := json.Unmarshal(body, &req); err != nil || req.RecipientID == "" {
+		apiError(w, 400, 50035, "Invalid Form Body")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.dms[req.RecipientID]
+	if !ok {
+		id = s.newID()
+		s.dms[req.RecipientID] = id
+		s.channels[id] = &channelRec{Channel: Channel{ID: id, Type: 1}, dm: req.RecipientID}
+	}
+	writeJSON(w, 200, s.channelJSON(s.channels[id]))
+}
+
+func (s *Server) getGuild(w http.ResponseWriter, r *http.Request, _ []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.guilds[r.PathValue("guild")]
+	if !ok {
+		apiError(w, 404, 10004, "Unknown Guild")
+		return
+	}
+	j := s.guildJSON(g)
+	delete(j, "channels")
+	delete(j, "threads")
+	delete(j, "members")
+	writeJSON(w, 200, j)
+}
+
+// JSON shapes, as Discord sends them.
+
+func (s *Server) sortedGuilds() []*Guild {
+	var gs []*Guild
+	for _, g := range s.guilds {
+		gs = append(gs, g)
+	}
+	slices.SortFunc(gs, func(a, b *Guild) int { return strings.Compare(a.ID, b.ID) })
+	return gs
+}
+
+func (s *Server) userJSON(id, name string, bot bool) map[string]any {
+	u := map[string]any{"id": id, "username": name, "global_name": name, "discriminator": "0", "avatar": nil}
+	if bot {
+		u["bot"] = true
+	}
+	return u
+}
+
+func (s *Server) member(guild, user string) (Member, bool) {
+	g, ok := s.guilds[guild]
+	if !ok {
+		return Member{}, false
+	}
+	for _, m := range g.Members {
+		if m.ID == user {
+			return m, true
+		}
+	}
+	return Member{}, false
+}
+
+func (s *Server) memberJSON(guild, user string, withUser bool) map[string]any {
+	m, _ := s.member(guild, user)
+	roles := m.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	j := map[string]any{"roles": roles, "nick": nil, "joined_at": "2024-01-01T00:00:00+00:00", "deaf": false, "mute": false, "flags": 0}
+	if m.Nick != "" {
+		j["nick"] = m.Nick
+	}
+	if withUser {
+		j["user"] = s.userJSON(user, nameOr(m.Name, user), m.Bot)
+	}
+	return j
+}
+
+func nameOr(name, id string) string {
+	if name != "" {
+		return name
+	}
+	return "user" + id
+}
+
+// permissions computes a member's guild permissions from their roles.
+func (s *Server) permissions(guild, user string) int64 {
+	g, ok := s.guilds[guild]
+	if !ok {
+		return 0
+	}
+	if g.OwnerID == user {
+		return PermAdministrator | PermManageGuild
+	}
+	m, _ := s.member(guild, user)
+	var p int64
+	for _, r := range g.Roles {
+		if r.ID == guild || slices.Contains(m.Roles, r.ID) {
+			p |= r.Permissions
+		}
+	}
+	return p
+}
+
+func (s *Server) guildJSON(g *Guild) map[string]any {
+	var roles, channels, threads, members []map[string]any
+	for i, r := range g.Roles {
+		roles = append(roles, map[string]any{"id": r.ID, "name": r.Name, "permissions": strconv.FormatInt(r.Permissions, 10),
+			"position": i, "color": 0, "hoist": false, "managed": false, "mentionable": false})
+	}
+	for _, c := range s.channels {
+		if c.guildID != g.ID {
+			continue
+		}
+		if c.Type == 11 || c.Type == 12 {
+			threads = append(threads, s.channelJSON(c))
+		} else {
+			channels = append(channels, s.channelJSON(c))
+		}
+	}
+	for _, m := range g.Members {
+		if m.ID == AppID {
+			members = append(members, s.memberJSON(g.ID, m.ID, true))
+		}
+	}
+	return map[string]any{
+		"id": g.ID, "name": g.Name, "owner_id": g.OwnerID, "roles": roles, "channels": channels, "threads": threads,
+		"members": members, "member_count": len(g.Members), "joined_at": "2024-01-01T00:00:00+00:00",
+		"unavailable": false, "large": false, "emojis": []any{}, "features": []any{},
+	}
+}
+
+func (s *Server) channelJSON(c *channelRec) map[string]any {
+	j := map[string]any{"id": c.ID, "type": c.Type, "name": c.Name}
+	if c.guildID != "" {
+		j["guild_id"] = c.guildID
+	}
+	if c.ParentID != "" {
+		j["parent_id"] = c.ParentID
+	}
+	if c.Type == 11 || c.Type == 12 {
+		j["thread_metadata"] = map[string]any{"archived": false, "auto_archive_duration": 1440, "locked": false}
+	}
+	if c.dm != "" {
+		j["recipients"] = []any{s.userJSON(c.dm, "user"+c.dm, false)}
+	}
+	return j
+}
+
+// messageJSON shapes a message; on the gateway (dispatch) its content is
+// hidden when the session lacks the message content intent, unless the
+// bot wrote it or is mentioned.
+func (s *Server) messageJSON(m *Message, dispatch bool) map[string]any {
+	m2, _ := s.member(m.GuildID, m.AuthorID)
+	content := m.Content
+	if m.AuthorID != AppID && s.intents&intentContent == 0 && !strings.Contains(content, "<@"+AppID+">") {
+		content = ""
+	}
+	embeds := m.Embeds
+	if embeds == nil {
+		embeds = []Embed{}
+	}
+	var edited any
+	if !m.Edited.IsZero() {
+		edited = m.Edited.UTC().Format(time.RFC3339Nano)
+	}
+	j := map[string]any{
+		"id": m.ID, "channel_id": m.ChannelID, "content": content, "type": 0,
+		"author":    s.userJSON(m.AuthorID, nameOr(m2.Name, m.AuthorID), m.AuthorID == AppID || m2.Bot),
+		"timestamp": m.Created.UTC().Format(time.RFC3339Nano), "edited_timestamp": edited,
+		"embeds": embeds, "attachments": []any{}, "mentions": []any{}, "mention_roles": []any{},
+		"pinned": false, "tts": false, "mention_everyone": false,
+	}
+	if m.GuildID != "" && dispatch {
+		j["guild_id"] = m.GuildID
+		j["member"] = s.memberJSON(m.GuildID, m.AuthorID, false)
+	}
+	if m.Reference != "" {
+		j["type"] = 19
+		j["message_reference"] = map[string]any{"type": 0, "message_id": m.Reference, "channel_id": m.ChannelID, "guild_id": m.GuildID}
+	}
+	return j
+}
+
+func (s *Server) reactionJSON(m *Message, user, emoji string, add bool) map[string]any {
+	e := map[string]any{"id": nil, "name": emoji}
+	if name, id, ok := strings.Cut(emoji, ":"); ok {
+		e = map[string]any{"id": id, "name": name}
+	}
+	j := map[string]any{"user_id": user, "channel_id": m.ChannelID, "message_id": m.ID, "guild_id": m.GuildID, "emoji": e}
+	if add {
+		j["member"] = s.memberJSON(m.GuildID, user, true)
+		j["message_author_id"] = m.AuthorID
+		j["burst"] = false
+		j["type"] = 0
+	}
+	return j
+}
+
+func formatInt(v int64) string { return strconv.FormatInt(v, 10) }
