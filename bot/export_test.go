@@ -7,42 +7,52 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tipbot/tipbot/bot"
+	"github.com/tipbot/tipbot/store"
 )
 
-// fakeStore serves tips for export. Only View, Workspaces and
-// ReadTx.ForEachTip are used by Export; the embedded nil interfaces make any
-// other call fail loudly.
-type fakeStore struct {
+// failingStore is the real store with View failing, to inject an error.
+type failingStore struct {
 	bot.Store
-	tips    map[bot.Workspace][]bot.Tip
-	viewErr error
+	err error
 }
 
-func (s *fakeStore) View(ctx context.Context, ws bot.Workspace, fn func(bot.ReadTx) error) error {
-	if s.viewErr != nil {
-		return s.viewErr
+func (s failingStore) View(context.Context, bot.Workspace, func(bot.ReadTx) error) error {
+	return s.err
+}
+
+// mustExportStore returns a real store file holding the given tips.
+func mustExportStore(t *testing.T, tips map[bot.Workspace][]bot.Tip) bot.Store {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "export.db"), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
 	}
-	return fn(fakeTx{tips: s.tips[ws]})
-}
-
-type fakeTx struct {
-	bot.ReadTx
-	tips []bot.Tip
-}
-
-func (tx fakeTx) ForEachTip(fn func(bot.Tip) error) error {
-	for _, t := range tx.tips {
-		if err := fn(t); err != nil {
-			return err
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	for ws, list := range tips {
+		err := db.Update(context.Background(), ws, func(tx bot.Tx) error {
+			for _, tip := range list {
+				if err := tx.PutTip(tip); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
 	}
-	return nil
+	return db
 }
 
 var (
@@ -51,9 +61,9 @@ var (
 	wsOther = bot.Workspace{Platform: bot.Discord, ID: "999"}
 )
 
-func exportFixture() *fakeStore {
+func exportFixture(t *testing.T) bot.Store {
 	at := time.Date(2025, 3, 14, 9, 26, 53, 589793000, time.FixedZone("CET", 3600))
-	return &fakeStore{tips: map[bot.Workspace][]bot.Tip{
+	return mustExportStore(t, map[bot.Workspace][]bot.Tip{
 		wsLocal: {
 			{ID: 1, Channel: "#general", MessageID: "3", AuthorID: "alice", AuthorName: "alice",
 				Text: "tip: use git bisect to find regressions #git", Topics: []string{"git"},
@@ -73,7 +83,7 @@ func exportFixture() *fakeStore {
 			{ID: 1, Channel: "555", MessageID: "666", AuthorID: "777", Text: "other guild", Source: bot.SourceShortcut,
 				Status: bot.StatusPublished, CreatedAt: at},
 		},
-	}}
+	})
 }
 
 // wantRows are the CSV rows of exportFixture for wsLocal then wsSlack.
@@ -91,7 +101,7 @@ var wantRows = [][]string{
 
 func TestExportCSVRoundTrip(t *testing.T) {
 	var buf bytes.Buffer
-	if err := bot.Export(context.Background(), exportFixture(), []bot.Workspace{wsLocal, wsSlack}, "csv", &buf); err != nil {
+	if err := bot.Export(context.Background(), exportFixture(t), []bot.Workspace{wsLocal, wsSlack}, "csv", &buf); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(buf.String(), strings.Join(bot.ExportColumns, ",")+"\r\n") {
@@ -115,7 +125,7 @@ func TestExportJSONL(t *testing.T) {
 	for _, format := range []string{"jsonl", "json"} {
 		t.Run(format, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := bot.Export(context.Background(), exportFixture(), []bot.Workspace{wsLocal, wsSlack}, format, &buf); err != nil {
+			if err := bot.Export(context.Background(), exportFixture(t), []bot.Workspace{wsLocal, wsSlack}, format, &buf); err != nil {
 				t.Fatal(err)
 			}
 			lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
@@ -189,7 +199,7 @@ func jsonField(fields map[string]json.RawMessage, key string) string {
 
 func TestExportOnlyGivenWorkspaces(t *testing.T) {
 	var buf bytes.Buffer
-	if err := bot.Export(context.Background(), exportFixture(), []bot.Workspace{wsOther}, "csv", &buf); err != nil {
+	if err := bot.Export(context.Background(), exportFixture(t), []bot.Workspace{wsOther}, "csv", &buf); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(&buf).ReadAll()
@@ -204,7 +214,7 @@ func TestExportOnlyGivenWorkspaces(t *testing.T) {
 	}
 
 	buf.Reset()
-	if err := bot.Export(context.Background(), exportFixture(), nil, "jsonl", &buf); err != nil {
+	if err := bot.Export(context.Background(), exportFixture(t), nil, "jsonl", &buf); err != nil {
 		t.Fatal(err)
 	}
 	if buf.Len() != 0 {
@@ -215,7 +225,7 @@ func TestExportOnlyGivenWorkspaces(t *testing.T) {
 func TestExportErrors(t *testing.T) {
 	t.Run("unknown format", func(t *testing.T) {
 		var buf bytes.Buffer
-		err := bot.Export(context.Background(), exportFixture(), []bot.Workspace{wsLocal}, "xml", &buf)
+		err := bot.Export(context.Background(), exportFixture(t), []bot.Workspace{wsLocal}, "xml", &buf)
 		if err == nil || !strings.Contains(err.Error(), `"xml"`) || !strings.Contains(err.Error(), "jsonl or csv") {
 			t.Errorf("err = %v, want one naming xml and listing jsonl or csv", err)
 		}
@@ -224,25 +234,25 @@ func TestExportErrors(t *testing.T) {
 		}
 	})
 	t.Run("store", func(t *testing.T) {
-		st := exportFixture()
-		st.viewErr = errors.New("disk on fire")
+		st := failingStore{exportFixture(t), errors.New("disk on fire")}
 		err := bot.Export(context.Background(), st, []bot.Workspace{wsLocal}, "csv", io.Discard)
-		if !errors.Is(err, st.viewErr) || !strings.Contains(err.Error(), "shell:local") {
+		if !errors.Is(err, st.err) || !strings.Contains(err.Error(), "shell:local") {
 			t.Errorf("err = %v, want the store's error naming the workspace", err)
 		}
 	})
 	t.Run("writer", func(t *testing.T) {
 		werr := errors.New("pipe closed")
-		err := bot.Export(context.Background(), exportFixture(), []bot.Workspace{wsLocal}, "jsonl", failWriter{werr})
+		err := bot.Export(context.Background(), exportFixture(t), []bot.Workspace{wsLocal}, "jsonl", failWriter{werr})
 		if !errors.Is(err, werr) {
 			t.Errorf("err = %v, want %v", err, werr)
 		}
 	})
 	t.Run("canceled", func(t *testing.T) {
-		st := &fakeStore{tips: map[bot.Workspace][]bot.Tip{}}
-		for i := range 5000 {
-			st.tips[wsLocal] = append(st.tips[wsLocal], bot.Tip{ID: bot.TipID(i + 1), Text: "x"})
+		var tips []bot.Tip
+		for i := range 3000 {
+			tips = append(tips, bot.Tip{ID: bot.TipID(i + 1), Text: "x", Source: bot.SourceCommand, Status: bot.StatusPublished})
 		}
+		st := mustExportStore(t, map[bot.Workspace][]bot.Tip{wsLocal: tips})
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
 		err := bot.Export(ctx, st, []bot.Workspace{wsLocal}, "csv", io.Discard)
