@@ -248,10 +248,12 @@ func (a *Adapter) handleLine(ctx context.Context, line string) (quit bool) {
 		a.delete(ctx, rest)
 	case "save":
 		a.save(ctx, rest)
-	case "tip", "tips":
-		a.command(ctx, verb, rest)
-	default:
+	case "":
 		a.say(fmt.Sprintf(a.t.unknown, verb))
+	default:
+		// /tip, /tips and any other command go to the bot, which answers
+		// unknown ones with a usage line (SPEC, Shell).
+		a.command(ctx, verb, rest)
 	}
 	return false
 }
