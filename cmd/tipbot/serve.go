@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tipbot/tipbot/adapters/cron"
 	"github.com/tipbot/tipbot/adapters/shell"
 	"github.com/tipbot/tipbot/bot"
 	"github.com/tipbot/tipbot/store"
@@ -77,7 +78,12 @@ func serve(ctx context.Context, e *env, cfg Config, shellOnly bool) (err error) 
 		}
 		log.Info("store closed", "path", cfg.Store.Path)
 	}()
-	b, err := bot.New(bot.Options{Config: cfg.Core, Store: db, Logger: log.With("component", "bot")})
+	b, err := bot.New(bot.Options{
+		Config: cfg.Core,
+		Store:  db,
+		Logger: log.With("component", "bot"),
+		Cron:   cron.Parse,
+	})
 	if err != nil {
 		return err
 	}
@@ -85,6 +91,9 @@ func serve(ctx context.Context, e *env, cfg Config, shellOnly bool) (err error) 
 	if err != nil {
 		return err
 	}
+	// The scheduler serves the platforms attached above: sessions closing,
+	// reminders, scheduled prompts, the digest.
+	runners = append(runners, runner{name: "scheduler", run: b.Run})
 
 	runCtx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -115,6 +124,7 @@ func serve(ctx context.Context, e *env, cfg Config, shellOnly bool) (err error) 
 
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
+wait:
 	for ; pending > 0; pending-- {
 		select {
 		case r := <-results:
@@ -126,7 +136,7 @@ func serve(ctx context.Context, e *env, cfg Config, shellOnly bool) (err error) 
 			}
 		case <-shutdownCtx.Done():
 			log.Warn("adapters did not stop in time; closing the store anyway", "timeout", shutdownTimeout)
-			pending = 0
+			break wait
 		}
 	}
 	delivered := make(chan struct{})
