@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -320,4 +322,59 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
+}
+
+// TestSignals sends SIGINT and SIGTERM to the built binary while its shell
+// waits for input: it exits 0 and leaves the store closed, tip included.
+func TestSignals(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "tipbot")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			db := filepath.Join(dir, strings.ReplaceAll(sig.String(), " ", "-")+".db")
+			cmd := exec.Command(bin, "shell", "-db", db)
+			cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out, errOut syncBuffer
+			cmd.Stdout, cmd.Stderr = &out, &errOut
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer stdin.Close()
+			if _, err := io.WriteString(stdin, "tip: sign your commits #git\n"); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(20 * time.Second)
+			for !strings.Contains(out.String(), "tipbot reacted") && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("exit: %v\nstdout:\n%s\nstderr:\n%s", err, out.String(), errOut.String())
+				}
+			case <-time.After(shutdownTimeout + 5*time.Second):
+				_ = cmd.Process.Kill()
+				t.Fatalf("tipbot did not stop on %v", sig)
+			}
+			if errOut.String() != "" {
+				t.Errorf("stderr:\n%s", errOut.String())
+			}
+			if got := mustCLI(t, "", "export", "-db", db, "-format", "csv"); !strings.Contains(got, "sign your commits") {
+				t.Errorf("export after %v = %q", sig, got)
+			}
+		})
+	}
 }
