@@ -190,6 +190,21 @@ func TestCLIShellExportBackup(t *testing.T) {
 		t.Errorf("bad format: exit %d, stderr:\n%s", code, errOut)
 	}
 
+	// The report of the month.
+	out = mustCLI(t, "", "report", "-db", db)
+	for _, want := range []string{"Tips captured: 1", "1. alice — 1 tip, 2 useful votes", "#git"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if out2 := mustCLI(t, "", "report", "-db", db, "-period", "year", "-workspace", "local"); !strings.Contains(out2, "2 useful votes") {
+		t.Errorf("report of the year:\n%s", out2)
+	}
+	code, _, errOut = cli(t, context.Background(), "", "report", "-db", db, "-period", "decade")
+	if code != exitError || !strings.Contains(errOut, `unknown period "decade"`) {
+		t.Errorf("bad period: exit %d, stderr:\n%s", code, errOut)
+	}
+
 	// Backup to a file, then read the copy.
 	copyPath := filepath.Join(dir, "copy.db")
 	out = mustCLI(t, "", "backup", "-db", db, "-o", copyPath)
@@ -215,7 +230,7 @@ func TestCLIShellExportBackup(t *testing.T) {
 func TestCLINoDatabase(t *testing.T) {
 	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "typo.db")
-	for _, args := range [][]string{{"export", "-db", missing}, {"backup", "-db", missing, "-o", missing + ".bak"}} {
+	for _, args := range [][]string{{"export", "-db", missing}, {"backup", "-db", missing, "-o", missing + ".bak"}, {"report", "-db", missing}} {
 		code, _, errOut := cli(t, context.Background(), "", args...)
 		if code != exitError || !strings.Contains(errOut, "no database at "+missing) {
 			t.Errorf("tipbot %s: exit %d, stderr:\n%s", strings.Join(args, " "), code, errOut)

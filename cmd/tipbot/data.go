@@ -25,6 +25,10 @@ func (e *env) openExisting(configPath, dbPath string) (*store.DB, error) {
 		}
 		dbPath = cfg.Store.Path
 	}
+	return openExistingDB(dbPath)
+}
+
+func openExistingDB(dbPath string) (*store.DB, error) {
 	if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("no database at %s (run tipbot first, or name the file with -db FILE)", dbPath)
 	} else if err != nil {
@@ -58,35 +62,43 @@ func cmdExport(ctx context.Context, e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	wss := all
-	if *workspace != "" {
-		wss = matchWorkspaces(all, *workspace)
-		if len(wss) == 0 {
-			names := make([]string, len(all))
-			for i, ws := range all {
-				names[i] = ws.ID + " (" + string(ws.Platform) + ")"
-			}
-			known := "none"
-			if len(names) > 0 {
-				known = strings.Join(names, ", ")
-			}
-			return fmt.Errorf("export: no workspace %q in %s (workspaces: %s)", *workspace, db.Path(), known)
-		}
+	wss, err := selectWorkspaces(all, *workspace, db.Path())
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
 	}
 	return bot.Export(ctx, db, wss, *format, e.stdout)
 }
 
-// matchWorkspaces returns the workspaces named by id: a bare id ("T0123",
-// "local") matches it on any platform, "platform:id" only on that platform.
-func matchWorkspaces(all []bot.Workspace, id string) []bot.Workspace {
+// selectWorkspaces returns the workspaces named by id (all of them when id
+// is ""): a bare id ("T0123", "local") matches it on any platform,
+// "platform:id" only on that platform. No match is an error listing the
+// workspaces of the file.
+func selectWorkspaces(all []bot.Workspace, id, file string) ([]bot.Workspace, error) {
+	if id == "" {
+		return all, nil
+	}
 	var out []bot.Workspace
 	for _, ws := range all {
 		if ws.ID == id || ws.Key() == id {
 			out = append(out, ws)
 		}
 	}
-	return out
+	if len(out) > 0 {
+		return out, nil
+	}
+	known := "none"
+	if len(all) > 0 {
+		names := make([]string, len(all))
+		for i, ws := range all {
+			names[i] = workspaceName(ws)
+		}
+		known = strings.Join(names, ", ")
+	}
+	return nil, fmt.Errorf("no workspace %q in %s (workspaces: %s)", id, file, known)
 }
+
+// workspaceName returns "T0123 (slack)".
+func workspaceName(ws bot.Workspace) string { return ws.ID + " (" + string(ws.Platform) + ")" }
 
 func cmdBackup(ctx context.Context, e *env, args []string) (err error) {
 	fs := e.flags("backup")

@@ -228,11 +228,6 @@ func cmdShell(ctx context.Context, e *env, args []string) error {
 	return serve(ctx, e, cfg, true)
 }
 
-// cmdReport is the report verb: issue 6 brings it.
-func cmdReport(ctx context.Context, e *env, args []string) error {
-	return errors.New("report: not available yet in this version; use /tips report in the chat once it is")
-}
-
 func cmdCheckConfig(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("check-config")
 	configPath := configFlag(fs)
