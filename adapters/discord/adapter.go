@@ -113,7 +113,13 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 	if h == nil {
 		return nil, errors.New("discord: no handler")
 	}
-	token := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(cfg.Token), "Bot "))
+	token := ""
+	switch f := strings.Fields(cfg.Token); {
+	case len(f) == 1 && f[0] != "Bot":
+		token = f[0]
+	case len(f) == 2 && f[0] == "Bot":
+		token = f[1]
+	}
 	if token == "" {
 		return nil, errors.New("discord: no bot token (set discord.token, e.g. to ${DISCORD_BOT_TOKEN})")
 	}

@@ -21,6 +21,7 @@ const (
 
 func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /gateway", s.serveGateway)
+	mux.HandleFunc("GET /gateway/", s.serveGateway) // discordgo adds a slash
 	api := func(pattern string, h func(w http.ResponseWriter, r *http.Request, body []byte)) {
 		method, path, _ := strings.Cut(pattern, " ")
 		mux.HandleFunc(method+" /api/v9"+path, func(w http.ResponseWriter, r *http.Request) { s.serveREST(w, r, h) })
