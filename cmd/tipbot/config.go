@@ -171,7 +171,10 @@ func LoadConfigFile(path string, lookup func(string) (string, bool)) (Config, er
 // LoadConfig parses YAML configuration data (read from file, which only
 // names it in messages) over SPEC's defaults. ${VAR} in a value is replaced
 // by the environment variable VAR as given by lookup (nil means
-// os.LookupEnv); an unset variable is empty. Unknown keys and bad values
+// os.LookupEnv); an unset variable is empty. The references are marked
+// before parsing and filled in after, so they work anywhere a plain value
+// does (flow mappings included, as in SPEC's "{admin_token: ${VAR}}") and
+// a variable's value can never change the structure. Unknown keys and bad values
 // are errors that name the file, line and key; every problem found is
 // reported, joined with errors.Join. Secret values never appear in errors.
 func LoadConfig(file string, data []byte, lookup func(string) (string, bool)) (Config, error) {
