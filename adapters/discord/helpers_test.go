@@ -31,7 +31,7 @@ const (
 func testGuilds() []discordtest.Guild {
 	return []discordtest.Guild{{
 		ID: guildID, Name: "Acme", OwnerID: owner,
-		Roles: []discordtest.Role{{ID: guildID, Name: "@everyone", Permissions: 1 << 10}, {ID: modRole, Name: "mods", Permissions: discordtest.PermManageGuild}},
+		Roles:    []discordtest.Role{{ID: guildID, Name: "@everyone", Permissions: 1 << 10}, {ID: modRole, Name: "mods", Permissions: discordtest.PermManageGuild}},
 		Channels: []discordtest.Channel{{ID: general, Name: "general"}, {ID: random, Name: "random"}},
 		Members: []discordtest.Member{
 			{ID: owner, Name: "olga"}, {ID: alice, Name: "alice", Nick: "Alice B."}, {ID: bob, Name: "bob"},
