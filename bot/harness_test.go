@@ -101,7 +101,7 @@ func newHarness(t testing.TB, configure func(*bot.Config)) *harness {
 func newSyncHarness(t *testing.T, start time.Time, configure func(*bot.Config)) *harness {
 	t.Helper()
 	h := &harness{t: t, chat: &recordingChat{}, ws: bot.Workspace{Platform: bot.Shell, ID: "local"},
-		offset: start.Sub(time.Now()), msgs: map[string]bot.MessageInfo{},
+		offset: time.Until(start), msgs: map[string]bot.MessageInfo{},
 		path: filepath.Join(t.TempDir(), "tipbot.db"), cfg: bot.DefaultConfig()}
 	h.cfg.Admins = []string{"trainer"}
 	if configure != nil {

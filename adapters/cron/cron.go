@@ -26,10 +26,22 @@ func Parse(spec string, loc *time.Location) (bot.CronSchedule, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	if !strings.HasPrefix(spec, "CRON_TZ=") && !strings.HasPrefix(spec, "TZ=") {
+	expr := spec
+	if strings.HasPrefix(spec, "CRON_TZ=") || strings.HasPrefix(spec, "TZ=") {
+		zone, rest, ok := strings.Cut(spec, " ")
+		if !ok || strings.HasSuffix(zone, "=") {
+			return nil, fmt.Errorf("cron expression %q: five fields must follow the time zone", spec)
+		}
+		expr = rest
+	} else {
 		spec = "CRON_TZ=" + loc.String() + " " + spec
 	}
-	sched, err := rcron.ParseStandard(spec)
+	// Only the five standard fields: descriptors such as "@every 1s" would
+	// let a schedule post prompts every second.
+	if n := len(strings.Fields(expr)); n != 5 || strings.HasPrefix(strings.TrimSpace(expr), "@") {
+		return nil, fmt.Errorf("cron expression %q: want five fields (minute hour day-of-month month day-of-week)", spec)
+	}
+	sched, err := parseStandard(spec)
 	if err != nil {
 		return nil, fmt.Errorf("cron expression %q: %w", spec, err)
 	}
@@ -49,3 +61,14 @@ type schedule struct {
 func (s schedule) Location() *time.Location { return s.loc }
 
 var _ bot.CronParser = Parse
+
+// parseStandard calls robfig's parser, turning a panic on odd input into an
+// error: user text reaches it from chat.
+func parseStandard(spec string) (s rcron.Schedule, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s, err = nil, fmt.Errorf("cron expression %q: invalid", spec)
+		}
+	}()
+	return rcron.ParseStandard(spec)
+}

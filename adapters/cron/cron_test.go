@@ -59,9 +59,22 @@ func TestNextAcrossDST(t *testing.T) {
 }
 
 func TestParseRejects(t *testing.T) {
-	for _, bad := range []string{"", "0 17 * *", "61 * * * *", "CRON_TZ=Mars/Olympus 0 17 * * FRI", "every friday"} {
+	for _, bad := range []string{"", "0 17 * *", "61 * * * *", "CRON_TZ=Mars/Olympus 0 17 * * FRI", "every friday",
+		"CRON_TZ=Europe/Paris", "CRON_TZ=Europe/Paris ", "TZ=", "@every 1s", "@daily", "0 17 * * FRI *", "CRON_TZ= 0 17 * * FRI"} {
 		if _, err := Parse(bad, time.UTC); err == nil {
 			t.Errorf("Parse(%q) accepted", bad)
 		}
 	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, seed := range []string{"0 17 * * FRI", "CRON_TZ=Europe/Paris 0 17 * * FRI", "CRON_TZ=Europe/Paris", "TZ=", "@every 1s", "*/0 * * * *", "0 0 31 2 *"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		s, err := Parse(spec, time.UTC)
+		if err == nil {
+			s.Next(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+		}
+	})
 }
