@@ -190,6 +190,11 @@ func (b *Bot) cmdExport(ctx context.Context, e *CommandInvoked, args []string) (
 		}
 	}
 	var buf bytes.Buffer
+	if format == "csv" {
+		// A byte-order mark makes spreadsheets (Excel) read the file as
+		// UTF-8, so accents stay intact. tipbot export (stdout) has none.
+		buf.WriteString("\ufeff")
+	}
 	if err := Export(ctx, b.store, []Workspace{e.Workspace}, format, &buf); err != nil {
 		return nil, err
 	}

@@ -122,7 +122,7 @@ func TestExportCommand(t *testing.T) {
 	if r == nil || r.File == nil || !strings.HasSuffix(r.File.Name, ".csv") {
 		t.Fatalf("export reply = %+v", r)
 	}
-	if data := string(r.File.Data); !strings.Contains(data, "élève") || !strings.HasPrefix(data, "id,workspace,platform,channel,message_id,author_id") {
+	if data := string(r.File.Data); !strings.Contains(data, "élève") || !strings.HasPrefix(data, "\ufeffid,workspace,platform,channel,message_id,author_id") {
 		t.Errorf("csv:\n%s", data)
 	}
 	r = h.handle(&bot.CommandInvoked{EventMeta: h.meta(), Channel: "#general", User: admin, Name: "tips", Text: "export json"})
