@@ -1,0 +1,212 @@
+package discord
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tipbot/tipbot/adapters/discord/discordtest"
+	"github.com/tipbot/tipbot/bot"
+)
+
+func noLink(bot.MessageRef) string { return "" }
+
+func TestRenderShapes(t *testing.T) {
+	t.Parallel()
+	link := func(r bot.MessageRef) string { return jumpURL(guildID, r.Channel, r.MessageID) }
+
+	if got := render(bot.Message{Lines: []bot.Line{{Text: "Usage: /tips top [week|month]"}}}, link); len(got) != 1 ||
+		got[0].Content != "Usage: /tips top [week|month]" || got[0].Embeds != nil {
+		t.Errorf("one line = %+v", got)
+	}
+	if got := render(bot.Message{}, link); got != nil {
+		t.Errorf("empty message = %+v", got)
+	}
+	got := render(bot.Message{Lines: []bot.Line{{Text: "first\nline"}, {Text: "t3", Ref: &bot.MessageRef{Channel: general, MessageID: "5"}}}}, link)
+	if len(got) != 1 || got[0].Content != "first line" || len(got[0].Embeds) != 1 || got[0].Embeds[0].Title != "" ||
+		got[0].Embeds[0].Description != "first\nline\nt3 [↗](https://discord.com/channels/"+guildID+"/"+general+"/5)" {
+		t.Errorf("untitled lines = %+v %+v", got, got[0].Embeds)
+	}
+	got = render(bot.Message{Title: "Export", File: &bot.File{Name: "tips.csv", Data: []byte("a,b\n")}}, link)
+	if len(got) != 1 || len(got[0].Files) != 1 || got[0].Files[0].ContentType != "application/octet-stream" || got[0].Content != "Export" {
+		t.Errorf("file = %+v", got)
+	}
+	if b, _ := io.ReadAll(got[0].Files[0].Reader); string(b) != "a,b\n" {
+		t.Errorf("file data = %q", b)
+	}
+	if got := render(bot.Message{Lines: []bot.Line{{Text: "bad \xff byte"}}}, link); got[0].Content != "bad � byte" {
+		t.Errorf("invalid UTF-8 = %q", got[0].Content)
+	}
+}
+
+// TestRenderSplitsWithinDiscordLimits: a long report is split into embeds
+// of at most 4096 units, at most 6000 per message and 10 embeds each,
+// keeping every line once and in order.
+func TestRenderSplitsWithinDiscordLimits(t *testing.T) {
+	t.Parallel()
+	var m bot.Message
+	m.Title = strings.Repeat("T", 300)
+	var want []string
+	for i := range 400 {
+		line := strings.Repeat("é", 40) + " tip 🎉 " + string(rune('a'+i%26))
+		m.Lines = append(m.Lines, bot.Line{Text: line})
+		want = append(want, line)
+	}
+	m.Lines = append(m.Lines, bot.Line{Text: strings.Repeat("x", 5000)})
+	out := render(m, noLink)
+	var lines []string
+	for i, om := range out {
+		total := 0
+		if len(om.Embeds) > maxEmbeds || units(om.Content) > maxContent {
+			t.Errorf("message %d: %d embeds, content %d", i, len(om.Embeds), units(om.Content))
+		}
+		for _, e := range om.Embeds {
+			if units(e.Description) > maxDescription || units(e.Title) > maxTitle {
+				t.Errorf("embed over limits: title %d description %d", units(e.Title), units(e.Description))
+			}
+			total += units(e.Title) + units(e.Description)
+			if e.Description != "" {
+				lines = append(lines, strings.Split(e.Description, "\n")...)
+			}
+		}
+		if total > maxEmbedTotal {
+			t.Errorf("message %d: %d units of embeds", i, total)
+		}
+	}
+	if len(out) < 2 || units(out[0].Embeds[0].Title) != maxTitle {
+		t.Errorf("%d messages, title %d units", len(out), units(out[0].Embeds[0].Title))
+	}
+	if len(lines) != len(want)+1 {
+		t.Fatalf("%d lines out, want %d", len(lines), len(want)+1)
+	}
+	for i, l := range want {
+		if lines[i] != l {
+			t.Fatalf("line %d = %q, want %q", i, lines[i], l)
+		}
+	}
+	if last := lines[len(lines)-1]; units(last) != maxDescription || !strings.HasSuffix(last, "…") {
+		t.Errorf("huge line kept %d units", units(last))
+	}
+}
+
+func TestInviteURL(t *testing.T) {
+	t.Parallel()
+	a, err := New(Config{Token: discordtest.Token}, &recorder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(a.InviteURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	if u.Host != "discord.com" || u.Path != "/oauth2/authorize" || q.Get("client_id") != discordtest.AppID ||
+		q.Get("scope") != "bot applications.commands" || q.Get("permissions") != "274878024768" {
+		t.Errorf("invite URL = %s", a.InviteURL())
+	}
+	// View Channels, Send Messages, Send Messages in Threads, Embed Links,
+	// Attach Files, Read Message History, Add Reactions.
+	if want := int64(1<<10 | 1<<11 | 1<<38 | 1<<14 | 1<<15 | 1<<16 | 1<<6); InvitePermissions != want {
+		t.Errorf("InvitePermissions = %d, want %d", InvitePermissions, want)
+	}
+	b, _ := New(Config{Token: "not-a-discord-token"}, &recorder{})
+	if b.InviteURL() != "" {
+		t.Errorf("invite URL without an application id = %q", b.InviteURL())
+	}
+}
+
+func TestAPIEmoji(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"💡": "💡", " 👍 ": "👍", "<:tipbot:123>": "tipbot:123", "<a:party:456>": "party:456", ":tipbot:123": "tipbot:123", "tipbot:123": "tipbot:123",
+	} {
+		if got := apiEmoji(in); got != want {
+			t.Errorf("apiEmoji(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestRewriterSendsDiscordTrafficElsewhere: requests to discord.com reach
+// the api_url host (with its path prefix); others are left alone.
+func TestRewriterSendsDiscordTrafficElsewhere(t *testing.T) {
+	t.Parallel()
+	var paths []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		paths = append(paths, r.Host+" "+r.URL.EscapedPath())
+	}))
+	defer srv.Close()
+	base, _ := url.Parse(srv.URL + "/proxy/")
+	c := &http.Client{Transport: newRewriter(base, newPacer(1000, 10), http.DefaultTransport)}
+	for _, u := range []string{"https://discord.com/api/v9/users/@me", "https://discord.com/api/v9/channels/1/messages/2/reactions/%F0%9F%92%A1/@me", srv.URL + "/direct"} {
+		resp, err := c.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	host := strings.TrimPrefix(srv.URL, "http://")
+	want := []string{host + " /proxy/api/v9/users/@me", host + " /proxy/api/v9/channels/1/messages/2/reactions/%F0%9F%92%A1/@me", host + " /direct"}
+	if strings.Join(paths, "\n") != strings.Join(want, "\n") {
+		t.Errorf("paths:\n%s\nwant:\n%s", strings.Join(paths, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestPacerStaysUnderTheGlobalLimit: any one-second window holds at most
+// burst + rate requests; a cancelled wait returns at once.
+func TestPacerStaysUnderTheGlobalLimit(t *testing.T) {
+	t.Parallel()
+	p := newPacer(200, 5)
+	start := time.Now()
+	var times []time.Time
+	for range 60 {
+		if err := p.wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		times = append(times, time.Now())
+	}
+	// 60 requests at 200/s after a burst of 5 take at least 55/200 s.
+	if d := time.Since(start); d < 270*time.Millisecond {
+		t.Errorf("60 requests in %v", d)
+	}
+	for i := range times {
+		n := 0
+		for j := i; j < len(times) && times[j].Sub(times[i]) < 100*time.Millisecond; j++ {
+			n++
+		}
+		if n > 5+20+1 {
+			t.Errorf("%d requests within 100ms", n)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 10 {
+		p.wait(ctx)
+	}
+	if err := p.wait(ctx); err == nil {
+		t.Error("wait on a cancelled context succeeded while the bucket was empty")
+	}
+}
+
+func TestLRU(t *testing.T) {
+	t.Parallel()
+	c := newLRU[string, int](2)
+	c.put("a", 1)
+	c.put("b", 2)
+	c.get("a")
+	c.put("c", 3) // evicts b, the least recently used
+	if _, ok := c.get("b"); ok {
+		t.Error("b survived")
+	}
+	if v, ok := c.get("a"); !ok || v != 1 {
+		t.Error("a lost")
+	}
+	c.remove("a")
+	if _, ok := c.get("a"); ok {
+		t.Error("a not removed")
+	}
+}
