@@ -91,13 +91,33 @@ type share struct {
 	member string
 }
 
-// contribution lists what a ranked tip adds to the member boards; the
+// allPeriod is the all-time period. Every ranked tip counts in it, whether
+// or not its Periods name it, so its tips board ranks every ranked tip
+// (SearchTips relies on that).
+const allPeriod = "all"
+
+// tipPeriods returns the periods a ranked tip counts in, without
+// duplicates, "all" included.
+func tipPeriods(t bot.Tip) []string {
+	out := make([]string, 0, len(t.Periods)+1)
+	for _, p := range t.Periods {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	if !slices.Contains(out, allPeriod) {
+		out = append(out, allPeriod)
+	}
+	return out
+}
+
+// contribution lists the members of member boards a ranked tip counts for;
 // periods and topics are deduplicated so a tip counts once in each.
 func contribution(t bot.Tip) []share {
 	if !t.Ranked() {
 		return nil
 	}
-	periods := dedupe(t.Periods)
+	periods := tipPeriods(t)
 	topics := dedupe(t.Topics)
 	out := make([]share, 0, len(periods)*(1+len(topics))+len(topics))
 	for _, p := range periods {
@@ -125,56 +145,63 @@ func dedupe(ss []string) []string {
 // updateBoards moves a tip's contribution to every board from old (absent
 // when hadOld is false) to cur (absent when hasCur is false).
 func (t *tx) updateBoards(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) error {
-	boards, err := t.wbucket(bBoards)
-	if err != nil {
-		return err
-	}
 	oldRanked, curRanked := hadOld && old.Ranked(), hasCur && cur.Ranked()
 	if !oldRanked && !curRanked {
 		return nil
 	}
-
-	// Tips boards: move the tip's rank key in each period.
-	var oldKeys, curKeys map[string][]byte
+	boards, err := t.wbucket(bBoards)
+	if err != nil {
+		return err
+	}
+	var oldPeriods, curPeriods []string
 	if oldRanked {
-		oldKeys = make(map[string][]byte)
-		for _, p := range dedupe(old.Periods) {
-			oldKeys[p] = tipRankKey(old.UsefulVotes, old.ID)
-		}
+		oldPeriods = tipPeriods(old)
 	}
 	if curRanked {
-		curKeys = make(map[string][]byte)
-		for _, p := range dedupe(cur.Periods) {
-			curKeys[p] = tipRankKey(cur.UsefulVotes, cur.ID)
-		}
+		curPeriods = tipPeriods(cur)
 	}
-	for _, p := range dedupe(old.Periods) {
-		k, ok := oldKeys[p]
-		if !ok || bytes.Equal(k, curKeys[p]) {
+
+	// Tips boards: move the tip's rank key in each period.
+	oldKey, curKey := tipRankKey(old.UsefulVotes, old.ID), tipRankKey(cur.UsefulVotes, cur.ID)
+	for _, p := range oldPeriods {
+		if bytes.Equal(oldKey, curKey) && slices.Contains(curPeriods, p) {
 			continue
 		}
-		if err := removeTipRank(boards, p, k); err != nil {
+		if err := removeTipRank(boards, p, oldKey); err != nil {
 			return err
 		}
 	}
-	for _, p := range dedupe(cur.Periods) {
-		k, ok := curKeys[p]
-		if !ok || bytes.Equal(k, oldKeys[p]) {
+	for _, p := range curPeriods {
+		if bytes.Equal(oldKey, curKey) && slices.Contains(oldPeriods, p) {
 			continue
 		}
-		b, err := createBoard(boards, boardName(kindTips, p), 0.9)
+		b, err := createBoard(boards, boardName(kindTips, p), tipsBoardFill)
 		if err != nil {
 			return err
 		}
-		if err := b.Put(k, empty); err != nil {
+		if err := b.Put(curKey, empty); err != nil {
 			return fmt.Errorf("store: tips board %s: %w", p, err)
 		}
 	}
 
-	// Member boards: net change per member.
+	// Member boards. When only the votes changed, every member moves by
+	// the difference; otherwise net changes are summed per member.
+	oldShares, curShares := contribution(old), contribution(cur)
+	if oldRanked && curRanked && slices.Equal(oldShares, curShares) {
+		dv := int64(cur.UsefulVotes) - int64(old.UsefulVotes)
+		if dv == 0 {
+			return nil
+		}
+		for _, sh := range curShares {
+			if err := addToBoard(boards, sh, dv, 0); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	type delta struct{ votes, tips int64 }
-	deltas := make(map[share]delta)
-	var order []share
+	deltas := make(map[share]delta, len(oldShares)+len(curShares))
+	order := make([]share, 0, len(oldShares)+len(curShares))
 	add := func(sh share, v, n int64) {
 		d, seen := deltas[sh]
 		if !seen {
@@ -182,27 +209,28 @@ func (t *tx) updateBoards(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) er
 		}
 		deltas[sh] = delta{d.votes + v, d.tips + n}
 	}
-	if oldRanked {
-		for _, sh := range contribution(old) {
-			add(sh, -int64(old.UsefulVotes), -1)
-		}
+	for _, sh := range oldShares {
+		add(sh, -int64(old.UsefulVotes), -1)
 	}
-	if curRanked {
-		for _, sh := range contribution(cur) {
-			add(sh, int64(cur.UsefulVotes), 1)
-		}
+	for _, sh := range curShares {
+		add(sh, int64(cur.UsefulVotes), 1)
 	}
 	for _, sh := range order {
-		d := deltas[sh]
-		if d.votes == 0 && d.tips == 0 {
-			continue
-		}
-		if err := addToBoard(boards, sh, d.votes, d.tips); err != nil {
-			return err
+		if d := deltas[sh]; d.votes != 0 || d.tips != 0 {
+			if err := addToBoard(boards, sh, d.votes, d.tips); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
+
+// Fill of board buckets: a tip's rank key mostly lands at the end of its
+// votes group, so tips boards fill well; member boards take random keys.
+const (
+	tipsBoardFill   = 0.9
+	memberBoardFill = 0.5
+)
 
 func createBoard(boards *bbolt.Bucket, name []byte, fill float64) (*bbolt.Bucket, error) {
 	b, err := boards.CreateBucketIfNotExists(name)
@@ -219,7 +247,7 @@ func removeTipRank(boards *bbolt.Bucket, period string, k []byte) error {
 	if b == nil {
 		return nil
 	}
-	b.FillPercent = 0.9
+	b.FillPercent = tipsBoardFill
 	if err := b.Delete(k); err != nil {
 		return fmt.Errorf("store: tips board %s: %w", period, err)
 	}
@@ -236,7 +264,7 @@ func removeTipRank(boards *bbolt.Bucket, period string, k []byte) error {
 // is a board left empty.
 func addToBoard(boards *bbolt.Bucket, sh share, dv, dt int64) error {
 	name := boardName(sh.kind, sh.board)
-	b, err := createBoard(boards, name, 0.5)
+	b, err := createBoard(boards, name, memberBoardFill)
 	if err != nil {
 		return err
 	}
@@ -253,34 +281,35 @@ func addToBoard(boards *bbolt.Bucket, sh share, dv, dt int64) error {
 		}
 	}
 	votes, tips = max(votes+dv, 0), max(tips+dt, 0)
-	size := boardSize(b)
-	switch {
-	case votes == 0 && tips == 0:
+	if votes == 0 && tips == 0 {
 		if cur == nil {
 			return nil
 		}
 		if err := b.Delete(mk); err != nil {
 			return fmt.Errorf("store: board %q: %w", name, err)
 		}
+		size := boardSize(b)
 		if size <= 1 {
 			if err := boards.DeleteBucket(name); err != nil {
 				return fmt.Errorf("store: board %q: %w", name, err)
 			}
 			return nil
 		}
-		size--
-	default:
-		if err := b.Put(mk, encodeStanding(votes, tips)); err != nil {
-			return fmt.Errorf("store: board %q: %w", name, err)
-		}
-		if err := b.Put(memberRankKey(sh.kind, votes, tips, sh.member), empty); err != nil {
-			return fmt.Errorf("store: board %q: %w", name, err)
-		}
-		if cur != nil {
-			return nil
-		}
-		size++
+		return putBoardSize(b, name, size-1)
 	}
+	if err := b.Put(mk, encodeStanding(votes, tips)); err != nil {
+		return fmt.Errorf("store: board %q: %w", name, err)
+	}
+	if err := b.Put(memberRankKey(sh.kind, votes, tips, sh.member), empty); err != nil {
+		return fmt.Errorf("store: board %q: %w", name, err)
+	}
+	if cur != nil {
+		return nil
+	}
+	return putBoardSize(b, name, boardSize(b)+1)
+}
+
+func putBoardSize(b *bbolt.Bucket, name []byte, size int64) error {
 	if err := b.Put(keySize, u64(uint64(size))); err != nil {
 		return fmt.Errorf("store: board %q: %w", name, err)
 	}

@@ -212,6 +212,25 @@ func decodeTip(id bot.TipID, b []byte) (bot.Tip, error) {
 	return t, nil
 }
 
+// tipVotes reads only the useful votes of an encoded tip.
+func tipVotes(b []byte) (int, bool) {
+	d := decoder{b: b}
+	if d.byte() != tipFormat {
+		return 0, false
+	}
+	for range 6 { // channel, message, thread, author, author name, text
+		d.raw()
+	}
+	for n := d.uvarint(); n > 0 && d.err == nil; n-- { // topics
+		d.raw()
+	}
+	d.code(sourceCodes)
+	d.uvarint() // session
+	d.code(statusCodes)
+	v := d.varint()
+	return int(v), d.err == nil
+}
+
 func encodePerson(p bot.Person) []byte {
 	e := encoder{}
 	e.byte(personFormat)

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -296,13 +297,68 @@ func dumpIndexes(t *testing.T, db *DB, ws bot.Workspace) map[string]string {
 	}
 	err := db.bolt.View(func(btx *bbolt.Tx) error {
 		w := btx.Bucket(bucketWS).Bucket([]byte(ws.Key()))
-		for _, i := range []int{bMsgs, bAuthors, bBoards, bTerms} {
+		for _, i := range []int{bMsgs, bAuthors, bBoards} {
 			walk(string(sub[i].name), w.Bucket(sub[i].name))
+		}
+		// Postings are compared by content: their blocks depend on history.
+		for term, ids := range checkPostings(t, w.Bucket(sub[bTerms].name)) {
+			out["terms/"+term] = fmt.Sprint(ids)
 		}
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	return out
+}
+
+// checkPostings verifies the structure of a search index (counts, blocks
+// ordered, disjoint, within size) and returns each term's ids, newest first.
+func checkPostings(t *testing.T, terms *bbolt.Bucket) map[string][]uint64 {
+	t.Helper()
+	out := map[string][]uint64{}
+	counts := map[string]uint64{}
+	var prevTerm string
+	var prevMin uint64
+	_ = terms.ForEach(func(k, v []byte) error {
+		term, rest, ok := cutStr(k)
+		if !ok || (len(rest) != 0 && len(rest) != 8) {
+			t.Errorf("bad terms key %q", k)
+			return nil
+		}
+		if len(rest) == 0 {
+			n, w := binary.Uvarint(v)
+			if w <= 0 || n == 0 {
+				t.Errorf("term %q: bad count %q", term, v)
+			}
+			counts[string(term)] = n
+			return nil
+		}
+		ids, err := decodeBlock(blockMin(k), v, nil)
+		if err != nil {
+			t.Errorf("term %q: %v", term, err)
+		}
+		if len(ids) > blockMaxIDs+1 || len(v) > blockMaxBytes+16 {
+			t.Errorf("term %q: block of %d ids, %d bytes", term, len(ids), len(v))
+		}
+		if string(term) == prevTerm && ids[len(ids)-1] >= prevMin {
+			t.Errorf("term %q: block %v overlaps the newer block starting at %d", term, ids, prevMin)
+		}
+		prevTerm, prevMin = string(term), ids[0]
+		for i := len(ids) - 1; i >= 0; i-- {
+			out[string(term)] = append(out[string(term)], ids[i])
+		}
+		return nil
+	})
+	for term, ids := range out {
+		if counts[term] != uint64(len(ids)) {
+			t.Errorf("term %q: count %d, %d postings", term, counts[term], len(ids))
+		}
+	}
+	for term := range counts {
+		if _, ok := out[term]; !ok {
+			t.Errorf("term %q: count without postings", term)
+		}
 	}
 	return out
 }

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -10,19 +12,160 @@ import (
 	"github.com/tipbot/tipbot/bot"
 )
 
-// Postings are 12-byte keys ^votes(4) ^id(8) in one bucket per term, so a
-// term's tips come most useful first, then newest. The key keyCount (one
-// byte, sorting before every posting) holds the number of postings.
-const postingLen = 12
+// The search index maps each term to the ids of the ranked tips holding
+// it. A term's ids are kept in blocks: the key is str(term) ^minID(8), the
+// value the block's other ids in increasing order as uvarint gaps from
+// minID. Blocks sort newest first. The key str(term) alone holds the
+// term's posting count. Postings do not depend on votes, so a vote never
+// touches the index; SearchTips orders the matches itself.
+const (
+	blockMaxIDs   = 256
+	blockMaxBytes = 512
+)
 
-var keyCount = []byte{0}
+func termKey(term string) []byte { return appendStr(nil, term) }
 
-// termFill: new tips (no votes, highest id) go first in their group.
-const termFill = 0.9
+func blockKey(prefix []byte, minID uint64) []byte {
+	k := make([]byte, 0, len(prefix)+8)
+	return binary.BigEndian.AppendUint64(append(k, prefix...), ^minID)
+}
 
-func postingKey(votes int, id bot.TipID) []byte {
-	k := binary.BigEndian.AppendUint32(make([]byte, 0, postingLen), ^votes32(int64(votes)))
-	return binary.BigEndian.AppendUint64(k, ^uint64(id))
+func decodeBlock(minID uint64, v []byte, out []uint64) ([]uint64, error) {
+	out = append(out, minID)
+	id := minID
+	for len(v) > 0 {
+		d, n := binary.Uvarint(v)
+		if n <= 0 || d == 0 {
+			return out, errCorrupt
+		}
+		id += d
+		out = append(out, id)
+		v = v[n:]
+	}
+	return out, nil
+}
+
+// encodeBlock writes ids (increasing, at least one) as a block value.
+func encodeBlock(ids []uint64) []byte {
+	v := make([]byte, 0, 2*len(ids))
+	for i := 1; i < len(ids); i++ {
+		v = binary.AppendUvarint(v, ids[i]-ids[i-1])
+	}
+	return v
+}
+
+// findBlock positions on the block of the term where id belongs: the
+// newest block whose smallest id is at most id. It returns nil when every
+// block of the term holds only larger ids (or there is none).
+func findBlock(c *bbolt.Cursor, prefix []byte, id uint64) (k, v []byte) {
+	k, v = c.Seek(blockKey(prefix, id))
+	if k == nil || len(k) != len(prefix)+8 || !bytes.HasPrefix(k, prefix) {
+		return nil, nil
+	}
+	return k, v
+}
+
+func blockMin(k []byte) uint64 { return ^binary.BigEndian.Uint64(k[len(k)-8:]) }
+
+// lastBlock returns the term's oldest block, or nil.
+func lastBlock(c *bbolt.Cursor, prefix []byte) (k, v []byte) {
+	k, v = c.Seek(blockKey(prefix, 0))
+	if k == nil || !bytes.HasPrefix(k, prefix) || len(k) != len(prefix)+8 {
+		k, v = c.Prev()
+	}
+	if k == nil || len(k) != len(prefix)+8 || !bytes.HasPrefix(k, prefix) {
+		return nil, nil
+	}
+	return k, v
+}
+
+func postingCount(terms *bbolt.Bucket, prefix []byte) uint64 {
+	n, w := binary.Uvarint(terms.Get(prefix))
+	if w <= 0 {
+		return 0
+	}
+	return n
+}
+
+func setPostingCount(terms *bbolt.Bucket, prefix []byte, n uint64) error {
+	if n == 0 {
+		return terms.Delete(prefix)
+	}
+	return terms.Put(prefix, binary.AppendUvarint(nil, n))
+}
+
+// putBlock stores ids (increasing) as one block, or two when too big.
+func putBlock(terms *bbolt.Bucket, prefix []byte, ids []uint64) error {
+	v := encodeBlock(ids)
+	if len(ids) > blockMaxIDs || len(v) > blockMaxBytes {
+		half := len(ids) / 2
+		if err := terms.Put(blockKey(prefix, ids[0]), encodeBlock(ids[:half])); err != nil {
+			return err
+		}
+		return terms.Put(blockKey(prefix, ids[half]), encodeBlock(ids[half:]))
+	}
+	return terms.Put(blockKey(prefix, ids[0]), v)
+}
+
+func addPosting(terms *bbolt.Bucket, term string, id uint64) error {
+	prefix := termKey(term)
+	c := terms.Cursor()
+	k, v := findBlock(c, prefix, id)
+	if k == nil {
+		// Older than every block: extend the oldest one downwards.
+		k, v = lastBlock(c, prefix)
+	}
+	var ids []uint64
+	if k != nil {
+		var err error
+		if ids, err = decodeBlock(blockMin(k), v, nil); err != nil {
+			return fmt.Errorf("term %q: %w", term, err)
+		}
+		i, found := slices.BinarySearch(ids, id)
+		if found {
+			return nil
+		}
+		ids = slices.Insert(ids, i, id)
+		if i == 0 {
+			if err := terms.Delete(cloneBytes(k)); err != nil {
+				return err
+			}
+		}
+	} else {
+		ids = []uint64{id}
+	}
+	if err := putBlock(terms, prefix, ids); err != nil {
+		return fmt.Errorf("term %q: %w", term, err)
+	}
+	return setPostingCount(terms, prefix, postingCount(terms, prefix)+1)
+}
+
+func removePosting(terms *bbolt.Bucket, term string, id uint64) error {
+	prefix := termKey(term)
+	k, v := findBlock(terms.Cursor(), prefix, id)
+	if k == nil {
+		return nil
+	}
+	ids, err := decodeBlock(blockMin(k), v, nil)
+	if err != nil {
+		return fmt.Errorf("term %q: %w", term, err)
+	}
+	i, found := slices.BinarySearch(ids, id)
+	if !found {
+		return nil
+	}
+	ids = slices.Delete(ids, i, i+1)
+	if i == 0 || len(ids) == 0 {
+		if err := terms.Delete(cloneBytes(k)); err != nil {
+			return err
+		}
+	}
+	if len(ids) > 0 {
+		if err := terms.Put(blockKey(prefix, ids[0]), encodeBlock(ids)); err != nil {
+			return err
+		}
+	}
+	return setPostingCount(terms, prefix, postingCount(terms, prefix)-1)
 }
 
 // indexTerms returns the search terms of a tip that is in the index.
@@ -33,10 +176,12 @@ func indexTerms(t bot.Tip, present bool) []string {
 	return bot.SearchTerms(t)
 }
 
-// updateTerms moves a tip's postings from old to cur: terms it lost are
-// removed, terms it gained added, and when the votes changed every kept
-// posting is moved to its new place.
+// updateTerms moves a tip's postings from old to cur. Votes do not matter;
+// when the text, topics and ranking are unchanged nothing is done.
 func (t *tx) updateTerms(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) error {
+	if hadOld && hasCur && old.Ranked() == cur.Ranked() && old.Text == cur.Text && slices.Equal(old.Topics, cur.Topics) {
+		return nil
+	}
 	oldTerms, curTerms := indexTerms(old, hadOld), indexTerms(cur, hasCur)
 	if len(oldTerms) == 0 && len(curTerms) == 0 {
 		return nil
@@ -45,156 +190,239 @@ func (t *tx) updateTerms(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) err
 	if err != nil {
 		return err
 	}
-	var oldKey, curKey []byte
-	if len(oldTerms) > 0 {
-		oldKey = postingKey(old.UsefulVotes, old.ID)
-	}
-	if len(curTerms) > 0 {
-		curKey = postingKey(cur.UsefulVotes, cur.ID)
-	}
 	for _, term := range oldTerms {
-		if slices.Contains(curTerms, term) {
-			if string(oldKey) != string(curKey) {
-				if err := movePosting(terms, term, oldKey, curKey); err != nil {
-					return err
-				}
+		if !slices.Contains(curTerms, term) {
+			if err := removePosting(terms, term, uint64(old.ID)); err != nil {
+				return err
 			}
-			continue
-		}
-		if err := removePosting(terms, term, oldKey); err != nil {
-			return err
 		}
 	}
 	for _, term := range curTerms {
-		if slices.Contains(oldTerms, term) {
-			continue
-		}
-		if err := addPosting(terms, term, curKey); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func termBucket(terms *bbolt.Bucket, term string) *bbolt.Bucket {
-	b := terms.Bucket([]byte(term))
-	if b != nil {
-		b.FillPercent = termFill
-	}
-	return b
-}
-
-func postingCount(b *bbolt.Bucket) uint64 {
-	n, w := binary.Uvarint(b.Get(keyCount))
-	if w <= 0 {
-		return 0
-	}
-	return n
-}
-
-func addPosting(terms *bbolt.Bucket, term string, k []byte) error {
-	b := termBucket(terms, term)
-	if b == nil {
-		var err error
-		if b, err = terms.CreateBucket([]byte(term)); err != nil {
-			return fmt.Errorf("term %q: %w", term, err)
-		}
-		b.FillPercent = termFill
-	}
-	if b.Get(k) != nil {
-		return nil
-	}
-	if err := b.Put(k, empty); err != nil {
-		return fmt.Errorf("term %q: %w", term, err)
-	}
-	if err := b.Put(keyCount, binary.AppendUvarint(nil, postingCount(b)+1)); err != nil {
-		return fmt.Errorf("term %q: %w", term, err)
-	}
-	return nil
-}
-
-func removePosting(terms *bbolt.Bucket, term string, k []byte) error {
-	b := termBucket(terms, term)
-	if b == nil || b.Get(k) == nil {
-		return nil
-	}
-	if err := b.Delete(k); err != nil {
-		return fmt.Errorf("term %q: %w", term, err)
-	}
-	n := postingCount(b)
-	if n <= 1 {
-		if err := terms.DeleteBucket([]byte(term)); err != nil {
-			return fmt.Errorf("term %q: %w", term, err)
-		}
-		return nil
-	}
-	if err := b.Put(keyCount, binary.AppendUvarint(nil, n-1)); err != nil {
-		return fmt.Errorf("term %q: %w", term, err)
-	}
-	return nil
-}
-
-func movePosting(terms *bbolt.Bucket, term string, from, to []byte) error {
-	b := termBucket(terms, term)
-	if b == nil || b.Get(from) == nil {
-		return addPosting(terms, term, to)
-	}
-	if err := b.Delete(from); err != nil {
-		return fmt.Errorf("term %q: %w", term, err)
-	}
-	if err := b.Put(to, empty); err != nil {
-		return fmt.Errorf("term %q: %w", term, err)
-	}
-	return nil
-}
-
-// SearchTips returns up to limit ranked tips holding every term, most
-// useful first, then newest. It walks the postings of the rarest term in
-// that order and probes the other terms' buckets for the same key, so it
-// stops as soon as limit tips matched.
-func (t *tx) SearchTips(terms []string, limit int) ([]bot.Tip, error) {
-	idx := t.bucket(bTerms)
-	if idx == nil || limit <= 0 {
-		return nil, nil
-	}
-	terms = dedupe(terms)
-	if len(terms) == 0 {
-		return nil, nil
-	}
-	buckets := make([]*bbolt.Bucket, 0, len(terms))
-	for _, term := range terms {
-		if term == "" {
-			return nil, nil
-		}
-		b := idx.Bucket([]byte(term))
-		if b == nil {
-			return nil, nil
-		}
-		buckets = append(buckets, b)
-	}
-	slices.SortFunc(buckets, func(a, b *bbolt.Bucket) int {
-		na, nb := postingCount(a), postingCount(b)
-		switch {
-		case na < nb:
-			return -1
-		case na > nb:
-			return 1
-		}
-		return 0
-	})
-	var ids []bot.TipID
-	c := buckets[0].Cursor()
-postings:
-	for k, _ := c.First(); k != nil && len(ids) < limit; k, _ = c.Next() {
-		if len(k) != postingLen {
-			continue
-		}
-		for _, other := range buckets[1:] {
-			if other.Get(k) == nil {
-				continue postings
+		if !slices.Contains(oldTerms, term) {
+			if err := addPosting(terms, term, uint64(cur.ID)); err != nil {
+				return err
 			}
 		}
-		ids = append(ids, bot.TipID(^binary.BigEndian.Uint64(k[4:])))
+	}
+	return nil
+}
+
+// postings returns every id of the term, newest first.
+func postings(terms *bbolt.Bucket, prefix []byte, n uint64) ([]uint64, error) {
+	out := make([]uint64, 0, n)
+	var block []uint64
+	c := terms.Cursor()
+	for k, v := c.Seek(blockKey(prefix, ^uint64(0))); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if len(k) != len(prefix)+8 {
+			continue
+		}
+		var err error
+		if block, err = decodeBlock(blockMin(k), v, block[:0]); err != nil {
+			return nil, err
+		}
+		for i := len(block) - 1; i >= 0; i-- {
+			out = append(out, block[i])
+		}
+	}
+	return out, nil
+}
+
+// prober tests whether ids, asked in decreasing order, are postings of a
+// term, reusing the last decoded block.
+type prober struct {
+	terms  *bbolt.Bucket
+	prefix []byte
+	valid  bool     // block answers for ids in [lo, hi]
+	block  []uint64 // increasing
+	lo, hi uint64
+	err    error
+}
+
+func (p *prober) has(id uint64) bool {
+	if !p.valid || id < p.lo || id > p.hi {
+		p.valid, p.block = true, p.block[:0]
+		k, v := findBlock(p.terms.Cursor(), p.prefix, id)
+		if k == nil {
+			p.lo, p.hi = 0, id // no block holds ids up to id
+			return false
+		}
+		var err error
+		if p.block, err = decodeBlock(blockMin(k), v, p.block); err != nil {
+			p.valid, p.err = false, err
+			return false
+		}
+		// Blocks split the ids in ranges: this one answers from its
+		// smallest id up to id at least.
+		p.lo, p.hi = p.block[0], max(id, p.block[len(p.block)-1])
+	}
+	_, found := slices.BinarySearch(p.block, id)
+	return found
+}
+
+// directMax is the largest match set whose votes SearchTips reads one tip
+// at a time; larger sets are ranked by walking the all-time tips board.
+const directMax = 2000
+
+// SearchTips returns up to limit ranked tips holding every term, most
+// useful first, then newest. It intersects the terms' postings (rarest
+// first), then either reads the votes of each match or, for many matches,
+// walks the all-time tips board in order until limit of them came up.
+func (t *tx) SearchTips(query []string, limit int) ([]bot.Tip, error) {
+	terms := t.bucket(bTerms)
+	query = dedupe(query)
+	if terms == nil || limit <= 0 || len(query) == 0 {
+		return nil, nil
+	}
+	type termInfo struct {
+		prefix []byte
+		n      uint64
+	}
+	infos := make([]termInfo, len(query))
+	for i, q := range query {
+		infos[i].prefix = termKey(q)
+		if infos[i].n = postingCount(terms, infos[i].prefix); infos[i].n == 0 {
+			return nil, nil
+		}
+	}
+	slices.SortFunc(infos, func(a, b termInfo) int { return cmp.Compare(a.n, b.n) })
+	matches, err := postings(terms, infos[0].prefix, infos[0].n)
+	if err != nil {
+		return nil, fmt.Errorf("store: search: %w", err)
+	}
+	for _, ti := range infos[1:] {
+		if len(matches) == 0 {
+			return nil, nil
+		}
+		if ti.n < 32*uint64(len(matches)) {
+			other, err := postings(terms, ti.prefix, ti.n)
+			if err != nil {
+				return nil, fmt.Errorf("store: search: %w", err)
+			}
+			matches = intersectDesc(matches, other)
+			continue
+		}
+		p := prober{terms: terms, prefix: ti.prefix}
+		kept := matches[:0]
+		for _, id := range matches {
+			if p.has(id) {
+				kept = append(kept, id)
+			}
+		}
+		if p.err != nil {
+			return nil, fmt.Errorf("store: search: %w", p.err)
+		}
+		matches = kept
+	}
+	if len(matches) == 0 {
+		return nil, nil
+	}
+	var ids []bot.TipID
+	if len(matches) > directMax {
+		var done bool
+		if ids, done = t.rankByBoard(matches, limit, 8*len(matches)); !done {
+			ids = nil
+		}
+	}
+	if ids == nil {
+		if ids, err = t.rankDirect(matches, limit); err != nil {
+			return nil, err
+		}
 	}
 	return t.tips(ids)
+}
+
+// intersectDesc keeps the ids of a that are also in b; both decrease.
+func intersectDesc(a, b []uint64) []uint64 {
+	out := a[:0]
+	j := 0
+	for _, id := range a {
+		for j < len(b) && b[j] > id {
+			j++
+		}
+		if j == len(b) {
+			break
+		}
+		if b[j] == id {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// rankDirect reads the votes of every match and returns the best limit.
+func (t *tx) rankDirect(matches []uint64, limit int) ([]bot.TipID, error) {
+	tips := t.bucket(bTips)
+	type scored struct {
+		id    uint64
+		votes int
+	}
+	all := make([]scored, 0, len(matches))
+	for _, id := range matches {
+		v := tips.Get(u64(id))
+		if v == nil {
+			continue
+		}
+		votes, ok := tipVotes(v)
+		if !ok {
+			return nil, fmt.Errorf("store: search: tip %s: %w", bot.TipID(id), errCorrupt)
+		}
+		all = append(all, scored{id, votes})
+	}
+	slices.SortFunc(all, func(a, b scored) int { return cmp.Or(cmp.Compare(b.votes, a.votes), cmp.Compare(b.id, a.id)) })
+	ids := make([]bot.TipID, 0, min(limit, len(all)))
+	for _, s := range all[:min(limit, len(all))] {
+		ids = append(ids, bot.TipID(s.id))
+	}
+	return ids, nil
+}
+
+// rankByBoard walks the all-time tips board, most votes first and newest
+// first among equal votes, keeping the ids that are matches (decreasing).
+// It gives up (done false) after budget entries.
+func (t *tx) rankByBoard(matches []uint64, limit, budget int) (ids []bot.TipID, done bool) {
+	b := t.board(kindTips, allPeriod)
+	if b == nil {
+		return nil, false
+	}
+	isMatch := func(id uint64) bool {
+		_, found := slices.BinarySearchFunc(matches, id, func(e, target uint64) int { return cmp.Compare(target, e) })
+		return found
+	}
+	c := b.Cursor()
+	steps := 0
+	// Each group of equal votes is walked backwards (newest first), then
+	// the walk jumps to the start of the next group.
+	for k, _ := c.First(); k != nil; {
+		group := binary.BigEndian.Uint32(k[:4])
+		var next []byte
+		if group < ^uint32(0) {
+			next = binary.BigEndian.AppendUint32(nil, group+1)
+		}
+		var gk []byte
+		if next != nil {
+			if nk, _ := c.Seek(next); nk != nil {
+				gk, _ = c.Prev()
+			} else {
+				gk, _ = c.Last()
+			}
+		} else {
+			gk, _ = c.Last()
+		}
+		for ; len(gk) == 12 && binary.BigEndian.Uint32(gk[:4]) == group; gk, _ = c.Prev() {
+			if steps++; steps > budget {
+				return nil, false
+			}
+			if id := binary.BigEndian.Uint64(gk[4:]); isMatch(id) {
+				ids = append(ids, bot.TipID(id))
+				if len(ids) == limit {
+					return ids, true
+				}
+			}
+		}
+		if next == nil {
+			break
+		}
+		k, _ = c.Seek(next)
+	}
+	return ids, true
 }
