@@ -149,7 +149,10 @@ func (t *tx) updateBoards(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) er
 	if !oldRanked && !curRanked {
 		return nil
 	}
-	boards, err := t.wbucket(bBoards)
+	if _, err := t.wbucket(bBoards); err != nil {
+		return err
+	}
+	p, err := t.pending()
 	if err != nil {
 		return err
 	}
@@ -163,64 +166,39 @@ func (t *tx) updateBoards(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) er
 
 	// Tips boards: move the tip's rank key in each period.
 	oldKey, curKey := tipRankKey(old.UsefulVotes, old.ID), tipRankKey(cur.UsefulVotes, cur.ID)
-	for _, p := range oldPeriods {
-		if bytes.Equal(oldKey, curKey) && slices.Contains(curPeriods, p) {
-			continue
-		}
-		if err := removeTipRank(boards, p, oldKey); err != nil {
-			return err
+	id := uint64(cur.ID)
+	if !hasCur {
+		id = uint64(old.ID)
+	}
+	for _, period := range oldPeriods {
+		switch {
+		case !slices.Contains(curPeriods, period):
+			p.moveRank(period, id, oldKey, nil)
+		case !bytes.Equal(oldKey, curKey):
+			p.moveRank(period, id, oldKey, curKey)
 		}
 	}
-	for _, p := range curPeriods {
-		if bytes.Equal(oldKey, curKey) && slices.Contains(oldPeriods, p) {
-			continue
-		}
-		b, err := createBoard(boards, boardName(kindTips, p), tipsBoardFill)
-		if err != nil {
-			return err
-		}
-		if err := b.Put(curKey, empty); err != nil {
-			return fmt.Errorf("store: tips board %s: %w", p, err)
+	for _, period := range curPeriods {
+		if !slices.Contains(oldPeriods, period) {
+			p.moveRank(period, id, nil, curKey)
 		}
 	}
 
-	// Member boards. When only the votes changed, every member moves by
-	// the difference; otherwise net changes are summed per member.
+	// Member boards: net change per member, summed over the batch.
 	oldShares, curShares := contribution(old), contribution(cur)
 	if oldRanked && curRanked && slices.Equal(oldShares, curShares) {
-		dv := int64(cur.UsefulVotes) - int64(old.UsefulVotes)
-		if dv == 0 {
-			return nil
-		}
-		for _, sh := range curShares {
-			if err := addToBoard(boards, sh, dv, 0); err != nil {
-				return err
+		if dv := int64(cur.UsefulVotes) - int64(old.UsefulVotes); dv != 0 {
+			for _, sh := range curShares {
+				p.addMember(sh, dv, 0)
 			}
 		}
 		return nil
 	}
-	type delta struct{ votes, tips int64 }
-	deltas := make(map[share]delta, len(oldShares)+len(curShares))
-	order := make([]share, 0, len(oldShares)+len(curShares))
-	add := func(sh share, v, n int64) {
-		d, seen := deltas[sh]
-		if !seen {
-			order = append(order, sh)
-		}
-		deltas[sh] = delta{d.votes + v, d.tips + n}
-	}
 	for _, sh := range oldShares {
-		add(sh, -int64(old.UsefulVotes), -1)
+		p.addMember(sh, -int64(old.UsefulVotes), -1)
 	}
 	for _, sh := range curShares {
-		add(sh, int64(cur.UsefulVotes), 1)
-	}
-	for _, sh := range order {
-		if d := deltas[sh]; d.votes != 0 || d.tips != 0 {
-			if err := addToBoard(boards, sh, d.votes, d.tips); err != nil {
-				return err
-			}
-		}
+		p.addMember(sh, int64(cur.UsefulVotes), 1)
 	}
 	return nil
 }
@@ -323,20 +301,24 @@ func boardSize(b *bbolt.Bucket) int64 {
 	return 0
 }
 
-// board returns a board bucket for reading, or nil.
-func (t *tx) board(kind byte, name string) *bbolt.Bucket {
+// board returns a board bucket for reading, or nil, once the changes
+// pending in this transaction are applied.
+func (t *tx) board(kind byte, name string) (*bbolt.Bucket, error) {
+	if err := t.flushed(); err != nil {
+		return nil, err
+	}
 	boards := t.bucket(bBoards)
 	if boards == nil {
-		return nil
+		return nil, nil
 	}
-	return boards.Bucket(boardName(kind, name))
+	return boards.Bucket(boardName(kind, name)), nil
 }
 
 // top reads the first n entries of a member board.
 func (t *tx) top(kind byte, name string, n int) ([]bot.Standing, error) {
-	b := t.board(kind, name)
-	if b == nil || n <= 0 {
-		return nil, nil
+	b, err := t.board(kind, name)
+	if err != nil || b == nil || n <= 0 {
+		return nil, err
 	}
 	var out []bot.Standing
 	c := b.Cursor()
@@ -356,9 +338,9 @@ func (t *tx) top(kind byte, name string, n int) ([]bot.Standing, error) {
 // TopTips returns up to n ranked tips created in the period, most useful
 // first, then lower id.
 func (t *tx) TopTips(period string, n int) ([]bot.Tip, error) {
-	b := t.board(kindTips, period)
-	if b == nil || n <= 0 {
-		return nil, nil
+	b, err := t.board(kindTips, period)
+	if err != nil || b == nil || n <= 0 {
+		return nil, err
 	}
 	var ids []bot.TipID
 	c := b.Cursor()
@@ -404,9 +386,9 @@ func (t *tx) Experts(topic string, n int) ([]bot.Standing, error) {
 // CountAuthors returns how many distinct authors have ranked tips in the
 // period, from the board's size counter.
 func (t *tx) CountAuthors(period string) (int, error) {
-	b := t.board(kindAuthors, period)
-	if b == nil {
-		return 0, nil
+	b, err := t.board(kindAuthors, period)
+	if err != nil || b == nil {
+		return 0, err
 	}
 	return int(boardSize(b)), nil
 }
@@ -414,7 +396,10 @@ func (t *tx) CountAuthors(period string) (int, error) {
 // AuthorRank returns the author's standing in the period and rank (1 =
 // first), walking the board in order up to the author.
 func (t *tx) AuthorRank(period, authorID string) (bot.Standing, int, error) {
-	b := t.board(kindAuthors, period)
+	b, err := t.board(kindAuthors, period)
+	if err != nil {
+		return bot.Standing{}, 0, err
+	}
 	if b == nil {
 		return bot.Standing{}, 0, bot.ErrNotFound
 	}
@@ -440,6 +425,9 @@ func (t *tx) AuthorRank(period, authorID string) (bot.Standing, int, error) {
 func (t *tx) PutTip(tip bot.Tip) error {
 	if tip.ID == 0 {
 		return fmt.Errorf("store: put tip: zero id")
+	}
+	if err := checkKeyParts(tip); err != nil {
+		return fmt.Errorf("store: put tip %s: %w", tip.ID, err)
 	}
 	tips, err := t.wbucket(bTips)
 	if err != nil {
@@ -495,6 +483,28 @@ func (t *tx) DeleteTip(id bot.TipID) error {
 	}
 	if err := t.updateIndexes(old, true, bot.Tip{}, false); err != nil {
 		return fmt.Errorf("store: delete tip %s: %w", id, err)
+	}
+	return nil
+}
+
+// maxKeyPart bounds the strings that become parts of keys (ids, periods,
+// topics, counter names), so that no key can exceed bbolt's limit and the
+// changes applied at commit cannot fail on them.
+const maxKeyPart = 4096
+
+func checkKeyParts(t bot.Tip) error {
+	if len(t.AuthorID) > maxKeyPart || len(t.Channel) > maxKeyPart || len(t.MessageID) > maxKeyPart {
+		return fmt.Errorf("author, channel or message id longer than %d bytes", maxKeyPart)
+	}
+	for _, s := range t.Periods {
+		if len(s) > maxKeyPart {
+			return fmt.Errorf("period longer than %d bytes", maxKeyPart)
+		}
+	}
+	for _, s := range t.Topics {
+		if len(s) > maxKeyPart {
+			return fmt.Errorf("topic longer than %d bytes", maxKeyPart)
+		}
 	}
 	return nil
 }

@@ -261,7 +261,7 @@ func (db *DB) View(ctx context.Context, ws bot.Workspace, fn func(tx bot.ReadTx)
 		return err
 	}
 	err = db.bolt.View(func(btx *bbolt.Tx) error {
-		return fn(newTx(btx, key))
+		return fn(newTx(btx, key, nil))
 	})
 	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
 		return ErrClosed
@@ -344,14 +344,14 @@ func (db *DB) writer() {
 			db.mu.Unlock()
 			return
 		}
-		batch := db.queue
-		if len(batch) > maxBatch {
-			batch, db.queue = batch[:maxBatch:maxBatch], batch[maxBatch:]
+		reqs := db.queue
+		if len(reqs) > maxBatch {
+			reqs, db.queue = reqs[:maxBatch:maxBatch], reqs[maxBatch:]
 		} else {
 			db.queue = nil
 		}
 		db.mu.Unlock()
-		db.commit(batch)
+		db.commit(reqs)
 	}
 }
 
@@ -361,9 +361,9 @@ var errRollback = errors.New("store: batch rollback")
 // commit runs the live requests of a batch in one transaction. When a
 // function fails, the transaction is rolled back, that caller gets its
 // error and the others run again without it.
-func (db *DB) commit(batch []*request) {
-	live := make([]*request, 0, len(batch))
-	for _, r := range batch {
+func (db *DB) commit(reqs []*request) {
+	live := make([]*request, 0, len(reqs))
+	for _, r := range reqs {
 		if r.state.CompareAndSwap(queued, taken) {
 			live = append(live, r)
 		}
@@ -371,13 +371,14 @@ func (db *DB) commit(batch []*request) {
 	for len(live) > 0 {
 		failed, ferr := -1, error(nil)
 		err := db.bolt.Update(func(btx *bbolt.Tx) error {
+			b := &batch{}
 			for i, r := range live {
-				if err := db.run(btx, r); err != nil {
+				if err := db.run(btx, r, b); err != nil {
 					failed, ferr = i, err
 					return errRollback
 				}
 			}
-			return nil
+			return b.flush(btx)
 		})
 		if failed >= 0 {
 			live[failed].done <- ferr
@@ -396,13 +397,12 @@ func (db *DB) commit(batch []*request) {
 }
 
 // run calls one request's function, turning a panic into its error.
-func (db *DB) run(btx *bbolt.Tx, r *request) (err error) {
+func (db *DB) run(btx *bbolt.Tx, r *request, b *batch) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			db.log.Error("store: update function panicked", "workspace", string(r.ws), "panic", p, "stack", string(debug.Stack()))
 			err = fmt.Errorf("store: update panicked: %v", p)
 		}
 	}()
-	t := newTx(btx, r.ws)
-	return r.fn(t)
+	return r.fn(newTx(btx, r.ws, b))
 }

@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -363,47 +364,158 @@ func checkPostings(t *testing.T, terms *bbolt.Bucket) map[string][]uint64 {
 	return out
 }
 
+func allPeriods() map[string]bool {
+	periods := map[string]bool{"all": true, "w1999-01": true}
+	for h := range 100 * 24 {
+		for _, p := range bot.PeriodKeys(randomCreated(rand.New(rand.NewPCG(0, 0))).Add(time.Duration(h)*time.Hour), time.UTC) {
+			periods[p] = true
+		}
+	}
+	return periods
+}
+
+// checkRebuild compares a workspace's indexes with those built from its
+// stored tips in a fresh file.
+func checkRebuild(t *testing.T, db *DB, ws bot.Workspace) {
+	t.Helper()
+	fresh := mustOpen(t)
+	var tips []bot.Tip
+	view(t, db, ws, func(tx bot.ReadTx) error {
+		return tx.ForEachTip(func(tip bot.Tip) error { tips = append(tips, tip); return nil })
+	})
+	update(t, fresh, ws, func(tx bot.Tx) error {
+		for _, tip := range tips {
+			if err := tx.PutTip(tip); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	got, want := dumpIndexes(t, db, ws), dumpIndexes(t, fresh, ws)
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("index %s = %s, rebuilt %s", k, got[k], v)
+		}
+	}
+	for k, v := range got {
+		if _, ok := want[k]; !ok {
+			t.Errorf("stale index entry %s = %s", k, v)
+		}
+	}
+}
+
 func TestIndexesEqualRecount(t *testing.T) {
 	for _, seed := range []uint64{1, 2, 3} {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			db := mustOpen(t)
 			randomHistory(t, db, wsA, seed)
 			randomHistory(t, db, wsB, seed+100) // another workspace in the same file
+			checkAgainstRecount(t, db, wsA, allPeriods())
+			checkAgainstRecount(t, db, wsB, allPeriods())
+			checkRebuild(t, db, wsA)
+		})
+	}
+}
 
-			periods := map[string]bool{"all": true, "w1999-01": true}
-			for h := range 100 * 24 {
-				for _, p := range bot.PeriodKeys(randomCreated(rand.New(rand.NewPCG(0, 0))).Add(time.Duration(h)*time.Hour), time.UTC) {
-					periods[p] = true
-				}
-			}
-			checkAgainstRecount(t, db, wsA, periods)
-			checkAgainstRecount(t, db, wsB, periods)
-
-			// Rebuilding the indexes from the stored tips gives the same bytes.
-			fresh := mustOpen(t)
-			var tips []bot.Tip
-			view(t, db, wsA, func(tx bot.ReadTx) error {
-				return tx.ForEachTip(func(tip bot.Tip) error { tips = append(tips, tip); return nil })
-			})
-			update(t, fresh, wsA, func(tx bot.Tx) error {
-				for _, tip := range tips {
+// TestBatchedIndexes queues many updates into one group commit: they
+// change the same tips, some read the boards half-way (which applies the
+// batch's pending changes early) and some fail after writing.
+func TestBatchedIndexes(t *testing.T) {
+	db := mustOpen(t)
+	randomHistory(t, db, wsA, 5)
+	var ids []bot.TipID
+	view(t, db, wsA, func(tx bot.ReadTx) error {
+		return tx.ForEachTip(func(tip bot.Tip) error { ids = append(ids, tip.ID); return nil })
+	})
+	errFail := errors.New("deliberate failure")
+	release := hold(t, db)
+	const n = 40
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = db.Update(context.Background(), wsA, func(tx bot.Tx) error {
+				r := rand.New(rand.NewPCG(uint64(i), 9)) // the same choices each time fn runs
+				for range 3 {
+					tip, err := tx.Tip(ids[r.IntN(len(ids)/4)]) // a few tips, hit often
+					if err != nil {
+						return err
+					}
+					switch r.IntN(4) {
+					case 0:
+						tip.UsefulVotes = max(0, tip.UsefulVotes+r.IntN(5)-2)
+					case 1:
+						tip.Status = recountStatus[r.IntN(len(recountStatus))]
+					case 2:
+						setText(&tip, randomText(r))
+					case 3:
+						tip.UsefulVotes++
+						if err := tx.AddCounter("votes", 1); err != nil {
+							return err
+						}
+					}
 					if err := tx.PutTip(tip); err != nil {
 						return err
 					}
+					if r.IntN(3) == 0 {
+						// Reads see this batch's changes so far.
+						top, err := tx.TopTips("all", 1000)
+						if err != nil {
+							return err
+						}
+						if tip.Ranked() != slices.ContainsFunc(top, func(x bot.Tip) bool { return x.ID == tip.ID && x.UsefulVotes == tip.UsefulVotes }) {
+							t.Errorf("update %d: TopTips(all) does not show %v as just written", i, tip.ID)
+						}
+						if c, _ := tx.Counter("votes"); c < 0 {
+							t.Errorf("counter %d", c)
+						}
+					}
+				}
+				if i%6 == 5 {
+					return errFail
 				}
 				return nil
 			})
-			got, want := dumpIndexes(t, db, wsA), dumpIndexes(t, fresh, wsA)
-			for k, v := range want {
-				if got[k] != v {
-					t.Errorf("index %s = %s, rebuilt %s", k, got[k], v)
-				}
-			}
-			for k, v := range got {
-				if _, ok := want[k]; !ok {
-					t.Errorf("stale index entry %s = %s", k, v)
-				}
-			}
 		})
 	}
+	waitQueued(t, db, n)
+	var before int64
+	view(t, db, wsA, func(tx bot.ReadTx) error { before = mustCounter(t, tx, "votes"); return nil })
+	release()
+	wg.Wait()
+	for i, err := range errs {
+		if (i%6 == 5) != errors.Is(err, errFail) || (i%6 != 5 && err != nil) {
+			t.Errorf("update %d: %v", i, err)
+		}
+	}
+	// Counters: each successful update added one per case-3 change.
+	var want int64
+	for i := range n {
+		if i%6 == 5 {
+			continue
+		}
+		r := rand.New(rand.NewPCG(uint64(i), 9))
+		for range 3 {
+			r.IntN(len(ids) / 4)
+			switch r.IntN(4) {
+			case 0:
+				r.IntN(5)
+			case 1:
+				r.IntN(len(recountStatus))
+			case 2:
+				randomText(r)
+			case 3:
+				want++
+			}
+			r.IntN(3)
+		}
+	}
+	view(t, db, wsA, func(tx bot.ReadTx) error {
+		if got := mustCounter(t, tx, "votes") - before; got != want {
+			t.Errorf("votes counter moved by %d, want %d", got, want)
+		}
+		return nil
+	})
+	checkAgainstRecount(t, db, wsA, allPeriods())
+	checkRebuild(t, db, wsA)
 }

@@ -268,6 +268,9 @@ const directMax = 2000
 // first), then either reads the votes of each match or, for many matches,
 // walks the all-time tips board in order until limit of them came up.
 func (t *tx) SearchTips(query []string, limit int) ([]bot.Tip, error) {
+	if err := t.flushed(); err != nil {
+		return nil, err
+	}
 	terms := t.bucket(bTerms)
 	query = dedupe(query)
 	if terms == nil || limit <= 0 || len(query) == 0 {
@@ -380,7 +383,11 @@ func (t *tx) rankDirect(matches []uint64, limit int) ([]bot.TipID, error) {
 // first among equal votes, keeping the ids that are matches (decreasing).
 // It gives up (done false) after budget entries.
 func (t *tx) rankByBoard(matches []uint64, limit, budget int) (ids []bot.TipID, done bool) {
-	b := t.board(kindTips, allPeriod)
+	boards := t.bucket(bBoards)
+	if boards == nil {
+		return nil, false
+	}
+	b := boards.Bucket(boardName(kindTips, allPeriod))
 	if b == nil {
 		return nil, false
 	}

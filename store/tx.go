@@ -57,11 +57,36 @@ type tx struct {
 	ws    *bbolt.Bucket // nil until the workspace exists
 	found bool          // ws was looked up
 	subs  [nSubs]*bbolt.Bucket
+	batch *batch   // nil in read-only transactions
+	pend  *pending // this workspace's share of batch, once used
 }
 
 var _ bot.Tx = (*tx)(nil)
 
-func newTx(btx *bbolt.Tx, key []byte) *tx { return &tx{btx: btx, key: key} }
+func newTx(btx *bbolt.Tx, key []byte, b *batch) *tx { return &tx{btx: btx, key: key, batch: b} }
+
+// pending returns the batch's changes of this workspace, which every
+// write method may add to.
+func (t *tx) pending() (*pending, error) {
+	if t.pend == nil {
+		if t.batch == nil || !t.btx.Writable() {
+			return nil, bolterrors.ErrTxNotWritable
+		}
+		t.pend = t.batch.get(t.key)
+	}
+	return t.pend, nil
+}
+
+// flushed applies pending changes before a read that depends on them.
+func (t *tx) flushed() error {
+	if t.pend == nil && t.batch != nil {
+		t.pend = t.batch.ws[string(t.key)]
+	}
+	if t.pend.empty() {
+		return nil
+	}
+	return t.flush()
+}
 
 // bucket returns a workspace bucket for reading, or nil when the workspace
 // has no data yet.
@@ -288,15 +313,17 @@ func (t *tx) Person(id string) (bot.Person, error) {
 
 // Counter returns a named counter, 0 when never set.
 func (t *tx) Counter(name string) (int64, error) {
-	b := t.bucket(bCounters)
-	if b == nil || name == "" {
-		return 0, nil
+	if t.pend == nil && t.batch != nil {
+		t.pend = t.batch.ws[string(t.key)]
 	}
-	v := b.Get([]byte(name))
-	if len(v) != 8 {
-		return 0, nil
+	var n int64
+	if t.pend != nil {
+		n = t.pend.counters[name]
 	}
-	return int64(binary.BigEndian.Uint64(v)), nil
+	if b := t.bucket(bCounters); b != nil && name != "" {
+		n += storedCounter(b, name)
+	}
+	return n, nil
 }
 
 // Event ids are kept in generation buckets of eventSlot each; generations
@@ -582,22 +609,23 @@ func (t *tx) DeletePerson(id string) error {
 	return nil
 }
 
-// AddCounter adds delta to a named counter.
+// AddCounter adds delta to a named counter. Additions are summed and
+// written once per commit.
 func (t *tx) AddCounter(name string, delta int64) error {
 	if name == "" {
 		return fmt.Errorf("store: add counter: empty name")
 	}
-	b, err := t.wbucket(bCounters)
+	if len(name) > maxKeyPart {
+		return fmt.Errorf("store: add counter: name too long")
+	}
+	if _, err := t.wbucket(bCounters); err != nil {
+		return err
+	}
+	p, err := t.pending()
 	if err != nil {
 		return err
 	}
-	var n int64
-	if v := b.Get([]byte(name)); len(v) == 8 {
-		n = int64(binary.BigEndian.Uint64(v))
-	}
-	if err := b.Put([]byte(name), u64(uint64(n+delta))); err != nil {
-		return fmt.Errorf("store: add counter: %w", err)
-	}
+	p.counters[name] += delta
 	return nil
 }
 

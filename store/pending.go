@@ -1,0 +1,169 @@
+package store
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strings"
+
+	"go.etcd.io/bbolt"
+)
+
+// batch holds the index changes of one write transaction that are applied
+// when the transaction's functions have all run (or earlier, before a read
+// that needs them). Concurrent events often change the same counters and
+// leaderboard entries (a hot tip, the month's topics): merged here, each
+// entry is written once per commit instead of once per event.
+type batch struct {
+	ws map[string]*pending // by workspace key
+}
+
+// pending is one workspace's share of a batch.
+type pending struct {
+	counters map[string]int64
+	members  map[share]delta
+	ranks    map[rankRef]*rankMove
+}
+
+type delta struct{ votes, tips int64 }
+
+// rankRef names a tip's entry in a period's tips board.
+type rankRef struct {
+	period string
+	id     uint64
+}
+
+// rankMove is where a tip's rank key was before the batch (nil: absent)
+// and where it is now.
+type rankMove struct{ from, to []byte }
+
+func (b *batch) get(key []byte) *pending {
+	if b.ws == nil {
+		b.ws = make(map[string]*pending)
+	}
+	p := b.ws[string(key)]
+	if p == nil {
+		p = &pending{counters: map[string]int64{}, members: map[share]delta{}, ranks: map[rankRef]*rankMove{}}
+		b.ws[string(key)] = p
+	}
+	return p
+}
+
+func (p *pending) empty() bool {
+	return p == nil || len(p.counters)+len(p.members)+len(p.ranks) == 0
+}
+
+// flush applies every workspace's pending changes.
+func (b *batch) flush(btx *bbolt.Tx) error {
+	keys := make([]string, 0, len(b.ws))
+	for k := range b.ws {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		t := newTx(btx, []byte(k), b)
+		t.pend = b.ws[k]
+		if err := t.flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *pending) addMember(sh share, votes, tips int64) {
+	d := p.members[sh]
+	p.members[sh] = delta{d.votes + votes, d.tips + tips}
+}
+
+func (p *pending) moveRank(period string, id uint64, from, to []byte) {
+	ref := rankRef{period, id}
+	if m := p.ranks[ref]; m != nil {
+		m.to = to
+		return
+	}
+	p.ranks[ref] = &rankMove{from: from, to: to}
+}
+
+// flush writes the workspace's pending counters and board changes, in key
+// order, and empties them.
+func (t *tx) flush() error {
+	p := t.pend
+	if p.empty() {
+		return nil
+	}
+	if len(p.counters) > 0 {
+		b, err := t.wbucket(bCounters)
+		if err != nil {
+			return err
+		}
+		names := make([]string, 0, len(p.counters))
+		for name := range p.counters {
+			names = append(names, name)
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			if err := b.Put([]byte(name), u64(uint64(storedCounter(b, name)+p.counters[name]))); err != nil {
+				return fmt.Errorf("store: counter %q: %w", name, err)
+			}
+		}
+		clear(p.counters)
+	}
+	if len(p.members)+len(p.ranks) == 0 {
+		return nil
+	}
+	boards, err := t.wbucket(bBoards)
+	if err != nil {
+		return err
+	}
+	refs := make([]rankRef, 0, len(p.ranks))
+	for ref, m := range p.ranks {
+		if !bytes.Equal(m.from, m.to) {
+			refs = append(refs, ref)
+		}
+	}
+	slices.SortFunc(refs, func(a, b rankRef) int { return cmp.Or(strings.Compare(a.period, b.period), cmp.Compare(a.id, b.id)) })
+	for _, ref := range refs {
+		m := p.ranks[ref]
+		if m.from != nil {
+			if err := removeTipRank(boards, ref.period, m.from); err != nil {
+				return err
+			}
+		}
+		if m.to != nil {
+			b, err := createBoard(boards, boardName(kindTips, ref.period), tipsBoardFill)
+			if err != nil {
+				return err
+			}
+			if err := b.Put(m.to, empty); err != nil {
+				return fmt.Errorf("store: tips board %s: %w", ref.period, err)
+			}
+		}
+	}
+	clear(p.ranks)
+	shares := make([]share, 0, len(p.members))
+	for sh, d := range p.members {
+		if d.votes != 0 || d.tips != 0 {
+			shares = append(shares, sh)
+		}
+	}
+	slices.SortFunc(shares, func(a, b share) int {
+		return cmp.Or(cmp.Compare(a.kind, b.kind), strings.Compare(a.board, b.board), strings.Compare(a.member, b.member))
+	})
+	for _, sh := range shares {
+		d := p.members[sh]
+		if err := addToBoard(boards, sh, d.votes, d.tips); err != nil {
+			return err
+		}
+	}
+	clear(p.members)
+	return nil
+}
+
+func storedCounter(b *bbolt.Bucket, name string) int64 {
+	if v := b.Get([]byte(name)); len(v) == 8 {
+		return int64(binary.BigEndian.Uint64(v))
+	}
+	return 0
+}
