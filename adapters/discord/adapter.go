@@ -104,7 +104,8 @@ type Adapter struct {
 	inflight sync.WaitGroup
 	work     context.Context // context of Handle calls: not cancelled at shutdown
 
-	dmChannels *lru[string, string] // user id → DM channel id
+	dmChannels   *lru[string, string]   // user id → DM channel id
+	interactions *lru[string, struct{}] // interactions received, to skip replays
 }
 
 // New returns an adapter; Run connects it. It fails without a token or
@@ -161,6 +162,7 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 		appID:        appIDFromToken(token),
 		disconnected: make(chan struct{}, 1),
 		dmChannels:   newLRU[string, string](10_000),
+		interactions: newLRU[string, struct{}](10_000),
 	}
 	a.dir = newLiveDirectory(s, log)
 	a.tr = &translator{dir: a.dir}
@@ -324,7 +326,9 @@ func (a *Adapter) MessageContent() bool {
 }
 
 // registerCommands bulk-overwrites tipbot's commands in each configured
-// guild, or globally. Failures are logged: events still work without them.
+// guild, or globally. With guilds configured, global commands left by an
+// earlier global registration are removed, so commands do not show twice.
+// Failures are logged: events still work without commands.
 func (a *Adapter) registerCommands(ctx context.Context) {
 	a.mu.Lock()
 	app := a.appID
@@ -339,7 +343,7 @@ func (a *Adapter) registerCommands(ctx context.Context) {
 			_, err := a.s.ApplicationCommandBulkOverwrite(app, g, cmds, discordgo.WithContext(ctx))
 			return err
 		})
-		where := "globally (they may take up to an hour to appear)"
+		where := "globally (Discord may take up to an hour to show them)"
 		if g != "" {
 			where = "in guild " + g
 		}
@@ -349,6 +353,18 @@ func (a *Adapter) registerCommands(ctx context.Context) {
 		}
 		a.log.Info("discord: commands registered " + where)
 	}
+	if len(a.cfg.GuildIDs) == 0 {
+		return
+	}
+	global, err := a.s.ApplicationCommands(app, "", discordgo.WithContext(ctx))
+	if err != nil || len(global) == 0 {
+		return
+	}
+	if _, err := a.s.ApplicationCommandBulkOverwrite(app, "", []*discordgo.ApplicationCommand{}, discordgo.WithContext(ctx)); err != nil {
+		a.log.Warn("discord: removing the global commands failed; they may show twice", "err", err)
+		return
+	}
+	a.log.Info("discord: global commands removed (discord.guild_ids is set)", "removed", len(global))
 }
 
 func (a *Adapter) session() string {

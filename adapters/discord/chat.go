@@ -246,3 +246,35 @@ func (a *Adapter) link(guild string) func(bot.MessageRef) string {
 }
 
 var _ bot.Chat = (*Adapter)(nil)
+
+// Members tells reports how many people are in the workspace's guild
+// (bot.Audience): the count Discord gives with the guild, bots included.
+// Per-channel counts would need the privileged Guild Members intent, which
+// tipbot does not ask for, so a channel gets an error and reports say
+// "unknown".
+func (a *Adapter) Members(ctx context.Context, ws bot.Workspace, channel string) (int, error) {
+	if ws.Platform != bot.Discord {
+		return 0, fmt.Errorf("discord: members of a %s workspace", ws.Platform)
+	}
+	if channel != "" {
+		return 0, errors.New("discord: channel member counts are not available without the Guild Members intent")
+	}
+	if g, err := a.s.State.Guild(ws.ID); err == nil {
+		a.s.State.RLock()
+		n := g.MemberCount
+		a.s.State.RUnlock()
+		if n > 0 {
+			return n, nil
+		}
+	}
+	g, err := a.s.GuildWithCounts(ws.ID, discordgo.WithContext(ctx))
+	if err != nil {
+		return 0, fmt.Errorf("discord: guild %s member count: %w", ws.ID, err)
+	}
+	if g.ApproximateMemberCount == 0 {
+		return 0, fmt.Errorf("discord: guild %s gave no member count", ws.ID)
+	}
+	return g.ApproximateMemberCount, nil
+}
+
+var _ bot.Audience = (*Adapter)(nil)

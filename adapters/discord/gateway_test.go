@@ -173,17 +173,33 @@ func TestCommandRegistration(t *testing.T) {
 	}
 }
 
-func TestGlobalRegistrationWithoutGuildIDs(t *testing.T) {
+// TestGlobalRegistration: without guild_ids the commands are global; a
+// later start with guild_ids registers them there and removes the global
+// ones, so they do not show twice.
+func TestGlobalRegistration(t *testing.T) {
 	t.Parallel()
 	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds()})
-	run(t, fd, &recorder{}, func(c *Config, _ *Adapter) { c.GuildIDs = nil })
-	if fd.Commands(guildID) != nil {
-		t.Error("commands registered in a guild without guild_ids")
+	first, err := New(Config{Token: discordtest.Token, APIURL: fd.URL, Logger: testLogger(t)}, &recorder{})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, r := range fd.Requests() {
-		if r.Method == "PUT" && strings.Contains(r.Path, "/guilds/") {
-			t.Errorf("guild registration: %s", r.Path)
-		}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- first.Run(ctx) }()
+	fd.Wait(t, "global commands", func() bool { return fd.Commands("") != nil })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var global []json.RawMessage
+	if err := json.Unmarshal(fd.Commands(""), &global); err != nil || len(global) != 4 || fd.Commands(guildID) != nil {
+		t.Fatalf("global registration: %d global commands, guild %s", len(global), fd.Commands(guildID))
+	}
+
+	run(t, fd, &recorder{})
+	fd.Wait(t, "the global commands to go", func() bool { return string(fd.Commands("")) == "[]" })
+	if err := json.Unmarshal(fd.Commands(guildID), &global); err != nil || len(global) != 4 {
+		t.Errorf("guild registration: %d commands", len(global))
 	}
 }
 

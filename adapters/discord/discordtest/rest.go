@@ -31,6 +31,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	api("GET /users/@me", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
 		writeJSON(w, 200, s.userJSON(AppID, BotName, true))
 	})
+	api("GET /applications/{app}/commands", s.getCommands)
 	api("PUT /applications/{app}/commands", s.putCommands)
 	api("PUT /applications/{app}/guilds/{guild}/commands", s.putCommands)
 	api("POST /interactions/{id}/{token}/callback", s.interactionCallback)
@@ -177,6 +178,23 @@ func (s *Server) putCommands(w http.ResponseWriter, r *http.Request, body []byte
 		}
 	}
 	s.mu.Unlock()
+	writeJSON(w, 200, cmds)
+}
+
+func (s *Server) getCommands(w http.ResponseWriter, r *http.Request, _ []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var cmds []map[string]any
+	if b := s.commands[""]; b != nil {
+		_ = json.Unmarshal(b, &cmds)
+	}
+	if cmds == nil {
+		cmds = []map[string]any{}
+	}
+	for _, c := range cmds {
+		c["id"] = s.newID()
+		c["application_id"] = AppID
+	}
 	writeJSON(w, 200, cmds)
 }
 
@@ -406,6 +424,9 @@ func (s *Server) getGuild(w http.ResponseWriter, r *http.Request, _ []byte) {
 	delete(j, "channels")
 	delete(j, "threads")
 	delete(j, "members")
+	if r.URL.Query().Get("with_counts") == "true" {
+		j["approximate_member_count"] = len(g.Members)
+	}
 	writeJSON(w, 200, j)
 }
 

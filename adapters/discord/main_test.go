@@ -1,0 +1,21 @@
+package discord
+
+import (
+	"flag"
+	"os"
+	"testing"
+)
+
+// TestMain lets more tests run at once than the machine has cores (the
+// default of -parallel): these tests mostly wait, on discordgo's one-second
+// close, on rate-limit buckets and on the fake's timers, not on the CPU.
+// An explicit -parallel wins.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "test.parallel" })
+	if !set {
+		_ = flag.Set("test.parallel", "8")
+	}
+	os.Exit(m.Run())
+}
