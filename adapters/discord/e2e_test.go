@@ -180,6 +180,12 @@ func TestEndToEnd(t *testing.T) {
 	if tip := w.mustTip(general, post.ID); tip.AuthorID != bob || tip.Source != bot.SourceCommand {
 		t.Errorf("/tip tip = %+v", tip)
 	}
+	// a vote on the bot's post counts for bob's tip
+	seq := fd.React(post.ID, carol, "💡")
+	fd.Wait(t, "the vote on the /tip post", func() bool { return w.tap.handled(":" + itoa(seq)) })
+	if tip, _ := w.tip(general, post.ID); tip.UsefulVotes != 1 {
+		t.Errorf("votes on the /tip post = %d, want 1", tip.UsefulVotes)
+	}
 	// 4. Save as tip, in a thread
 	other := fd.Say(random, alice, "name branches after tickets")
 	id := fd.Run(discordtest.Command{Guild: guildID, Channel: random, User: mod, Name: "Save as tip", Target: other.ID})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -433,6 +434,78 @@ func TestMessageContentRefused(t *testing.T) {
 	for _, ev := range rec.all() {
 		if p, ok := ev.(*bot.MessagePosted); ok && p.MessageID == m.ID {
 			t.Errorf("an empty message became an event: %+v", p)
+		}
+	}
+}
+
+// TestInvalidSessionReidentifies: op 9 makes discordgo identify again; the
+// new session's events flow, with ids that cannot collide with the old ones.
+func TestInvalidSessionReidentifies(t *testing.T) {
+	t.Parallel()
+	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds()})
+	rec := &recorder{}
+	a := run(t, fd, rec)
+	m := fd.Say(general, alice, "tip: before")
+	fd.React(m.ID, bob, "💡")
+	first := waitFor(t, rec, func(e *bot.ReactionAdded) bool { return e.MessageID == m.ID })
+	fd.InvalidSession()
+	fd.Wait(t, "a new identify", func() bool { return len(fd.Identifies()) == 2 })
+	fd.Wait(t, "the new session", func() bool { return a.Connected() && a.session() != "" && !strings.Contains(first.ID, a.session()) })
+	fd.Unreact(m.ID, bob, "💡")
+	fd.React(m.ID, bob, "💡")
+	var again []string
+	fd.Wait(t, "the reactions of the new session", func() bool {
+		again = again[:0]
+		for _, ev := range rec.all() {
+			if r, ok := ev.(*bot.ReactionAdded); ok && r.MessageID == m.ID {
+				again = append(again, r.ID)
+			}
+		}
+		return len(again) == 2
+	})
+	if again[0] == again[1] {
+		t.Errorf("the same reaction in two sessions has one id: %s", again[0])
+	}
+}
+
+// TestLongAnswersFollowUp: an answer too long for one Discord message
+// continues in ephemeral follow-ups.
+func TestLongAnswersFollowUp(t *testing.T) {
+	t.Parallel()
+	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds()})
+	var lines []bot.Line
+	for i := range 300 {
+		lines = append(lines, bot.Line{Text: fmt.Sprintf("%03d %s", i, strings.Repeat("report line ", 8))})
+	}
+	run(t, fd, &recorder{reply: func(bot.Event) (bot.Reply, error) {
+		return &bot.Message{Title: "📊 Report", Lines: lines}, nil
+	}})
+	id := fd.Run(discordtest.Command{Guild: guildID, Channel: general, User: mod, Name: "tips", Options: []discordtest.Option{discordtest.Sub("report")}})
+	fd.Answer(t, id)
+	var text strings.Builder
+	fd.Wait(t, "the follow-ups", func() bool {
+		text.Reset()
+		rs := fd.Responses(id)
+		for _, r := range rs {
+			text.WriteString(r.Text())
+		}
+		return strings.Contains(text.String(), "299 report")
+	})
+	rs := fd.Responses(id)
+	if len(rs) < 2 || rs[0].Type != 4 {
+		t.Fatalf("responses = %d", len(rs))
+	}
+	for i, r := range rs {
+		if !r.Ephemeral() {
+			t.Errorf("response %d (%s) is public", i, r.Kind)
+		}
+		if i > 0 && r.Kind != "followup" {
+			t.Errorf("response %d is a %s", i, r.Kind)
+		}
+	}
+	for i := range 300 {
+		if !strings.Contains(text.String(), fmt.Sprintf("%03d report", i)) {
+			t.Fatalf("line %d missing", i)
 		}
 	}
 }

@@ -163,9 +163,10 @@ func (t *translator) messageCreate(ctx context.Context, m *discordgo.Message) bo
 		author.Bot = true
 	}
 	t.dir.remember(m.ID, messageEntry{Location: m.ChannelID, Info: bot.MessageInfo{Author: author, Text: m.Content, ThreadID: thread}})
-	if strings.TrimSpace(m.Content) == "" {
+	if strings.TrimSpace(m.Content) == "" || m.Author.ID == t.self {
 		// Attachments only, or the message content intent is missing:
-		// there is nothing to capture.
+		// there is nothing to capture. tipbot's own posts are never tips
+		// either (the core learns their ids from Post).
 		return nil
 	}
 	return &bot.MessagePosted{
