@@ -219,79 +219,52 @@ func createBoard(boards *bbolt.Bucket, name []byte, fill float64) (*bbolt.Bucket
 	return b, nil
 }
 
-func removeTipRank(boards *bbolt.Bucket, period string, k []byte) error {
-	name := boardName(kindTips, period)
-	b := boards.Bucket(name)
-	if b == nil {
-		return nil
-	}
-	b.FillPercent = tipsBoardFill
-	if err := b.Delete(k); err != nil {
-		return fmt.Errorf("store: tips board %s: %w", period, err)
-	}
-	if first, _ := b.Cursor().First(); first == nil {
-		if err := boards.DeleteBucket(name); err != nil {
-			return fmt.Errorf("store: tips board %s: %w", period, err)
-		}
-	}
-	return nil
-}
-
-// addToBoard adds (dv, dt) to a member of a board, keeping its rank key and
-// the board's size in step; a member falling to (0, 0) is removed, and so
-// is a board left empty.
-func addToBoard(boards *bbolt.Bucket, sh share, dv, dt int64) error {
-	name := boardName(sh.kind, sh.board)
-	b, err := createBoard(boards, name, memberBoardFill)
-	if err != nil {
-		return err
-	}
-	mk := memberKey(sh.member)
+// updateMember adds (dv, dt) to a member of board b, keeping its rank key
+// in step, and returns how the board's size changes (+1 for a new member,
+// -1 for a member falling to (0, 0), which is removed).
+func updateMember(b *bbolt.Bucket, kind byte, member string, dv, dt int64) (int64, error) {
+	mk := memberKey(member)
 	var votes, tips int64
 	cur := b.Get(mk)
 	if cur != nil {
 		var ok bool
 		if votes, tips, ok = decodeStanding(cur); !ok {
-			return fmt.Errorf("store: board %q member %q: %w", name, sh.member, errCorrupt)
+			return 0, fmt.Errorf("member %q: %w", member, errCorrupt)
 		}
-		if err := b.Delete(memberRankKey(sh.kind, votes, tips, sh.member)); err != nil {
-			return fmt.Errorf("store: board %q: %w", name, err)
+		if err := b.Delete(memberRankKey(kind, votes, tips, member)); err != nil {
+			return 0, err
 		}
 	}
 	votes, tips = max(votes+dv, 0), max(tips+dt, 0)
 	if votes == 0 && tips == 0 {
 		if cur == nil {
-			return nil
+			return 0, nil
 		}
-		if err := b.Delete(mk); err != nil {
-			return fmt.Errorf("store: board %q: %w", name, err)
-		}
-		size := boardSize(b)
-		if size <= 1 {
-			if err := boards.DeleteBucket(name); err != nil {
-				return fmt.Errorf("store: board %q: %w", name, err)
-			}
-			return nil
-		}
-		return putBoardSize(b, name, size-1)
+		return -1, b.Delete(mk)
 	}
 	if err := b.Put(mk, encodeStanding(votes, tips)); err != nil {
-		return fmt.Errorf("store: board %q: %w", name, err)
+		return 0, err
 	}
-	if err := b.Put(memberRankKey(sh.kind, votes, tips, sh.member), empty); err != nil {
-		return fmt.Errorf("store: board %q: %w", name, err)
+	if err := b.Put(memberRankKey(kind, votes, tips, member), empty); err != nil {
+		return 0, err
 	}
-	if cur != nil {
-		return nil
+	if cur == nil {
+		return 1, nil
 	}
-	return putBoardSize(b, name, boardSize(b)+1)
+	return 0, nil
 }
 
-func putBoardSize(b *bbolt.Bucket, name []byte, size int64) error {
-	if err := b.Put(keySize, u64(uint64(size))); err != nil {
-		return fmt.Errorf("store: board %q: %w", name, err)
+// resizeBoard applies a change of member count to a board, removing the
+// board when it has no member left.
+func resizeBoard(boards, b *bbolt.Bucket, name []byte, change int64) error {
+	if change == 0 {
+		return nil
 	}
-	return nil
+	size := boardSize(b) + change
+	if size <= 0 {
+		return boards.DeleteBucket(name)
+	}
+	return b.Put(keySize, u64(uint64(size)))
 }
 
 func boardSize(b *bbolt.Bucket) int64 {

@@ -117,33 +117,68 @@ func (t *tx) flush() error {
 	if err != nil {
 		return err
 	}
-	refs := make([]rankRef, 0, len(p.ranks))
-	for ref, m := range p.ranks {
+	if err := flushRanks(boards, p.ranks); err != nil {
+		return err
+	}
+	clear(p.ranks)
+	if err := flushMembers(boards, p.members); err != nil {
+		return err
+	}
+	clear(p.members)
+	return nil
+}
+
+// flushRanks moves tips' rank keys, board by board; a board left empty is
+// removed.
+func flushRanks(boards *bbolt.Bucket, ranks map[rankRef]*rankMove) error {
+	refs := make([]rankRef, 0, len(ranks))
+	for ref, m := range ranks {
 		if !bytes.Equal(m.from, m.to) {
 			refs = append(refs, ref)
 		}
 	}
 	slices.SortFunc(refs, func(a, b rankRef) int { return cmp.Or(strings.Compare(a.period, b.period), cmp.Compare(a.id, b.id)) })
-	for _, ref := range refs {
-		m := p.ranks[ref]
-		if m.from != nil {
-			if err := removeTipRank(boards, ref.period, m.from); err != nil {
-				return err
+	for len(refs) > 0 {
+		period := refs[0].period
+		n := 1
+		for n < len(refs) && refs[n].period == period {
+			n++
+		}
+		name := boardName(kindTips, period)
+		b, err := createBoard(boards, name, tipsBoardFill)
+		if err != nil {
+			return err
+		}
+		removed := false
+		for _, ref := range refs[:n] {
+			m := ranks[ref]
+			if m.from != nil {
+				if err := b.Delete(m.from); err != nil {
+					return fmt.Errorf("store: tips board %s: %w", period, err)
+				}
+				removed = true
+			}
+			if m.to != nil {
+				if err := b.Put(m.to, empty); err != nil {
+					return fmt.Errorf("store: tips board %s: %w", period, err)
+				}
 			}
 		}
-		if m.to != nil {
-			b, err := createBoard(boards, boardName(kindTips, ref.period), tipsBoardFill)
-			if err != nil {
-				return err
-			}
-			if err := b.Put(m.to, empty); err != nil {
-				return fmt.Errorf("store: tips board %s: %w", ref.period, err)
+		if k, _ := b.Cursor().First(); removed && k == nil {
+			if err := boards.DeleteBucket(name); err != nil {
+				return fmt.Errorf("store: tips board %s: %w", period, err)
 			}
 		}
+		refs = refs[n:]
 	}
-	clear(p.ranks)
-	shares := make([]share, 0, len(p.members))
-	for sh, d := range p.members {
+	return nil
+}
+
+// flushMembers applies the summed changes of member boards, board by
+// board, in key order.
+func flushMembers(boards *bbolt.Bucket, members map[share]delta) error {
+	shares := make([]share, 0, len(members))
+	for sh, d := range members {
 		if d.votes != 0 || d.tips != 0 {
 			shares = append(shares, sh)
 		}
@@ -151,13 +186,31 @@ func (t *tx) flush() error {
 	slices.SortFunc(shares, func(a, b share) int {
 		return cmp.Or(cmp.Compare(a.kind, b.kind), strings.Compare(a.board, b.board), strings.Compare(a.member, b.member))
 	})
-	for _, sh := range shares {
-		d := p.members[sh]
-		if err := addToBoard(boards, sh, d.votes, d.tips); err != nil {
+	for len(shares) > 0 {
+		kind, board := shares[0].kind, shares[0].board
+		n := 1
+		for n < len(shares) && shares[n].kind == kind && shares[n].board == board {
+			n++
+		}
+		name := boardName(kind, board)
+		b, err := createBoard(boards, name, memberBoardFill)
+		if err != nil {
 			return err
 		}
+		var change int64
+		for _, sh := range shares[:n] {
+			d := members[sh]
+			c, err := updateMember(b, kind, sh.member, d.votes, d.tips)
+			if err != nil {
+				return fmt.Errorf("store: board %q: %w", name, err)
+			}
+			change += c
+		}
+		if err := resizeBoard(boards, b, name, change); err != nil {
+			return fmt.Errorf("store: board %q: %w", name, err)
+		}
+		shares = shares[n:]
 	}
-	clear(p.members)
 	return nil
 }
 
