@@ -28,7 +28,7 @@ type liveDirectory struct {
 	s        *discordgo.Session
 	log      *slog.Logger
 	channels *lru[string, cachedChannel]
-	messages *lru[string, messageEntry]
+	messages *lru[string, cachedMessage]
 	guilds   *lru[string, cachedGuild]
 }
 
@@ -37,6 +37,17 @@ type cachedChannel struct {
 	missing bool
 	at      time.Time
 }
+
+// cachedMessage is a remembered message; a long text is not kept (partial)
+// and is fetched again if a reaction needs it.
+type cachedMessage struct {
+	messageEntry
+	partial bool
+}
+
+// maxCachedText bounds the text kept per remembered message, so the memory
+// stays small (10,000 messages of at most 1 KiB).
+const maxCachedText = 1 << 10
 
 type cachedGuild struct {
 	g  *discordgo.Guild
@@ -48,7 +59,7 @@ func newLiveDirectory(s *discordgo.Session, log *slog.Logger) *liveDirectory {
 		s:        s,
 		log:      log,
 		channels: newLRU[string, cachedChannel](10_000),
-		messages: newLRU[string, messageEntry](50_000),
+		messages: newLRU[string, cachedMessage](10_000),
 		guilds:   newLRU[string, cachedGuild](1_000),
 	}
 }
@@ -92,7 +103,10 @@ func (d *liveDirectory) location(channel, messageID string) (string, bool) {
 
 func (d *liveDirectory) message(ctx context.Context, location, messageID string) (bot.MessageInfo, error) {
 	if e, ok := d.messages.get(messageID); ok {
-		return e.Info, nil
+		if !e.partial {
+			return e.Info, nil
+		}
+		location = e.Location
 	}
 	m, err := d.s.ChannelMessage(location, messageID, discordgo.WithContext(ctx))
 	if err != nil {
@@ -105,11 +119,17 @@ func (d *liveDirectory) message(ctx context.Context, location, messageID string)
 	if m.Author != nil {
 		info.Author = bot.User{ID: m.Author.ID, Name: displayName(m.Author, m.Member), Bot: m.Author.Bot || m.Author.System || m.WebhookID != ""}
 	}
-	d.messages.put(messageID, messageEntry{Location: location, Info: info})
+	d.remember(messageID, messageEntry{Location: location, Info: info})
 	return info, nil
 }
 
-func (d *liveDirectory) remember(messageID string, e messageEntry) { d.messages.put(messageID, e) }
+func (d *liveDirectory) remember(messageID string, e messageEntry) {
+	c := cachedMessage{messageEntry: e}
+	if len(e.Info.Text) > maxCachedText {
+		c.Info.Text, c.partial = "", true
+	}
+	d.messages.put(messageID, c)
+}
 
 func (d *liveDirectory) forget(messageID string) { d.messages.remove(messageID) }
 
