@@ -227,3 +227,63 @@ func peakPerSecond(rs []discordtest.Request, start time.Time) int {
 	}
 	return peak
 }
+
+// TestTransientFailuresAreRetried: a 503 (nothing done) and a 500 whose
+// request had gone through are retried with the same nonce: the message
+// exists once.
+func TestTransientFailuresAreRetried(t *testing.T) {
+	t.Parallel()
+	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds()})
+	a := run(t, fd, &recorder{})
+	fd.InjectError("POST", "/channels/"+general+"/messages", 1, 503, false)
+	fd.InjectError("POST", "/channels/"+general+"/messages", 1, 500, true)
+	id, err := a.Post(context.Background(), ws, general, bot.Message{Lines: []bot.Line{{Text: "once"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms := fd.BotMessages(general); len(ms) != 1 || ms[0].ID != id || fd.Injected() != 2 {
+		t.Errorf("messages %+v after %d failures, want one with id %s", ms, fd.Injected(), id)
+	}
+	fd.InjectError("PUT", "/reactions/", 1, 503, false)
+	if err := a.React(context.Background(), ws, general, id, "💡"); err != nil || !fd.HasReaction(id, "💡") {
+		t.Errorf("react after a 503: %v", err)
+	}
+	fd.InjectError("POST", "/channels/"+random+"/messages", 10, 400, false)
+	if _, err := a.Post(context.Background(), ws, random, bot.Message{Lines: []bot.Line{{Text: "refused"}}}); err == nil || fd.Injected() != 4 {
+		t.Errorf("a 400 was retried or not reported: %v, %d failures answered", err, fd.Injected())
+	}
+}
+
+// TestRepliesToPassiveEventsAreDirect: Discord has no private reply outside
+// interactions, so a core reply to a message goes by direct message.
+func TestRepliesToPassiveEventsAreDirect(t *testing.T) {
+	t.Parallel()
+	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds()})
+	run(t, fd, &recorder{reply: func(ev bot.Event) (bot.Reply, error) {
+		if _, ok := ev.(*bot.MessagePosted); ok {
+			return &bot.Message{Lines: []bot.Line{{Text: "Your tip waits for approval."}}}, nil
+		}
+		return nil, nil
+	}})
+	fd.Say(general, carol, "tip: hello")
+	fd.Wait(t, "the direct message", func() bool { return len(fd.DirectMessages(carol)) == 1 })
+	if m := fd.DirectMessages(carol)[0]; m.Content != "Your tip waits for approval." {
+		t.Errorf("DM = %+v", m)
+	}
+}
+
+// TestOversizedFileIsExplained: an export over Discord's upload limit is
+// answered with a sentence instead of failing.
+func TestOversizedFileIsExplained(t *testing.T) {
+	t.Parallel()
+	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds()})
+	run(t, fd, &recorder{reply: func(bot.Event) (bot.Reply, error) {
+		return &bot.Message{Lines: []bot.Line{{Text: "Here is the export: 1 tip."}},
+			File: &bot.File{Name: "tips.csv", Data: make([]byte, maxUpload+1)}}, nil
+	}})
+	id := fd.Run(discordtest.Command{Guild: guildID, Channel: general, User: mod, Name: "tips-admin", Options: []discordtest.Option{discordtest.Sub("export")}})
+	ans := fd.Answer(t, id)
+	if len(ans.Files) != 0 || !strings.Contains(ans.Text(), textsEN.tooLarge) || !ans.Ephemeral() {
+		t.Errorf("answer = %q with %d files", ans.Text(), len(ans.Files))
+	}
+}

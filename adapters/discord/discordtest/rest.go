@@ -8,6 +8,7 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -72,6 +73,19 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, h func(http.R
 		apiError(rec, 401, 0, "401: Unauthorized")
 		return
 	}
+	if in, ok := s.takeInjection(r); ok {
+		switch {
+		case in.status == 429:
+			rec.Header().Set("Retry-After", strconv.Itoa(int(in.retryAfter+0.999)))
+			writeJSON(rec, 429, map[string]any{"message": "You are being rate limited.", "retry_after": in.retryAfter, "global": false})
+		case in.after:
+			h(httptest.NewRecorder(), r, body) // done, but the answer is lost
+			apiError(rec, in.status, 0, http.StatusText(in.status))
+		default:
+			apiError(rec, in.status, 0, http.StatusText(in.status))
+		}
+		return
+	}
 	if s.limit(rec, r, exempt) {
 		return
 	}
@@ -88,23 +102,27 @@ func (r *recorder) WriteHeader(code int) {
 	r.ResponseWriter.WriteHeader(code)
 }
 
-// limit answers 429 when a test injected one, when the global limit is
-// exceeded, or when a channel's message bucket is empty; it also sets the
-// bucket headers discordgo reads.
-func (s *Server) limit(w http.ResponseWriter, r *http.Request, exempt bool) bool {
+// takeInjection returns (and uses up) a failure a test asked for.
+func (s *Server) takeInjection(r *http.Request) (injection, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
 	for i := range s.injected {
 		in := &s.injected[i]
 		if in.n > 0 && (in.method == "" || in.method == r.Method) && strings.Contains(r.URL.Path, in.path) {
 			in.n--
 			s.injectedN++
-			w.Header().Set("Retry-After", strconv.Itoa(int(in.retryAfter+0.999)))
-			writeJSON(w, 429, map[string]any{"message": "You are being rate limited.", "retry_after": in.retryAfter, "global": false})
-			return true
+			return *in, true
 		}
 	}
+	return injection{}, false
+}
+
+// limit answers 429 when the global limit is exceeded, or when a channel's message bucket is empty; it also sets the
+// bucket headers discordgo reads.
+func (s *Server) limit(w http.ResponseWriter, r *http.Request, exempt bool) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
 	if !exempt {
 		cut := 0
 		for cut < len(s.recent) && now.Sub(s.recent[cut]) >= time.Second {

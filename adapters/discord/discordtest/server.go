@@ -213,8 +213,9 @@ type channelRec struct {
 
 type injection struct {
 	method, path string
-	n            int
+	n, status    int
 	retryAfter   float64
+	after        bool
 }
 
 // New starts a fake Discord, closed when the test ends.
@@ -335,7 +336,7 @@ func (s *Server) RateLimited() int {
 	return s.limited
 }
 
-// Injected returns how many injected 429s were answered.
+// Injected returns how many injected failures were answered.
 func (s *Server) Injected() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -347,7 +348,16 @@ func (s *Server) Injected() int {
 func (s *Server) Inject429(method, path string, n int, retryAfter float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.injected = append(s.injected, injection{method: method, path: path, n: n, retryAfter: retryAfter})
+	s.injected = append(s.injected, injection{method: method, path: path, n: n, status: 429, retryAfter: retryAfter})
+}
+
+// InjectError makes the next n matching requests answer status (a 5xx,
+// say). With after, the request is carried out first and only its answer
+// is lost, as when a connection drops on the way back.
+func (s *Server) InjectError(method, path string, n, status int, after bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.injected = append(s.injected, injection{method: method, path: path, n: n, status: status, after: after})
 }
 
 // Identifies returns the Identify payloads received.
