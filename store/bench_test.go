@@ -47,7 +47,7 @@ const (
 	benchTopics  = 300
 	benchMonths  = 12
 	benchSeed    = 2026
-	benchPerTx   = 2000 // tips per build transaction
+	benchPerTx   = 500 // tips per build transaction
 )
 
 var benchWS = bot.Workspace{Platform: bot.Slack, ID: "TBENCH"}
@@ -586,6 +586,8 @@ func BenchmarkFileSize(b *testing.B) {
 	b.Logf("file %d bytes for %d tips and %d votes: %.0f bytes/tip all in; budget %d bytes (600/tip + 100/vote): %s",
 		size, d.tips, d.votes, float64(size)/float64(d.tips), budget, verdict(size <= budget))
 	db := openBench(b, d)
+	st := db.bolt.Stats()
+	b.Logf("  free pages %d (%.1f MB), pending %d", st.FreePageN, float64(st.FreeAlloc)/(1<<20), st.PendingPageN)
 	err := db.bolt.View(func(tx *bbolt.Tx) error {
 		ws := tx.Bucket(bucketWS).Bucket([]byte(benchWS.Key()))
 		for i := range sub {

@@ -37,7 +37,7 @@ var sub = [nSubs]struct {
 	fill float64
 }{
 	bTips:     {[]byte("tips"), 0.9},
-	bMsgs:     {[]byte("msgs"), 0.5},
+	bMsgs:     {[]byte("msgs"), 0.9},
 	bAuthors:  {[]byte("authors"), 0.5},
 	bVotes:    {[]byte("votes"), 0.9},
 	bPending:  {[]byte("pending"), 0.5},
