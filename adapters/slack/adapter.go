@@ -1,0 +1,323 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+	"github.com/slack-go/slack/socketmode"
+
+	"github.com/tipbot/tipbot/bot"
+)
+
+// Handler applies one event and returns the private reply for the person
+// who caused it. *bot.Bot satisfies it.
+type Handler interface {
+	Handle(ctx context.Context, ev bot.Event) (bot.Reply, error)
+}
+
+// The connection modes of Config.Mode.
+const (
+	ModeSocket = "socket"
+	ModeHTTP   = "http"
+)
+
+// DefaultAPIURL is Slack's Web API.
+const DefaultAPIURL = "https://slack.com/api/"
+
+// Config is what an Adapter needs.
+type Config struct {
+	// Mode is "socket" (default: Socket Mode with AppToken) or "http"
+	// (Events API, commands and interactivity on HTTPHandler, checked
+	// with SigningSecret).
+	Mode          string
+	BotToken      string // xoxb-…, always needed
+	AppToken      string // xapp-…, Socket Mode
+	SigningSecret string // HTTP mode
+	// APIURL is the Web API base (default https://slack.com/api/); Socket
+	// Mode connections are opened through it too.
+	APIURL string
+	// CaptureReaction is the emoji that captures a message as a tip
+	// (capture.reaction.slack, default "bookmark"): for it the adapter
+	// fetches the reacted message's text.
+	CaptureReaction string
+	// Locale ("en" default, or "fr") is the language of the adapter's own
+	// few messages ("working on it", "that did not work").
+	Locale string
+	Logger *slog.Logger
+	// Now is the clock that request signatures are checked against; nil
+	// means time.Now.
+	Now func() time.Time
+}
+
+// Adapter connects one Slack workspace (one bot token) to the core. It
+// implements bot.Chat for the core's outbound messages.
+type Adapter struct {
+	cfg     Config
+	h       Handler
+	api     *slackapi.Client
+	sm      *socketmode.Client // socket mode only
+	log     *slog.Logger
+	now     func() time.Time
+	texts   texts
+	capture string
+
+	limits *limits
+	users  *cache[bot.User]
+	msgs   *cache[bot.MessageInfo]
+	links  *cache[string]
+	dms    *cache[string]
+	hooks  *http.Client // response_url posts
+
+	lanes lanes   // events of one channel, in order
+	tasks tracker // everything started and not finished
+
+	self        atomic.Pointer[identity]
+	connected   atomic.Bool
+	rateLimited atomic.Int64 // 429s met, for tests and logs
+
+	// Knobs that tests turn; New sets Slack's values.
+	ackDeadline  time.Duration // answer commands within this, then "working on it"
+	eventTimeout time.Duration // longest a core Handle may take
+	pingInterval time.Duration // Socket Mode: reconnect when Slack has not pinged for this long
+}
+
+// identity is who the bot is in its workspace (auth.test).
+type identity struct {
+	TeamID, UserID, BotID, Name, URL string
+}
+
+// New checks the configuration and returns an Adapter; nothing is
+// connected before Run. It fails when a token or secret the mode needs is
+// missing, or when the mode or API URL is invalid.
+func New(cfg Config, h Handler) (*Adapter, error) {
+	if h == nil {
+		return nil, errors.New("slack: no handler")
+	}
+	switch cfg.Mode {
+	case "":
+		cfg.Mode = ModeSocket
+	case ModeSocket, ModeHTTP:
+	default:
+		return nil, fmt.Errorf("slack: mode %q: want %q or %q", cfg.Mode, ModeSocket, ModeHTTP)
+	}
+	if cfg.BotToken == "" {
+		return nil, errors.New("slack: bot_token is empty (set SLACK_BOT_TOKEN)")
+	}
+	if cfg.Mode == ModeSocket && cfg.AppToken == "" {
+		return nil, errors.New("slack: app_token is empty; socket mode needs an app-level token (set SLACK_APP_TOKEN)")
+	}
+	if cfg.Mode == ModeHTTP && cfg.SigningSecret == "" {
+		return nil, errors.New("slack: signing_secret is empty; http mode needs it (set SLACK_SIGNING_SECRET)")
+	}
+	if cfg.APIURL == "" {
+		cfg.APIURL = DefaultAPIURL
+	}
+	u, err := url.Parse(cfg.APIURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("slack: api_url %q: want an http(s) URL such as %s", cfg.APIURL, DefaultAPIURL)
+	}
+	if !strings.HasSuffix(cfg.APIURL, "/") {
+		cfg.APIURL += "/" // slack-go appends method names to it
+	}
+	if cfg.Locale == "" {
+		cfg.Locale = "en"
+	}
+	tx, ok := catalog[cfg.Locale]
+	if !ok {
+		return nil, fmt.Errorf("slack: locale %q: want en or fr", cfg.Locale)
+	}
+	if cfg.CaptureReaction == "" {
+		cfg.CaptureReaction = "bookmark"
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	a := &Adapter{
+		cfg:          cfg,
+		h:            h,
+		log:          log,
+		now:          now,
+		texts:        tx,
+		capture:      foldEmoji(cfg.CaptureReaction),
+		limits:       newLimits(defaultChannelInterval, defaultWorkspaceRate, defaultWorkspaceBurst),
+		users:        newCache[bot.User](10000, 10*time.Minute, now),
+		msgs:         newCache[bot.MessageInfo](5000, 24*time.Hour, now),
+		links:        newCache[string](20000, 0, now),
+		dms:          newCache[string](10000, 0, now),
+		hooks:        &http.Client{Timeout: 10 * time.Second},
+		ackDeadline:  2500 * time.Millisecond,
+		eventTimeout: time.Minute,
+		pingInterval: 30 * time.Second,
+	}
+	a.lanes.tasks = &a.tasks
+	opts := []slackapi.Option{
+		slackapi.OptionAPIURL(cfg.APIURL),
+		slackapi.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second}),
+	}
+	if cfg.Mode == ModeSocket {
+		opts = append(opts, slackapi.OptionAppLevelToken(cfg.AppToken))
+	}
+	a.api = slackapi.New(cfg.BotToken, opts...)
+	return a, nil
+}
+
+// Run connects and serves until ctx ends, then waits for the events in
+// progress. In socket mode it opens the Socket Mode connection and keeps it
+// up (reconnecting on disconnect requests, dropped connections and missing
+// pings); in http mode it checks the bot token (auth.test) and waits, the
+// events arriving on HTTPHandler. It returns an error when Slack refuses
+// the tokens.
+func (a *Adapter) Run(ctx context.Context) error {
+	defer a.tasks.Wait()
+	if err := a.identify(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	if a.cfg.Mode == ModeHTTP {
+		a.connected.Store(true)
+		<-ctx.Done()
+		a.connected.Store(false)
+		return nil
+	}
+	return a.runSocket(ctx)
+}
+
+// Connected reports whether Slack is reachable: in socket mode, whether the
+// Socket Mode connection is up; in http mode, whether the bot token was
+// accepted.
+func (a *Adapter) Connected() bool { return a.connected.Load() }
+
+// fatalAuth lists auth.test and apps.connections.open errors that no retry
+// will fix.
+var fatalAuth = map[string]bool{
+	"invalid_auth": true, "not_authed": true, "account_inactive": true, "token_revoked": true,
+	"token_expired": true, "no_permission": true, "missing_scope": true, "not_allowed_token_type": true,
+}
+
+// identify learns who the bot is (auth.test), retrying while Slack cannot
+// be reached; it fails at once when the token is refused.
+func (a *Adapter) identify(ctx context.Context) error {
+	backoff := time.Second
+	for {
+		var res *slackapi.AuthTestResponse
+		err := a.call(ctx, "auth.test", "", func(ctx context.Context) (err error) {
+			res, err = a.api.AuthTestContext(ctx)
+			return err
+		})
+		if err == nil {
+			id := &identity{TeamID: res.TeamID, UserID: res.UserID, BotID: res.BotID, Name: res.User, URL: res.URL}
+			a.self.Store(id)
+			a.log.Info("slack: authenticated", "team", id.TeamID, "bot_user", id.UserID, "mode", a.cfg.Mode)
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if se, ok := errors.AsType[slackapi.SlackErrorResponse](err); ok && fatalAuth[se.Err] {
+			return fmt.Errorf("slack: bot token refused by %s: %s", a.cfg.APIURL, se.Err)
+		}
+		if sc, ok := errors.AsType[slackapi.StatusCodeError](err); ok && sc.Code == http.StatusNotFound {
+			return fmt.Errorf("slack: auth.test: %s answered 404: is api_url right?", a.cfg.APIURL)
+		}
+		a.log.Warn("slack: cannot reach Slack, retrying", "err", err, "in", backoff)
+		if err := sleep(ctx, backoff); err != nil {
+			return err
+		}
+		backoff = min(2*backoff, time.Minute)
+	}
+}
+
+// lanes runs functions one after the other per key, and different keys in
+// parallel, so that the events of one channel reach the core in the order
+// Slack sent them.
+type lanes struct {
+	mu     sync.Mutex
+	queues map[string][]func()
+	tasks  *tracker
+}
+
+func (l *lanes) do(key string, fn func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.queues == nil {
+		l.queues = map[string][]func(){}
+	}
+	q, running := l.queues[key]
+	l.queues[key] = append(q, fn)
+	if !running {
+		l.tasks.Go(func() { l.drain(key) })
+	}
+}
+
+func (l *lanes) drain(key string) {
+	for {
+		l.mu.Lock()
+		q := l.queues[key]
+		if len(q) == 0 {
+			delete(l.queues, key)
+			l.mu.Unlock()
+			return
+		}
+		fn := q[0]
+		q[0] = nil
+		l.queues[key] = q[1:]
+		l.mu.Unlock()
+		fn()
+	}
+}
+
+// tracker counts goroutines in flight so that Run can wait for them. Unlike
+// a sync.WaitGroup it may gain new goroutines while someone waits.
+type tracker struct {
+	mu   sync.Mutex
+	n    int
+	zero *sync.Cond
+}
+
+// Go runs fn in a new goroutine, counted until it returns.
+func (t *tracker) Go(fn func()) {
+	t.mu.Lock()
+	t.n++
+	t.mu.Unlock()
+	go func() {
+		defer t.done()
+		fn()
+	}()
+}
+
+func (t *tracker) done() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.n--
+	if t.n == 0 && t.zero != nil {
+		t.zero.Broadcast()
+	}
+}
+
+// Wait blocks until no goroutine started by Go is running.
+func (t *tracker) Wait() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.zero == nil {
+		t.zero = sync.NewCond(&t.mu)
+	}
+	for t.n > 0 {
+		t.zero.Wait()
+	}
+}

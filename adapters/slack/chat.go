@@ -1,0 +1,229 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/tipbot/tipbot/bot"
+)
+
+var _ bot.Chat = (*Adapter)(nil)
+
+// Post sends m to a channel (in the thread m.Thread when set) as Block Kit
+// with a plain-text fallback, and returns the new message's ts. Posts are
+// paced to Slack's limits and retried after a 429; a file in m is uploaded
+// to the same channel and thread. It fails when Slack refuses the post
+// (bot not in the channel, archived channel…).
+func (a *Adapter) Post(ctx context.Context, ws bot.Workspace, channel string, m bot.Message) (string, error) {
+	if err := checkWorkspace(ws); err != nil {
+		return "", err
+	}
+	if channel == "" {
+		return "", errors.New("slack: post: no channel")
+	}
+	text, blocks := render(m, a.linker(ctx))
+	ts := ""
+	if strings.TrimSpace(text) != "" || len(blocks) > 0 {
+		err := a.call(ctx, "chat.postMessage", channel, func(ctx context.Context) (err error) {
+			_, ts, err = a.api.PostMessageContext(ctx, channel, postOptions(text, blocks, m.Thread)...)
+			return err
+		})
+		if err != nil {
+			return "", fmt.Errorf("slack: post to %s: %w", channel, err)
+		}
+	}
+	if m.File != nil {
+		thread := m.Thread
+		if thread == "" {
+			thread = ts
+		}
+		if err := a.upload(ctx, channel, thread, *m.File); err != nil {
+			return ts, err
+		}
+	}
+	if ts == "" && m.File == nil {
+		return "", errors.New("slack: post: empty message")
+	}
+	return ts, nil
+}
+
+func postOptions(text string, blocks []slackapi.Block, thread string) []slackapi.MsgOption {
+	opts := []slackapi.MsgOption{slackapi.MsgOptionText(text, false)}
+	if len(blocks) > 0 {
+		opts = append(opts, slackapi.MsgOptionBlocks(blocks...))
+	}
+	if thread != "" {
+		opts = append(opts, slackapi.MsgOptionTS(thread))
+	}
+	return opts
+}
+
+// React adds the bot's reaction emoji (a Slack emoji name, with or without
+// colons) to a message. A reaction already there is not an error.
+func (a *Adapter) React(ctx context.Context, ws bot.Workspace, channel, messageID, emoji string) error {
+	if err := checkWorkspace(ws); err != nil {
+		return err
+	}
+	name := strings.Trim(emoji, ":")
+	err := a.call(ctx, "reactions.add", "", func(ctx context.Context) error {
+		return a.api.AddReactionContext(ctx, name, slackapi.NewRefToMessage(channel, messageID))
+	})
+	if se, ok := errors.AsType[slackapi.SlackErrorResponse](err); ok && se.Err == "already_reacted" {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("slack: react %s to %s/%s: %w", name, channel, messageID, err)
+	}
+	return nil
+}
+
+// Direct sends m to a person in their direct message with the bot
+// (conversations.open, then chat.postMessage); a file in m is uploaded
+// there.
+func (a *Adapter) Direct(ctx context.Context, ws bot.Workspace, userID string, m bot.Message) error {
+	if err := checkWorkspace(ws); err != nil {
+		return err
+	}
+	dm, err := a.dmChannel(ctx, userID)
+	if err != nil {
+		return err
+	}
+	if m.File != nil && len(m.File.Data) == 0 {
+		// Slack refuses empty uploads: say so in words.
+		m.Lines = append(m.Lines, bot.Line{Text: "(" + m.File.Name + ": 0 bytes)"})
+		m.File = nil
+	}
+	if m.File != nil && m.Title == "" && len(m.Lines) == 0 {
+		return a.upload(ctx, dm, "", *m.File)
+	}
+	_, err = a.Post(ctx, ws, dm, m)
+	return err
+}
+
+// dmChannel returns the id of the direct message between the bot and a
+// person, opening it the first time.
+func (a *Adapter) dmChannel(ctx context.Context, userID string) (string, error) {
+	if userID == "" {
+		return "", errors.New("slack: direct message: no user")
+	}
+	if id, ok := a.dms.get(userID); ok {
+		return id, nil
+	}
+	var ch *slackapi.Channel
+	err := a.call(ctx, "conversations.open", "", func(ctx context.Context) (err error) {
+		ch, _, _, err = a.api.OpenConversationContext(ctx, &slackapi.OpenConversationParameters{Users: []string{userID}})
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("slack: open direct message with %s: %w", userID, err)
+	}
+	if ch == nil || ch.ID == "" {
+		return "", fmt.Errorf("slack: open direct message with %s: no channel in answer", userID)
+	}
+	a.dms.put(userID, ch.ID)
+	return ch.ID, nil
+}
+
+// upload sends a file to a channel with Slack's current upload API
+// (files.getUploadURLExternal, the upload, files.completeUploadExternal).
+func (a *Adapter) upload(ctx context.Context, channel, thread string, f bot.File) error {
+	if len(f.Data) == 0 {
+		return fmt.Errorf("slack: upload %s: empty file", f.Name)
+	}
+	name := f.Name
+	if name == "" {
+		name = "tipbot.txt"
+	}
+	err := a.call(ctx, "files.upload", "", func(ctx context.Context) error {
+		_, err := a.api.UploadFileContext(ctx, slackapi.UploadFileParameters{
+			Reader:          bytes.NewReader(f.Data),
+			FileSize:        len(f.Data),
+			Filename:        name,
+			Title:           name,
+			Channel:         channel,
+			ThreadTimestamp: thread,
+		})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("slack: upload %s to %s: %w", name, channel, err)
+	}
+	return nil
+}
+
+// linker returns the permalink function render uses, bound to ctx.
+func (a *Adapter) linker(ctx context.Context) func(bot.MessageRef) string {
+	return func(ref bot.MessageRef) string { return a.permalink(ctx, ref) }
+}
+
+// permalink returns a link to a message: chat.getPermalink's answer,
+// cached; when Slack cannot answer before ctx ends, a link built from the
+// team's URL; "" when neither is known.
+func (a *Adapter) permalink(ctx context.Context, ref bot.MessageRef) string {
+	if ref.Channel == "" || ref.MessageID == "" {
+		return ""
+	}
+	k := msgKey(ref.Channel, ref.MessageID)
+	if u, ok := a.links.get(k); ok {
+		return u
+	}
+	var link string
+	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	err := a.call(lctx, "chat.getPermalink", "", func(ctx context.Context) (err error) {
+		link, err = a.api.GetPermalinkContext(ctx, &slackapi.PermalinkParameters{Channel: ref.Channel, Ts: ref.MessageID})
+		return err
+	})
+	if err == nil && link != "" {
+		a.links.put(k, link)
+		return link
+	}
+	a.log.Debug("slack: chat.getPermalink failed; building the link", "channel", ref.Channel, "ts", ref.MessageID, "err", err)
+	return a.builtPermalink(ref)
+}
+
+// builtPermalink is Slack's permalink format, from the team URL auth.test
+// gave: https://team.slack.com/archives/C123/p1714000000000100.
+func (a *Adapter) builtPermalink(ref bot.MessageRef) string {
+	self := a.self.Load()
+	if self == nil || self.URL == "" {
+		return ""
+	}
+	base, err := url.Parse(self.URL)
+	if err != nil || base.Host == "" {
+		return ""
+	}
+	return strings.TrimSuffix(self.URL, "/") + "/archives/" + url.PathEscape(ref.Channel) + "/p" +
+		strings.Replace(ref.MessageID, ".", "", 1)
+}
+
+// MemberCount returns how many members a channel has
+// (conversations.info), for reports' participation figures.
+func (a *Adapter) MemberCount(ctx context.Context, ws bot.Workspace, channel string) (int, error) {
+	if err := checkWorkspace(ws); err != nil {
+		return 0, err
+	}
+	var ch *slackapi.Channel
+	err := a.call(ctx, "conversations.info", "", func(ctx context.Context) (err error) {
+		ch, err = a.api.GetConversationInfoContext(ctx, &slackapi.GetConversationInfoInput{ChannelID: channel, IncludeNumMembers: true})
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("slack: members of %s: %w", channel, err)
+	}
+	return ch.NumMembers, nil
+}
+
+func checkWorkspace(ws bot.Workspace) error {
+	if ws.Platform != bot.Slack {
+		return fmt.Errorf("slack: workspace %s is not a Slack workspace", ws)
+	}
+	return nil
+}

@@ -1,0 +1,240 @@
+package slack
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+)
+
+// maxBody bounds the requests HTTPHandler reads; Slack's are far smaller.
+const maxBody = 1 << 20
+
+// maxSkew is how far a request's timestamp may be from the clock: older
+// (or newer) requests are refused, so a captured request cannot be replayed.
+const maxSkew = 5 * time.Minute
+
+// HTTPHandler returns the handler of POST /slack/events, the one request
+// URL of http mode for the Events API, slash commands and interactivity.
+// Every request must carry a valid Slack signature made within five
+// minutes of the adapter's clock, else it gets 401 and changes nothing.
+func (a *Adapter) HTTPHandler() http.Handler { return http.HandlerFunc(a.serveHTTP) }
+
+func (a *Adapter) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		http.Error(w, "cannot read request", http.StatusBadRequest)
+		return
+	}
+	if len(body) > maxBody {
+		http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+		return
+	}
+	if err := verifySignature(a.cfg.SigningSecret, r.Header.Get("X-Slack-Request-Timestamp"),
+		r.Header.Get("X-Slack-Signature"), body, a.now()); err != nil {
+		a.log.Warn("slack: refused unsigned request", "remote", r.RemoteAddr, "err", err)
+		http.Error(w, "invalid signature", http.StatusUnauthorized)
+		return
+	}
+	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mediaType == "application/json" {
+		a.serveHTTPEvent(w, r, body)
+		return
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		a.log.Warn("slack: malformed form request", "err", err)
+		http.Error(w, "malformed form", http.StatusBadRequest)
+		return
+	}
+	switch {
+	case form.Has("payload"):
+		a.serveHTTPInteraction(w, form.Get("payload"))
+	case form.Has("command"):
+		a.serveHTTPCommand(w, form)
+	default:
+		a.log.Info("slack: ignoring request of unknown kind", "content_type", mediaType)
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+func (a *Adapter) serveHTTPEvent(w http.ResponseWriter, r *http.Request, body []byte) {
+	var outer outerEvent
+	if err := json.Unmarshal(body, &outer); err != nil {
+		a.log.Warn("slack: malformed event request", "err", err)
+		http.Error(w, "malformed json", http.StatusBadRequest)
+		return
+	}
+	switch outer.Type {
+	case "url_verification":
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = io.WriteString(w, outer.Challenge)
+		return
+	case "event_callback":
+	default:
+		a.log.Info("slack: ignoring events api request", "type", outer.Type)
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
+		a.log.Debug("slack: event delivered again", "event", outer.EventID, "attempt", n,
+			"reason", r.Header.Get("X-Slack-Retry-Reason"))
+	}
+	done := make(chan bool, 1)
+	a.serveEvent(body, func(ok bool) { done <- ok })
+	if <-done {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	// Not committed: a non-200 answer makes Slack try again.
+	http.Error(w, "temporarily unavailable", http.StatusServiceUnavailable)
+}
+
+func (a *Adapter) serveHTTPCommand(w http.ResponseWriter, form url.Values) {
+	cmd := slackapi.SlashCommand{
+		TeamID:      form.Get("team_id"),
+		ChannelID:   form.Get("channel_id"),
+		ChannelName: form.Get("channel_name"),
+		UserID:      form.Get("user_id"),
+		UserName:    form.Get("user_name"),
+		Command:     form.Get("command"),
+		Text:        form.Get("text"),
+		ResponseURL: form.Get("response_url"),
+		TriggerID:   form.Get("trigger_id"),
+		APIAppID:    form.Get("api_app_id"),
+	}
+	ev, err := translateCommand(cmd)
+	if err != nil {
+		a.log.Warn("slack: ignoring malformed command", "err", err)
+		http.Error(w, "malformed command", http.StatusBadRequest)
+		return
+	}
+	a.answer(ev, cmd.ResponseURL, true, func(p *slackapi.WebhookMessage) { writeAck(w, p) })
+}
+
+func (a *Adapter) serveHTTPInteraction(w http.ResponseWriter, payload string) {
+	var cb slackapi.InteractionCallback
+	if err := json.Unmarshal([]byte(payload), &cb); err != nil {
+		a.log.Warn("slack: malformed interaction", "err", err)
+		http.Error(w, "malformed payload", http.StatusBadRequest)
+		return
+	}
+	ev, err := translateInteraction(cb)
+	if err != nil || ev == nil {
+		if err != nil {
+			a.log.Warn("slack: ignoring malformed interaction", "err", err)
+		}
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	a.answer(ev, cb.ResponseURL, false, func(*slackapi.WebhookMessage) { w.WriteHeader(http.StatusOK) })
+}
+
+func writeAck(w http.ResponseWriter, p *slackapi.WebhookMessage) {
+	if p == nil {
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// Signature errors.
+var (
+	errNoSignature  = errors.New("missing X-Slack-Signature or X-Slack-Request-Timestamp")
+	errStale        = errors.New("request timestamp more than 5 minutes from now")
+	errBadSignature = errors.New("signature does not match")
+)
+
+// verifySignature checks Slack's request signature: "v0=" and the hex
+// HMAC-SHA256, keyed with the signing secret, of "v0:timestamp:body".
+// The timestamp (Unix seconds) must be within five minutes of now.
+func verifySignature(secret, timestamp, signature string, body []byte, now time.Time) error {
+	if timestamp == "" || signature == "" {
+		return errNoSignature
+	}
+	ts, err := strconv.ParseInt(timestamp, 10, 64)
+	if err != nil {
+		return fmt.Errorf("timestamp %q: %w", timestamp, errBadSignature)
+	}
+	if d := now.Sub(time.Unix(ts, 0)); d > maxSkew || d < -maxSkew {
+		return errStale
+	}
+	if !hmac.Equal([]byte(signature), []byte(sign(secret, timestamp, body))) {
+		return errBadSignature
+	}
+	return nil
+}
+
+// sign returns Slack's v0 signature of a request body.
+func sign(secret, timestamp string, body []byte) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte("v0:" + timestamp + ":"))
+	mac.Write(body)
+	return "v0=" + hex.EncodeToString(mac.Sum(nil))
+}
+
+// postResponse sends a message to an interaction's response_url. Only
+// Slack's https hosts and the configured API host are trusted with it.
+func (a *Adapter) postResponse(ctx context.Context, responseURL string, p *slackapi.WebhookMessage) error {
+	if !a.trustedURL(responseURL) {
+		return fmt.Errorf("slack: response_url %q is not a Slack URL", responseURL)
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return fmt.Errorf("slack: response: %w", err)
+	}
+	return a.call(ctx, "response_url", "", func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, responseURL, bytes.NewReader(b))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		res, err := a.hooks.Do(req)
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
+		switch {
+		case res.StatusCode == http.StatusTooManyRequests:
+			d, _ := strconv.Atoi(res.Header.Get("Retry-After"))
+			return &slackapi.RateLimitedError{RetryAfter: time.Duration(max(d, 1)) * time.Second}
+		case res.StatusCode != http.StatusOK:
+			return slackapi.StatusCodeError{Code: res.StatusCode, Status: res.Status}
+		}
+		return nil
+	})
+}
+
+func (a *Adapter) trustedURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	if u.Scheme == "https" && (host == "slack.com" || strings.HasSuffix(host, ".slack.com") ||
+		host == "slack-gov.com" || strings.HasSuffix(host, ".slack-gov.com")) {
+		return true
+	}
+	api, err := url.Parse(a.cfg.APIURL)
+	return err == nil && u.Scheme == api.Scheme && strings.EqualFold(u.Host, api.Host)
+}

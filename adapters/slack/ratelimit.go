@@ -1,0 +1,202 @@
+package slack
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+)
+
+// Slack's documented pace for chat.postMessage is about one message per
+// second per channel ("short bursts allowed"), plus an undocumented
+// workspace-wide limit. tipbot stays under both so that a burst of posts
+// (200 session prompts at 17:00) goes out as fast as Slack accepts, without
+// drawing 429s.
+const (
+	defaultChannelInterval = time.Second
+	defaultWorkspaceRate   = 8.0 // chat.postMessage per second, workspace-wide
+	defaultWorkspaceBurst  = 16
+)
+
+// gcra is the generic cell rate algorithm (virtual scheduling): requests are
+// booked at times spaced by interval, with up to tolerance of advance (a
+// burst of tolerance/interval+1).
+type gcra struct {
+	interval  time.Duration
+	tolerance time.Duration
+	tat       time.Time // theoretical arrival time of the next request
+}
+
+// earliest returns the first time at or after t a request may go.
+func (g *gcra) earliest(t time.Time) time.Time {
+	if e := g.tat.Add(-g.tolerance); e.After(t) {
+		return e
+	}
+	return t
+}
+
+// book records a request going at t (t must be at or after earliest(t)).
+func (g *gcra) book(t time.Time) {
+	if g.tat.Before(t) {
+		g.tat = t
+	}
+	g.tat = g.tat.Add(g.interval)
+}
+
+// limits paces Web API calls. Posts are paced per channel and per
+// workspace; after a 429 every call to that method waits for Retry-After.
+type limits struct {
+	mu        sync.Mutex
+	now       func() time.Time
+	channelIv time.Duration
+	channels  map[string]*gcra
+	workspace gcra
+	blocked   map[string]time.Time // method → no call before
+}
+
+func newLimits(channelInterval time.Duration, workspaceRate float64, workspaceBurst int) *limits {
+	if channelInterval <= 0 {
+		channelInterval = defaultChannelInterval
+	}
+	if workspaceRate <= 0 {
+		workspaceRate = defaultWorkspaceRate
+	}
+	if workspaceBurst < 1 {
+		workspaceBurst = 1
+	}
+	iv := time.Duration(float64(time.Second) / workspaceRate)
+	return &limits{
+		now:       time.Now,
+		channelIv: channelInterval,
+		channels:  map[string]*gcra{},
+		workspace: gcra{interval: iv, tolerance: time.Duration(workspaceBurst-1) * iv},
+		blocked:   map[string]time.Time{},
+	}
+}
+
+// reserve books the time a call may go and returns it. Only posts
+// (channel != "") are paced; every method waits out its 429 block.
+func (l *limits) reserve(method, channel string) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	at := now
+	if b, ok := l.blocked[method]; ok {
+		if b.After(at) {
+			at = b
+		} else {
+			delete(l.blocked, method)
+		}
+	}
+	if channel == "" {
+		return at
+	}
+	ch := l.channels[channel]
+	if ch == nil {
+		if len(l.channels) > 10000 {
+			for k, g := range l.channels {
+				if g.tat.Before(now) {
+					delete(l.channels, k)
+				}
+			}
+		}
+		ch = &gcra{interval: l.channelIv}
+		l.channels[channel] = ch
+	}
+	// The slot must suit both the channel and the workspace; it is booked
+	// in both at the same time so that neither sees two posts too close.
+	for {
+		next := l.workspace.earliest(ch.earliest(at))
+		if next.Equal(at) {
+			break
+		}
+		at = next
+	}
+	ch.book(at)
+	l.workspace.book(at)
+	return at
+}
+
+// block stops calls to method for d (a 429's Retry-After).
+func (l *limits) block(method string, d time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	until := l.now().Add(d)
+	if until.After(l.blocked[method]) {
+		l.blocked[method] = until
+	}
+}
+
+// wait sleeps until the reserved time or until ctx ends.
+func (l *limits) wait(ctx context.Context, method, channel string) error {
+	d := l.reserve(method, channel).Sub(l.now())
+	if d <= 0 {
+		return ctx.Err()
+	}
+	return sleep(ctx, d)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// maxTransientRetries bounds the retries of a call that failed before Slack
+// processed it (connection refused, 5xx). 429s are retried without bound.
+const maxTransientRetries = 5
+
+// call runs one Web API call. It paces posts (channel != ""), waits out a
+// 429's Retry-After and tries again — as often as Slack asks, until ctx
+// ends — and retries a few times, with backoff, failures where the request
+// never reached Slack or Slack answered 5xx.
+func (a *Adapter) call(ctx context.Context, method, channel string, fn func(context.Context) error) error {
+	backoff := 200 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		if err := a.limits.wait(ctx, method, channel); err != nil {
+			return err
+		}
+		err := fn(ctx)
+		if err == nil {
+			return nil
+		}
+		if rl, ok := errors.AsType[*slackapi.RateLimitedError](err); ok {
+			d := rl.RetryAfter
+			if d <= 0 {
+				d = time.Second
+			}
+			a.log.Warn("slack: rate limited, waiting", "method", method, "retry_after", d)
+			a.rateLimited.Add(1)
+			a.limits.block(method, d)
+			continue
+		}
+		if !transient(err) || attempt >= maxTransientRetries || ctx.Err() != nil {
+			return err
+		}
+		a.log.Warn("slack: call failed, retrying", "method", method, "err", err, "in", backoff)
+		if err := sleep(ctx, backoff); err != nil {
+			return err
+		}
+		backoff *= 2
+	}
+}
+
+// transient reports whether a call failed without Slack acting on it, so
+// that sending it again cannot duplicate anything.
+func transient(err error) bool {
+	if sc, ok := errors.AsType[slackapi.StatusCodeError](err); ok {
+		return sc.Code >= 500
+	}
+	if op, ok := errors.AsType[*net.OpError](err); ok {
+		return op.Op == "dial"
+	}
+	return false
+}

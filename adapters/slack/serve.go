@@ -1,0 +1,429 @@
+package slack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	slackapi "github.com/slack-go/slack"
+
+	"github.com/tipbot/tipbot/bot"
+)
+
+// serveEvent translates an Events API envelope and applies it in its
+// channel's lane, in Slack's order. done learns whether the envelope may be
+// acknowledged: true once the core committed the event (or when there was
+// nothing to commit: ignored or malformed payloads), false when the core
+// failed, so that Slack delivers the event again.
+func (a *Adapter) serveEvent(raw []byte, done func(ok bool)) {
+	ev, err := translateEvent(raw)
+	if err != nil {
+		a.log.Warn("slack: ignoring malformed event", "err", err)
+		done(true)
+		return
+	}
+	if ev == nil {
+		done(true)
+		return
+	}
+	a.lanes.do(eventChannel(ev), func() { done(a.apply(ev)) })
+}
+
+// apply hands one event to the core and reports whether it was committed.
+// A private reply is sent once the event is acknowledged, in the background.
+func (a *Adapter) apply(ev bot.Event) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), a.eventTimeout)
+	defer cancel()
+	if err := a.enrich(ctx, ev); err != nil {
+		a.log.Warn("slack: cannot complete event; Slack will send it again", "event", eventID(ev), "err", err)
+		return false
+	}
+	reply, err := a.h.Handle(ctx, ev)
+	if err != nil {
+		a.log.Error("slack: core failed on event; Slack will send it again", "event", eventID(ev), "err", err)
+		return false
+	}
+	if reply != nil {
+		ws, channel, user := whereAndWho(ev)
+		a.tasks.Go(func() { a.sendPrivately(ws, channel, user, *reply) })
+	}
+	return true
+}
+
+// answer runs a slash command or shortcut through the core and
+// acknowledges it: with the reply when the core answers within the ack
+// deadline (slash commands carry it in the acknowledgement), else with
+// "working on it" and the reply later through responseURL. ack is called
+// exactly once, before answer returns; its argument is nil for an empty
+// acknowledgement. Slack never redelivers these, so a failure is told to
+// the user rather than left unacknowledged.
+func (a *Adapter) answer(ev bot.Event, responseURL string, carriesReply bool, ack func(*slackapi.WebhookMessage)) {
+	start := time.Now()
+	ws, channel, user := whereAndWho(ev)
+	type result struct {
+		reply bot.Reply
+		err   error
+	}
+	results := make(chan result, 1)
+	a.tasks.Go(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), a.eventTimeout)
+		defer cancel()
+		if err := a.enrich(ctx, ev); err != nil {
+			results <- result{err: err}
+			return
+		}
+		r, err := a.h.Handle(ctx, ev)
+		results <- result{r, err}
+	})
+	outcome := func(r result) *bot.Message {
+		if r.err != nil {
+			a.log.Error("slack: core failed on interaction", "event", eventID(ev), "err", r.err)
+			return &bot.Message{Lines: []bot.Line{{Text: a.texts.failed}}}
+		}
+		return r.reply
+	}
+	timer := time.NewTimer(a.ackDeadline)
+	defer timer.Stop()
+	select {
+	case r := <-results:
+		msg := outcome(r)
+		if msg == nil {
+			ack(nil)
+			return
+		}
+		if carriesReply {
+			// Permalinks are looked up within what is left of Slack's
+			// three seconds; past that they are built from the team URL.
+			ctx, cancel := context.WithDeadline(context.Background(), start.Add(a.ackDeadline+300*time.Millisecond))
+			p := a.ephemeral(ctx, *msg)
+			cancel()
+			if fitsAck(p) {
+				ack(p)
+				if msg.File != nil {
+					f := *msg.File
+					a.tasks.Go(func() { a.sendFileQuietly(ws, user, f) })
+				}
+				return
+			}
+		}
+		ack(nil)
+		a.tasks.Go(func() { a.deliverLate(ws, channel, user, responseURL, *msg) })
+	case <-timer.C:
+		if carriesReply {
+			ack(&slackapi.WebhookMessage{ResponseType: slackapi.ResponseTypeEphemeral, Text: a.texts.working})
+		} else {
+			ack(nil)
+		}
+		a.tasks.Go(func() {
+			if msg := outcome(<-results); msg != nil {
+				a.deliverLate(ws, channel, user, responseURL, *msg)
+			}
+		})
+	}
+}
+
+// maxAck is the largest acknowledgement payload sent; Slack drops Socket
+// Mode messages of 20 KiB or more.
+const maxAck = 19 * 1024
+
+func fitsAck(p *slackapi.WebhookMessage) bool {
+	b, err := json.Marshal(p)
+	return err == nil && len(b) < maxAck
+}
+
+// ephemeral renders a reply as an ephemeral command response (without its
+// file, which is sent on its own).
+func (a *Adapter) ephemeral(ctx context.Context, m bot.Message) *slackapi.WebhookMessage {
+	text, blocks := render(m, a.linker(ctx))
+	p := &slackapi.WebhookMessage{ResponseType: slackapi.ResponseTypeEphemeral, Text: text}
+	if len(blocks) > 0 {
+		p.Blocks = &slackapi.Blocks{BlockSet: blocks}
+	}
+	return p
+}
+
+// deliverLate sends a reply that did not go with the acknowledgement:
+// through the interaction's response_url when there is one, else as an
+// ephemeral message in the channel, else as a direct message.
+func (a *Adapter) deliverLate(ws bot.Workspace, channel, user, responseURL string, m bot.Message) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if m.File != nil {
+		f := *m.File
+		defer a.sendFileQuietly(ws, user, f)
+		m.File = nil
+		if len(m.Lines) == 0 && m.Title == "" {
+			return
+		}
+	}
+	if responseURL != "" {
+		err := a.postResponse(ctx, responseURL, a.ephemeral(ctx, m))
+		if err == nil {
+			return
+		}
+		a.log.Warn("slack: response_url failed; replying another way", "err", err)
+	}
+	a.sendPrivately(ws, channel, user, m)
+}
+
+// sendPrivately shows m to user only: ephemeral in the channel when there
+// is one, else (or when that fails) as a direct message. Files always go
+// to the direct message.
+func (a *Adapter) sendPrivately(ws bot.Workspace, channel, user string, m bot.Message) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if m.File == nil && channel != "" && user != "" {
+		text, blocks := render(m, a.linker(ctx))
+		err := a.call(ctx, "chat.postEphemeral", "", func(ctx context.Context) error {
+			opts := []slackapi.MsgOption{slackapi.MsgOptionText(text, false)}
+			if len(blocks) > 0 {
+				opts = append(opts, slackapi.MsgOptionBlocks(blocks...))
+			}
+			_, err := a.api.PostEphemeralContext(ctx, channel, user, opts...)
+			return err
+		})
+		if err == nil {
+			return
+		}
+		a.log.Info("slack: ephemeral reply failed; sending a direct message", "channel", channel, "err", err)
+	}
+	if user == "" {
+		return
+	}
+	if err := a.Direct(ctx, ws, user, m); err != nil {
+		a.log.Error("slack: private reply lost", "user", user, "err", err)
+	}
+}
+
+func (a *Adapter) sendFileQuietly(ws bot.Workspace, user string, f bot.File) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if err := a.Direct(ctx, ws, user, bot.Message{File: &f}); err != nil {
+		a.log.Error("slack: file not delivered", "user", user, "file", f.Name, "err", err)
+	}
+}
+
+// enrich completes a translated event with what Slack's payload lacks:
+// people's names, admin and bot flags (users.info, cached) and, for the
+// capture reaction, the reacted message's author and text. It fails only
+// when the capture reaction's message cannot be read for now.
+func (a *Adapter) enrich(ctx context.Context, ev bot.Event) error {
+	switch e := ev.(type) {
+	case *bot.MessagePosted:
+		e.Author = a.user(ctx, e.Author)
+		a.rememberInfo(e.Channel, e.MessageID, bot.MessageInfo{Author: e.Author, Text: e.Text, ThreadID: e.ThreadID})
+	case *bot.MessageEdited:
+		e.Author = a.user(ctx, e.Author)
+		a.rememberInfo(e.Channel, e.MessageID, bot.MessageInfo{Author: e.Author, Text: e.Text, ThreadID: e.ThreadID})
+	case *bot.MessageDeleted:
+		a.msgs.delete(msgKey(e.Channel, e.MessageID))
+	case *bot.ReactionAdded:
+		e.User = a.user(ctx, e.User)
+		if info, ok := a.msgs.get(msgKey(e.Channel, e.MessageID)); ok {
+			e.Message = info
+			return nil
+		}
+		if e.Emoji != a.capture {
+			return nil
+		}
+		info, found, err := a.fetchMessage(ctx, e.Channel, e.MessageID)
+		if err != nil {
+			return err
+		}
+		if !found {
+			a.log.Info("slack: reacted message not found", "channel", e.Channel, "ts", e.MessageID)
+			info.Author.ID = e.Message.Author.ID
+		}
+		if info.Author.ID == "" {
+			info.Author.ID = e.Message.Author.ID
+		}
+		if !info.Author.Bot && info.Author.ID != "" {
+			info.Author = a.user(ctx, info.Author)
+		}
+		e.Message = info
+	case *bot.ReactionRemoved:
+		e.User = a.user(ctx, e.User)
+	case *bot.CommandInvoked:
+		e.User = a.user(ctx, e.User)
+	case *bot.SaveAsTip:
+		e.User = a.user(ctx, e.User)
+		if !e.Message.Author.Bot && e.Message.Author.ID != "" {
+			e.Message.Author = a.user(ctx, e.Message.Author)
+		}
+	}
+	return nil
+}
+
+// user completes u (whose ID is set) from users.info, cached. When Slack
+// cannot say, u comes back as it was.
+func (a *Adapter) user(ctx context.Context, u bot.User) bot.User {
+	if u.ID == "" {
+		return u
+	}
+	if self := a.self.Load(); self != nil && (u.ID == self.UserID || u.ID == self.BotID) {
+		return bot.User{ID: u.ID, Name: self.Name, Bot: true}
+	}
+	if c, ok := a.users.get(u.ID); ok {
+		return c
+	}
+	var info *slackapi.User
+	err := a.call(ctx, "users.info", "", func(ctx context.Context) (err error) {
+		info, err = a.api.GetUserInfoContext(ctx, u.ID)
+		return err
+	})
+	if err != nil {
+		a.log.Warn("slack: users.info failed", "user", u.ID, "err", err)
+		a.users.put(u.ID, u, time.Minute)
+		return u
+	}
+	out := bot.User{
+		ID:    u.ID,
+		Name:  displayName(info),
+		Bot:   info.IsBot || u.Bot,
+		Admin: info.IsAdmin || info.IsOwner || info.IsPrimaryOwner,
+	}
+	if out.Name == "" {
+		out.Name = u.Name
+	}
+	a.users.put(u.ID, out)
+	return out
+}
+
+func displayName(u *slackapi.User) string {
+	for _, n := range []string{u.Profile.DisplayName, u.Profile.RealName, u.RealName, u.Name} {
+		if n != "" {
+			return n
+		}
+	}
+	return ""
+}
+
+// fetchMessage reads one message: from the channel's history, or, for a
+// thread reply, from its thread. found is false when Slack has no such
+// message (deleted, or in a channel tipbot cannot read).
+func (a *Adapter) fetchMessage(ctx context.Context, channel, ts string) (info bot.MessageInfo, found bool, err error) {
+	var msgs []slackapi.Message
+	err = a.call(ctx, "conversations.history", "", func(ctx context.Context) error {
+		res, err := a.api.GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
+			ChannelID: channel, Latest: ts, Oldest: ts, Inclusive: true, Limit: 1})
+		if err == nil {
+			msgs = res.Messages
+		}
+		return err
+	})
+	if m, ok := findMessage(msgs, ts); ok && err == nil {
+		return a.remember(channel, m), true, nil
+	}
+	if err != nil && !notFound(err) {
+		return info, false, err
+	}
+	err = a.call(ctx, "conversations.replies", "", func(ctx context.Context) (err error) {
+		msgs, _, _, err = a.api.GetConversationRepliesContext(ctx, &slackapi.GetConversationRepliesParameters{
+			ChannelID: channel, Timestamp: ts, Latest: ts, Oldest: ts, Inclusive: true})
+		return err
+	})
+	if err != nil {
+		if notFound(err) {
+			return info, false, nil
+		}
+		return info, false, err
+	}
+	if m, ok := findMessage(msgs, ts); ok {
+		return a.remember(channel, m), true, nil
+	}
+	return info, false, nil
+}
+
+func findMessage(msgs []slackapi.Message, ts string) (slackapi.Message, bool) {
+	for _, m := range msgs {
+		if m.Timestamp == ts {
+			return m, true
+		}
+	}
+	return slackapi.Message{}, false
+}
+
+func (a *Adapter) remember(channel string, m slackapi.Message) bot.MessageInfo {
+	info := bot.MessageInfo{
+		Author:   bot.User{ID: m.User, Bot: m.BotID != "" || m.SubType == "bot_message"},
+		Text:     m.Text,
+		ThreadID: threadOf(m.Timestamp, m.ThreadTimestamp),
+	}
+	if info.Author.ID == "" {
+		info.Author.ID = m.BotID
+	}
+	a.rememberInfo(channel, m.Timestamp, info)
+	return info
+}
+
+// maxRemembered bounds the text of a message kept in memory, so that the
+// cache stays small; longer messages are read again when needed.
+const maxRemembered = 4000
+
+// rememberInfo keeps what tipbot saw of a message, so that a capture
+// reaction on it needs no call to Slack.
+func (a *Adapter) rememberInfo(channel, ts string, info bot.MessageInfo) {
+	k := msgKey(channel, ts)
+	if len(info.Text) > maxRemembered {
+		a.msgs.delete(k)
+		return
+	}
+	a.msgs.put(k, info)
+}
+
+// notFound reports Slack errors meaning the message cannot be had, now or
+// later, so asking again would not help.
+func notFound(err error) bool {
+	se, ok := errors.AsType[slackapi.SlackErrorResponse](err)
+	if !ok {
+		return false
+	}
+	switch se.Err {
+	case "channel_not_found", "not_in_channel", "thread_not_found", "message_not_found", "missing_scope", "is_archived":
+		return true
+	}
+	return false
+}
+
+// whereAndWho returns an event's workspace, channel and the person who
+// caused it.
+func whereAndWho(ev bot.Event) (ws bot.Workspace, channel, user string) {
+	switch e := ev.(type) {
+	case *bot.MessagePosted:
+		return e.Workspace, e.Channel, e.Author.ID
+	case *bot.MessageEdited:
+		return e.Workspace, e.Channel, e.Author.ID
+	case *bot.MessageDeleted:
+		return e.Workspace, e.Channel, ""
+	case *bot.ReactionAdded:
+		return e.Workspace, e.Channel, e.User.ID
+	case *bot.ReactionRemoved:
+		return e.Workspace, e.Channel, e.User.ID
+	case *bot.CommandInvoked:
+		return e.Workspace, e.Channel, e.User.ID
+	case *bot.SaveAsTip:
+		return e.Workspace, e.Channel, e.User.ID
+	}
+	return bot.Workspace{}, "", ""
+}
+
+func eventID(ev bot.Event) string {
+	switch e := ev.(type) {
+	case *bot.MessagePosted:
+		return e.ID
+	case *bot.MessageEdited:
+		return e.ID
+	case *bot.MessageDeleted:
+		return e.ID
+	case *bot.ReactionAdded:
+		return e.ID
+	case *bot.ReactionRemoved:
+		return e.ID
+	case *bot.CommandInvoked:
+		return e.ID
+	case *bot.SaveAsTip:
+		return e.ID
+	}
+	return ""
+}
