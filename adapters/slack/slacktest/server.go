@@ -510,9 +510,9 @@ func (s *Server) Shortcut(channel, ts, user, callbackID string) *Interaction {
 	}
 	p := map[string]any{
 		"type": "message_action", "token": "fake-verification-token", "action_ts": s.newTS(),
-		"team":    map[string]any{"id": s.o.TeamID, "domain": "acme"},
-		"user":    map[string]any{"id": user, "username": u.Name, "name": u.Name, "team_id": s.o.TeamID},
-		"channel": map[string]any{"id": channel, "name": s.channels[channel]},
+		"team":        map[string]any{"id": s.o.TeamID, "domain": "acme"},
+		"user":        map[string]any{"id": user, "username": u.Name, "name": u.Name, "team_id": s.o.TeamID},
+		"channel":     map[string]any{"id": channel, "name": s.channels[channel]},
 		"callback_id": callbackID, "trigger_id": trigger, "message_ts": ts, "message": msg,
 		"response_url": s.srv.URL + "/hooks/" + trigger,
 	}
