@@ -92,6 +92,7 @@ type Adapter struct {
 
 	mu        sync.Mutex
 	appID     string // the application id (= the bot's user id for current apps)
+	self      string // the bot's user id, once Run knows it
 	gwSession string // current gateway session id
 	noContent bool   // the message content intent was refused
 
@@ -206,10 +207,14 @@ func (a *Adapter) InviteURL() string {
 func (a *Adapter) Run(ctx context.Context) error {
 	me, err := a.whoAmI(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
-	a.tr.self = me.ID
+	a.tr.self = me.ID // read by the workers, started below
 	a.mu.Lock()
+	a.self = me.ID
 	if a.appID == "" {
 		a.appID = me.ID
 	}
@@ -365,6 +370,12 @@ func (a *Adapter) registerCommands(ctx context.Context) {
 		return
 	}
 	a.log.Info("discord: global commands removed (discord.guild_ids is set)", "removed", len(global))
+}
+
+func (a *Adapter) selfID() string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.self
 }
 
 func (a *Adapter) session() string {

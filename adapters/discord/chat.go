@@ -53,7 +53,7 @@ func (a *Adapter) Post(ctx context.Context, ws bot.Workspace, channel string, m 
 			first = id
 		}
 		if target != channel {
-			a.dir.remember(id, messageEntry{Location: target, Info: bot.MessageInfo{Author: bot.User{ID: a.tr.self, Bot: true}, Text: om.Content, ThreadID: target}})
+			a.dir.remember(id, messageEntry{Location: target, Info: bot.MessageInfo{Author: bot.User{ID: a.selfID(), Bot: true}, Text: om.Content, ThreadID: target}})
 		}
 	}
 	return first, nil

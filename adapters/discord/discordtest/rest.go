@@ -97,6 +97,7 @@ type recorder struct {
 	status int
 }
 
+// WriteHeader records the status.
 func (r *recorder) WriteHeader(code int) {
 	r.status = code
 	r.ResponseWriter.WriteHeader(code)
