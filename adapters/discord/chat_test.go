@@ -35,7 +35,7 @@ func TestPostReactDirect(t *testing.T) {
 		t.Fatalf("posted %+v", got)
 	}
 	wantDesc := "small commits @everyone\nsource [↗](https://discord.com/channels/" + guildID + "/" + general + "/" + src.ID + ")"
-	if got.Embeds[0].Title != "💡 Tip t1 by Alice" || got.Embeds[0].Description != wantDesc {
+	if got.Embeds[0].Title != "" || got.Embeds[0].Description != wantDesc {
 		t.Errorf("embed = %+v, want description %q", got.Embeds[0], wantDesc)
 	}
 	for _, r := range fd.Requests() {

@@ -322,7 +322,7 @@ func TestInteractionDeferredWhenSlow(t *testing.T) {
 	if len(rs) != 2 || rs[0].Kind != "callback" || rs[0].Type != 5 || !rs[0].Ephemeral() || rs[1].Kind != "edit" {
 		t.Fatalf("responses = %+v, want a deferral then an edit", rs)
 	}
-	if !ans.Ephemeral() || ans.Content != "Top tips" || len(ans.Embeds) != 1 || ans.Embeds[0].Title != "Top tips" ||
+	if !ans.Ephemeral() || ans.Content != "Top tips" || len(ans.Embeds) != 1 || ans.Embeds[0].Title != "" ||
 		ans.Embeds[0].Description != "1. git bisect [↗](https://discord.com/channels/"+guildID+"/"+general+"/123)" {
 		t.Errorf("answer = %+v", ans)
 	}

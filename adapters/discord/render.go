@@ -33,13 +33,14 @@ func jumpURL(guild, channel, message string) string {
 	return "https://discord.com/channels/" + guild + "/" + channel + "/" + message
 }
 
-// render turns a core message into Discord messages: one embed (title,
-// one description line per Line, jump links for Line.Ref) with the title
-// or first line in content as the text fallback shown in notifications and
-// by clients that hide embeds. A one-line message without title or link is
-// plain content. What does not fit Discord's limits goes into further
-// embeds, then further messages; the file goes with the first message.
-// link returns the jump URL of a referenced message.
+// render turns a core message into Discord messages. The title (or, with
+// no title, the first line) is the content: the text notifications and
+// clients hiding embeds show. The other lines form the embed's description,
+// one per line, with jump links for Line.Ref; nothing shows twice. A
+// message that fits in content without a link has no embed. What does not
+// fit Discord's limits goes into further embeds, then further messages;
+// the file goes with the first message. link returns the jump URL of a
+// referenced message ("" for none).
 func render(m bot.Message, link func(bot.MessageRef) string) []outMessage {
 	var files []*discordgo.File
 	if m.File != nil {
@@ -49,63 +50,52 @@ func render(m bot.Message, link func(bot.MessageRef) string) []outMessage {
 		}
 		files = []*discordgo.File{{Name: m.File.Name, ContentType: mime, Reader: strings.NewReader(string(m.File.Data))}}
 	}
-	title := clipUnits(oneLine(validUTF8(m.Title)), maxTitle)
-	if title == "" && len(m.Lines) <= 1 && (len(m.Lines) == 0 || m.Lines[0].Ref == nil) {
-		text := ""
-		if len(m.Lines) == 1 {
-			text = validUTF8(m.Lines[0].Text)
-		}
-		if units(text) <= maxContent {
-			if strings.TrimSpace(text) == "" && files == nil {
-				return nil
-			}
-			return []outMessage{{Content: text, Files: files}}
-		}
+	content := clipUnits(oneLine(validUTF8(m.Title)), maxTitle)
+	body := m.Lines
+	if content == "" && len(body) > 0 && body[0].Ref == nil && units(body[0].Text) <= maxContent {
+		content, body = validUTF8(body[0].Text), body[1:]
+	}
+	if content == "" && len(body) == 0 && files == nil {
+		return nil
+	}
+	out := []outMessage{{Content: content, Files: files}}
+	if len(body) == 0 {
+		return out
 	}
 
-	lines := make([]string, 0, len(m.Lines))
-	for _, l := range m.Lines {
+	var embed *discordgo.MessageEmbed
+	total := 0 // units in the embeds of the last message
+	addEmbed := func() {
+		if len(out[len(out)-1].Embeds) == maxEmbeds {
+			out = append(out, outMessage{})
+			total = 0
+		}
+		embed = &discordgo.MessageEmbed{Type: discordgo.EmbedTypeRich, Color: embedColor}
+		last := &out[len(out)-1]
+		last.Embeds = append(last.Embeds, embed)
+	}
+	addEmbed()
+	for _, l := range body {
 		s := validUTF8(l.Text)
 		if l.Ref != nil && l.Ref.MessageID != "" {
 			if u := link(*l.Ref); u != "" {
 				s += " [↗](" + u + ")"
 			}
 		}
-		lines = append(lines, clipUnits(s, maxDescription))
-	}
-
-	fallback := title
-	if fallback == "" && len(m.Lines) > 0 {
-		fallback = clipUnits(oneLine(validUTF8(m.Lines[0].Text)), 200)
-	}
-	out := []outMessage{{Content: fallback, Files: files}}
-	var embed *discordgo.MessageEmbed
-	total := 0 // units in the embeds of the last message
-	addEmbed := func(t string) {
-		if len(out[len(out)-1].Embeds) == maxEmbeds {
-			out = append(out, outMessage{})
-			total = 0
-		}
-		embed = &discordgo.MessageEmbed{Type: discordgo.EmbedTypeRich, Color: embedColor, Title: t}
-		total += units(t)
-		last := &out[len(out)-1]
-		last.Embeds = append(last.Embeds, embed)
-	}
-	addEmbed(title)
-	for _, s := range lines {
+		s = clipUnits(s, maxDescription)
 		n := units(s)
 		sep := 0
 		if embed.Description != "" {
 			sep = 1
 		}
 		if units(embed.Description)+sep+n > maxDescription {
-			addEmbed("")
+			addEmbed()
 			sep = 0
 		}
 		if total+sep+n > maxEmbedTotal {
 			out = append(out, outMessage{})
 			total = 0
-			addEmbed("")
+			addEmbed()
 			sep = 0
 		}
 		if sep == 1 {

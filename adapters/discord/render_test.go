@@ -28,9 +28,17 @@ func TestRenderShapes(t *testing.T) {
 		t.Errorf("empty message = %+v", got)
 	}
 	got := render(bot.Message{Lines: []bot.Line{{Text: "first\nline"}, {Text: "t3", Ref: &bot.MessageRef{Channel: general, MessageID: "5"}}}}, link)
-	if len(got) != 1 || got[0].Content != "first line" || len(got[0].Embeds) != 1 || got[0].Embeds[0].Title != "" ||
-		got[0].Embeds[0].Description != "first\nline\nt3 [↗](https://discord.com/channels/"+guildID+"/"+general+"/5)" {
+	if len(got) != 1 || got[0].Content != "first\nline" || len(got[0].Embeds) != 1 || got[0].Embeds[0].Title != "" ||
+		got[0].Embeds[0].Description != "t3 [↗](https://discord.com/channels/"+guildID+"/"+general+"/5)" {
 		t.Errorf("untitled lines = %+v %+v", got, got[0].Embeds)
+	}
+	got = render(bot.Message{Title: "Top", Lines: []bot.Line{{Text: "1. a"}, {Text: "2. b"}}}, link)
+	if len(got) != 1 || got[0].Content != "Top" || len(got[0].Embeds) != 1 || got[0].Embeds[0].Title != "" || got[0].Embeds[0].Description != "1. a\n2. b" {
+		t.Errorf("titled lines = %+v %+v", got, got[0].Embeds)
+	}
+	got = render(bot.Message{Lines: []bot.Line{{Text: "see", Ref: &bot.MessageRef{Channel: general, MessageID: "5"}}}}, noLink)
+	if len(got) != 1 || got[0].Content != "" || got[0].Embeds[0].Description != "see" {
+		t.Errorf("a line whose link is unknown = %+v", got)
 	}
 	got = render(bot.Message{Title: "Export", File: &bot.File{Name: "tips.csv", Data: []byte("a,b\n")}}, link)
 	if len(got) != 1 || len(got[0].Files) != 1 || got[0].Files[0].ContentType != "application/octet-stream" || got[0].Content != "Export" {
@@ -78,8 +86,8 @@ func TestRenderSplitsWithinDiscordLimits(t *testing.T) {
 			t.Errorf("message %d: %d units of embeds", i, total)
 		}
 	}
-	if len(out) < 2 || units(out[0].Embeds[0].Title) != maxTitle {
-		t.Errorf("%d messages, title %d units", len(out), units(out[0].Embeds[0].Title))
+	if len(out) < 2 || units(out[0].Content) != maxTitle {
+		t.Errorf("%d messages, title %d units", len(out), units(out[0].Content))
 	}
 	if len(lines) != len(want)+1 {
 		t.Fatalf("%d lines out, want %d", len(lines), len(want)+1)
