@@ -782,6 +782,6 @@ func BenchmarkStoreVotes(b *testing.B) {
 	b.Logf("%d vote events: %.0f/s; raw group commit in this run: %.0f/s; ratio %.2f (target ≥ 0.5 through the core)", events, eps, anchor, eps/anchor)
 }
 
-// BenchmarkIngestVotes (the lead's) goes here: vote events from 64
-// producers through bot.Bot.Handle into this store, compared with
+// BenchmarkIngestVotes (ingest_bench_test.go) sends vote events from 64
+// producers through bot.Bot.Handle into this store and compares them with
 // rawGroupCommit(b, 64) measured in the same run.

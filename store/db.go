@@ -13,10 +13,10 @@
 //	  schema                         → uint32 schema version (migrations)
 //	ws/
 //	  <platform:id>/                 one bucket per bot.Workspace.Key()
-//	    tips/      id(8)                       → tip record
+//	    tips/      id(8)                       → tip record (format byte, then fields)
 //	    msgs/      str(channel) messageID      → tip id(8)
 //	    authors/   str(author) id(8)           → ""
-//	    votes/     tip id(8) voter             → emoji set
+//	    votes/     tip id(8) voter             → emoji set (str each)
 //	    pending/   str(channel) str(msg) voter → emoji set
 //	    persons/   person id                   → person record
 //	    counters/  name                        → int64(8)
@@ -24,23 +24,30 @@
 //	    events/    <slot(8)>/ event id         → ""   (slot = 12 hours of MarkEvent's time)
 //	    boards/
 //	      t<period>/  ^votes(4) id(8)          → ""   tips of the period, most useful first
-//	      a<period>/  authors of the period:
-//	      c<period>/  topics of the period:
-//	      x<topic>/   experts of the topic (all time):
+//	      a<period>/  authors of the period,
+//	      c<period>/  topics of the period,
+//	      x<topic>/   experts of the topic (all time), each:
 //	          0x00                      → member count(8)
 //	          'm' member                → votes, tips (uvarints)
 //	          'r' ^a(8) ^b(8) member    → ""   order: (a, b) = (votes, tips); topics (tips, votes)
 //	    terms/
-//	      <term>/     0x00              → posting count (uvarint)
-//	                  ^votes(4) ^id(8)  → ""   ranked tips holding the term, most useful then newest
+//	      str(term)                     → posting count (uvarint)
+//	      str(term) ^minID(8)           → block: the other ids, increasing, as uvarint gaps
 //
-// Only ranked tips (bot.Tip.Ranked) appear in boards and terms. PutTip and
-// DeleteTip keep them exact by removing the old stored tip's contribution
-// and adding the new one in the same transaction, so a leaderboard reads
-// about n keys and a search walks the postings of its rarest term in result
-// order, probing the others. Events live in generation buckets: a slot more
-// than two behind the newest is dropped, so ids are remembered at least 24
-// hours and the bucket does not grow forever.
+// Only ranked tips (bot.Tip.Ranked) appear in boards and terms; every
+// ranked tip counts in the "all" period whether or not its Periods name it.
+// PutTip and DeleteTip keep boards and terms exact by taking out the old
+// stored tip's contribution and adding the new one in the same
+// transaction; board and counter changes are summed per entry and written
+// once per commit (before any read that needs them), so concurrent events
+// on the same tip or period cost one write. A leaderboard reads about n
+// keys. Search postings hold tip ids only, so votes never touch them:
+// SearchTips intersects the terms' compressed id lists, rarest first, then
+// ranks the matches by reading their votes, or, for many matches, by
+// walking the all-time tips board until enough of them came up. Events
+// live in generation buckets: a slot more than two behind the newest is
+// dropped, so ids are remembered at least 24 hours and the bucket does not
+// grow forever.
 //
 // # Writes
 //
