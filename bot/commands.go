@@ -171,10 +171,20 @@ func (b *Bot) command(ctx context.Context, e *CommandInvoked) (Reply, error) {
 			return nil, err
 		}
 		if role < c.role {
-			return b.private(b.t("role.refused."+roleName(c.role), "/tips "+c.name)), nil
+			return b.private(b.t("role.refused."+roleName(c.role), commandName(e.Workspace.Platform, c, "/tips "+c.name))), nil
 		}
 	}
 	return c.run(b, ctx, e, args[1:])
+}
+
+// commandName adapts text naming an admin command to Discord, where admin
+// sub-commands live under a separate /tips-admin command (Discord can hide
+// a whole command from members, not a sub-command).
+func commandName(p Platform, c command, text string) string {
+	if p == Discord && c.role == RoleAdmin {
+		return strings.Replace(text, "/tips ", "/tips-admin ", 1)
+	}
+	return text
 }
 
 func roleName(r Role) string {
@@ -273,7 +283,7 @@ func (b *Bot) cmdHelp(ctx context.Context, e *CommandInvoked, _ []string) (Reply
 	m.Lines = append(m.Lines, Line{Text: b.t("usage.tip")})
 	for _, c := range commands {
 		if c.role <= role {
-			m.Lines = append(m.Lines, Line{Text: b.t(c.usage)})
+			m.Lines = append(m.Lines, Line{Text: commandName(e.Workspace.Platform, c, b.t(c.usage))})
 		}
 	}
 	m.Lines = append(m.Lines, Line{Text: b.t("help.capture", strings.Join(b.cfg.Prefixes, " "), strings.Join(b.cfg.Hashtags, " "),
