@@ -77,6 +77,9 @@ type Adapter struct {
 	dms    *cache[string]
 	hooks  *http.Client // response_url posts
 
+	lookupMu sync.Mutex
+	lookups  map[string]chan struct{} // users.info calls in flight
+
 	lanes lanes   // events of one channel, in order
 	tasks tracker // everything started and not finished
 
@@ -159,6 +162,7 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 		links:        newCache[string](20000, 0, now),
 		dms:          newCache[string](10000, 0, now),
 		hooks:        &http.Client{Timeout: 10 * time.Second},
+		lookups:      map[string]chan struct{}{},
 		ackDeadline:  2500 * time.Millisecond,
 		eventTimeout: time.Minute,
 		pingInterval: 30 * time.Second,

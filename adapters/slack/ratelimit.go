@@ -55,6 +55,13 @@ type limits struct {
 	channels  map[string]*gcra
 	workspace gcra
 	blocked   map[string]time.Time // method → no call before
+
+	// Posts go out in the order of their slots: a post whose timer fired
+	// late must not let later ones overtake it, or the server would see
+	// two posts closer than the pace allows.
+	seq     uint64
+	queued  map[uint64]time.Time // booked posts not sent yet: seq → slot
+	changed chan struct{}        // closed when a post leaves queued
 }
 
 func newLimits(channelInterval time.Duration, workspaceRate float64, workspaceBurst int) *limits {
@@ -74,12 +81,15 @@ func newLimits(channelInterval time.Duration, workspaceRate float64, workspaceBu
 		channels:  map[string]*gcra{},
 		workspace: gcra{interval: iv, tolerance: time.Duration(workspaceBurst-1) * iv},
 		blocked:   map[string]time.Time{},
+		queued:    map[uint64]time.Time{},
+		changed:   make(chan struct{}),
 	}
 }
 
-// reserve books the time a call may go and returns it. Only posts
+// reserve books the time a call may go and returns it, with the post's
+// place in the send order (0 for calls that are not posts). Only posts
 // (channel != "") are paced; every method waits out its 429 block.
-func (l *limits) reserve(method, channel string) time.Time {
+func (l *limits) reserve(method, channel string) (time.Time, uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -92,7 +102,7 @@ func (l *limits) reserve(method, channel string) time.Time {
 		}
 	}
 	if channel == "" {
-		return at
+		return at, 0
 	}
 	ch := l.channels[channel]
 	if ch == nil {
@@ -117,7 +127,9 @@ func (l *limits) reserve(method, channel string) time.Time {
 	}
 	ch.book(at)
 	l.workspace.book(at)
-	return at
+	l.seq++
+	l.queued[l.seq] = at
+	return at, l.seq
 }
 
 // block stops calls to method for d (a 429's Retry-After).
@@ -130,13 +142,48 @@ func (l *limits) block(method string, d time.Duration) {
 	}
 }
 
-// wait sleeps until the reserved time or until ctx ends.
+// wait sleeps until the reserved time (and, for a post, until every post
+// booked before it has gone) or until ctx ends.
 func (l *limits) wait(ctx context.Context, method, channel string) error {
-	d := l.reserve(method, channel).Sub(l.now())
-	if d <= 0 {
-		return ctx.Err()
+	at, seq := l.reserve(method, channel)
+	if seq != 0 {
+		defer l.leave(seq)
 	}
-	return sleep(ctx, d)
+	if d := at.Sub(l.now()); d > 0 {
+		if err := sleep(ctx, d); err != nil {
+			return err
+		}
+	}
+	for seq != 0 {
+		l.mu.Lock()
+		first := true
+		for s, t := range l.queued {
+			if t.Before(at) || (t.Equal(at) && s < seq) {
+				first = false
+				break
+			}
+		}
+		changed := l.changed
+		l.mu.Unlock()
+		if first {
+			break
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return ctx.Err()
+}
+
+// leave takes a post out of the send order.
+func (l *limits) leave(seq uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.queued, seq)
+	close(l.changed)
+	l.changed = make(chan struct{})
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

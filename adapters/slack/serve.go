@@ -267,6 +267,29 @@ func (a *Adapter) user(ctx context.Context, u bot.User) bot.User {
 	if c, ok := a.users.get(u.ID); ok {
 		return c
 	}
+	// One lookup per person at a time: others wait for its answer.
+	a.lookupMu.Lock()
+	if wait, ok := a.lookups[u.ID]; ok {
+		a.lookupMu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return u
+		}
+		if c, ok := a.users.get(u.ID); ok {
+			return c
+		}
+		return u
+	}
+	wait := make(chan struct{})
+	a.lookups[u.ID] = wait
+	a.lookupMu.Unlock()
+	defer func() {
+		a.lookupMu.Lock()
+		delete(a.lookups, u.ID)
+		a.lookupMu.Unlock()
+		close(wait)
+	}()
 	var info *slackapi.User
 	err := a.call(ctx, "users.info", "", func(ctx context.Context) (err error) {
 		info, err = a.api.GetUserInfoContext(ctx, u.ID)

@@ -45,8 +45,11 @@ type Options struct {
 	// PostRate per second with bursts of PostBurst across the workspace.
 	ChannelInterval  time.Duration // 1s
 	ChannelTolerance time.Duration // 300ms
-	PostRate         float64       // 100
-	PostBurst        int           // 10
+	// Jitter is how early a post may come against the workspace limit:
+	// requests sent on time can arrive a little out of order.
+	Jitter    time.Duration // 50ms
+	PostRate  float64       // 100
+	PostBurst int           // 10
 
 	// PingInterval is how often Socket Mode connections get a websocket
 	// ping (Slack: every few seconds).
@@ -77,6 +80,9 @@ func (o *Options) defaults() {
 	}
 	if o.ChannelTolerance == 0 {
 		o.ChannelTolerance = 300 * time.Millisecond
+	}
+	if o.Jitter == 0 {
+		o.Jitter = 50 * time.Millisecond
 	}
 	if o.PostRate == 0 {
 		o.PostRate = 100
@@ -1075,7 +1081,7 @@ func (s *Server) limited(method string, p url.Values, now time.Time) (int, bool)
 	}
 	ch := p.Get("channel")
 	wsIv := time.Duration(float64(time.Second) / s.o.PostRate)
-	wsTol := time.Duration(s.o.PostBurst-1) * wsIv
+	wsTol := time.Duration(s.o.PostBurst-1)*wsIv + s.o.Jitter
 	var wait time.Duration
 	if tat, ok := s.chanLimit[ch]; ok && tat.After(now) {
 		if early := tat.Sub(now) - s.o.ChannelTolerance; early > 0 {
