@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/tipbot/tipbot/adapters/cron"
+	"github.com/tipbot/tipbot/adapters/discord"
 	"github.com/tipbot/tipbot/adapters/shell"
+	"github.com/tipbot/tipbot/adapters/slack"
 	"github.com/tipbot/tipbot/bot"
 	"github.com/tipbot/tipbot/store"
 )
@@ -28,8 +30,9 @@ type runner struct {
 // startAdapters builds the adapters to run for cfg and attaches each one's
 // Chat to the bot. With shellOnly, or when no platform is enabled, it is the
 // shell alone, reading e.stdin and writing e.stdout. Adapters are started by
-// serve, which calls each runner's run.
-func startAdapters(e *env, cfg Config, b *bot.Bot, db *store.DB, log *slog.Logger, shellOnly bool) ([]runner, error) {
+// serve, which calls each runner's run. ops receives the enabled platform
+// adapters for /healthz, and Slack's HTTP endpoint in http mode.
+func startAdapters(e *env, cfg Config, b *bot.Bot, db *store.DB, log *slog.Logger, shellOnly bool, ops *opsServer) ([]runner, error) {
 	if shellOnly || len(cfg.Adapters()) == 0 {
 		sh := shell.New(shell.Options{
 			Bot:    b,
@@ -45,13 +48,40 @@ func startAdapters(e *env, cfg Config, b *bot.Bot, db *store.DB, log *slog.Logge
 	}
 	var rs []runner
 	if cfg.Slack.Enabled {
-		// Issue 3: build the Slack adapter from cfg.Slack (tokens with
-		// Reveal), b.Attach(bot.Slack, a), append its Run.
-		return nil, errors.New("slack: this version of tipbot cannot connect to Slack yet")
+		a, err := slack.New(slack.Config{
+			Mode:            cfg.Slack.Mode,
+			BotToken:        cfg.Slack.BotToken.Reveal(),
+			AppToken:        cfg.Slack.AppToken.Reveal(),
+			SigningSecret:   cfg.Slack.SigningSecret.Reveal(),
+			APIURL:          cfg.Slack.APIURL,
+			CaptureReaction: cfg.Core.CaptureReaction[bot.Slack],
+			Locale:          cfg.Core.Locale,
+			Logger:          log.With("adapter", "slack"),
+		}, b)
+		if err != nil {
+			return nil, err
+		}
+		b.Attach(bot.Slack, a)
+		ops.adapters["slack"] = a
+		if cfg.Slack.Mode == "http" {
+			ops.slack = a.HTTPHandler()
+		}
+		rs = append(rs, runner{name: "slack", run: a.Run})
 	}
 	if cfg.Discord.Enabled {
-		// Issue 4: the same with cfg.Discord.
-		return nil, errors.New("discord: this version of tipbot cannot connect to Discord yet")
+		a, err := discord.New(discord.Config{
+			Token:    cfg.Discord.Token.Reveal(),
+			APIURL:   cfg.Discord.APIURL,
+			GuildIDs: cfg.Discord.GuildIDs,
+			Logger:   log.With("adapter", "discord"),
+		}, b)
+		if err != nil {
+			return nil, err
+		}
+		b.Attach(bot.Discord, a)
+		ops.adapters["discord"] = a
+		log.Info("discord: invite the bot to a server with this link", "url", a.InviteURL())
+		rs = append(rs, runner{name: "discord", run: a.Run})
 	}
 	return rs, nil
 }
@@ -78,18 +108,27 @@ func serve(ctx context.Context, e *env, cfg Config, shellOnly bool) (err error) 
 		}
 		log.Info("store closed", "path", cfg.Store.Path)
 	}()
+	m := newMetrics(db)
+	// store commit metrics: wired once store.DB has OnCommit
 	b, err := bot.New(bot.Options{
-		Config: cfg.Core,
-		Store:  db,
-		Logger: log.With("component", "bot"),
-		Cron:   cron.Parse,
+		Config:  cfg.Core,
+		Store:   db,
+		Now:     func() time.Time { return time.Now().UTC() },
+		Logger:  log.With("component", "bot"),
+		Cron:    cron.Parse,
+		Metrics: m,
 	})
 	if err != nil {
 		return err
 	}
-	runners, err := startAdapters(e, cfg, b, db, log, shellOnly)
+	ops := &opsServer{db: db, adminToken: cfg.HTTP.AdminToken.Reveal(), adapters: map[string]connector{}, metrics: m, log: log.With("component", "http")}
+	runners, err := startAdapters(e, cfg, b, db, log, shellOnly, ops)
 	if err != nil {
 		return err
+	}
+	if cfg.HTTP.Addr != "" {
+		h := ops.handler()
+		runners = append(runners, runner{name: "http", run: func(ctx context.Context) error { return serveHTTP(ctx, cfg.HTTP.Addr, h, log) }})
 	}
 	// The scheduler serves the platforms attached above: sessions closing,
 	// reminders, scheduled prompts, the digest.
