@@ -169,6 +169,9 @@ func TestAdminBackupUnderLoad(t *testing.T) {
 	resp.Body.Close()
 	cancel()
 	wg.Wait()
+	if err != nil {
+		t.Fatalf("reading the backup: %v", err)
+	}
 	if resp.StatusCode != http.StatusOK || len(data) == 0 {
 		t.Fatalf("backup: status %d, %d bytes", resp.StatusCode, len(data))
 	}
