@@ -70,12 +70,13 @@ type Adapter struct {
 	texts   texts
 	capture string
 
-	limits *limits
-	users  *cache[bot.User]
-	msgs   *cache[bot.MessageInfo]
-	links  *cache[string]
-	dms    *cache[string]
-	hooks  *http.Client // response_url posts
+	limits  *limits
+	users   *cache[bot.User]
+	msgs    *cache[bot.MessageInfo]
+	links   *cache[string]
+	dms     *cache[string]
+	members *cache[int]
+	hooks   *http.Client // response_url posts
 
 	lookupMu sync.Mutex
 	lookups  map[string]chan struct{} // users.info calls in flight
@@ -161,6 +162,7 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 		msgs:         newCache[bot.MessageInfo](5000, 24*time.Hour, now),
 		links:        newCache[string](20000, 0, now),
 		dms:          newCache[string](10000, 0, now),
+		members:      newCache[int](1000, 10*time.Minute, now),
 		hooks:        &http.Client{Timeout: 10 * time.Second},
 		lookups:      map[string]chan struct{}{},
 		ackDeadline:  2500 * time.Millisecond,

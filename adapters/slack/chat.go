@@ -14,7 +14,10 @@ import (
 	"github.com/tipbot/tipbot/bot"
 )
 
-var _ bot.Chat = (*Adapter)(nil)
+var (
+	_ bot.Chat     = (*Adapter)(nil)
+	_ bot.Audience = (*Adapter)(nil)
+)
 
 // Post sends m to a channel (in the thread m.Thread when set) as Block Kit
 // with a plain-text fallback, and returns the new message's ts. Posts are
@@ -204,21 +207,76 @@ func (a *Adapter) builtPermalink(ref bot.MessageRef) string {
 		strings.Replace(ref.MessageID, ".", "", 1)
 }
 
-// MemberCount returns how many members a channel has
-// (conversations.info), for reports' participation figures.
-func (a *Adapter) MemberCount(ctx context.Context, ws bot.Workspace, channel string) (int, error) {
+// Members returns how many people (the bot left out) are in a channel, or,
+// for channel "", in all the channels the bot is in, each person counted
+// once (users.conversations, conversations.members). Reports divide
+// contributors by it. Answers are cached for ten minutes.
+func (a *Adapter) Members(ctx context.Context, ws bot.Workspace, channel string) (int, error) {
 	if err := checkWorkspace(ws); err != nil {
 		return 0, err
 	}
-	var ch *slackapi.Channel
-	err := a.call(ctx, "conversations.info", "", func(ctx context.Context) (err error) {
-		ch, err = a.api.GetConversationInfoContext(ctx, &slackapi.GetConversationInfoInput{ChannelID: channel, IncludeNumMembers: true})
-		return err
-	})
-	if err != nil {
-		return 0, fmt.Errorf("slack: members of %s: %w", channel, err)
+	if n, ok := a.members.get(channel); ok {
+		return n, nil
 	}
-	return ch.NumMembers, nil
+	channels := []string{channel}
+	if channel == "" {
+		var err error
+		if channels, err = a.botChannels(ctx); err != nil {
+			return 0, err
+		}
+	}
+	self := ""
+	if id := a.self.Load(); id != nil {
+		self = id.UserID
+	}
+	people := map[string]bool{}
+	for _, ch := range channels {
+		cursor := ""
+		for {
+			var ids []string
+			err := a.call(ctx, "conversations.members", "", func(ctx context.Context) (err error) {
+				ids, cursor, err = a.api.GetUsersInConversationContext(ctx,
+					&slackapi.GetUsersInConversationParameters{ChannelID: ch, Cursor: cursor, Limit: 1000})
+				return err
+			})
+			if err != nil {
+				return 0, fmt.Errorf("slack: members of %s: %w", ch, err)
+			}
+			for _, id := range ids {
+				if id != self {
+					people[id] = true
+				}
+			}
+			if cursor == "" {
+				break
+			}
+		}
+	}
+	a.members.put(channel, len(people))
+	return len(people), nil
+}
+
+// botChannels lists the channels the bot is a member of.
+func (a *Adapter) botChannels(ctx context.Context) ([]string, error) {
+	var out []string
+	cursor := ""
+	for {
+		var chs []slackapi.Channel
+		err := a.call(ctx, "users.conversations", "", func(ctx context.Context) (err error) {
+			chs, cursor, err = a.api.GetConversationsForUserContext(ctx, &slackapi.GetConversationsForUserParameters{
+				Types: []string{"public_channel", "private_channel"}, ExcludeArchived: true, Limit: 1000, Cursor: cursor})
+			return err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("slack: channels of the bot: %w", err)
+		}
+		for _, c := range chs {
+			out = append(out, c.ID)
+		}
+		if cursor == "" {
+			return out, nil
+		}
+	}
 }
 
 func checkWorkspace(ws bot.Workspace) error {

@@ -208,9 +208,6 @@ func TestDirectMessagesAndFiles(t *testing.T) {
 	if err := a.Direct(ctx, team, "U0NOBODY", bot.Message{Lines: []bot.Line{{Text: "x"}}}); err == nil {
 		t.Error("direct message to an unknown user succeeded")
 	}
-	if n, err := a.MemberCount(ctx, team, general); err != nil || n == 0 {
-		t.Errorf("MemberCount = %d, %v", n, err)
-	}
 }
 
 func TestRepliesArePrivate(t *testing.T) {
@@ -244,4 +241,33 @@ func TestRepliesArePrivate(t *testing.T) {
 	// Outside a channel the bot can post in, the reply goes to a DM.
 	s.Say("C0UNKNOWN", bob, "tip: in a channel Slack will refuse")
 	waitFor(t, s, "the direct thanks", func() bool { return len(s.BotMessages(s.DMChannel(bob))) == 1 })
+}
+
+func TestMembers(t *testing.T) {
+	t.Parallel()
+	s := newFake(t, slacktest.Options{})
+	s.Join(general, alice, bob)
+	s.Join(train, bob, carol)
+	big := "C0BIG0001"
+	s.AddChannel(big, "everyone")
+	for i := range 1500 {
+		s.Join(big, fmt.Sprintf("U%08d", i))
+	}
+	a := start(t, s, &recorder{}, setup{})
+	ctx := context.Background()
+	for ch, want := range map[string]int{general: 2, train: 2, fame: 0, big: 1500, "": 1503} {
+		if got, err := a.Members(ctx, team, ch); err != nil || got != want {
+			t.Errorf("Members(%q) = %d, %v; want %d", ch, got, err, want)
+		}
+	}
+	calls := len(s.Calls("conversations.members"))
+	if _, err := a.Members(ctx, team, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(s.Calls("conversations.members")); got != calls {
+		t.Errorf("second Members call asked Slack again (%d calls, then %d)", calls, got)
+	}
+	if _, err := a.Members(ctx, team, "C0NOWHERE"); err == nil {
+		t.Error("Members of a missing channel: no error")
+	}
 }

@@ -198,7 +198,8 @@ type Server struct {
 	mu           sync.Mutex
 	seq          int
 	users        map[string]User
-	channels     map[string]string // id → name
+	channels     map[string]string   // id → name
+	members      map[string][]string // channel id → member ids, in join order
 	msgs         map[string][]*Message
 	ephemerals   []Ephemeral
 	files        []File
@@ -230,6 +231,7 @@ func NewServer(o Options) *Server {
 		o:            o,
 		users:        map[string]User{},
 		channels:     map[string]string{},
+		members:      map[string][]string{},
 		msgs:         map[string][]*Message{},
 		uploads:      map[string][]byte{},
 		inject:       map[string][]int{},
@@ -295,7 +297,21 @@ func (s *Server) AddUser(u User) {
 func (s *Server) AddChannel(id, name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, ok := s.channels[id]; !ok {
+		s.members[id] = []string{s.o.BotUserID}
+	}
 	s.channels[id] = name
+}
+
+// Join makes users members of a channel.
+func (s *Server) Join(channel string, users ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range users {
+		if !slices.Contains(s.members[channel], u) {
+			s.members[channel] = append(s.members[channel], u)
+		}
+	}
 }
 
 // DeliverHTTP switches event delivery from Socket Mode to signed HTTP
@@ -1228,7 +1244,29 @@ func (s *Server) apply(method string, p url.Values) (map[string]any, []map[strin
 			return errRes("channel_not_found"), nil
 		}
 		return map[string]any{"ok": true, "channel": map[string]any{"id": ch, "name": name, "is_channel": true,
-			"num_members": len(s.users)}}, nil
+			"num_members": len(s.members[ch])}}, nil
+	case "conversations.members":
+		ch := p.Get("channel")
+		if _, ok := s.channels[ch]; !ok {
+			return errRes("channel_not_found"), nil
+		}
+		page, next := paginate(len(s.members[ch]), p)
+		return map[string]any{"ok": true, "members": s.members[ch][page[0]:page[1]],
+			"response_metadata": map[string]any{"next_cursor": next}}, nil
+	case "users.conversations":
+		var ids []string
+		for id := range s.channels {
+			if slices.Contains(s.members[id], s.o.BotUserID) {
+				ids = append(ids, id)
+			}
+		}
+		sort.Strings(ids)
+		page, next := paginate(len(ids), p)
+		var chs []any
+		for _, id := range ids[page[0]:page[1]] {
+			chs = append(chs, map[string]any{"id": id, "name": s.channels[id], "is_channel": true, "is_member": true})
+		}
+		return map[string]any{"ok": true, "channels": chs, "response_metadata": map[string]any{"next_cursor": next}}, nil
 	case "files.getUploadURLExternal":
 		if p.Get("filename") == "" || p.Get("length") == "" {
 			return errRes("invalid_arguments"), nil
@@ -1262,6 +1300,23 @@ func (s *Server) apply(method string, p url.Values) (map[string]any, []map[strin
 	}
 	s.fail("unexpected Web API method %q", method)
 	return errRes("unknown_method"), nil
+}
+
+// paginate reads cursor (an offset) and limit from p and returns the page
+// bounds of a list of n items and the next cursor ("" on the last page).
+func paginate(n int, p url.Values) ([2]int, string) {
+	from, _ := strconv.Atoi(p.Get("cursor"))
+	limit, _ := strconv.Atoi(p.Get("limit"))
+	if limit <= 0 {
+		limit = 100
+	}
+	from = min(max(from, 0), n)
+	to := min(from+limit, n)
+	next := ""
+	if to < n {
+		next = strconv.Itoa(to)
+	}
+	return [2]int{from, to}, next
 }
 
 func (s *Server) channelExists(ch string) bool {
