@@ -215,13 +215,16 @@ type Server struct {
 	envelopes    map[string]*envelope
 	byEvent      map[string][]*envelope
 	deliveries   map[string]int // event id → deliveries
+	eventOrder   []string
+	eventTypes   map[string]string // event id → inner event type
 	interactions map[string]*Interaction
 	httpTarget   string
 	httpSecret   string
 	errs         []string
 
-	closed chan struct{}
-	wg     sync.WaitGroup
+	httpQueue chan *envelope
+	closed    chan struct{}
+	wg        sync.WaitGroup
 }
 
 // NewServer starts a fake Slack on 127.0.0.1. Close it when done.
@@ -240,8 +243,10 @@ func NewServer(o Options) *Server {
 		envelopes:    map[string]*envelope{},
 		byEvent:      map[string][]*envelope{},
 		deliveries:   map[string]int{},
+		eventTypes:   map[string]string{},
 		interactions: map[string]*Interaction{},
 		closed:       make(chan struct{}),
+		httpQueue:    make(chan *envelope, 10000),
 	}
 	s.users[o.BotUserID] = User{ID: o.BotUserID, Name: o.BotName, DisplayName: o.BotName, Bot: true}
 	mux := http.NewServeMux()
@@ -251,6 +256,7 @@ func NewServer(o Options) *Server {
 	mux.HandleFunc("/hooks/", s.serveHook)
 	s.srv = httptest.NewServer(mux)
 	s.wg.Go(s.redeliverLoop)
+	s.wg.Go(s.httpSender)
 	return s
 }
 
@@ -466,6 +472,8 @@ func (s *Server) Emit(inner map[string]any) string {
 	}
 	payload, _ := json.Marshal(outer)
 	env := &envelope{id: s.envelopeID(), typ: "events_api", eventID: id, payload: payload}
+	s.eventOrder = append(s.eventOrder, id)
+	s.eventTypes[id], _ = inner["type"].(string)
 	s.envelopes[env.id] = env
 	s.byEvent[id] = append(s.byEvent[id], env)
 	s.mu.Unlock()
@@ -701,6 +709,21 @@ func (s *Server) Unacked() []string {
 	return out
 }
 
+// EventIDs returns the ids of the events sent so far, oldest first.
+func (s *Server) EventIDs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.eventOrder)
+}
+
+// EventType returns the type of an event's inner event ("message",
+// "reaction_added"...).
+func (s *Server) EventType(eventID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.eventTypes[eventID]
+}
+
 // Deliveries returns how many times an event was sent to the app.
 func (s *Server) Deliveries(eventID string) int {
 	s.mu.Lock()
@@ -749,11 +772,43 @@ func (s *Server) deliver(env *envelope) {
 	s.mu.Lock()
 	target := s.httpTarget
 	s.mu.Unlock()
-	if target != "" {
-		s.wg.Go(func() { s.deliverHTTP(env) })
-		return
+	switch {
+	case target == "":
+		s.sendWS(env)
+	case env.typ == "events_api":
+		// Events go out one after the other, in the order they happened;
+		// only retries come later.
+		s.httpQueue <- env
+	default:
+		s.wg.Go(func() { s.deliverHTTP(env, 0) })
 	}
-	s.sendWS(env)
+}
+
+// httpSender posts queued events in order.
+func (s *Server) httpSender() {
+	for {
+		select {
+		case <-s.closed:
+			return
+		case env := <-s.httpQueue:
+			if !s.deliverHTTP(env, 0) {
+				s.wg.Go(func() { s.retryHTTP(env) })
+			}
+		}
+	}
+}
+
+func (s *Server) retryHTTP(env *envelope) {
+	for attempt := 1; attempt <= s.o.MaxRetries; attempt++ {
+		select {
+		case <-s.closed:
+			return
+		case <-time.After(s.o.RedeliverAfter):
+		}
+		if s.deliverHTTP(env, attempt) {
+			return
+		}
+	}
 }
 
 // sendWS writes an envelope to the open connection; with none, it waits
@@ -820,15 +875,10 @@ func (s *Server) redeliverLoop() {
 	}
 }
 
-func (s *Server) deliverHTTP(env *envelope) {
-	for attempt := 0; attempt <= s.o.MaxRetries; attempt++ {
-		if attempt > 0 {
-			select {
-			case <-s.closed:
-				return
-			case <-time.After(s.o.RedeliverAfter):
-			}
-		}
+// deliverHTTP makes one signed request and reports whether the app
+// answered 200.
+func (s *Server) deliverHTTP(env *envelope, attempt int) bool {
+	{
 		s.mu.Lock()
 		target, secret := s.httpTarget, s.httpSecret
 		if env.typ == "events_api" {
@@ -868,12 +918,12 @@ func (s *Server) deliverHTTP(env *envelope) {
 		}
 		res, err := (&http.Client{Timeout: 3 * time.Second}).Do(req)
 		if err != nil {
-			continue
+			return false
 		}
 		resBody, _ := io.ReadAll(res.Body)
 		res.Body.Close()
 		if res.StatusCode != http.StatusOK {
-			continue
+			return false
 		}
 		s.mu.Lock()
 		env.acked = true
@@ -883,7 +933,7 @@ func (s *Server) deliverHTTP(env *envelope) {
 			in.ack = parseResponse(resBody)
 		}
 		s.mu.Unlock()
-		return
+		return true
 	}
 }
 
