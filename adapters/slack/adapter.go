@@ -13,7 +13,6 @@ import (
 	"time"
 
 	slackapi "github.com/slack-go/slack"
-	"github.com/slack-go/slack/socketmode"
 
 	"github.com/tipbot/tipbot/bot"
 )
@@ -64,7 +63,6 @@ type Adapter struct {
 	cfg     Config
 	h       Handler
 	api     *slackapi.Client
-	sm      *socketmode.Client // socket mode only
 	log     *slog.Logger
 	now     func() time.Time
 	texts   texts
@@ -91,6 +89,7 @@ type Adapter struct {
 	// Knobs that tests turn; New sets Slack's values.
 	ackDeadline  time.Duration // answer commands within this, then "working on it"
 	eventTimeout time.Duration // longest a core Handle may take
+	fetchTimeout time.Duration // longest the reading of a reacted message may take
 	pingInterval time.Duration // Socket Mode: reconnect when Slack has not pinged for this long
 }
 
@@ -167,6 +166,7 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 		lookups:      map[string]chan struct{}{},
 		ackDeadline:  2500 * time.Millisecond,
 		eventTimeout: time.Minute,
+		fetchTimeout: 10 * time.Second,
 		pingInterval: 30 * time.Second,
 	}
 	a.lanes.tasks = &a.tasks

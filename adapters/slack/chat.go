@@ -47,7 +47,7 @@ func (a *Adapter) Post(ctx context.Context, ws bot.Workspace, channel string, m 
 		if thread == "" {
 			thread = ts
 		}
-		if err := a.upload(ctx, channel, thread, *m.File); err != nil {
+		if err := a.upload(ctx, channel, thread, "", *m.File); err != nil {
 			return ts, err
 		}
 	}
@@ -103,8 +103,11 @@ func (a *Adapter) Direct(ctx context.Context, ws bot.Workspace, userID string, m
 		m.Lines = append(m.Lines, bot.Line{Text: "(" + m.File.Name + ": 0 bytes)"})
 		m.File = nil
 	}
-	if m.File != nil && m.Title == "" && len(m.Lines) == 0 {
-		return a.upload(ctx, dm, "", *m.File)
+	if m.File != nil {
+		// The file comes with the message as its comment, at the top of
+		// the conversation (not in a thread where it would hide).
+		text, _ := render(bot.Message{Title: m.Title, Lines: m.Lines}, a.linker(ctx))
+		return a.upload(ctx, dm, "", text, *m.File)
 	}
 	_, err = a.Post(ctx, ws, dm, m)
 	return err
@@ -134,9 +137,10 @@ func (a *Adapter) dmChannel(ctx context.Context, userID string) (string, error) 
 	return ch.ID, nil
 }
 
-// upload sends a file to a channel with Slack's current upload API
-// (files.getUploadURLExternal, the upload, files.completeUploadExternal).
-func (a *Adapter) upload(ctx context.Context, channel, thread string, f bot.File) error {
+// upload sends a file to a channel (in a thread when set, with a comment
+// when set) with Slack's current upload API (files.getUploadURLExternal,
+// the upload, files.completeUploadExternal).
+func (a *Adapter) upload(ctx context.Context, channel, thread, comment string, f bot.File) error {
 	if len(f.Data) == 0 {
 		return fmt.Errorf("slack: upload %s: empty file", f.Name)
 	}
@@ -152,6 +156,7 @@ func (a *Adapter) upload(ctx context.Context, channel, thread string, f bot.File
 			Title:           name,
 			Channel:         channel,
 			ThreadTimestamp: thread,
+			InitialComment:  comment,
 		})
 		return err
 	})

@@ -156,10 +156,24 @@ func TestPostsToOneChannelArePaced(t *testing.T) {
 	if _, err := a.Post(context.Background(), team, train, bot.Message{Lines: []bot.Line{{Text: "elsewhere"}}}); err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(began); d > iv {
-		t.Errorf("post to another channel waited %v", d)
-	}
 	wg.Wait()
+	var generalAt []time.Time
+	var trainAt time.Time
+	for _, c := range s.Calls("chat.postMessage") {
+		if c.Params.Get("channel") == train {
+			trainAt = c.At
+		} else {
+			generalAt = append(generalAt, c.At)
+		}
+	}
+	if len(generalAt) != 5 || !trainAt.Before(generalAt[2]) {
+		t.Errorf("post to another channel at %v waited for the first channel's posts at %v", trainAt, generalAt)
+	}
+	for i := 1; i < len(generalAt); i++ {
+		if d := generalAt[i].Sub(generalAt[i-1]); d < iv-50*time.Millisecond {
+			t.Errorf("posts %d and %d to one channel %v apart, want %v", i-1, i, d, iv)
+		}
+	}
 	if d := time.Since(began); d < 4*iv-20*time.Millisecond {
 		t.Errorf("5 posts to one channel took %v, faster than one per %v", d, iv)
 	}
@@ -192,15 +206,27 @@ func TestDirectMessagesAndFiles(t *testing.T) {
 	}
 	dm := s.DMChannel(alice)
 	msgs := s.BotMessages(dm)
-	if len(msgs) != 3 || msgs[0].Text != "Your tip reached the hall of fame!" || !strings.Contains(msgs[2].Text, "empty.jsonl") {
+	if len(msgs) != 2 || msgs[0].Text != "Your tip reached the hall of fame!" || !strings.Contains(msgs[1].Text, "empty.jsonl") {
 		t.Errorf("direct messages = %+v", msgs)
 	}
 	files := s.Files()
 	if len(files) != 2 {
 		t.Fatalf("%d files, want 2", len(files))
 	}
-	if f := files[0]; f.Channel != dm || f.Name != "tips.csv" || string(f.Data) != string(csv) || f.ThreadTS != msgs[1].TS {
+	if f := files[0]; f.Channel != dm || f.Name != "tips.csv" || string(f.Data) != string(csv) || f.ThreadTS != "" ||
+		f.InitialComment != "Your export" {
 		t.Errorf("file = %+v", f)
+	}
+	if f := files[1]; f.Name != "tips.jsonl" || f.InitialComment != "" {
+		t.Errorf("file = %+v", f)
+	}
+	// A file posted to a channel goes in the thread of its message.
+	ts, err := a.Post(ctx, team, general, bot.Message{Lines: []bot.Line{{Text: "recap attached"}}, File: &bot.File{Name: "recap.txt", Data: []byte("x")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := s.Files()[2]; f.Channel != general || f.ThreadTS != ts {
+		t.Errorf("channel file = %+v", f)
 	}
 	if n := len(s.Calls("conversations.open")); n != 1 {
 		t.Errorf("conversations.open called %d times, want 1 (cached)", n)

@@ -196,7 +196,7 @@ func sign(secret, timestamp string, body []byte) string {
 // Slack's https hosts and the configured API host are trusted with it.
 func (a *Adapter) postResponse(ctx context.Context, responseURL string, p *slackapi.WebhookMessage) error {
 	if !a.trustedURL(responseURL) {
-		return fmt.Errorf("slack: response_url %q is not a Slack URL", responseURL)
+		return errors.New("slack: response_url is not a Slack URL")
 	}
 	b, err := json.Marshal(p)
 	if err != nil {
@@ -210,6 +210,10 @@ func (a *Adapter) postResponse(ctx context.Context, responseURL string, p *slack
 		req.Header.Set("Content-Type", "application/json")
 		res, err := a.hooks.Do(req)
 		if err != nil {
+			// The URL is a credential for 30 minutes: keep it out of logs.
+			if ue, ok := errors.AsType[*url.Error](err); ok {
+				return fmt.Errorf("slack: response_url: %w", ue.Err)
+			}
 			return err
 		}
 		defer res.Body.Close()

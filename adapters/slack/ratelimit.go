@@ -21,6 +21,9 @@ const (
 	defaultWorkspaceBurst  = 16
 )
 
+// errWouldWait: the call may not go before its caller's deadline.
+var errWouldWait = errors.New("slack: rate limited past the deadline")
+
 // gcra is the generic cell rate algorithm (virtual scheduling): requests are
 // booked at times spaced by interval, with up to tolerance of advance (a
 // burst of tolerance/interval+1).
@@ -149,6 +152,9 @@ func (l *limits) wait(ctx context.Context, method, channel string) error {
 	if seq != 0 {
 		defer l.leave(seq)
 	}
+	if deadline, ok := ctx.Deadline(); ok && at.After(deadline) {
+		return errWouldWait
+	}
 	if d := at.Sub(l.now()); d > 0 {
 		if err := sleep(ctx, d); err != nil {
 			return err
@@ -220,9 +226,14 @@ func (a *Adapter) call(ctx context.Context, method, channel string, fn func(cont
 			if d <= 0 {
 				d = time.Second
 			}
-			a.log.Warn("slack: rate limited, waiting", "method", method, "retry_after", d)
 			a.rateLimited.Add(1)
 			a.limits.block(method, d)
+			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
+				// Waiting would outlast the caller: say so now, so that it
+				// can answer otherwise (an unacknowledged event comes back).
+				return err
+			}
+			a.log.Warn("slack: rate limited, waiting", "method", method, "retry_after", d)
 			continue
 		}
 		if !transient(err) || attempt >= maxTransientRetries || ctx.Err() != nil {

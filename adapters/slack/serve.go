@@ -227,7 +227,11 @@ func (a *Adapter) enrich(ctx context.Context, ev bot.Event) error {
 		if e.Emoji != a.capture {
 			return nil
 		}
-		info, found, err := a.fetchMessage(ctx, e.Channel, e.MessageID)
+		// A long rate limit on reading history must not hold the
+		// channel's other events: the event fails, Slack sends it again.
+		fctx, cancel := context.WithTimeout(ctx, a.fetchTimeout)
+		info, found, err := a.fetchMessage(fctx, e.Channel, e.MessageID)
+		cancel()
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	slackapi "github.com/slack-go/slack"
 	"github.com/slack-go/slack/socketmode"
@@ -22,13 +23,17 @@ func (a *Adapter) runSocket(ctx context.Context) error {
 		socketmode.OptionPingInterval(a.pingInterval),
 		socketmode.OptionLog(slog.NewLogLogger(a.log.Handler(), slog.LevelDebug)),
 	)
-	a.sm = sm
 	runErr := make(chan error, 1)
 	go func() { runErr <- sm.RunContext(ctx) }()
 	defer a.connected.Store(false)
 	for {
 		select {
 		case <-ctx.Done():
+			// Let slack-go close its connection; it stops with ctx.
+			select {
+			case <-runErr:
+			case <-time.After(5 * time.Second):
+			}
 			return nil
 		case err := <-runErr:
 			if ctx.Err() != nil {

@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -416,5 +417,82 @@ func TestNewChecksConfig(t *testing.T) {
 	}
 	if _, err := New(Config{BotToken: "xoxb", AppToken: "xapp"}, nil); err == nil {
 		t.Error("New with no handler = nil error")
+	}
+}
+
+func TestSocketCaptureWaitsOutHistoryRateLimit(t *testing.T) {
+	t.Parallel()
+	s := newFake(t, slacktest.Options{RedeliverAfter: 300 * time.Millisecond})
+	rec := &recorder{}
+	start(t, s, rec, setup{tweak: func(a *Adapter) { a.fetchTimeout = 400 * time.Millisecond }})
+	old := s.AddMessage(general, alice, "", "tip: read the error message twice")
+	s.FailNext("conversations.history", 1, 2*time.Second)
+	began := time.Now()
+	s.React(general, old, bob, "bookmark")
+	var id string
+	waitFor(t, s, "the capture reaction", func() bool {
+		for _, ev := range rec.all() {
+			if e, ok := ev.(*bot.ReactionAdded); ok && e.Message.Text != "" {
+				id = e.ID
+				return true
+			}
+		}
+		return false
+	})
+	waitFor(t, s, "the ack", func() bool { return s.Acked(id) })
+	if d := time.Since(began); d < 2*time.Second {
+		t.Errorf("history read again after %v, before Retry-After", d)
+	}
+	if n := s.Deliveries(id); n < 2 {
+		t.Errorf("event delivered %d times; want Slack to send it again while rate limited", n)
+	}
+	for _, ev := range rec.byID(id) {
+		if e := ev.(*bot.ReactionAdded); e.Message.Text != "tip: read the error message twice" {
+			t.Errorf("core got the reaction without the message: %+v", e)
+		}
+	}
+}
+
+func TestSocketLargeReplyGoesThroughResponseURL(t *testing.T) {
+	t.Parallel()
+	s := newFake(t, slacktest.Options{})
+	rec := &recorder{reply: func(bot.Event) (bot.Reply, error) {
+		m := &bot.Message{Title: "Search"}
+		for i := range 40 {
+			m.Lines = append(m.Lines, bot.Line{Text: fmt.Sprintf("%d. %s", i, strings.Repeat("long tip text ", 60))})
+		}
+		return m, nil
+	}}
+	start(t, s, rec, setup{})
+	in := s.Command(general, bob, "/tips", "search long")
+	ack, _, ok := in.Ack(5 * time.Second)
+	if !ok || ack.Raw != nil {
+		t.Fatalf("ack = %+v; a reply over Socket Mode's 20 KiB must not be in the ack", ack)
+	}
+	waitFor(t, s, "the reply", func() bool { return len(in.Responses()) == 1 })
+	if r := in.Responses()[0]; !strings.Contains(string(r.Blocks), "39. long tip") || r.ResponseType != "ephemeral" {
+		t.Errorf("response = %.200s", r.Raw)
+	}
+}
+
+func TestTrustedResponseURL(t *testing.T) {
+	t.Parallel()
+	a, err := New(Config{BotToken: "x", AppToken: "y", APIURL: "http://127.0.0.1:8099/api/"}, &recorder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for u, want := range map[string]bool{
+		"https://hooks.slack.com/commands/T1/2/3":  true,
+		"https://hooks.slack-gov.com/app/T1/2/3":   true,
+		"http://127.0.0.1:8099/hooks/1":            true,
+		"http://hooks.slack.com/commands/T1/2/3":   false,
+		"https://hooks.slack.com.evil.io/x":        false,
+		"https://evil.io/?https://hooks.slack.com": false,
+		"http://127.0.0.1:8100/hooks/1":            false,
+		"::":                                       false,
+	} {
+		if got := a.trustedURL(u); got != want {
+			t.Errorf("trustedURL(%q) = %v, want %v", u, got, want)
+		}
 	}
 }
