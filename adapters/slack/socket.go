@@ -87,7 +87,7 @@ func (a *Adapter) onSocketEvent(ctx context.Context, sm *socketmode.Client, evt 
 			a.log.Info("slack: ignoring socket mode message", "type", req.Type, "err", e.Cause)
 		}
 		if envelopeID != "" {
-			a.ack(ctx, sm, envelopeID, nil)
+			a.tasks.Go(func() { a.ack(ctx, sm, envelopeID, nil) })
 		}
 	case socketmode.EventTypeEventsAPI:
 		if evt.Request == nil {
@@ -97,9 +97,11 @@ func (a *Adapter) onSocketEvent(ctx context.Context, sm *socketmode.Client, evt 
 		if req.RetryAttempt > 0 {
 			a.log.Debug("slack: event delivered again", "envelope", req.EnvelopeID, "attempt", req.RetryAttempt, "reason", req.RetryReason)
 		}
+		// Acks wait for the connection when it is down; they never hold
+		// this loop, which must keep reading slack-go's events.
 		a.serveEvent(req.Payload, func(ok bool) {
 			if ok {
-				a.ack(ctx, sm, req.EnvelopeID, nil)
+				a.tasks.Go(func() { a.ack(ctx, sm, req.EnvelopeID, nil) })
 			}
 		})
 	case socketmode.EventTypeSlashCommand:
@@ -111,7 +113,7 @@ func (a *Adapter) onSocketEvent(ctx context.Context, sm *socketmode.Client, evt 
 		ev, err := translateCommand(cmd)
 		if err != nil {
 			a.log.Warn("slack: ignoring malformed command", "err", err)
-			a.ack(ctx, sm, envelopeID, nil)
+			a.tasks.Go(func() { a.ack(ctx, sm, envelopeID, nil) })
 			return
 		}
 		a.tasks.Go(func() {
@@ -128,7 +130,7 @@ func (a *Adapter) onSocketEvent(ctx context.Context, sm *socketmode.Client, evt 
 			if err != nil {
 				a.log.Warn("slack: ignoring malformed interaction", "err", err)
 			}
-			a.ack(ctx, sm, envelopeID, nil)
+			a.tasks.Go(func() { a.ack(ctx, sm, envelopeID, nil) })
 			return
 		}
 		a.tasks.Go(func() {
