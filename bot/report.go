@@ -40,6 +40,15 @@ type Figures struct {
 	Platform        Platform
 }
 
+// channelRef renders a channel id so the platform shows it as a link
+// (Slack and Discord); shell channels are already "#name".
+func channelRef(p Platform, channel string) string {
+	if p == Shell || channel == "" || strings.HasPrefix(channel, "#") {
+		return channel
+	}
+	return "<#" + channel + ">"
+}
+
 // mention renders a user id so the platform shows the person's name.
 func mention(p Platform, id string) string {
 	if p == Shell || id == "" {
@@ -273,7 +282,7 @@ func (b *Bot) renderReport(f Figures, prev *Figures) *Message {
 	has := prev != nil
 	scope := b.t("report.workspace")
 	if f.Channel != "" {
-		scope = f.Channel
+		scope = channelRef(f.Platform, f.Channel)
 	}
 	m := &Message{Title: b.t("report.title", b.t("period."+string(f.Period)), scope)}
 	add := func(text string) { m.Lines = append(m.Lines, Line{Text: text}) }

@@ -412,7 +412,7 @@ func (b *Bot) cmdSessions(ctx context.Context, e *CommandInvoked, args []string)
 		if s.Closed {
 			state = b.t("sessions.closedat", b.formatTime(s.ClosedAt))
 		}
-		line := Line{Text: b.t("sessions.line", s.ID, s.Title, s.Channel, b.plural("answers", int64(len(s.Tips))), state)}
+		line := Line{Text: b.t("sessions.line", s.ID, s.Title, channelRef(e.Workspace.Platform, s.Channel), b.plural("answers", int64(len(s.Tips))), state)}
 		if s.PromptID != "" {
 			line.Ref = &MessageRef{Channel: s.Channel, MessageID: s.PromptID}
 		}
