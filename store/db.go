@@ -23,7 +23,9 @@
 //	    records/   <kind>/ key                 → opaque value
 //	    events/    <slot(8)>/ event id         → ""   (slot = 12 hours of MarkEvent's time)
 //	    boards/
-//	      t<period>/  ^votes(4) id(8)          → ""   tips of the period, most useful first
+//	      t<period>/  tips of the period:
+//	          0x00                      → tip count(8)
+//	          ^votes(4) id(8)           → ""   most useful first, then lower id
 //	      a<period>/  authors of the period,
 //	      c<period>/  topics of the period,
 //	      x<topic>/   experts of the topic (all time), each:

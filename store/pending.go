@@ -128,8 +128,8 @@ func (t *tx) flush() error {
 	return nil
 }
 
-// flushRanks moves tips' rank keys, board by board; a board left empty is
-// removed.
+// flushRanks moves tips' rank keys, board by board, keeping each board's
+// size; a board left empty is removed.
 func flushRanks(boards *bbolt.Bucket, ranks map[rankRef]*rankMove) error {
 	refs := make([]rankRef, 0, len(ranks))
 	for ref, m := range ranks {
@@ -149,25 +149,24 @@ func flushRanks(boards *bbolt.Bucket, ranks map[rankRef]*rankMove) error {
 		if err != nil {
 			return err
 		}
-		removed := false
+		var change int64
 		for _, ref := range refs[:n] {
 			m := ranks[ref]
 			if m.from != nil {
 				if err := b.Delete(m.from); err != nil {
 					return fmt.Errorf("store: tips board %s: %w", period, err)
 				}
-				removed = true
+				change--
 			}
 			if m.to != nil {
 				if err := b.Put(m.to, empty); err != nil {
 					return fmt.Errorf("store: tips board %s: %w", period, err)
 				}
+				change++
 			}
 		}
-		if k, _ := b.Cursor().First(); removed && k == nil {
-			if err := boards.DeleteBucket(name); err != nil {
-				return fmt.Errorf("store: tips board %s: %w", period, err)
-			}
+		if err := resizeBoard(boards, b, name, change); err != nil {
+			return fmt.Errorf("store: tips board %s: %w", period, err)
 		}
 		refs = refs[n:]
 	}

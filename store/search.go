@@ -259,14 +259,24 @@ func (p *prober) has(id uint64) bool {
 	return found
 }
 
-// directMax is the largest match set whose votes SearchTips reads one tip
-// at a time; larger sets are ranked by walking the all-time tips board.
-const directMax = 2000
+// Rough costs in microseconds, used to choose how to answer a search.
+const (
+	costDecode = 0.02 // decode one posting of a term's list
+	costProbe  = 2.0  // find one id in a term's blocks
+	costStep   = 0.3  // one entry of the all-time tips board
+	costTip    = 4.0  // read one tip's votes
+)
 
 // SearchTips returns up to limit ranked tips holding every term, most
-// useful first, then newest. It intersects the terms' postings (rarest
-// first), then either reads the votes of each match or, for many matches,
-// walks the all-time tips board in order until limit of them came up.
+// useful first, then newest.
+//
+// When matches are expected to be dense (from the terms' posting counts),
+// it walks the all-time tips board in that order and probes each term's
+// postings, stopping at limit matches. Otherwise it intersects the terms'
+// id lists, rarest first, and ranks the matches by walking the board (or,
+// for a few, by reading their votes). Each walk has a step budget and
+// falls back to the other way, so a bad estimate costs at most a few times
+// the best.
 func (t *tx) SearchTips(query []string, limit int) ([]bot.Tip, error) {
 	if err := t.flushed(); err != nil {
 		return nil, err
@@ -288,6 +298,47 @@ func (t *tx) SearchTips(query []string, limit int) ([]bot.Tip, error) {
 		}
 	}
 	slices.SortFunc(infos, func(a, b termInfo) int { return cmp.Compare(a.n, b.n) })
+
+	// Expected matches if the terms are independent, and the cost of each way.
+	all := t.allBoard()
+	ranked := float64(boardSize(all))
+	expected := ranked
+	costIntersect := float64(infos[0].n) * costDecode
+	for i, ti := range infos {
+		expected *= min(float64(ti.n)/max(ranked, 1), 1)
+		if i > 0 {
+			costIntersect += min(float64(ti.n)*costDecode, float64(infos[0].n)*costProbe)
+		}
+	}
+	expected = max(expected, 1)
+	walkSteps := float64(limit) * ranked / expected
+	costWalk := walkSteps * (costStep + costProbe*float64(len(infos)))
+
+	if all != nil && costWalk < costIntersect {
+		probers := make([]*prober, len(infos))
+		for i, ti := range infos {
+			probers[i] = &prober{terms: terms, prefix: ti.prefix}
+		}
+		var ids []bot.TipID
+		done := walkBoard(all, int(2*costIntersect/costProbe)+1000, func(id uint64) bool {
+			for _, p := range probers {
+				if !p.has(id) {
+					return false
+				}
+			}
+			ids = append(ids, bot.TipID(id))
+			return len(ids) == limit
+		})
+		for _, p := range probers {
+			if p.err != nil {
+				return nil, fmt.Errorf("store: search: %w", p.err)
+			}
+		}
+		if done {
+			return t.tips(ids)
+		}
+	}
+
 	matches, err := postings(terms, infos[0].prefix, infos[0].n)
 	if err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
@@ -296,7 +347,7 @@ func (t *tx) SearchTips(query []string, limit int) ([]bot.Tip, error) {
 		if len(matches) == 0 {
 			return nil, nil
 		}
-		if ti.n < 32*uint64(len(matches)) {
+		if float64(ti.n)*costDecode < float64(len(matches))*costProbe {
 			other, err := postings(terms, ti.prefix, ti.n)
 			if err != nil {
 				return nil, fmt.Errorf("store: search: %w", err)
@@ -319,19 +370,27 @@ func (t *tx) SearchTips(query []string, limit int) ([]bot.Tip, error) {
 	if len(matches) == 0 {
 		return nil, nil
 	}
-	var ids []bot.TipID
-	if len(matches) > directMax {
-		var done bool
-		if ids, done = t.rankByBoard(matches, limit, 8*len(matches)); !done {
-			ids = nil
+	m := float64(len(matches))
+	costDirect := m * costTip
+	if all != nil && float64(limit)*ranked/m*costStep < costDirect {
+		if ids, done := rankByBoard(all, matches, limit, int(2*costDirect/costStep)+1000); done {
+			return t.tips(ids)
 		}
 	}
-	if ids == nil {
-		if ids, err = t.rankDirect(matches, limit); err != nil {
-			return nil, err
-		}
+	ids, err := t.rankDirect(matches, limit)
+	if err != nil {
+		return nil, err
 	}
 	return t.tips(ids)
+}
+
+// allBoard returns the all-time tips board, or nil.
+func (t *tx) allBoard() *bbolt.Bucket {
+	boards := t.bucket(bBoards)
+	if boards == nil {
+		return nil
+	}
+	return boards.Bucket(boardName(kindTips, allPeriod))
 }
 
 // intersectDesc keeps the ids of a that are also in b; both decrease.
@@ -379,34 +438,33 @@ func (t *tx) rankDirect(matches []uint64, limit int) ([]bot.TipID, error) {
 	return ids, nil
 }
 
-// rankByBoard walks the all-time tips board, most votes first and newest
-// first among equal votes, keeping the ids that are matches (decreasing).
-// It gives up (done false) after budget entries.
-func (t *tx) rankByBoard(matches []uint64, limit, budget int) (ids []bot.TipID, done bool) {
-	boards := t.bucket(bBoards)
-	if boards == nil {
-		return nil, false
-	}
-	b := boards.Bucket(boardName(kindTips, allPeriod))
-	if b == nil {
-		return nil, false
-	}
-	isMatch := func(id uint64) bool {
-		_, found := slices.BinarySearchFunc(matches, id, func(e, target uint64) int { return cmp.Compare(target, e) })
-		return found
-	}
+// rankByBoard walks the all-time tips board keeping the ids that are
+// matches (decreasing) until limit came up. It gives up (done false) after
+// budget entries.
+func rankByBoard(all *bbolt.Bucket, matches []uint64, limit, budget int) (ids []bot.TipID, done bool) {
+	done = walkBoard(all, budget, func(id uint64) bool {
+		if _, found := slices.BinarySearchFunc(matches, id, func(e, target uint64) int { return cmp.Compare(target, e) }); found {
+			ids = append(ids, bot.TipID(id))
+		}
+		return len(ids) == limit
+	})
+	return ids, done
+}
+
+// walkBoard calls visit with the ids of a tips board, most votes first and
+// newest first among equal votes, until visit returns true or the board
+// ends (done true), or budget entries were visited (done false).
+func walkBoard(b *bbolt.Bucket, budget int, visit func(id uint64) bool) (done bool) {
 	c := b.Cursor()
 	steps := 0
 	// Each group of equal votes is walked backwards (newest first), then
 	// the walk jumps to the start of the next group.
-	for k, _ := c.First(); k != nil; {
+	for k, _ := c.Seek(make([]byte, 4)); len(k) == 12; {
 		group := binary.BigEndian.Uint32(k[:4])
 		var next []byte
+		var gk []byte
 		if group < ^uint32(0) {
 			next = binary.BigEndian.AppendUint32(nil, group+1)
-		}
-		var gk []byte
-		if next != nil {
 			if nk, _ := c.Seek(next); nk != nil {
 				gk, _ = c.Prev()
 			} else {
@@ -417,13 +475,10 @@ func (t *tx) rankByBoard(matches []uint64, limit, budget int) (ids []bot.TipID, 
 		}
 		for ; len(gk) == 12 && binary.BigEndian.Uint32(gk[:4]) == group; gk, _ = c.Prev() {
 			if steps++; steps > budget {
-				return nil, false
+				return false
 			}
-			if id := binary.BigEndian.Uint64(gk[4:]); isMatch(id) {
-				ids = append(ids, bot.TipID(id))
-				if len(ids) == limit {
-					return ids, true
-				}
+			if visit(binary.BigEndian.Uint64(gk[4:])) {
+				return true
 			}
 		}
 		if next == nil {
@@ -431,5 +486,5 @@ func (t *tx) rankByBoard(matches []uint64, limit, budget int) (ids []bot.TipID, 
 		}
 		k, _ = c.Seek(next)
 	}
-	return ids, true
+	return true
 }
