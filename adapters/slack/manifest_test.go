@@ -44,7 +44,7 @@ type manifest struct {
 }
 
 // The scopes and events the adapter's calls and translations need; the
-// manifests must ask for exactly these, and docs/slack.md explain each.
+// manifests must ask for exactly these, and the README's Slack setup explain each.
 var (
 	wantScopes = []string{"channels:history", "channels:read", "chat:write", "commands", "files:write",
 		"groups:history", "groups:read", "im:write", "reactions:read", "reactions:write", "users:read"}
@@ -67,7 +67,7 @@ func readManifest(t *testing.T, path string) manifest {
 
 func TestManifests(t *testing.T) {
 	t.Parallel()
-	docs, err := os.ReadFile("../../docs/slack.md")
+	docs, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,12 +111,12 @@ func TestManifests(t *testing.T) {
 	}
 	for _, s := range wantScopes {
 		if !strings.Contains(string(docs), "| `"+s+"` |") {
-			t.Errorf("docs/slack.md does not explain the scope %s", s)
+			t.Errorf("README.md does not explain the scope %s", s)
 		}
 	}
 	for _, e := range wantEvents {
 		if !strings.Contains(string(docs), "`"+e+"`") {
-			t.Errorf("docs/slack.md does not name the event %s", e)
+			t.Errorf("README.md does not name the event %s", e)
 		}
 	}
 }
