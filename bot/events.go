@@ -21,6 +21,14 @@ type EventMeta struct {
 
 func (m *EventMeta) meta() *EventMeta { return m }
 
+// MetaOf returns a copy of an event's metadata (its id, workspace, time).
+func MetaOf(ev Event) EventMeta {
+	if ev == nil {
+		return EventMeta{}
+	}
+	return *ev.meta()
+}
+
 // MessagePosted is a new message in a channel (or a thread of it).
 type MessagePosted struct {
 	EventMeta

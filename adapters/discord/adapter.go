@@ -498,7 +498,7 @@ func (a *Adapter) process(d dispatch) {
 	for _, ev := range a.tr.translate(ctx, d) {
 		reply, err := a.handle(ctx, ev)
 		if err != nil {
-			a.log.Error("discord: event not applied", "type", d.Type, "id", eventID(ev), "err", err)
+			a.log.Error("discord: event not applied", "type", d.Type, "id", bot.MetaOf(ev).ID, "err", err)
 			continue
 		}
 		if reply != nil {
@@ -523,32 +523,12 @@ func (a *Adapter) handle(ctx context.Context, ev bot.Event) (bot.Reply, error) {
 		if err == nil || attempt == handleAttempts {
 			return reply, err
 		}
-		a.log.Warn("discord: handling an event failed; retrying", "id", eventID(ev), "err", err)
+		a.log.Warn("discord: handling an event failed; retrying", "id", bot.MetaOf(ev).ID, "err", err)
 		if !sleep(ctx, wait) {
 			return nil, err
 		}
 		wait *= 4
 	}
-}
-
-func eventID(ev bot.Event) string {
-	switch e := ev.(type) {
-	case *bot.MessagePosted:
-		return e.ID
-	case *bot.MessageEdited:
-		return e.ID
-	case *bot.MessageDeleted:
-		return e.ID
-	case *bot.ReactionAdded:
-		return e.ID
-	case *bot.ReactionRemoved:
-		return e.ID
-	case *bot.CommandInvoked:
-		return e.ID
-	case *bot.SaveAsTip:
-		return e.ID
-	}
-	return ""
 }
 
 func eventWorkspace(ev bot.Event) bot.Workspace {

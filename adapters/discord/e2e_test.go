@@ -68,7 +68,7 @@ func (t *tap) Handle(ctx context.Context, ev bot.Event) (bot.Reply, error) {
 	r, err := t.h.Handle(ctx, ev)
 	if err == nil {
 		t.mu.Lock()
-		t.ids = append(t.ids, eventID(ev))
+		t.ids = append(t.ids, bot.MetaOf(ev).ID)
 		t.mu.Unlock()
 	}
 	return r, err

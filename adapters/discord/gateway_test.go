@@ -390,7 +390,7 @@ func TestResumeReplaysChangeNothing(t *testing.T) {
 	}
 	seen := map[string]int{}
 	for _, ev := range rec.all() {
-		seen[eventID(ev)]++
+		seen[bot.MetaOf(ev).ID]++
 	}
 	dups := 0
 	for id, n := range seen {

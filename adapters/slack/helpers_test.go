@@ -42,7 +42,7 @@ func (r *recorder) all() []bot.Event {
 func (r *recorder) byID(id string) []bot.Event {
 	var out []bot.Event
 	for _, ev := range r.all() {
-		if eventID(ev) == id {
+		if bot.MetaOf(ev).ID == id {
 			out = append(out, ev)
 		}
 	}

@@ -232,7 +232,7 @@ func TestHTTPModeEndToEndWithFake(t *testing.T) {
 	var id string
 	waitFor(t, s, "the event", func() bool {
 		if evs := rec.all(); len(evs) > 0 {
-			id = eventID(evs[0])
+			id = bot.MetaOf(evs[0]).ID
 			return s.Acked(id)
 		}
 		return false

@@ -36,12 +36,12 @@ func (a *Adapter) apply(ev bot.Event) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), a.eventTimeout)
 	defer cancel()
 	if err := a.enrich(ctx, ev); err != nil {
-		a.log.Warn("slack: cannot complete event; Slack will send it again", "event", eventID(ev), "err", err)
+		a.log.Warn("slack: cannot complete event; Slack will send it again", "event", bot.MetaOf(ev).ID, "err", err)
 		return false
 	}
 	reply, err := a.h.Handle(ctx, ev)
 	if err != nil {
-		a.log.Error("slack: core failed on event; Slack will send it again", "event", eventID(ev), "err", err)
+		a.log.Error("slack: core failed on event; Slack will send it again", "event", bot.MetaOf(ev).ID, "err", err)
 		return false
 	}
 	if reply != nil {
@@ -78,7 +78,7 @@ func (a *Adapter) answer(ev bot.Event, responseURL string, carriesReply bool, ac
 	})
 	outcome := func(r result) *bot.Message {
 		if r.err != nil {
-			a.log.Error("slack: core failed on interaction", "event", eventID(ev), "err", r.err)
+			a.log.Error("slack: core failed on interaction", "event", bot.MetaOf(ev).ID, "err", r.err)
 			return &bot.Message{Lines: []bot.Line{{Text: a.texts.failed}}}
 		}
 		return r.reply
@@ -433,24 +433,4 @@ func whereAndWho(ev bot.Event) (ws bot.Workspace, channel, user string) {
 		return e.Workspace, e.Channel, e.User.ID
 	}
 	return bot.Workspace{}, "", ""
-}
-
-func eventID(ev bot.Event) string {
-	switch e := ev.(type) {
-	case *bot.MessagePosted:
-		return e.ID
-	case *bot.MessageEdited:
-		return e.ID
-	case *bot.MessageDeleted:
-		return e.ID
-	case *bot.ReactionAdded:
-		return e.ID
-	case *bot.ReactionRemoved:
-		return e.ID
-	case *bot.CommandInvoked:
-		return e.ID
-	case *bot.SaveAsTip:
-		return e.ID
-	}
-	return ""
 }

@@ -64,7 +64,7 @@ func TestSocketFailedEventIsDeliveredAgain(t *testing.T) {
 	var id string
 	waitFor(t, s, "the event", func() bool {
 		if evs := rec.all(); len(evs) > 0 {
-			id = eventID(evs[0])
+			id = bot.MetaOf(evs[0]).ID
 			return true
 		}
 		return false
@@ -311,7 +311,7 @@ func TestSocketRedeliveredEnvelopes(t *testing.T) {
 	var id string
 	waitFor(t, s, "the first delivery", func() bool {
 		if evs := rec.all(); len(evs) == 1 {
-			id = eventID(evs[0])
+			id = bot.MetaOf(evs[0]).ID
 			return s.Acked(id)
 		}
 		return false
