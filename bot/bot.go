@@ -12,7 +12,8 @@ import (
 type Options struct {
 	Config Config
 	Store  Store
-	// Now returns the current time; nil means the system clock in UTC.
+	// Now returns the current time. It is required: the core reads the
+	// clock only through it.
 	Now    func() time.Time
 	Logger *slog.Logger
 	// Cron parses schedule expressions (adapters/cron.Parse); without it
@@ -62,7 +63,7 @@ func New(o Options) (*Bot, error) {
 	}
 	now := o.Now
 	if now == nil {
-		now = func() time.Time { return time.Now().UTC() }
+		return nil, errors.New("bot: no clock (Options.Now)")
 	}
 	log := o.Logger
 	if log == nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tipbot/tipbot/adapters/cron"
 	"github.com/tipbot/tipbot/adapters/discord/discordtest"
@@ -37,7 +38,7 @@ func newWorld(t *testing.T, opts discordtest.Options, configure func(*bot.Config
 	if configure != nil {
 		configure(&cfg)
 	}
-	b, err := bot.New(bot.Options{Config: cfg, Store: db, Cron: cron.Parse, Logger: testLogger(t)})
+	b, err := bot.New(bot.Options{Config: cfg, Store: db, Now: func() time.Time { return time.Now().UTC() }, Cron: cron.Parse, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,7 +38,7 @@ func newWorld(t *testing.T, mode string) *world {
 	cfg.Threshold = 3
 	cfg.HallOfFame[bot.Slack] = fame
 	log, _ := testLogger(t)
-	b, err := bot.New(bot.Options{Config: cfg, Store: db, Cron: cron.Parse, Logger: log.With("component", "core")})
+	b, err := bot.New(bot.Options{Config: cfg, Store: db, Now: func() time.Time { return time.Now().UTC() }, Cron: cron.Parse, Logger: log.With("component", "core")})
 	if err != nil {
 		t.Fatal(err)
 	}

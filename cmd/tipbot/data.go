@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tipbot/tipbot/bot"
 	"github.com/tipbot/tipbot/store"
@@ -58,11 +59,7 @@ func cmdExport(ctx context.Context, e *env, args []string) (err error) {
 			err = cerr
 		}
 	}()
-	all, err := db.Workspaces(ctx)
-	if err != nil {
-		return err
-	}
-	wss, err := selectWorkspaces(all, *workspace, db.Path())
+	wss, err := workspacesOf(ctx, db, *workspace)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
 	}
@@ -98,6 +95,19 @@ func selectWorkspaces(all []bot.Workspace, id, file string) ([]bot.Workspace, er
 }
 
 // workspaceName returns "T0123 (slack)".
+// workspacesOf lists the workspaces of the database, or the one named by
+// id when it is not empty.
+func workspacesOf(ctx context.Context, db *store.DB, id string) ([]bot.Workspace, error) {
+	all, err := db.Workspaces(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return selectWorkspaces(all, id, db.Path())
+}
+
+// systemClock is the clock the core reads in production.
+func systemClock() time.Time { return time.Now().UTC() }
+
 func workspaceName(ws bot.Workspace) string { return ws.ID + " (" + string(ws.Platform) + ")" }
 
 func cmdBackup(ctx context.Context, e *env, args []string) (err error) {

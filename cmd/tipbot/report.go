@@ -41,11 +41,7 @@ func cmdReport(ctx context.Context, e *env, args []string) (err error) {
 			err = cerr
 		}
 	}()
-	all, err := db.Workspaces(ctx)
-	if err != nil {
-		return err
-	}
-	wss, err := selectWorkspaces(all, *workspace, db.Path())
+	wss, err := workspacesOf(ctx, db, *workspace)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -56,6 +52,7 @@ func cmdReport(ctx context.Context, e *env, args []string) (err error) {
 	b, err := bot.New(bot.Options{
 		Config: cfg.Core,
 		Store:  db,
+		Now:    systemClock,
 		Logger: e.logger(slog.LevelWarn),
 		Cron:   cron.Parse,
 	})

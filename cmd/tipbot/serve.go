@@ -113,7 +113,7 @@ func serve(ctx context.Context, e *env, cfg Config, shellOnly bool) (err error) 
 	b, err := bot.New(bot.Options{
 		Config:  cfg.Core,
 		Store:   db,
-		Now:     func() time.Time { return time.Now().UTC() },
+		Now:     systemClock,
 		Logger:  log.With("component", "bot"),
 		Cron:    cron.Parse,
 		Metrics: m,
