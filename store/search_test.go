@@ -29,6 +29,9 @@ func TestSearchLarge(t *testing.T) {
 		if id%3 == 0 {
 			words = append(words, "third")
 		}
+		if id%10 == 1 || id%10 == 2 { // half of them lack "common"
+			words = append(words, "tenth")
+		}
 		if id%97 == 0 {
 			words = append(words, "rare")
 		}
@@ -83,7 +86,7 @@ func TestSearchLarge(t *testing.T) {
 	})
 	queries := [][]string{{"common"}, {"odd"}, {"third"}, {"rare"}, {"random"}, {"#topic"}, {"topic"},
 		{"common", "odd"}, {"odd", "third"}, {"rare", "odd"}, {"rare", "common", "#topic"}, {"random", "third"},
-		{"odd", "missing"}, {"ODD"}}
+		{"odd", "missing"}, {"ODD"}, {"tenth", "common"}, {"common", "tenth", "odd"}, {"tenth", "third"}}
 	view(t, db, wsA, func(rtx bot.ReadTx) error {
 		var ranked []bot.Tip
 		_ = rtx.ForEachTip(func(tip bot.Tip) error {
