@@ -2,7 +2,9 @@ package bot
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -157,6 +159,9 @@ func (b *Bot) capture(tx Tx, out *outbox, n newTip) (Tip, bool, error) {
 	if err := tx.PutTip(t); err != nil {
 		return Tip{}, false, err
 	}
+	if err := countNewContributor(tx, t); err != nil {
+		return Tip{}, false, err
+	}
 	if err := trackPending(tx, t); err != nil {
 		return Tip{}, false, err
 	}
@@ -199,9 +204,6 @@ func (b *Bot) notePerson(tx Tx, u User) error {
 	p, err := tx.Person(u.ID)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		if err := addCounters(tx, PeriodKeys(b.now(), b.cfg.Location), counterNewContributors, 1); err != nil {
-			return err
-		}
 		return tx.PutPerson(Person{ID: u.ID, Name: displayName(u), FirstTipAt: b.now()})
 	case err != nil:
 		return err
@@ -211,6 +213,52 @@ func (b *Bot) notePerson(tx Tx, u User) error {
 		return tx.PutPerson(p)
 	}
 	return nil
+}
+
+// recNewContributor marks authors already counted as new contributors
+// (key: author id → JSON list of the period keys they were counted in).
+const recNewContributor = "contributor.new"
+
+// countNewContributor counts a tip's author as a new contributor in the
+// tip's periods the first time one of their tips is ranked (published or
+// featured: pending and rejected tips make nobody a contributor).
+func countNewContributor(tx Tx, t Tip) error {
+	if !t.Ranked() {
+		return nil
+	}
+	if _, err := tx.Record(recNewContributor, t.AuthorID); err == nil {
+		return nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	raw, err := json.Marshal(t.Periods)
+	if err != nil {
+		return fmt.Errorf("bot: encode periods: %w", err)
+	}
+	if err := addCounters(tx, t.Periods, counterNewContributors, 1); err != nil {
+		return err
+	}
+	return tx.PutRecord(recNewContributor, t.AuthorID, raw)
+}
+
+// uncountNewContributor takes a forgotten person out of the new
+// contributor counts.
+func uncountNewContributor(tx Tx, id string) error {
+	raw, err := tx.Record(recNewContributor, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var periods []string
+	if err := json.Unmarshal(raw, &periods); err != nil {
+		return fmt.Errorf("bot: decode periods: %w", err)
+	}
+	if err := addCounters(tx, periods, counterNewContributors, -1); err != nil {
+		return err
+	}
+	return tx.DeleteRecord(recNewContributor, id)
 }
 
 // displayName is the user's name, or their id when the platform gave none.

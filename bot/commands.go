@@ -511,6 +511,9 @@ func (b *Bot) cmdForgetMe(ctx context.Context, e *CommandInvoked, args []string)
 		if err != nil {
 			return false, err
 		}
+		if err := uncountNewContributor(tx, e.User.ID); err != nil {
+			return false, err
+		}
 		if err := tx.DeletePerson(e.User.ID); err != nil {
 			return false, err
 		}

@@ -64,6 +64,9 @@ func (b *Bot) moderate(ctx context.Context, e *CommandInvoked, args []string, ac
 		if err := tx.PutTip(t); err != nil {
 			return false, err
 		}
+		if err := countNewContributor(tx, t); err != nil {
+			return false, err
+		}
 		if err := trackPending(tx, t); err != nil {
 			return false, err
 		}

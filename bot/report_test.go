@@ -71,7 +71,8 @@ func TestModeration(t *testing.T) {
 			t.Errorf("/tips %s shows a pending tip:\n%s", cmd, out)
 		}
 	}
-	if out := h.command(admin, "tips", "report"); !strings.Contains(out, "Tips pending moderation: 1") || strings.Contains(out, "pending until approved") {
+	if out := h.command(admin, "tips", "report"); !strings.Contains(out, "Tips pending moderation: 1") || strings.Contains(out, "pending until approved") ||
+		!strings.Contains(out, "Contributors: 0 (=) · new contributors: 0 (=)") {
 		t.Errorf("report with a pending tip:\n%s", out)
 	}
 	if _, _, directs := h.chat.snapshot(); len(directs) != 0 {
@@ -85,6 +86,9 @@ func TestModeration(t *testing.T) {
 	}
 	if out := h.command(carol, "tips", "search pending"); !strings.Contains(out, "pending until approved") {
 		t.Errorf("approved tip not searchable:\n%s", out)
+	}
+	if out := h.command(admin, "tips", "report"); !strings.Contains(out, "Contributors: 1 (▲ 1) · new contributors: 1 (▲ 1)") {
+		t.Errorf("report after approval:\n%s", out)
 	}
 	if _, _, directs := h.chat.snapshot(); len(directs) != 1 {
 		t.Errorf("hall of fame after approval: %+v", directs)

@@ -139,7 +139,6 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	log = log.With("adapter", "discord")
 	routeLibraryLogs()
 
 	s, err := discordgo.New("Bot " + token)

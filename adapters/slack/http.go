@@ -50,7 +50,7 @@ func (a *Adapter) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := verifySignature(a.cfg.SigningSecret, r.Header.Get("X-Slack-Request-Timestamp"),
 		r.Header.Get("X-Slack-Signature"), body, a.now()); err != nil {
-		a.log.Warn("slack: refused unsigned request", "remote", r.RemoteAddr, "err", err)
+		a.log.Warn("slack: refused a request with a missing, bad or stale signature", "remote", r.RemoteAddr, "err", err)
 		http.Error(w, "invalid signature", http.StatusUnauthorized)
 		return
 	}
