@@ -285,3 +285,35 @@ func TestCloseWaitsForUpdates(t *testing.T) {
 		return nil
 	})
 }
+
+func TestOnCommitReportsBatches(t *testing.T) {
+	db := mustOpen(t)
+	var mu sync.Mutex
+	var batches, updates int
+	db.OnCommit(func(n int, took time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		batches++
+		updates += n
+		if took <= 0 {
+			t.Errorf("commit took %v", took)
+		}
+	})
+	ws := bot.Workspace{Platform: bot.Shell, ID: "local"}
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			if err := db.Update(context.Background(), ws, func(tx bot.Tx) error {
+				return tx.AddCounter(fmt.Sprintf("c%d", i), 1)
+			}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if updates != 20 || batches < 1 || batches > 20 {
+		t.Errorf("OnCommit saw %d updates in %d batches", updates, batches)
+	}
+}

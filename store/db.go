@@ -118,6 +118,15 @@ type DB struct {
 	queue  []*request
 	closed bool
 	done   chan struct{} // closed when the writer has exited
+
+	onCommit atomic.Pointer[func(batch int, took time.Duration)]
+}
+
+// OnCommit sets a function told of every successful commit: how many
+// Updates it carried and how long it took, fsync included (for metrics).
+// It runs on the writer goroutine and must be quick.
+func (db *DB) OnCommit(f func(batch int, took time.Duration)) {
+	db.onCommit.Store(&f)
 }
 
 var _ bot.Store = (*DB)(nil)
@@ -379,6 +388,7 @@ func (db *DB) commit(reqs []*request) {
 	}
 	for len(live) > 0 {
 		failed, ferr := -1, error(nil)
+		start := time.Now()
 		err := db.bolt.Update(func(btx *bbolt.Tx) error {
 			b := &batch{}
 			for i, r := range live {
@@ -397,6 +407,8 @@ func (db *DB) commit(reqs []*request) {
 		if err != nil {
 			db.log.Error("store: commit failed", "updates", len(live), "err", err)
 			err = wrapBolt("commit", err)
+		} else if f := db.onCommit.Load(); f != nil {
+			(*f)(len(live), time.Since(start))
 		}
 		for _, r := range live {
 			r.done <- err

@@ -109,7 +109,7 @@ func serve(ctx context.Context, e *env, cfg Config, shellOnly bool) (err error) 
 		log.Info("store closed", "path", cfg.Store.Path)
 	}()
 	m := newMetrics(db)
-	// store commit metrics: wired once store.DB has OnCommit
+	db.OnCommit(m.committed)
 	b, err := bot.New(bot.Options{
 		Config:  cfg.Core,
 		Store:   db,
