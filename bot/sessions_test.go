@@ -295,3 +295,34 @@ func TestKillBetweenRecordAndPost(t *testing.T) {
 		}
 	})
 }
+
+// The monthly digest posts the previous month's top tips and contributors,
+// once per run, crediting authors.
+func TestMonthlyDigest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newSyncHarness(t, time.Date(2026, 10, 30, 12, 0, 0, 0, time.UTC), func(c *bot.Config) {
+			c.DigestSchedule = "0 9 1 * *"
+			c.DigestChannel[bot.Shell] = "#announcements"
+		})
+		stop := h.runScheduler()
+		defer stop()
+		m := h.post(alice, "tip: October's best trick #git")
+		h.react(bob, m, "bulb")
+		h.react(carol, m, "bulb")
+		h.post(bob, "tip: a quieter October tip")
+		time.Sleep(48 * time.Hour) // past 1 November 09:00 UTC
+		synctest.Wait()
+		h.bot.Wait()
+		digests := h.postsWith("Digest — last month")
+		if len(digests) != 1 || digests[0].Channel != "#announcements" {
+			t.Fatalf("digests = %+v", digests)
+		}
+		text := digests[0].Message.Text()
+		if i, j := strings.Index(text, "October's best trick"), strings.Index(text, "quieter"); i < 0 || j < 0 || i > j || !strings.Contains(text, "1. Alice — 1 tip, 2 useful votes") {
+			t.Errorf("digest:\n%s", text)
+		}
+		if at := digests[0].At.Add(h.offset).UTC(); !at.Equal(time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)) {
+			t.Errorf("digest at %v", at)
+		}
+	})
+}
