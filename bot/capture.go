@@ -162,7 +162,7 @@ func (b *Bot) capture(tx Tx, out *outbox, n newTip) (Tip, bool, error) {
 	if err := countNewContributor(tx, t); err != nil {
 		return Tip{}, false, err
 	}
-	if err := trackPending(tx, t); err != nil {
+	if err := trackPending(tx, t, false); err != nil {
 		return Tip{}, false, err
 	}
 	if t.SessionID != 0 {
@@ -383,7 +383,7 @@ func (b *Bot) deleteTip(tx Tx, t Tip) error {
 			return err
 		}
 	}
-	if err := tx.DeleteRecord(recPending, tipKey(t.ID)); err != nil {
+	if err := trackPending(tx, t, true); err != nil {
 		return err
 	}
 	return tx.DeleteTip(t.ID)

@@ -26,12 +26,34 @@ type ModAction struct {
 
 func tipKey(id TipID) string { return fmt.Sprintf("%020d", uint64(id)) }
 
-// trackPending keeps the pending index in step with a tip's status.
-func trackPending(tx Tx, t Tip) error {
-	if t.Status == StatusPending {
-		return tx.PutRecord(recPending, tipKey(t.ID), []byte{1})
+// errEnough stops a ForEach walk early.
+var errEnough = errors.New("enough")
+
+// counterPending counts the tips waiting for approval.
+const counterPending = "pending"
+
+// trackPending keeps the pending index and its counter in step with a
+// tip's status (deleted tips pass deleted=true).
+func trackPending(tx Tx, t Tip, deleted bool) error {
+	pending := t.Status == StatusPending && !deleted
+	_, err := tx.Record(recPending, tipKey(t.ID))
+	indexed := err == nil
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return err
 	}
-	return tx.DeleteRecord(recPending, tipKey(t.ID))
+	switch {
+	case pending && !indexed:
+		if err := tx.AddCounter(counterPending, 1); err != nil {
+			return err
+		}
+		return tx.PutRecord(recPending, tipKey(t.ID), []byte{1})
+	case !pending && indexed:
+		if err := tx.AddCounter(counterPending, -1); err != nil {
+			return err
+		}
+		return tx.DeleteRecord(recPending, tipKey(t.ID))
+	}
+	return nil
 }
 
 // moderate changes a tip's status as the moderation commands ask.
@@ -67,7 +89,7 @@ func (b *Bot) moderate(ctx context.Context, e *CommandInvoked, args []string, ac
 		if err := countNewContributor(tx, t); err != nil {
 			return false, err
 		}
-		if err := trackPending(tx, t); err != nil {
+		if err := trackPending(tx, t, false); err != nil {
 			return false, err
 		}
 		now := b.now()
@@ -116,12 +138,15 @@ func (b *Bot) cmdPending(ctx context.Context, e *CommandInvoked, args []string) 
 		return b.usage("usage.pending"), nil
 	}
 	var tips []Tip
-	total := 0
+	var total int64
 	err := b.view(ctx, e.Workspace, func(tx ReadTx) error {
-		return tx.ForEachRecord(recPending, func(key string, _ []byte) error {
-			total++
+		var err error
+		if total, err = tx.Counter(counterPending); err != nil {
+			return err
+		}
+		err = tx.ForEachRecord(recPending, func(key string, _ []byte) error {
 			if len(tips) >= 20 {
-				return nil
+				return errEnough
 			}
 			var id uint64
 			if _, err := fmt.Sscan(key, &id); err != nil {
@@ -136,6 +161,10 @@ func (b *Bot) cmdPending(ctx context.Context, e *CommandInvoked, args []string) 
 			}
 			return err
 		})
+		if errors.Is(err, errEnough) {
+			return nil
+		}
+		return err
 	})
 	if err != nil {
 		return nil, err

@@ -121,7 +121,7 @@ func (b *Bot) figures(ctx context.Context, ws Workspace, p Period, at time.Time,
 		}); err != nil {
 			return err
 		}
-		if err := tx.ForEachRecord(recPending, func(string, []byte) error { f.Pending++; return nil }); err != nil {
+		if f.Pending, err = tx.Counter(counterPending); err != nil {
 			return err
 		}
 		return tx.ForEachRecord(recModLog, func(_ string, raw []byte) error {
