@@ -159,6 +159,9 @@ func (b *Bot) capture(tx Tx, out *outbox, n newTip) (Tip, bool, error) {
 	if err := tx.PutTip(t); err != nil {
 		return Tip{}, false, err
 	}
+	if err := countVotes(tx, Tip{}, t); err != nil {
+		return Tip{}, false, err
+	}
 	if err := countNewContributor(tx, t); err != nil {
 		return Tip{}, false, err
 	}
@@ -188,9 +191,6 @@ func (b *Bot) adoptPendingVotes(tx Tx, t *Tip) error {
 			return err
 		}
 		t.UsefulVotes++
-		if err := addCounters(tx, PeriodKeys(b.now(), b.cfg.Location), counterVotes, 1); err != nil {
-			return err
-		}
 	}
 	if len(pending) == 0 {
 		return nil
@@ -239,6 +239,47 @@ func countNewContributor(tx Tx, t Tip) error {
 		return err
 	}
 	return tx.PutRecord(recNewContributor, t.AuthorID, raw)
+}
+
+// recountNewContributor moves an author's "new contributor" count to the
+// periods of their earliest ranked tip, or removes it when none is left
+// (after a deletion or a moderation change).
+func (b *Bot) recountNewContributor(tx Tx, author string) error {
+	if err := uncountNewContributor(tx, author); err != nil {
+		return err
+	}
+	var first *Tip
+	err := tx.TipsByAuthor(author, func(t Tip) error {
+		if t.Ranked() && (first == nil || t.CreatedAt.Before(first.CreatedAt)) {
+			first = &t
+		}
+		return nil
+	})
+	if err != nil || first == nil {
+		return err
+	}
+	return countNewContributor(tx, *first)
+}
+
+// countVotes keeps the "useful votes" report counters, the votes held by
+// the ranked tips created in each period, in step with a change of a tip
+// from old to new (a zero Tip for a creation or a deletion).
+func countVotes(tx Tx, old, new Tip) error {
+	held := func(t Tip) int64 {
+		if t.Ranked() {
+			return int64(t.UsefulVotes)
+		}
+		return 0
+	}
+	delta := held(new) - held(old)
+	if delta == 0 {
+		return nil
+	}
+	periods := new.Periods
+	if len(periods) == 0 {
+		periods = old.Periods
+	}
+	return addCounters(tx, periods, counterVotes, delta)
 }
 
 // uncountNewContributor takes a forgotten person out of the new
@@ -386,7 +427,13 @@ func (b *Bot) deleteTip(tx Tx, t Tip) error {
 	if err := trackPending(tx, t, true); err != nil {
 		return err
 	}
-	return tx.DeleteTip(t.ID)
+	if err := countVotes(tx, t, Tip{}); err != nil {
+		return err
+	}
+	if err := tx.DeleteTip(t.ID); err != nil {
+		return err
+	}
+	return b.recountNewContributor(tx, t.AuthorID)
 }
 
 func (b *Bot) saveAsTip(ctx context.Context, e *SaveAsTip) (Reply, error) {

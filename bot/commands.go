@@ -247,7 +247,11 @@ func (b *Bot) postTip(ctx context.Context, ws Workspace, t Tip) error {
 			return err
 		}
 		cur.MessageID = msgID
+		before := cur
 		if err := b.adoptPendingVotes(tx, &cur); err != nil {
+			return err
+		}
+		if err := countVotes(tx, before, cur); err != nil {
 			return err
 		}
 		if err := b.maybeHallOfFame(tx, &out, ws, &cur); err != nil {

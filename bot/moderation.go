@@ -78,6 +78,7 @@ func (b *Bot) moderate(ctx context.Context, e *CommandInvoked, args []string, ac
 			out.reply = b.private(b.t("mod.already", t.ID, b.t("status."+string(to))))
 			return false, nil
 		}
+		before := t
 		t.Status = to
 		t.UpdatedAt = b.now()
 		if err := b.maybeHallOfFame(tx, out, e.Workspace, &t); err != nil {
@@ -86,7 +87,10 @@ func (b *Bot) moderate(ctx context.Context, e *CommandInvoked, args []string, ac
 		if err := tx.PutTip(t); err != nil {
 			return false, err
 		}
-		if err := countNewContributor(tx, t); err != nil {
+		if err := countVotes(tx, before, t); err != nil {
+			return false, err
+		}
+		if err := b.recountNewContributor(tx, t.AuthorID); err != nil {
 			return false, err
 		}
 		if err := trackPending(tx, t, false); err != nil {

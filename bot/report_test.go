@@ -218,12 +218,18 @@ func TestReportCountersEqualRecount(t *testing.T) {
 	ctx := context.Background()
 	err := h.db.View(ctx, h.ws, func(tx bot.ReadTx) error {
 		tips := map[string]int64{}
+		votes := map[string]int64{}
+		first := map[string]bot.Tip{} // each author's earliest tip
 		authors := map[string]map[string]bool{}
 		var all int64
 		if err := tx.ForEachTip(func(tip bot.Tip) error {
 			all++
+			if f, ok := first[tip.AuthorID]; !ok || tip.CreatedAt.Before(f.CreatedAt) {
+				first[tip.AuthorID] = tip
+			}
 			for _, p := range tip.Periods {
 				tips[p]++
+				votes[p] += int64(tip.UsefulVotes)
 				if authors[p] == nil {
 					authors[p] = map[string]bool{}
 				}
@@ -254,6 +260,18 @@ func TestReportCountersEqualRecount(t *testing.T) {
 			}
 			if got != want {
 				t.Errorf("tips counter %s = %d, recount %d", p, got, want)
+			}
+			if got, err := tx.Counter("votes:" + p); err != nil || got != votes[p] {
+				t.Errorf("votes counter %s = %d (%v), recount %d", p, got, err, votes[p])
+			}
+			var newcomers int64
+			for _, f := range first {
+				if slices.Contains(f.Periods, p) {
+					newcomers++
+				}
+			}
+			if got, err := tx.Counter("newcontributors:" + p); err != nil || got != newcomers {
+				t.Errorf("new contributors of %s = %d (%v), recount %d", p, got, err, newcomers)
 			}
 			n, err := tx.CountAuthors(p)
 			if err != nil {

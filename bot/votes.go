@@ -128,8 +128,9 @@ func (b *Bot) addVote(tx Tx, out *outbox, ws Workspace, channel, messageID, vote
 	if !first {
 		return true, nil
 	}
+	before := t
 	t.UsefulVotes++
-	if err := addCounters(tx, PeriodKeys(b.now(), b.cfg.Location), counterVotes, 1); err != nil {
+	if err := countVotes(tx, before, t); err != nil {
 		return false, err
 	}
 	if err := b.maybeHallOfFame(tx, out, ws, &t); err != nil {
@@ -166,8 +167,9 @@ func (b *Bot) removeVote(tx Tx, channel, messageID, voter, emoji string) (bool, 
 	if err := tx.DeleteVote(t.ID, voter); err != nil {
 		return false, err
 	}
+	before := t
 	t.UsefulVotes--
-	if err := addCounters(tx, PeriodKeys(b.now(), b.cfg.Location), counterVotes, -1); err != nil {
+	if err := countVotes(tx, before, t); err != nil {
 		return false, err
 	}
 	return true, tx.PutTip(t)
@@ -260,10 +262,10 @@ func insertSorted(list []string, s string) []string {
 	return slices.Insert(slices.Clone(list), i, s)
 }
 
-// Counter names, per period key (see PeriodKeys). They feed reports:
-// tips captured by source (by creation period), useful votes given minus
-// withdrawn (by the period of the reaction), new contributors (by the
-// period of their first tip).
+// Counter names, per period key (see PeriodKeys). They feed reports, all
+// by the period the tips were created in: tips captured by source, useful
+// votes held by ranked tips, new contributors (people whose first ranked
+// tip it is).
 func counterTips(src Source) func(period string) string {
 	return func(period string) string { return "tips:" + period + ":" + string(src) }
 }
