@@ -20,15 +20,8 @@ const (
 	kindExperts = 'x' // per topic, all time
 )
 
-// Keys inside a member board.
-var (
-	keySize = []byte{0}
-)
-
-const (
-	prefixMember = 'm'
-	prefixRank   = 'r'
-)
+// keySize holds a tips board's tip count.
+var keySize = []byte{0}
 
 func boardName(kind byte, name string) []byte { return append([]byte{kind}, name...) }
 
@@ -36,52 +29,6 @@ func boardName(kind byte, name string) []byte { return append([]byte{kind}, name
 func tipRankKey(votes int, id bot.TipID) []byte {
 	k := binary.BigEndian.AppendUint32(make([]byte, 0, 12), ^votes32(int64(votes)))
 	return binary.BigEndian.AppendUint64(k, uint64(id))
-}
-
-// memberRankKey orders a member board by a then b (larger first), then
-// member. Topics boards pass (tips, votes), the others (votes, tips).
-func memberRankKey(kind byte, votes, tips int64, member string) []byte {
-	a, b := votes, tips
-	if kind == kindTopics {
-		a, b = tips, votes
-	}
-	k := make([]byte, 0, 17+len(member))
-	k = append(k, prefixRank)
-	k = binary.BigEndian.AppendUint64(k, ^uint64(max(a, 0)))
-	k = binary.BigEndian.AppendUint64(k, ^uint64(max(b, 0)))
-	return append(k, member...)
-}
-
-func parseMemberRank(kind byte, k []byte) (bot.Standing, bool) {
-	if len(k) < 17 || k[0] != prefixRank {
-		return bot.Standing{}, false
-	}
-	a := int64(^binary.BigEndian.Uint64(k[1:9]))
-	b := int64(^binary.BigEndian.Uint64(k[9:17]))
-	s := bot.Standing{Member: string(k[17:]), Votes: a, Tips: b}
-	if kind == kindTopics {
-		s.Votes, s.Tips = b, a
-	}
-	return s, true
-}
-
-func memberKey(member string) []byte { return append([]byte{prefixMember}, member...) }
-
-func encodeStanding(votes, tips int64) []byte {
-	b := binary.AppendUvarint(make([]byte, 0, 8), uint64(votes))
-	return binary.AppendUvarint(b, uint64(tips))
-}
-
-func decodeStanding(b []byte) (votes, tips int64, ok bool) {
-	v, n := binary.Uvarint(b)
-	if n <= 0 {
-		return 0, 0, false
-	}
-	t, m := binary.Uvarint(b[n:])
-	if m <= 0 {
-		return 0, 0, false
-	}
-	return int64(v), int64(t), true
 }
 
 // share is what one tip adds to one member of one member board.
@@ -203,12 +150,9 @@ func (t *tx) updateBoards(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) er
 	return nil
 }
 
-// Fill of board buckets: a tip's rank key mostly lands at the end of its
-// votes group, so tips boards fill well; member boards take random keys.
-const (
-	tipsBoardFill   = 0.9
-	memberBoardFill = 0.5
-)
+// Fill of tips boards: a tip's rank key mostly lands at the end of its
+// votes group, so they fill well.
+const tipsBoardFill = 0.9
 
 func createBoard(boards *bbolt.Bucket, name []byte, fill float64) (*bbolt.Bucket, error) {
 	b, err := boards.CreateBucketIfNotExists(name)
@@ -217,41 +161,6 @@ func createBoard(boards *bbolt.Bucket, name []byte, fill float64) (*bbolt.Bucket
 	}
 	b.FillPercent = fill
 	return b, nil
-}
-
-// updateMember adds (dv, dt) to a member of board b, keeping its rank key
-// in step, and returns how the board's size changes (+1 for a new member,
-// -1 for a member falling to (0, 0), which is removed).
-func updateMember(b *bbolt.Bucket, kind byte, member string, dv, dt int64) (int64, error) {
-	mk := memberKey(member)
-	var votes, tips int64
-	cur := b.Get(mk)
-	if cur != nil {
-		var ok bool
-		if votes, tips, ok = decodeStanding(cur); !ok {
-			return 0, fmt.Errorf("member %q: %w", member, errCorrupt)
-		}
-		if err := b.Delete(memberRankKey(kind, votes, tips, member)); err != nil {
-			return 0, err
-		}
-	}
-	votes, tips = max(votes+dv, 0), max(tips+dt, 0)
-	if votes == 0 && tips == 0 {
-		if cur == nil {
-			return 0, nil
-		}
-		return -1, b.Delete(mk)
-	}
-	if err := b.Put(mk, encodeStanding(votes, tips)); err != nil {
-		return 0, err
-	}
-	if err := b.Put(memberRankKey(kind, votes, tips, member), empty); err != nil {
-		return 0, err
-	}
-	if cur == nil {
-		return 1, nil
-	}
-	return 0, nil
 }
 
 // resizeBoard applies a change of member count to a board, removing the
@@ -285,27 +194,6 @@ func (t *tx) board(kind byte, name string) (*bbolt.Bucket, error) {
 		return nil, nil
 	}
 	return boards.Bucket(boardName(kind, name)), nil
-}
-
-// top reads the first n entries of a member board.
-func (t *tx) top(kind byte, name string, n int) ([]bot.Standing, error) {
-	b, err := t.board(kind, name)
-	if err != nil || b == nil || n <= 0 {
-		return nil, err
-	}
-	var out []bot.Standing
-	c := b.Cursor()
-	for k, _ := c.Seek([]byte{prefixRank}); k != nil && len(out) < n; k, _ = c.Next() {
-		s, ok := parseMemberRank(kind, k)
-		if !ok {
-			if len(k) > 0 && k[0] == prefixRank {
-				return nil, fmt.Errorf("store: board %q: %w", boardName(kind, name), errCorrupt)
-			}
-			break
-		}
-		out = append(out, s)
-	}
-	return out, nil
 }
 
 // TopTips returns up to n ranked tips created in the period, most useful
@@ -354,43 +242,6 @@ func (t *tx) TopTopics(period string, n int) ([]bot.Standing, error) {
 // Experts returns up to n authors of ranked tips on the topic.
 func (t *tx) Experts(topic string, n int) ([]bot.Standing, error) {
 	return t.top(kindExperts, topic, n)
-}
-
-// CountAuthors returns how many distinct authors have ranked tips in the
-// period, from the board's size counter.
-func (t *tx) CountAuthors(period string) (int, error) {
-	b, err := t.board(kindAuthors, period)
-	if err != nil || b == nil {
-		return 0, err
-	}
-	return int(boardSize(b)), nil
-}
-
-// AuthorRank returns the author's standing in the period and rank (1 =
-// first), walking the board in order up to the author.
-func (t *tx) AuthorRank(period, authorID string) (bot.Standing, int, error) {
-	b, err := t.board(kindAuthors, period)
-	if err != nil {
-		return bot.Standing{}, 0, err
-	}
-	if b == nil {
-		return bot.Standing{}, 0, bot.ErrNotFound
-	}
-	v := b.Get(memberKey(authorID))
-	if v == nil {
-		return bot.Standing{}, 0, bot.ErrNotFound
-	}
-	votes, tips, ok := decodeStanding(v)
-	if !ok {
-		return bot.Standing{}, 0, fmt.Errorf("store: authors board %s: %w", period, errCorrupt)
-	}
-	target := memberRankKey(kindAuthors, votes, tips, authorID)
-	rank := 1
-	c := b.Cursor()
-	for k, _ := c.Seek([]byte{prefixRank}); k != nil && bytes.Compare(k, target) < 0; k, _ = c.Next() {
-		rank++
-	}
-	return bot.Standing{Member: authorID, Votes: votes, Tips: tips}, rank, nil
 }
 
 // PutTip creates or replaces a tip, keeping the message and author
@@ -498,8 +349,13 @@ func (t *tx) updateIndexes(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) e
 		}
 	}
 	if hasCur && cur.MessageID != "" {
-		if err := msgs.Put(msgKey(cur.Channel, cur.MessageID), tipKey(cur.ID)); err != nil {
-			return err
+		// A vote rewrites the tip: leave an entry that is already right
+		// alone, so that its page stays clean.
+		k, id := msgKey(cur.Channel, cur.MessageID), tipKey(cur.ID)
+		if !bytes.Equal(msgs.Get(k), id) {
+			if err := msgs.Put(k, id); err != nil {
+				return err
+			}
 		}
 	}
 	authors, err := t.wbucket(bAuthors)

@@ -26,12 +26,13 @@
 //	      t<period>/  tips of the period:
 //	          0x00                      → tip count(8)
 //	          ^votes(4) id(8)           → ""   most useful first, then lower id
-//	      a<period>/  authors of the period,
-//	      c<period>/  topics of the period,
-//	      x<topic>/   experts of the topic (all time), each:
-//	          0x00                      → member count(8)
-//	          'm' member                → votes, tips (uvarints)
-//	          'r' ^a(8) ^b(8) member    → ""   order: (a, b) = (votes, tips); topics (tips, votes)
+//	      'a' str(period)               authors of the period,
+//	      'c' str(period)               topics of the period,
+//	      'x' str(topic)                experts of the topic (all time), each:
+//	                                    → member count (uvarint)
+//	      ... shard(4)                  → members in rank order: votes, tips,
+//	                                      str(member); order (votes, tips),
+//	                                      topics (tips, votes), larger first
 //	    terms/
 //	      str(term)                     → posting count (uvarint)
 //	      str(term) ^minID(8)           → block: the other ids, increasing, as uvarint gaps
@@ -42,8 +43,10 @@
 // stored tip's contribution and adding the new one in the same
 // transaction; board and counter changes are summed per entry and written
 // once per commit (before any read that needs them), so concurrent events
-// on the same tip or period cost one write. A leaderboard reads about n
-// keys. Search postings hold tip ids only, so votes never touch them:
+// on the same tip or period cost one write. Member boards are small
+// values, about shardMembers members per shard chosen by hash, so that
+// the many boards one vote moves dirty few pages; a tips board reads
+// about n keys, a member board the first n of each shard. Search postings hold tip ids only, so votes never touch them:
 // SearchTips intersects the terms' compressed id lists, rarest first, then
 // ranks the matches by reading their votes, or, for many matches, by
 // walking the all-time tips board until enough of them came up. Events
@@ -80,7 +83,7 @@ import (
 
 // schemaVersion is the layout described in the package comment. Open
 // migrates older files and refuses newer ones.
-const schemaVersion = 1
+const schemaVersion = 2
 
 // maxBatch bounds how many Update calls share one transaction.
 const maxBatch = 4096
@@ -183,7 +186,15 @@ func initSchema(tx *bbolt.Tx) error {
 	if got > schemaVersion {
 		return fmt.Errorf("file schema %d is newer than this tipbot understands (%d)", got, schemaVersion)
 	}
-	// Migrations from older schemas go here, one step at a time.
+	// Migrations from older schemas, one step at a time.
+	if got < 2 {
+		if err := migrateV1(tx); err != nil {
+			return fmt.Errorf("migrate schema 1 to 2: %w", err)
+		}
+	}
+	if got < schemaVersion {
+		return meta.Put(keySchema, u32(schemaVersion))
+	}
 	return nil
 }
 

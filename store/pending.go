@@ -185,28 +185,19 @@ func flushMembers(boards *bbolt.Bucket, members map[share]delta) error {
 	slices.SortFunc(shares, func(a, b share) int {
 		return cmp.Or(cmp.Compare(a.kind, b.kind), strings.Compare(a.board, b.board), strings.Compare(a.member, b.member))
 	})
+	changes := make([]memberChange, 0, len(shares))
 	for len(shares) > 0 {
 		kind, board := shares[0].kind, shares[0].board
 		n := 1
 		for n < len(shares) && shares[n].kind == kind && shares[n].board == board {
 			n++
 		}
-		name := boardName(kind, board)
-		b, err := createBoard(boards, name, memberBoardFill)
-		if err != nil {
-			return err
-		}
-		var change int64
+		changes = changes[:0]
 		for _, sh := range shares[:n] {
-			d := members[sh]
-			c, err := updateMember(b, kind, sh.member, d.votes, d.tips)
-			if err != nil {
-				return fmt.Errorf("store: board %q: %w", name, err)
-			}
-			change += c
+			changes = append(changes, memberChange{sh.member, members[sh]})
 		}
-		if err := resizeBoard(boards, b, name, change); err != nil {
-			return fmt.Errorf("store: board %q: %w", name, err)
+		if err := applyMembers(boards, kind, board, changes); err != nil {
+			return fmt.Errorf("store: board %q: %w", memberBoardKey(kind, board), err)
 		}
 		shares = shares[n:]
 	}

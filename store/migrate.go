@@ -1,0 +1,78 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"go.etcd.io/bbolt"
+)
+
+// migrateV1 turns schema 1's member boards (a bucket each, with member
+// keys 'm' member → votes, tips and rank keys) into schema 2's compact
+// shards, workspace by workspace.
+func migrateV1(tx *bbolt.Tx) error {
+	wss := tx.Bucket(bucketWS)
+	var keys [][]byte
+	if err := wss.ForEachBucket(func(k []byte) error { keys = append(keys, cloneBytes(k)); return nil }); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		boards := wss.Bucket(k).Bucket(sub[bBoards].name)
+		if boards == nil {
+			continue
+		}
+		if err := migrateBoardsV1(boards); err != nil {
+			return fmt.Errorf("workspace %q: %w", k, err)
+		}
+	}
+	return nil
+}
+
+func migrateBoardsV1(boards *bbolt.Bucket) error {
+	type board struct {
+		kind    byte
+		name    string
+		members []memberChange
+	}
+	var old []board
+	err := boards.ForEachBucket(func(k []byte) error {
+		if len(k) == 0 || (k[0] != kindAuthors && k[0] != kindTopics && k[0] != kindExperts) {
+			return nil
+		}
+		bd := board{kind: k[0], name: string(k[1:])}
+		err := boards.Bucket(k).ForEach(func(mk, v []byte) error {
+			if len(mk) < 2 || mk[0] != 'm' {
+				return nil
+			}
+			votes, n := binary.Uvarint(v)
+			if n <= 0 {
+				return fmt.Errorf("board %q member %q: %w", k, mk[1:], errCorrupt)
+			}
+			tips, m := binary.Uvarint(v[n:])
+			if m <= 0 {
+				return fmt.Errorf("board %q member %q: %w", k, mk[1:], errCorrupt)
+			}
+			bd.members = append(bd.members, memberChange{string(mk[1:]), delta{int64(votes), int64(tips)}})
+			return nil
+		})
+		old = append(old, bd)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, bd := range old {
+		if err := boards.DeleteBucket(append([]byte{bd.kind}, bd.name...)); err != nil {
+			return err
+		}
+	}
+	for _, bd := range old {
+		if len(bd.members) == 0 {
+			continue
+		}
+		if err := applyMembers(boards, bd.kind, bd.name, bd.members); err != nil {
+			return fmt.Errorf("board %q: %w", memberBoardKey(bd.kind, bd.name), err)
+		}
+	}
+	return nil
+}
