@@ -29,6 +29,28 @@ func MetaOf(ev Event) EventMeta {
 	return *ev.meta()
 }
 
+// ChannelOf returns the channel an event happened in ("" when none): the
+// key that keeps one channel's events in order.
+func ChannelOf(ev Event) string {
+	switch e := ev.(type) {
+	case *MessagePosted:
+		return e.Channel
+	case *MessageEdited:
+		return e.Channel
+	case *MessageDeleted:
+		return e.Channel
+	case *ReactionAdded:
+		return e.Channel
+	case *ReactionRemoved:
+		return e.Channel
+	case *CommandInvoked:
+		return e.Channel
+	case *SaveAsTip:
+		return e.Channel
+	}
+	return ""
+}
+
 // MessagePosted is a new message in a channel (or a thread of it).
 type MessagePosted struct {
 	EventMeta

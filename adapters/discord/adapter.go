@@ -504,7 +504,7 @@ func (a *Adapter) process(d dispatch) {
 			// Outside interactions Discord has no private replies: a
 			// direct message is the private channel.
 			if u := causedBy(ev); u != "" {
-				if err := a.Direct(ctx, eventWorkspace(ev), u, *reply); err != nil {
+				if err := a.Direct(ctx, bot.MetaOf(ev).Workspace, u, *reply); err != nil {
 					a.log.Warn("discord: private reply not delivered", "user", u, "err", err)
 				}
 			}
@@ -528,26 +528,6 @@ func (a *Adapter) handle(ctx context.Context, ev bot.Event) (bot.Reply, error) {
 		}
 		wait *= 4
 	}
-}
-
-func eventWorkspace(ev bot.Event) bot.Workspace {
-	switch e := ev.(type) {
-	case *bot.MessagePosted:
-		return e.Workspace
-	case *bot.MessageEdited:
-		return e.Workspace
-	case *bot.MessageDeleted:
-		return e.Workspace
-	case *bot.ReactionAdded:
-		return e.Workspace
-	case *bot.ReactionRemoved:
-		return e.Workspace
-	case *bot.CommandInvoked:
-		return e.Workspace
-	case *bot.SaveAsTip:
-		return e.Workspace
-	}
-	return bot.Workspace{}
 }
 
 // causedBy returns who a reply to an event is for.

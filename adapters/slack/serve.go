@@ -27,7 +27,7 @@ func (a *Adapter) serveEvent(raw []byte, done func(ok bool)) {
 		done(true)
 		return
 	}
-	a.lanes.do(eventChannel(ev), func() { done(a.apply(ev)) })
+	a.lanes.do(bot.ChannelOf(ev), func() { done(a.apply(ev)) })
 }
 
 // apply hands one event to the core and reports whether it was committed.

@@ -238,25 +238,3 @@ func translateInteraction(cb slackapi.InteractionCallback) (*bot.SaveAsTip, erro
 		Message:   bot.MessageInfo{Author: author, Text: m.Text, ThreadID: threadOf(ts, m.ThreadTimestamp)},
 	}, nil
 }
-
-// eventChannel returns the channel an event happened in ("" when none), the
-// key that keeps one channel's events in order.
-func eventChannel(ev bot.Event) string {
-	switch e := ev.(type) {
-	case *bot.MessagePosted:
-		return e.Channel
-	case *bot.MessageEdited:
-		return e.Channel
-	case *bot.MessageDeleted:
-		return e.Channel
-	case *bot.ReactionAdded:
-		return e.Channel
-	case *bot.ReactionRemoved:
-		return e.Channel
-	case *bot.CommandInvoked:
-		return e.Channel
-	case *bot.SaveAsTip:
-		return e.Channel
-	}
-	return ""
-}
