@@ -51,6 +51,8 @@ type Config struct {
 	GuildIDs []string
 	// Logger receives the adapter's logs; nil discards them.
 	Logger *slog.Logger
+	// OnRateLimit, when set, is told of every 429 waited out (for metrics).
+	OnRateLimit func(wait time.Duration)
 }
 
 // intents are the gateway intents tipbot asks for. Message content is
@@ -167,6 +169,11 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 	a.dir = newLiveDirectory(s, log)
 	a.tr = &translator{dir: a.dir}
 	s.AddHandler(a.onDispatch)
+	s.AddHandler(func(_ *discordgo.Session, rl *discordgo.RateLimit) {
+		if f := a.cfg.OnRateLimit; f != nil && rl.TooManyRequests != nil {
+			f(rl.RetryAfter)
+		}
+	})
 	s.AddHandler(func(*discordgo.Session, *discordgo.Disconnect) {
 		a.connected.Store(false)
 		select {

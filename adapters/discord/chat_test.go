@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -126,7 +127,14 @@ func TestPostReactDirect(t *testing.T) {
 func TestRateLimit429IsWaitedOut(t *testing.T) {
 	t.Parallel()
 	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds()})
-	a := run(t, fd, &recorder{})
+	var waits atomic.Int64
+	a := run(t, fd, &recorder{}, func(c *Config, _ *Adapter) {
+		c.OnRateLimit = func(d time.Duration) {
+			if d >= 300*time.Millisecond {
+				waits.Add(1)
+			}
+		}
+	})
 	fd.Inject429("POST", "/channels/"+general+"/messages", 1, 0.3)
 	start := time.Now()
 	id, err := a.Post(context.Background(), ws, general, bot.Message{Lines: []bot.Line{{Text: "after the limit"}}})
@@ -141,6 +149,9 @@ func TestRateLimit429IsWaitedOut(t *testing.T) {
 	}
 	if m, _ := fd.Message(id); m.Content != "after the limit" {
 		t.Errorf("message = %+v", m)
+	}
+	if got := waits.Load(); got != 1 {
+		t.Errorf("OnRateLimit told of %d waits of retry_after, want 1", got)
 	}
 }
 

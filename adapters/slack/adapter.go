@@ -55,6 +55,8 @@ type Config struct {
 	// Now is the clock that request signatures are checked against; nil
 	// means time.Now.
 	Now func() time.Time
+	// OnRateLimit, when set, is told of every 429 waited out (for metrics).
+	OnRateLimit func(wait time.Duration)
 }
 
 // Adapter connects one Slack workspace (one bot token) to the core. It

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -67,6 +68,8 @@ func TestRateLimitedCallsWaitAndRetry(t *testing.T) {
 	t.Parallel()
 	s := newFake(t, slacktest.Options{})
 	a := start(t, s, &recorder{}, setup{})
+	var waited atomic.Int64
+	a.cfg.OnRateLimit = func(d time.Duration) { waited.Add(int64(d)) }
 	ctx := context.Background()
 	s.FailNext("chat.postMessage", 1, time.Second)
 	s.FailNext("reactions.add", 2, time.Second)
@@ -92,6 +95,9 @@ func TestRateLimitedCallsWaitAndRetry(t *testing.T) {
 	}
 	if got := s.RateLimited(); got != 3 {
 		t.Errorf("fake answered %d 429s, want 3", got)
+	}
+	if got := time.Duration(waited.Load()); got != 3*time.Second {
+		t.Errorf("OnRateLimit told of %v of waits, want 3s", got)
 	}
 }
 

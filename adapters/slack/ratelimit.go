@@ -227,6 +227,9 @@ func (a *Adapter) call(ctx context.Context, method, channel string, fn func(cont
 				d = time.Second
 			}
 			a.rateLimited.Add(1)
+			if a.cfg.OnRateLimit != nil {
+				a.cfg.OnRateLimit(d)
+			}
 			a.limits.block(method, d)
 			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
 				// Waiting would outlast the caller: say so now, so that it

@@ -57,6 +57,7 @@ func startAdapters(e *env, cfg Config, b *bot.Bot, db *store.DB, log *slog.Logge
 			CaptureReaction: cfg.Core.CaptureReaction[bot.Slack],
 			Locale:          cfg.Core.Locale,
 			Logger:          log.With("adapter", "slack"),
+			OnRateLimit:     func(d time.Duration) { ops.metrics.rateLimited(bot.Slack, d) },
 		}, b)
 		if err != nil {
 			return nil, err
@@ -74,6 +75,9 @@ func startAdapters(e *env, cfg Config, b *bot.Bot, db *store.DB, log *slog.Logge
 			APIURL:   cfg.Discord.APIURL,
 			GuildIDs: cfg.Discord.GuildIDs,
 			Logger:   log.With("adapter", "discord"),
+			OnRateLimit: func(d time.Duration) {
+				ops.metrics.rateLimited(bot.Discord, d)
+			},
 		}, b)
 		if err != nil {
 			return nil, err
