@@ -7,7 +7,8 @@ import (
 
 // Store is the persistence port. Every transaction is bound to one
 // workspace: nothing read or written through it can touch another
-// workspace's data.
+// workspace's data. Never call Update from inside View: a long read blocks
+// the writer when the file must grow.
 //
 // Update runs fn in a read-write transaction and returns only once the
 // transaction is durably committed (or failed), so an adapter may
@@ -88,13 +89,17 @@ type Tx interface {
 	NextTipID() (TipID, error)
 	// PutTip creates or replaces the tip with t.ID, updating the message
 	// index, the author index, the search index and the leaderboards of
-	// t.Periods (only Ranked tips appear in rankings and search).
+	// t.Periods and of "all", which every tip counts in (only Ranked tips
+	// appear in rankings and search). Ids, channels, periods and topics
+	// longer than 4096 bytes are refused.
 	PutTip(t Tip) error
-	// DeleteTip removes the tip, its votes and every index entry for it.
+	// DeleteTip removes the tip, its votes and every index entry for it; a
+	// missing tip is not an error.
 	DeleteTip(id TipID) error
 
-	// PutVote sets the voter's useful reactions on a tip; DeleteVote removes
-	// them. Neither changes Tip.UsefulVotes: the core does that with PutTip.
+	// PutVote sets the voter's useful reactions on a tip (no emojis deletes
+	// the vote); DeleteVote removes them. Neither changes Tip.UsefulVotes:
+	// the core does that with PutTip.
 	PutVote(tip TipID, voter string, v Vote) error
 	DeleteVote(tip TipID, voter string) error
 	// ReassignVotes relinks every vote and pending vote given by voter to
