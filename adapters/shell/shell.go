@@ -451,31 +451,22 @@ func (a *Adapter) react(ctx context.Context, args string, add bool) {
 		a.say(fmt.Sprintf(a.t.badEmoji, emojiArg))
 		return
 	}
-	var m message
-	var ev uint64
-	err := a.record(ctx, func(tx bot.Tx, st *state) error {
-		var err error
-		if m, err = readMessage(tx, id, a.t); err != nil {
-			return err
-		}
+	m, ev, ok := a.changeMessage(ctx, id, func(tx bot.Tx, m *message) error {
 		if add && !m.addReaction(emoji, a.user) {
 			return &refusal{fmt.Sprintf(a.t.already, a.user, emoji, m.idString())}
 		}
 		if !add && !m.removeReaction(emoji, a.user) {
 			return &refusal{fmt.Sprintf(a.t.notReacted, a.user, emoji, m.idString())}
 		}
-		st.LastEvent++
-		ev = st.LastEvent
-		return writeMessage(tx, m)
-	}, func() {
+		return writeMessage(tx, *m)
+	}, func(m message) {
 		format := a.t.reacted
 		if !add {
 			format = a.t.unreacted
 		}
 		a.sayf("[%d] %s", m.ID, fmt.Sprintf(format, a.user, emoji))
 	})
-	if err != nil {
-		a.refuse(err)
+	if !ok {
 		return
 	}
 	if add {
@@ -492,13 +483,12 @@ func (a *Adapter) react(ctx context.Context, args string, add bool) {
 	})
 }
 
-func (a *Adapter) edit(ctx context.Context, args string) {
-	idArg, text := cutWord(args)
-	id, ok := parseID(idArg)
-	if !ok || text == "" {
-		a.say(a.t.usageEdit)
-		return
-	}
+// changeMessage runs a verb on message id: in one transaction it reads the
+// message, lets change check and alter it (change returns a *refusal to
+// refuse), and takes the next event number; then echo prints. It returns
+// the message as changed and the event number, or false when the verb was
+// refused or failed (already answered).
+func (a *Adapter) changeMessage(ctx context.Context, id uint64, change func(tx bot.Tx, m *message) error, echo func(m message)) (message, uint64, bool) {
 	var m message
 	var ev uint64
 	err := a.record(ctx, func(tx bot.Tx, st *state) error {
@@ -506,16 +496,39 @@ func (a *Adapter) edit(ctx context.Context, args string) {
 		if m, err = readMessage(tx, id, a.t); err != nil {
 			return err
 		}
+		if err := change(tx, &m); err != nil {
+			return err
+		}
+		st.LastEvent++
+		ev = st.LastEvent
+		return nil
+	}, func() {
+		if echo != nil {
+			echo(m)
+		}
+	})
+	if err != nil {
+		a.refuse(err)
+		return m, 0, false
+	}
+	return m, ev, true
+}
+
+func (a *Adapter) edit(ctx context.Context, args string) {
+	idArg, text := cutWord(args)
+	id, ok := parseID(idArg)
+	if !ok || text == "" {
+		a.say(a.t.usageEdit)
+		return
+	}
+	m, ev, ok := a.changeMessage(ctx, id, func(tx bot.Tx, m *message) error {
 		if m.Bot || m.Author != a.user {
 			return &refusal{fmt.Sprintf(a.t.notAuthor, m.idString())}
 		}
 		m.Text = text
-		st.LastEvent++
-		ev = st.LastEvent
-		return writeMessage(tx, m)
-	}, func() { a.printMessage(m, a.t.edited) })
-	if err != nil {
-		a.refuse(err)
+		return writeMessage(tx, *m)
+	}, func(m message) { a.printMessage(m, a.t.edited) })
+	if !ok {
 		return
 	}
 	a.deliver(ctx, &bot.MessageEdited{
@@ -531,25 +544,16 @@ func (a *Adapter) delete(ctx context.Context, args string) {
 		a.say(a.t.usageDelete)
 		return
 	}
-	var m message
-	var ev uint64
-	err := a.record(ctx, func(tx bot.Tx, st *state) error {
-		var err error
-		if m, err = readMessage(tx, id, a.t); err != nil {
-			return err
-		}
+	m, ev, ok := a.changeMessage(ctx, id, func(tx bot.Tx, m *message) error {
 		if (m.Bot || m.Author != a.user) && !a.isAdmin(a.user) {
 			return &refusal{fmt.Sprintf(a.t.notAllowed, m.idString())}
 		}
-		st.LastEvent++
-		ev = st.LastEvent
 		if err := tx.DeleteRecord(kindMessage, messageKey(m.ID)); err != nil {
 			return fmt.Errorf("shell: delete message %d: %w", m.ID, err)
 		}
 		return nil
-	}, func() { a.sayf("[%d] %s", m.ID, fmt.Sprintf(a.t.deleted, a.user)) })
-	if err != nil {
-		a.refuse(err)
+	}, func(m message) { a.sayf("[%d] %s", m.ID, fmt.Sprintf(a.t.deleted, a.user)) })
+	if !ok {
 		return
 	}
 	a.deliver(ctx, &bot.MessageDeleted{EventMeta: a.meta(ev), Channel: m.Channel, MessageID: m.idString()})
@@ -562,19 +566,8 @@ func (a *Adapter) save(ctx context.Context, args string) {
 		a.say(a.t.usageSave)
 		return
 	}
-	var m message
-	var ev uint64
-	err := a.record(ctx, func(tx bot.Tx, st *state) error {
-		var err error
-		if m, err = readMessage(tx, id, a.t); err != nil {
-			return err
-		}
-		st.LastEvent++
-		ev = st.LastEvent
-		return nil
-	}, nil)
-	if err != nil {
-		a.refuse(err)
+	m, ev, ok := a.changeMessage(ctx, id, func(bot.Tx, *message) error { return nil }, nil)
+	if !ok {
 		return
 	}
 	a.deliver(ctx, &bot.SaveAsTip{
