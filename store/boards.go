@@ -31,13 +31,6 @@ func tipRankKey(votes int, id bot.TipID) []byte {
 	return binary.BigEndian.AppendUint64(k, uint64(id))
 }
 
-// share is what one tip adds to one member of one member board.
-type share struct {
-	kind   byte
-	board  string // period, or topic for experts
-	member string
-}
-
 // allPeriod is the all-time period. Every ranked tip counts in it, whether
 // or not its Periods name it, so its tips board ranks every ranked tip
 // (SearchTips relies on that).
@@ -58,35 +51,35 @@ func tipPeriods(t bot.Tip) []string {
 	return out
 }
 
-// contribution lists the members of member boards a ranked tip counts for;
-// periods and topics are deduplicated so a tip counts once in each.
-func contribution(t bot.Tip) []share {
+// forEachShare calls fn for each member of a member board that a ranked
+// tip counts for: its author in the authors board of each period, each
+// topic in the topics board of each period, its author among the experts
+// of each topic. Periods and topics count once each.
+func forEachShare(t bot.Tip, fn func(kind byte, board, member string)) {
 	if !t.Ranked() {
-		return nil
+		return
 	}
-	periods := tipPeriods(t)
-	topics := dedupe(t.Topics)
-	out := make([]share, 0, len(periods)*(1+len(topics))+len(topics))
-	for _, p := range periods {
-		out = append(out, share{kindAuthors, p, t.AuthorID})
-		for _, topic := range topics {
-			out = append(out, share{kindTopics, p, topic})
+	period := func(p string) {
+		fn(kindAuthors, p, t.AuthorID)
+		for i, topic := range t.Topics {
+			if !slices.Contains(t.Topics[:i], topic) {
+				fn(kindTopics, p, topic)
+			}
 		}
 	}
-	for _, topic := range topics {
-		out = append(out, share{kindExperts, topic, t.AuthorID})
-	}
-	return out
-}
-
-func dedupe(ss []string) []string {
-	out := make([]string, 0, len(ss))
-	for _, s := range ss {
-		if !slices.Contains(out, s) {
-			out = append(out, s)
+	for i, p := range t.Periods {
+		if !slices.Contains(t.Periods[:i], p) {
+			period(p)
 		}
 	}
-	return out
+	if !slices.Contains(t.Periods, allPeriod) {
+		period(allPeriod)
+	}
+	for i, topic := range t.Topics {
+		if !slices.Contains(t.Topics[:i], topic) {
+			fn(kindExperts, topic, t.AuthorID)
+		}
+	}
 }
 
 // updateBoards moves a tip's contribution to every board from old (absent
@@ -131,22 +124,20 @@ func (t *tx) updateBoards(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) er
 		}
 	}
 
-	// Member boards: net change per member, summed over the batch.
-	oldShares, curShares := contribution(old), contribution(cur)
-	if oldRanked && curRanked && slices.Equal(oldShares, curShares) {
+	// Member boards: net change per member, summed over the batch. A vote
+	// keeps the tip's author, periods and topics: only votes move.
+	if oldRanked && curRanked && old.AuthorID == cur.AuthorID && slices.Equal(old.Periods, cur.Periods) && slices.Equal(old.Topics, cur.Topics) {
 		if dv := int64(cur.UsefulVotes) - int64(old.UsefulVotes); dv != 0 {
-			for _, sh := range curShares {
-				p.addMember(sh, dv, 0)
-			}
+			forEachShare(cur, func(kind byte, board, member string) { p.addMember(kind, board, member, dv, 0) })
 		}
 		return nil
 	}
-	for _, sh := range oldShares {
-		p.addMember(sh, -int64(old.UsefulVotes), -1)
-	}
-	for _, sh := range curShares {
-		p.addMember(sh, int64(cur.UsefulVotes), 1)
-	}
+	forEachShare(old, func(kind byte, board, member string) {
+		p.addMember(kind, board, member, -int64(old.UsefulVotes), -1)
+	})
+	forEachShare(cur, func(kind byte, board, member string) {
+		p.addMember(kind, board, member, int64(cur.UsefulVotes), 1)
+	})
 	return nil
 }
 

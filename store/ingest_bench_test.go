@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -13,16 +14,24 @@ import (
 	"github.com/tipbot/tipbot/bot"
 )
 
+// ingestRounds is how many times BenchmarkIngestVotes alternates the raw
+// baseline and the ingest through the core; the machine's noise between
+// runs is larger than the differences measured, so each round's ratio is
+// taken within the round and the median is the figure.
+const ingestRounds = 3
+
 // BenchmarkIngestVotes is issue 2's durable-ingest target: useful-vote
 // events from 64 concurrent producers go through the core (bot.Bot.Handle:
 // dedup by event id, vote rules, tally, leaderboards, counters) into the
 // store with fsync on. Every event is a new (voter, tip) pair, so each one
-// writes. The raw bbolt group-commit baseline is measured in the same run
-// and the ratio printed beside it; the target is at least 50%.
+// writes. Each round measures the raw bbolt group-commit baseline (records
+// keyed by event id, rawGroupCommit) just before the ingest and prints the
+// ratio; the target is at least 50%. The append-only baseline, bbolt's
+// best case, is printed too.
 func BenchmarkIngestVotes(b *testing.B) {
 	const producers, tips = 64, 2000
-	events := max(b.N, 20_000)
-	anchor := rawGroupCommit(b, producers)
+	events := max(b.N, 20_000) // per round
+	defer debug.SetGCPercent(debug.SetGCPercent(GCPercent))
 
 	db, err := Open(filepath.Join(b.TempDir(), "ingest.db"), Options{})
 	if err != nil {
@@ -36,61 +45,49 @@ func BenchmarkIngestVotes(b *testing.B) {
 	}
 	ws := bot.Workspace{Platform: bot.Slack, ID: "T0BENCH"}
 	ctx := context.Background()
-	for i := range tips {
+	messageID := func(tip int64) string { return fmt.Sprintf("1764237600.%06d", tip) }
+	produce(b, producers, tips, func(i int64) bot.Event {
 		author := bot.User{ID: fmt.Sprintf("U%07d", i%300), Name: fmt.Sprintf("author %d", i%300)}
-		_, err := core.Handle(ctx, &bot.MessagePosted{EventMeta: bot.EventMeta{ID: fmt.Sprintf("Ev-post-%d", i), Workspace: ws},
-			Channel: "C0GENERAL", MessageID: fmt.Sprintf("1764237600.%06d", i), Author: author,
-			Text: fmt.Sprintf("tip: number %d, use git bisect to find the commit that broke the build #git #ci", i)})
-		if err != nil {
-			b.Fatal(err)
-		}
-	}
+		return &bot.MessagePosted{EventMeta: bot.EventMeta{ID: fmt.Sprintf("Ev-post-%d", i), Workspace: ws},
+			Channel: "C0GENERAL", MessageID: messageID(i), Author: author,
+			Text: fmt.Sprintf("tip: number %d, use git bisect to find the commit that broke the build #git #ci", i)}
+	}, core)
 
-	var next atomic.Int64
-	lats := make([][]time.Duration, producers)
+	var ratios, appendRatios []float64
+	var all []time.Duration
 	b.ResetTimer()
-	start := time.Now()
-	var wg sync.WaitGroup
-	for p := range producers {
-		wg.Go(func() {
-			for {
-				n := next.Add(1) - 1
-				if n >= int64(events) {
-					return
-				}
-				tip, voter := n%tips, n/tips
-				ev := &bot.ReactionAdded{
-					EventMeta: bot.EventMeta{ID: fmt.Sprintf("Ev-vote-%d", n), Workspace: ws},
-					Channel:   "C0GENERAL", MessageID: fmt.Sprintf("1764237600.%06d", tip),
-					User: bot.User{ID: fmt.Sprintf("V%07d", voter)}, Emoji: []string{"bulb", "+1", "star"}[n%3],
-				}
-				t := time.Now()
-				if _, err := core.Handle(ctx, ev); err != nil {
-					b.Error(err)
-					return
-				}
-				lats[p] = append(lats[p], time.Since(t))
+	for round := range ingestRounds {
+		b.StopTimer()
+		anchor := rawGroupCommit(b, producers, byEventID)
+		appendOnly := rawGroupCommit(b, producers, byCounter)
+		b.StartTimer()
+		first := int64(round * events)
+		start := time.Now()
+		lats := produce(b, producers, events, func(i int64) bot.Event {
+			n := first + i
+			return &bot.ReactionAdded{
+				EventMeta: bot.EventMeta{ID: benchEventID(n), Workspace: ws},
+				Channel:   "C0GENERAL", MessageID: messageID(n % tips),
+				User: bot.User{ID: fmt.Sprintf("V%07d", n/tips)}, Emoji: []string{"bulb", "+1", "star"}[n%3],
 			}
-		})
+		}, core)
+		eps := float64(events) / time.Since(start).Seconds()
+		ratios = append(ratios, eps/anchor)
+		appendRatios = append(appendRatios, eps/appendOnly)
+		all = append(all, lats...)
+		b.Logf("round %d: through the core %.0f events/s; raw group commit keyed by event id %.0f/s → %.0f%%; append-only %.0f/s → %.0f%%",
+			round+1, eps, anchor, 100*eps/anchor, appendOnly, 100*eps/appendOnly)
 	}
-	wg.Wait()
-	elapsed := time.Since(start)
 	b.StopTimer()
 	core.Wait()
 
-	var all []time.Duration
-	for _, l := range lats {
-		all = append(all, l...)
-	}
 	slices.Sort(all)
-	eps := float64(events) / elapsed.Seconds()
-	ratio := eps / anchor
-	b.ReportMetric(eps, "events/s")
-	b.ReportMetric(anchor, "raw-events/s")
+	ratio, appendRatio := median(ratios), median(appendRatios)
 	b.ReportMetric(ratio*100, "%-of-raw")
+	b.ReportMetric(appendRatio*100, "%-of-append")
 	b.ReportMetric(ms(all[len(all)*99/100]), "p99-ms")
-	b.Logf("ingest through the core: %.0f events/s, raw bbolt group commit in the same run: %.0f events/s → %.0f%% (target ≥ 50%%: %s); p50 %.2f ms, p99 %.2f ms",
-		eps, anchor, ratio*100, verdict(ratio >= 0.5), ms(all[len(all)/2]), ms(all[len(all)*99/100]))
+	b.Logf("median of %d rounds: %.0f%% of the raw group commit keyed by event id (target ≥ 50%%: %s), %.0f%% of the append-only best case; p50 %.2f ms, p99 %.2f ms",
+		ingestRounds, ratio*100, verdict(ratio >= 0.5), appendRatio*100, ms(all[len(all)/2]), ms(all[len(all)*99/100]))
 
 	// Every vote was counted exactly once.
 	var total int
@@ -99,7 +96,42 @@ func BenchmarkIngestVotes(b *testing.B) {
 	}); err != nil {
 		b.Fatal(err)
 	}
-	if total != events {
-		b.Errorf("votes counted = %d, want %d", total, events)
+	if want := ingestRounds * events; total != want {
+		b.Errorf("votes counted = %d, want %d", total, want)
 	}
+}
+
+// produce hands events 0..n-1 (made by event) to core.Handle from
+// producers goroutines, each waiting for its event's commit before taking
+// the next, and returns every event's latency.
+func produce(b *testing.B, producers, n int, event func(i int64) bot.Event, core *bot.Bot) []time.Duration {
+	b.Helper()
+	var next atomic.Int64
+	lats := make([][]time.Duration, producers)
+	var wg sync.WaitGroup
+	for p := range producers {
+		wg.Go(func() {
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				ev := event(i)
+				t := time.Now()
+				if _, err := core.Handle(context.Background(), ev); err != nil {
+					b.Error(err)
+					return
+				}
+				lats[p] = append(lats[p], time.Since(t))
+			}
+		})
+	}
+	wg.Wait()
+	return slices.Concat(lats...)
+}
+
+// median returns the middle value of xs (the upper one of an even count).
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	return s[len(s)/2]
 }

@@ -6,7 +6,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
+	"sync"
 
 	"go.etcd.io/bbolt"
 
@@ -42,7 +44,7 @@ func shardCount(n int64) uint32 {
 }
 
 // shardOf returns the shard of member among s (a power of two).
-func shardOf(member string, s uint32) uint32 {
+func shardOf[M string | []byte](member M, s uint32) uint32 {
 	h := uint32(2166136261)
 	for i := 0; i < len(member); i++ {
 		h ^= uint32(member[i])
@@ -111,22 +113,6 @@ func decodeShard(v []byte, limit int, out []bot.Standing) ([]bot.Standing, error
 	return out, nil
 }
 
-// encodeShard encodes entries already in rank order.
-func encodeShard(entries []bot.Standing) []byte {
-	size := 0
-	for _, e := range entries {
-		size += 3*binary.MaxVarintLen16 + len(e.Member)
-	}
-	b := make([]byte, 0, size)
-	for _, e := range entries {
-		b = binary.AppendUvarint(b, uint64(e.Votes))
-		b = binary.AppendUvarint(b, uint64(e.Tips))
-		b = binary.AppendUvarint(b, uint64(len(e.Member)))
-		b = append(b, e.Member...)
-	}
-	return b
-}
-
 // memberCount reads a member board's header; 0 when the board is absent.
 func memberCount(boards *bbolt.Bucket, key []byte) (int64, error) {
 	v := boards.Get(key)
@@ -140,107 +126,114 @@ func memberCount(boards *bbolt.Bucket, key []byte) (int64, error) {
 	return int64(n), nil
 }
 
-// memberChange is a pending change of one member of a board.
-type memberChange struct {
-	member string
-	delta
+// memberEntry is one member of a shard while its board is rewritten;
+// member may alias the stored value, which stays valid until the
+// transaction ends.
+type memberEntry struct {
+	votes, tips int64
+	member      []byte
+	raw         []byte // the entry as stored, while unchanged; else nil
 }
 
-// applyMembers applies summed changes to one member board, rewriting the
-// shards they touch, or every shard when the shard count changes.
-func applyMembers(boards *bbolt.Bucket, kind byte, name string, changes []memberChange) error {
+// entryCmp returns the rank order of a member board's entries (see rankCmp).
+func entryCmp(kind byte) func(x, y memberEntry) int {
+	if kind == kindTopics {
+		return func(x, y memberEntry) int {
+			return cmp.Or(cmp.Compare(y.tips, x.tips), cmp.Compare(y.votes, x.votes), bytes.Compare(x.member, y.member))
+		}
+	}
+	return func(x, y memberEntry) int {
+		return cmp.Or(cmp.Compare(y.votes, x.votes), cmp.Compare(y.tips, x.tips), bytes.Compare(x.member, y.member))
+	}
+}
+
+// entryScratch recycles applyMembers' buffer of unchanged entries, which
+// every commit that moves votes needs for every board it touches.
+var entryScratch = sync.Pool{New: func() any { return new([]memberEntry) }}
+
+// applyMembers applies summed changes (member → delta) to one member
+// board, rewriting only the shards they touch, or every shard when the
+// shard count changes. It runs once per board per commit, so it avoids
+// copying: entries alias the stored shards, unchanged ones keep their
+// order, and only the changed ones are sorted and merged back in.
+func applyMembers(boards *bbolt.Bucket, kind byte, name string, changes map[string]delta) error {
 	key := memberBoardKey(kind, name)
 	count, err := memberCount(boards, key)
 	if err != nil {
 		return err
 	}
 	oldS := shardCount(count)
-	byShard := map[uint32][]memberChange{}
-	for _, c := range changes {
-		i := shardOf(c.member, oldS)
-		byShard[i] = append(byShard[i], c)
+	byShard := make(map[uint32][]string)
+	for m, d := range changes {
+		if d != (delta{}) {
+			i := shardOf(m, oldS)
+			byShard[i] = append(byShard[i], m)
+		}
 	}
-	shards := make(map[uint32][]bot.Standing, len(byShard))
-	for i, cs := range byShard {
-		entries, err := decodeShard(boards.Get(shardKey(key, i)), -1, nil)
+	if len(byShard) == 0 {
+		return nil
+	}
+	less := entryCmp(kind)
+	encoded := make(map[uint32][]byte, len(byShard))
+	scratch := entryScratch.Get().(*[]memberEntry)
+	kept := (*scratch)[:0] // reused: encodeMerged copies what it needs
+	defer func() {
+		clear(kept[:cap(kept)]) // drop the references into the file's pages
+		*scratch = kept[:0]
+		entryScratch.Put(scratch)
+	}()
+	for i, members := range byShard {
+		var moved []memberEntry
+		var added int64
+		kept, moved, added, err = applyShard(kept[:0], boards.Get(shardKey(key, i)), members, changes)
 		if err != nil {
 			return err
 		}
-		var pos map[string]int // member → index, for many changes
-		if len(cs) > 8 {
-			pos = make(map[string]int, len(entries)+len(cs))
-			for j, e := range entries {
-				pos[e.Member] = j
-			}
-		}
-		for _, c := range cs {
-			j, ok := -1, false
-			if pos != nil {
-				j, ok = pos[c.member]
-			} else {
-				j = slices.IndexFunc(entries, func(e bot.Standing) bool { return e.Member == c.member })
-				ok = j >= 0
-			}
-			if !ok {
-				entries = append(entries, bot.Standing{Member: c.member})
-				j = len(entries) - 1
-				if pos != nil {
-					pos[c.member] = j
-				}
-				count++
-			}
-			e := &entries[j]
-			e.Votes, e.Tips = max(e.Votes+c.votes, 0), max(e.Tips+c.tips, 0)
-		}
-		entries = slices.DeleteFunc(entries, func(e bot.Standing) bool {
-			if e.Votes == 0 && e.Tips == 0 {
-				count--
-				return true
-			}
-			return false
-		})
-		shards[i] = entries
+		slices.SortFunc(moved, less)
+		encoded[i] = encodeMerged(kept, moved, less)
+		count += added
 	}
-	newS := shardCount(count)
-	if newS != oldS {
+	if newS := shardCount(count); newS != oldS {
 		// Reshard: gather every member, drop the old shards, split anew.
-		var all []bot.Standing
+		var all []memberEntry
 		for i := range oldS {
 			k := shardKey(key, i)
-			if entries, ok := shards[i]; ok {
-				all = append(all, entries...)
-			} else if all, err = decodeShard(boards.Get(k), -1, all); err != nil {
+			v, ok := encoded[i]
+			if !ok {
+				v = boards.Get(k)
+			}
+			if all, err = readEntries(all, v); err != nil {
 				return err
 			}
 			if err := boards.Delete(k); err != nil {
 				return err
 			}
 		}
-		clear(shards)
-		for i := range newS {
-			shards[i] = nil
-		}
+		split := make(map[uint32][]memberEntry)
 		for _, e := range all {
-			i := shardOf(e.Member, newS)
-			shards[i] = append(shards[i], e)
+			i := shardOf(e.member, newS)
+			split[i] = append(split[i], e)
+		}
+		clear(encoded)
+		for i, entries := range split {
+			slices.SortFunc(entries, less)
+			encoded[i] = encodeMerged(entries, nil, less)
 		}
 	}
-	idx := make([]uint32, 0, len(shards))
-	for i := range shards {
+	idx := make([]uint32, 0, len(encoded))
+	for i := range encoded {
 		idx = append(idx, i)
 	}
 	slices.Sort(idx)
 	for _, i := range idx {
-		entries := shards[i]
 		k := shardKey(key, i)
-		if len(entries) == 0 {
+		if len(encoded[i]) == 0 {
 			if err := boards.Delete(k); err != nil {
 				return err
 			}
 			continue
 		}
-		slices.SortFunc(entries, func(x, y bot.Standing) int { return rankCmp(kind, x, y) })
-		if err := boards.Put(k, encodeShard(entries)); err != nil {
+		if err := boards.Put(k, encoded[i]); err != nil {
 			return err
 		}
 	}
@@ -248,6 +241,126 @@ func applyMembers(boards *bbolt.Bucket, kind byte, name string, changes []member
 		return boards.Delete(key)
 	}
 	return boards.Put(key, binary.AppendUvarint(nil, uint64(count)))
+}
+
+// applyShard applies the changes of members (those of the board that fall
+// in this shard) to the stored shard v. It returns the untouched entries,
+// still in rank order, appended to kept; the changed and new ones, in no
+// order; and how many members the shard gained (negative when it lost
+// some: a member left with neither votes nor tips goes).
+func applyShard(kept []memberEntry, v []byte, members []string, changes map[string]delta) (_, moved []memberEntry, added int64, err error) {
+	seen := make([]bool, len(members))
+	r := shardReader{v}
+	for {
+		at := r.b
+		votes, tips, member, ok, err := r.next()
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		if !ok {
+			break
+		}
+		raw := at[:len(at)-len(r.b)]
+		j := -1
+		if _, changed := changes[string(member)]; changed {
+			for n, m := range members {
+				if m == string(member) {
+					j = n
+					break
+				}
+			}
+		}
+		if j < 0 || seen[j] {
+			kept = append(kept, memberEntry{votes, tips, member, raw})
+			continue
+		}
+		seen[j] = true
+		d := changes[members[j]]
+		e := memberEntry{max(votes+d.votes, 0), max(tips+d.tips, 0), member, nil}
+		if e.votes == 0 && e.tips == 0 {
+			added--
+			continue
+		}
+		moved = append(moved, e)
+	}
+	for j, m := range members {
+		if seen[j] {
+			continue
+		}
+		d := changes[m]
+		if e := (memberEntry{max(d.votes, 0), max(d.tips, 0), []byte(m), nil}); e.votes != 0 || e.tips != 0 {
+			moved = append(moved, e)
+			added++
+		}
+	}
+	return kept, moved, added, nil
+}
+
+// readEntries appends a stored shard's entries to out, aliasing v.
+func readEntries(out []memberEntry, v []byte) ([]memberEntry, error) {
+	r := shardReader{v}
+	for {
+		at := r.b
+		votes, tips, member, ok, err := r.next()
+		if err != nil {
+			return out, err
+		}
+		if !ok {
+			return out, nil
+		}
+		out = append(out, memberEntry{votes, tips, member, at[:len(at)-len(r.b)]})
+	}
+}
+
+// encodeMerged encodes the merge of two lists each in rank order: each
+// entry is votes, tips, len(member) (uvarints), then member. b is the
+// short list of changed entries: each finds its place in a by binary
+// search, and a's unchanged entries are copied as stored. It returns nil
+// for no entries.
+func encodeMerged(a, b []memberEntry, less func(x, y memberEntry) int) []byte {
+	size := 0
+	for _, e := range a {
+		size += entrySize(e)
+	}
+	for _, e := range b {
+		size += entrySize(e)
+	}
+	if size == 0 {
+		return nil
+	}
+	out := make([]byte, 0, size)
+	for _, e := range b {
+		n := sort.Search(len(a), func(i int) bool { return less(a[i], e) > 0 })
+		out = appendEntries(out, a[:n])
+		out = appendEntry(out, e)
+		a = a[n:]
+	}
+	return appendEntries(out, a)
+}
+
+// entrySize bounds the encoded size of an entry.
+func entrySize(e memberEntry) int {
+	if e.raw != nil {
+		return len(e.raw)
+	}
+	return 3*binary.MaxVarintLen16 + len(e.member)
+}
+
+func appendEntries(out []byte, entries []memberEntry) []byte {
+	for _, e := range entries {
+		out = appendEntry(out, e)
+	}
+	return out
+}
+
+func appendEntry(out []byte, e memberEntry) []byte {
+	if e.raw != nil {
+		return append(out, e.raw...)
+	}
+	out = binary.AppendUvarint(out, uint64(e.votes))
+	out = binary.AppendUvarint(out, uint64(e.tips))
+	out = binary.AppendUvarint(out, uint64(len(e.member)))
+	return append(out, e.member...)
 }
 
 // memberBoard returns the boards bucket (nil when there is none), a

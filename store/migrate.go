@@ -32,14 +32,14 @@ func migrateBoardsV1(boards *bbolt.Bucket) error {
 	type board struct {
 		kind    byte
 		name    string
-		members []memberChange
+		members map[string]delta
 	}
 	var old []board
 	err := boards.ForEachBucket(func(k []byte) error {
 		if len(k) == 0 || (k[0] != kindAuthors && k[0] != kindTopics && k[0] != kindExperts) {
 			return nil
 		}
-		bd := board{kind: k[0], name: string(k[1:])}
+		bd := board{kind: k[0], name: string(k[1:]), members: map[string]delta{}}
 		err := boards.Bucket(k).ForEach(func(mk, v []byte) error {
 			if len(mk) < 2 || mk[0] != 'm' {
 				return nil
@@ -52,7 +52,7 @@ func migrateBoardsV1(boards *bbolt.Bucket) error {
 			if m <= 0 {
 				return fmt.Errorf("board %q member %q: %w", k, mk[1:], errCorrupt)
 			}
-			bd.members = append(bd.members, memberChange{string(mk[1:]), delta{int64(votes), int64(tips)}})
+			bd.members[string(mk[1:])] = delta{int64(votes), int64(tips)}
 			return nil
 		})
 		old = append(old, bd)

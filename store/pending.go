@@ -23,11 +23,18 @@ type batch struct {
 // pending is one workspace's share of a batch.
 type pending struct {
 	counters map[string]int64
-	members  map[share]delta
+	members  map[boardRef]map[string]delta // summed change per member
 	ranks    map[rankRef]*rankMove
 }
 
+// delta is a change of a member's votes and tips.
 type delta struct{ votes, tips int64 }
+
+// boardRef names a member board: its kind and its period or topic.
+type boardRef struct {
+	kind byte
+	name string
+}
 
 // rankRef names a tip's entry in a period's tips board.
 type rankRef struct {
@@ -45,7 +52,7 @@ func (b *batch) get(key []byte) *pending {
 	}
 	p := b.ws[string(key)]
 	if p == nil {
-		p = &pending{counters: map[string]int64{}, members: map[share]delta{}, ranks: map[rankRef]*rankMove{}}
+		p = &pending{counters: map[string]int64{}, members: map[boardRef]map[string]delta{}, ranks: map[rankRef]*rankMove{}}
 		b.ws[string(key)] = p
 	}
 	return p
@@ -72,9 +79,15 @@ func (b *batch) flush(btx *bbolt.Tx) error {
 	return nil
 }
 
-func (p *pending) addMember(sh share, votes, tips int64) {
-	d := p.members[sh]
-	p.members[sh] = delta{d.votes + votes, d.tips + tips}
+func (p *pending) addMember(kind byte, board, member string, votes, tips int64) {
+	ref := boardRef{kind, board}
+	m := p.members[ref]
+	if m == nil {
+		m = make(map[string]delta)
+		p.members[ref] = m
+	}
+	d := m[member]
+	m[member] = delta{d.votes + votes, d.tips + tips}
 }
 
 func (p *pending) moveRank(period string, id uint64, from, to []byte) {
@@ -175,31 +188,16 @@ func flushRanks(boards *bbolt.Bucket, ranks map[rankRef]*rankMove) error {
 
 // flushMembers applies the summed changes of member boards, board by
 // board, in key order.
-func flushMembers(boards *bbolt.Bucket, members map[share]delta) error {
-	shares := make([]share, 0, len(members))
-	for sh, d := range members {
-		if d.votes != 0 || d.tips != 0 {
-			shares = append(shares, sh)
-		}
+func flushMembers(boards *bbolt.Bucket, members map[boardRef]map[string]delta) error {
+	refs := make([]boardRef, 0, len(members))
+	for ref := range members {
+		refs = append(refs, ref)
 	}
-	slices.SortFunc(shares, func(a, b share) int {
-		return cmp.Or(cmp.Compare(a.kind, b.kind), strings.Compare(a.board, b.board), strings.Compare(a.member, b.member))
-	})
-	changes := make([]memberChange, 0, len(shares))
-	for len(shares) > 0 {
-		kind, board := shares[0].kind, shares[0].board
-		n := 1
-		for n < len(shares) && shares[n].kind == kind && shares[n].board == board {
-			n++
+	slices.SortFunc(refs, func(a, b boardRef) int { return cmp.Or(cmp.Compare(a.kind, b.kind), strings.Compare(a.name, b.name)) })
+	for _, ref := range refs {
+		if err := applyMembers(boards, ref.kind, ref.name, members[ref]); err != nil {
+			return fmt.Errorf("store: board %q: %w", memberBoardKey(ref.kind, ref.name), err)
 		}
-		changes = changes[:0]
-		for _, sh := range shares[:n] {
-			changes = append(changes, memberChange{sh.member, members[sh]})
-		}
-		if err := applyMembers(boards, kind, board, changes); err != nil {
-			return fmt.Errorf("store: board %q: %w", memberBoardKey(kind, board), err)
-		}
-		shares = shares[n:]
 	}
 	return nil
 }

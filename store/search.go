@@ -519,3 +519,14 @@ func walkBoard(b *bbolt.Bucket, budget int, visit func(id uint64) bool) (done bo
 	}
 	return true
 }
+
+// dedupe returns ss without repeats, in first-seen order.
+func dedupe(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}

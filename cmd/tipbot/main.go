@@ -27,6 +27,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/tipbot/tipbot/store"
 	_ "time/tzdata" // time zones work on machines without a zoneinfo database
 )
 
@@ -37,6 +38,9 @@ func main() {
 		<-ctx.Done()
 		stop()
 	}()
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(store.GCPercent)
+	}
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
