@@ -32,8 +32,7 @@ func tipRankKey(votes int, id bot.TipID) []byte {
 }
 
 // allPeriod is the all-time period. Every ranked tip counts in it, whether
-// or not its Periods name it, so its tips board ranks every ranked tip
-// (SearchTips relies on that).
+// or not its Periods name it (SearchTips relies on that).
 const allPeriod = "all"
 
 // tipPeriods returns the periods a ranked tip counts in, without
@@ -49,6 +48,75 @@ func tipPeriods(t bot.Tip) []string {
 		out = append(out, allPeriod)
 	}
 	return out
+}
+
+// Derived rankings. Quarters, years and all time are not ranked by tips
+// boards of their own: a vote would move its tip in five boards. A tip
+// whose periods include a month (bot.PeriodKey's "m2026-11") is kept in
+// its week's and month's boards only, and the rankings of that month's
+// quarter and year, and of all time, merge month boards when read (see
+// rankView). The boards "q…", "y…" and "all" hold only the tips whose
+// periods name them without a month implying them.
+
+// isMonthKey reports whether p is a month's key, "mYYYY-MM".
+func isMonthKey(p string) bool {
+	if len(p) != 8 || p[0] != 'm' || p[5] != '-' || !digits(p[1:5]) || !digits(p[6:]) {
+		return false
+	}
+	m := (p[6]-'0')*10 + p[7] - '0'
+	return m >= 1 && m <= 12
+}
+
+func digits(s string) bool {
+	for i := range len(s) {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// monthParents returns the quarter and year keys a month key implies:
+// "m2026-11" gives "q2026-4" and "y2026".
+func monthParents(month string) (quarter, year string) {
+	m := int(month[6]-'0')*10 + int(month[7]-'0')
+	return "q" + month[1:5] + "-" + string(rune('0'+(m-1)/3+1)), "y" + month[1:5]
+}
+
+// monthsOf returns the month keys whose boards rank a quarter ("q2026-4")
+// or a year ("y2026"); ok is false for any other period.
+func monthsOf(period string) (months []string, ok bool) {
+	first, n := 0, 0
+	switch {
+	case len(period) == 7 && period[0] == 'q' && period[5] == '-' && digits(period[1:5]) && period[6] >= '1' && period[6] <= '4':
+		first, n = 3*int(period[6]-'1')+1, 3
+	case len(period) == 5 && period[0] == 'y' && digits(period[1:]):
+		first, n = 1, 12
+	default:
+		return nil, false
+	}
+	for m := first; m < first+n; m++ {
+		months = append(months, fmt.Sprintf("m%s-%02d", period[1:5], m))
+	}
+	return months, true
+}
+
+// derived reports whether a period's ranking merges month boards.
+func derived(period string) bool {
+	_, ok := monthsOf(period)
+	return ok || period == allPeriod
+}
+
+// rankBoards returns the tips boards a ranked tip is kept in: its periods
+// and "all", less those its month implies.
+func rankBoards(t bot.Tip) []string {
+	periods := tipPeriods(t)
+	i := slices.IndexFunc(periods, isMonthKey)
+	if i < 0 {
+		return periods
+	}
+	quarter, year := monthParents(periods[i])
+	return slices.DeleteFunc(periods, func(p string) bool { return p == quarter || p == year || p == allPeriod })
 }
 
 // forEachShare calls fn for each member of a member board that a ranked
@@ -98,10 +166,10 @@ func (t *tx) updateBoards(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) er
 	}
 	var oldPeriods, curPeriods []string
 	if oldRanked {
-		oldPeriods = tipPeriods(old)
+		oldPeriods = rankBoards(old)
 	}
 	if curRanked {
-		curPeriods = tipPeriods(cur)
+		curPeriods = rankBoards(cur)
 	}
 
 	// Tips boards: move the tip's rank key in each period.
@@ -190,18 +258,86 @@ func (t *tx) board(kind byte, name string) (*bbolt.Bucket, error) {
 // TopTips returns up to n ranked tips created in the period, most useful
 // first, then lower id.
 func (t *tx) TopTips(period string, n int) ([]bot.Tip, error) {
-	b, err := t.board(kindTips, period)
-	if err != nil || b == nil || n <= 0 {
+	view, err := t.rankView(period)
+	if err != nil || len(view) == 0 || n <= 0 {
 		return nil, err
 	}
-	var ids []bot.TipID
-	c := b.Cursor()
-	for k, _ := c.First(); k != nil && len(ids) < n; k, _ = c.Next() {
-		if len(k) == 12 {
-			ids = append(ids, bot.TipID(binary.BigEndian.Uint64(k[4:])))
+	ids := make([]bot.TipID, 0, min(n, 1024))
+	heads := make([]rankHead, 0, len(view))
+	for _, b := range view {
+		h := rankHead{c: b.Cursor()}
+		h.k, _ = h.c.First()
+		heads = append(heads, h.skipSize())
+	}
+	// The boards' keys sort in rank order: take the smallest head each time.
+	for len(ids) < n {
+		best := -1
+		for i, h := range heads {
+			if h.k != nil && (best < 0 || bytes.Compare(h.k, heads[best].k) < 0) {
+				best = i
+			}
 		}
+		if best < 0 {
+			break
+		}
+		ids = append(ids, bot.TipID(binary.BigEndian.Uint64(heads[best].k[4:])))
+		heads[best].k, _ = heads[best].c.Next()
+		heads[best] = heads[best].skipSize()
 	}
 	return t.tips(ids)
+}
+
+// rankHead is a cursor over a tips board and its current rank key (nil
+// at the end).
+type rankHead struct {
+	c *bbolt.Cursor
+	k []byte
+}
+
+// skipSize steps over keys that are not rank keys (the size key).
+func (h rankHead) skipSize() rankHead {
+	for h.k != nil && len(h.k) != 12 {
+		h.k, _ = h.c.Next()
+	}
+	return h
+}
+
+// rankView returns the tips boards whose merge ranks the period: its own
+// board and, for a quarter, a year or all time, its months' boards. It
+// applies pending changes first.
+func (t *tx) rankView(period string) ([]*bbolt.Bucket, error) {
+	if err := t.flushed(); err != nil {
+		return nil, err
+	}
+	boards := t.bucket(bBoards)
+	if boards == nil {
+		return nil, nil
+	}
+	var view []*bbolt.Bucket
+	add := func(name []byte) {
+		if b := boards.Bucket(name); b != nil {
+			view = append(view, b)
+		}
+	}
+	add(boardName(kindTips, period))
+	if months, ok := monthsOf(period); ok {
+		for _, m := range months {
+			add(boardName(kindTips, m))
+		}
+	} else if period == allPeriod {
+		prefix := []byte{kindTips, 'm'}
+		var names [][]byte
+		c := boards.Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			if v == nil && isMonthKey(string(k[1:])) {
+				names = append(names, k)
+			}
+		}
+		for _, name := range names {
+			add(name)
+		}
+	}
+	return view, nil
 }
 
 // tips loads tips by id, skipping any that vanished.

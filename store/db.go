@@ -83,7 +83,7 @@ import (
 
 // schemaVersion is the layout described in the package comment. Open
 // migrates older files and refuses newer ones.
-const schemaVersion = 2
+const schemaVersion = 3
 
 // GCPercent is the garbage collection target (runtime/debug.SetGCPercent)
 // the tipbot binary runs with unless GOGC is set, and that the ingest
@@ -199,6 +199,11 @@ func initSchema(tx *bbolt.Tx) error {
 	if got < 2 {
 		if err := migrateV1(tx); err != nil {
 			return fmt.Errorf("migrate schema 1 to 2: %w", err)
+		}
+	}
+	if got < 3 {
+		if err := migrateV2(tx); err != nil {
+			return fmt.Errorf("migrate schema 2 to 3: %w", err)
 		}
 	}
 	if got < schemaVersion {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"go.etcd.io/bbolt"
+
+	"github.com/tipbot/tipbot/bot"
 )
 
 // migrateV1 turns schema 1's member boards (a bucket each, with member
@@ -72,6 +74,66 @@ func migrateBoardsV1(boards *bbolt.Bucket) error {
 		}
 		if err := applyMembers(boards, bd.kind, bd.name, bd.members); err != nil {
 			return fmt.Errorf("board %q: %w", memberBoardKey(bd.kind, bd.name), err)
+		}
+	}
+	return nil
+}
+
+// migrateV2 drops schema 2's quarter, year and all-time tips boards, which
+// schema 3 derives from month boards (see rankBoards), and puts back in
+// them only the tips whose month does not imply them, workspace by
+// workspace.
+func migrateV2(tx *bbolt.Tx) error {
+	wss := tx.Bucket(bucketWS)
+	var keys [][]byte
+	if err := wss.ForEachBucket(func(k []byte) error { keys = append(keys, cloneBytes(k)); return nil }); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		ws := wss.Bucket(k)
+		boards, tips := ws.Bucket(sub[bBoards].name), ws.Bucket(sub[bTips].name)
+		if boards == nil {
+			continue
+		}
+		var drop [][]byte
+		err := boards.ForEachBucket(func(name []byte) error {
+			if len(name) > 0 && name[0] == kindTips && derived(string(name[1:])) {
+				drop = append(drop, cloneBytes(name))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, name := range drop {
+			if err := boards.DeleteBucket(name); err != nil {
+				return fmt.Errorf("workspace %q: %w", k, err)
+			}
+		}
+		if tips == nil {
+			continue
+		}
+		ranks := map[rankRef]*rankMove{}
+		err = tips.ForEach(func(key, v []byte) error {
+			if len(key) != 8 {
+				return nil
+			}
+			tip, err := decodeTip(bot.TipID(binary.BigEndian.Uint64(key)), v)
+			if err != nil || !tip.Ranked() {
+				return err
+			}
+			for _, period := range rankBoards(tip) {
+				if derived(period) {
+					ranks[rankRef{period, uint64(tip.ID)}] = &rankMove{to: tipRankKey(tip.UsefulVotes, tip.ID)}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("workspace %q: %w", k, err)
+		}
+		if err := flushRanks(boards, ranks); err != nil {
+			return fmt.Errorf("workspace %q: %w", k, err)
 		}
 	}
 	return nil

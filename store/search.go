@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"math"
 	"slices"
 
 	"go.etcd.io/bbolt"
@@ -307,8 +308,15 @@ func (t *tx) SearchTips(query []string, limit int) ([]bot.Tip, error) {
 	// way: walk the board probing every term (probes stop at the first
 	// term missing); decode the rarest term, then walk testing it in
 	// memory and probing the others; intersect every list, then rank.
-	all := t.allBoard()
-	ranked := float64(boardSize(all))
+	all, err := t.rankView(allPeriod)
+	if err != nil {
+		return nil, err
+	}
+	var ranked float64
+	for _, b := range all {
+		ranked += float64(boardSize(b))
+	}
+	step := stepCost(len(all))
 	expected := ranked
 	costIntersect := float64(infos[0].n) * costDecode
 	probesAll, probesRest, reach := 0.0, 0.0, 1.0
@@ -324,10 +332,10 @@ func (t *tx) SearchTips(query []string, limit int) ([]bot.Tip, error) {
 	}
 	expected = max(expected, 1)
 	walkSteps := float64(limit) * ranked / expected
-	costWalk := walkSteps * (costStep + costProbe*probesAll)
-	costWalkSet := float64(infos[0].n)*costDecode + walkSteps*(costStep+costProbe*probesRest)
+	costWalk := walkSteps * (step + costProbe*probesAll)
+	costWalkSet := float64(infos[0].n)*costDecode + walkSteps*(step+costProbe*probesRest)
 
-	if all != nil && min(costWalk, costWalkSet) < costIntersect {
+	if len(all) > 0 && min(costWalk, costWalkSet) < costIntersect {
 		var rarest []uint64 // decreasing; nil: probe the rarest term too
 		probing := infos
 		if costWalkSet < costWalk {
@@ -342,7 +350,7 @@ func (t *tx) SearchTips(query []string, limit int) ([]bot.Tip, error) {
 			probers[i] = &prober{terms: terms, prefix: ti.prefix}
 		}
 		var ids []bot.TipID
-		done := walkBoard(all, int(2*costIntersect/costStep)+1000, func(id uint64) bool {
+		done := walkBoards(all, int(2*costIntersect/step)+1000, func(id uint64) bool {
 			if rarest != nil && !containsDesc(rarest, id) {
 				return false
 			}
@@ -397,8 +405,8 @@ func (t *tx) SearchTips(query []string, limit int) ([]bot.Tip, error) {
 	}
 	m := float64(len(matches))
 	costDirect := m * costTip
-	if all != nil && float64(limit)*ranked/m*costStep < costDirect {
-		if ids, done := rankByBoard(all, matches, limit, int(2*costDirect/costStep)+1000); done {
+	if len(all) > 0 && float64(limit)*ranked/m*step < costDirect {
+		if ids, done := rankByBoard(all, matches, limit, int(2*costDirect/step)+1000); done {
 			return t.tips(ids)
 		}
 	}
@@ -409,13 +417,10 @@ func (t *tx) SearchTips(query []string, limit int) ([]bot.Tip, error) {
 	return t.tips(ids)
 }
 
-// allBoard returns the all-time tips board, or nil.
-func (t *tx) allBoard() *bbolt.Bucket {
-	boards := t.bucket(bBoards)
-	if boards == nil {
-		return nil
-	}
-	return boards.Bucket(boardName(kindTips, allPeriod))
+// stepCost is costStep when walking the merge of n tips boards: each step
+// also compares the boards' heads.
+func stepCost(n int) float64 {
+	return costStep * (1 + float64(max(n-1, 0))/8)
 }
 
 // intersectDesc keeps the ids of a that are also in b; both decrease.
@@ -466,8 +471,8 @@ func (t *tx) rankDirect(matches []uint64, limit int) ([]bot.TipID, error) {
 // rankByBoard walks the all-time tips board keeping the ids that are
 // matches (decreasing) until limit came up. It gives up (done false) after
 // budget entries.
-func rankByBoard(all *bbolt.Bucket, matches []uint64, limit, budget int) (ids []bot.TipID, done bool) {
-	done = walkBoard(all, budget, func(id uint64) bool {
+func rankByBoard(all []*bbolt.Bucket, matches []uint64, limit, budget int) (ids []bot.TipID, done bool) {
+	done = walkBoards(all, budget, func(id uint64) bool {
 		if containsDesc(matches, id) {
 			ids = append(ids, bot.TipID(id))
 		}
@@ -516,6 +521,74 @@ func walkBoard(b *bbolt.Bucket, budget int, visit func(id uint64) bool) (done bo
 			break
 		}
 		k, _ = c.Seek(next)
+	}
+	return true
+}
+
+// walkBoards is walkBoard over the merge of several tips boards (all
+// time merges the month boards): group by group of equal votes, the
+// entries of every board in the group newest first.
+func walkBoards(boards []*bbolt.Bucket, budget int, visit func(id uint64) bool) (done bool) {
+	if len(boards) == 1 {
+		return walkBoard(boards[0], budget, visit)
+	}
+	groupOf := func(k []byte) uint64 { return uint64(binary.BigEndian.Uint32(k[:4])) }
+	curs := make([]*bbolt.Cursor, len(boards))
+	for i, b := range boards {
+		curs[i] = b.Cursor()
+	}
+	heads := make([][]byte, len(boards))
+	steps := 0
+	for from := uint64(0); from <= math.MaxUint32; {
+		// The next group present in any board.
+		group := uint64(math.MaxUint32) + 1
+		for _, c := range curs {
+			if k, _ := c.Seek(binary.BigEndian.AppendUint32(nil, uint32(from))); len(k) == 12 {
+				group = min(group, groupOf(k))
+			}
+		}
+		if group > math.MaxUint32 {
+			return true
+		}
+		// Each board's newest entry of the group.
+		for i, c := range curs {
+			var k []byte
+			if group == math.MaxUint32 {
+				k, _ = c.Last()
+			} else if nk, _ := c.Seek(binary.BigEndian.AppendUint32(nil, uint32(group+1))); nk != nil {
+				k, _ = c.Prev()
+			} else {
+				k, _ = c.Last()
+			}
+			if len(k) != 12 || groupOf(k) != group {
+				k = nil
+			}
+			heads[i] = k
+		}
+		// Within the group the keys order the ids: take the largest.
+		for {
+			best := -1
+			for i, k := range heads {
+				if k != nil && (best < 0 || bytes.Compare(k, heads[best]) > 0) {
+					best = i
+				}
+			}
+			if best < 0 {
+				break
+			}
+			if steps++; steps > budget {
+				return false
+			}
+			if visit(binary.BigEndian.Uint64(heads[best][4:])) {
+				return true
+			}
+			k, _ := curs[best].Prev()
+			if len(k) != 12 || groupOf(k) != group {
+				k = nil
+			}
+			heads[best] = k
+		}
+		from = group + 1
 	}
 	return true
 }

@@ -46,10 +46,13 @@ func TestSearchLarge(t *testing.T) {
 		}
 		return bot.StatusPublished
 	}
+	// Tips of three months and tips without a month: all time merges four
+	// boards ("all" is implied).
+	periods := [][]string{{"m2026-09"}, {"m2026-10"}, {"m2026-11"}, nil}
 	update(t, db, wsA, func(tx bot.Tx) error {
 		for id := 1; id <= n; id++ {
 			tip := bot.Tip{ID: bot.TipID(id), AuthorID: fmt.Sprint("U", id%40), Status: status(),
-				UsefulVotes: r.IntN(6), CreatedAt: t0, Periods: []string{"m2026-11"}} // "all" is implied
+				UsefulVotes: r.IntN(6), CreatedAt: t0, Periods: periods[r.IntN(len(periods))]}
 			setText(&tip, text(id))
 			if err := tx.PutTip(tip); err != nil {
 				return err
@@ -121,7 +124,10 @@ func TestSearchLarge(t *testing.T) {
 			}
 			slices.SortFunc(matches, func(a, b uint64) int { return cmp.Compare(b, a) })
 			tx := rtx.(*tx)
-			all := tx.allBoard()
+			all, err := tx.rankView("all")
+			if err != nil || len(all) != len(periods) {
+				t.Fatalf("rankView(all) = %d boards, %v; want %d", len(all), err, len(periods))
+			}
 			for _, limit := range []int{1, 7, 50} {
 				byBoard, done := rankByBoard(all, matches, limit, 1<<30)
 				direct, err := tx.rankDirect(matches, limit)

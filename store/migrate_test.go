@@ -1,0 +1,182 @@
+package store
+
+import (
+	"fmt"
+	"maps"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/tipbot/tipbot/bot"
+)
+
+// TestMonthKeys checks the store's reading of period keys against the
+// core's bot.PeriodKey, on every day of several years.
+func TestMonthKeys(t *testing.T) {
+	for day := time.Date(2023, 1, 1, 12, 0, 0, 0, time.UTC); day.Year() < 2028; day = day.AddDate(0, 0, 1) {
+		month := bot.PeriodKey(bot.Month, day, time.UTC)
+		quarter, year := bot.PeriodKey(bot.Quarter, day, time.UTC), bot.PeriodKey(bot.Year, day, time.UTC)
+		if !isMonthKey(month) {
+			t.Fatalf("isMonthKey(%q) = false", month)
+		}
+		if q, y := monthParents(month); q != quarter || y != year {
+			t.Fatalf("monthParents(%q) = %q, %q; want %q, %q", month, q, y, quarter, year)
+		}
+		for _, parent := range []string{quarter, year} {
+			if months, ok := monthsOf(parent); !ok || !slices.Contains(months, month) || !derived(parent) {
+				t.Fatalf("monthsOf(%q) = %v, %v; want it to hold %q", parent, months, ok, month)
+			}
+		}
+		for _, p := range []string{month, bot.PeriodKey(bot.Week, day, time.UTC)} {
+			if derived(p) {
+				t.Fatalf("derived(%q) = true", p)
+			}
+		}
+	}
+	if !derived("all") {
+		t.Error(`derived("all") = false`)
+	}
+	for _, p := range []string{"", "m", "m2026-13", "m2026-00", "m2026-1", "mabcd-01", "m2026_11", "x2026-11", "w2026-48", "y2026", "all"} {
+		if isMonthKey(p) {
+			t.Errorf("isMonthKey(%q) = true", p)
+		}
+	}
+	for _, p := range []string{"q2026-0", "q2026-5", "q2026", "qabcd-1", "y26", "yabcd", "y2026-1", "m2026-11", "custom"} {
+		if months, ok := monthsOf(p); ok {
+			t.Errorf("monthsOf(%q) = %v", p, months)
+		}
+	}
+}
+
+// TestMigrateV2 opens a schema 2 file, whose quarter, year and all-time
+// tips boards rank every tip of the period, and finds in schema 3 the same
+// rankings with only the tips no month implies left in those boards.
+func TestMigrateV2(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "v2.db")
+	db := mustOpenPath(t, path)
+	var tips []bot.Tip
+	for id := 1; id <= 400; id++ {
+		created := time.Date(2025, 7, 1, 9, 0, 0, 0, time.UTC).AddDate(0, 0, id*3%540)
+		periods := bot.PeriodKeys(created, time.UTC)
+		switch id % 50 {
+		case 1: // no month: ranked through its own quarter, year and all-time boards
+			periods = []string{bot.PeriodKey(bot.Quarter, created, time.UTC), bot.PeriodKey(bot.Year, created, time.UTC), "all"}
+		case 2:
+			periods = []string{"all"}
+		}
+		tip := bot.Tip{ID: bot.TipID(id), Channel: "C1", MessageID: fmt.Sprint("m", id),
+			AuthorID: fmt.Sprintf("A%03d", id%70), Source: bot.SourcePrefix, Status: bot.StatusPublished,
+			UsefulVotes: id % 9, CreatedAt: created, Periods: periods}
+		setText(&tip, fmt.Sprintf("tip %d #t%d", id, id%4))
+		tips = append(tips, tip)
+	}
+	update(t, db, wsA, func(tx bot.Tx) error {
+		for _, tip := range tips {
+			if err := tx.PutTip(tip); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	// Schema 3 keeps in derived boards only the tips without a month.
+	kept := derivedEntries(t, db)
+	if want := 8*3 + 8; kept != want { // 8 tips in their quarter, year and all time, 8 in all time
+		t.Errorf("schema 3: %d entries in quarter, year and all-time boards, want %d", kept, want)
+	}
+	rankings := topTipsByPeriod(t, db, tips)
+
+	// Rewrite the tips boards in the schema 2 layout: every ranked tip in
+	// every period it names, and in all time.
+	err := db.bolt.Update(func(btx *bbolt.Tx) error {
+		boards := btx.Bucket(bucketWS).Bucket([]byte(wsA.Key())).Bucket(sub[bBoards].name)
+		ranks := map[rankRef]*rankMove{}
+		for _, tip := range tips {
+			for _, p := range tipPeriods(tip) {
+				if derived(p) && !slices.Contains(rankBoards(tip), p) {
+					ranks[rankRef{p, uint64(tip.ID)}] = &rankMove{to: tipRankKey(tip.UsefulVotes, tip.ID)}
+				}
+			}
+		}
+		if err := flushRanks(boards, ranks); err != nil {
+			return err
+		}
+		return btx.Bucket(bucketMeta).Put(keySchema, u32(2))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, want := derivedEntries(t, db), 3*(len(tips)-8)+8; n != want {
+		t.Fatalf("schema 2 layout: %d entries in derived boards, want %d", n, want)
+	}
+	db.Close()
+
+	db = mustOpenPath(t, path)
+	if n := derivedEntries(t, db); n != kept {
+		t.Errorf("after migration: %d entries in derived boards, want %d", n, kept)
+	}
+	err = db.bolt.View(func(btx *bbolt.Tx) error {
+		if v := btx.Bucket(bucketMeta).Get(keySchema); string(v) != string(u32(schemaVersion)) {
+			t.Errorf("schema after migration = %v", v)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := topTipsByPeriod(t, db, tips); !maps.EqualFunc(got, rankings, slices.Equal) {
+		t.Errorf("TopTips after migration differ:\n%v\nwant\n%v", got, rankings)
+	}
+	checkBoardsAgainstRecount(t, db)
+	checkRebuild(t, db, wsA)
+}
+
+// topTipsByPeriod returns the ids TopTips ranks in every period the tips
+// name, and all time.
+func topTipsByPeriod(t *testing.T, db *DB, tips []bot.Tip) map[string][]bot.TipID {
+	t.Helper()
+	out := map[string][]bot.TipID{}
+	view(t, db, wsA, func(tx bot.ReadTx) error {
+		for _, tip := range tips {
+			for _, p := range tipPeriods(tip) {
+				if _, done := out[p]; done {
+					continue
+				}
+				top, err := tx.TopTips(p, 1000)
+				if err != nil || len(top) == 0 {
+					t.Fatalf("TopTips(%s) = %d tips, %v", p, len(top), err)
+				}
+				out[p] = ids(top)
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+// derivedEntries counts the rank keys in wsA's quarter, year and all-time
+// tips boards.
+func derivedEntries(t *testing.T, db *DB) int {
+	t.Helper()
+	n := 0
+	err := db.bolt.View(func(btx *bbolt.Tx) error {
+		boards := btx.Bucket(bucketWS).Bucket([]byte(wsA.Key())).Bucket(sub[bBoards].name)
+		return boards.ForEachBucket(func(name []byte) error {
+			if name[0] != kindTips || !derived(string(name[1:])) {
+				return nil
+			}
+			return boards.Bucket(name).ForEach(func(k, _ []byte) error {
+				if len(k) == 12 {
+					n++
+				}
+				return nil
+			})
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
