@@ -242,19 +242,6 @@ func boardSize(b *bbolt.Bucket) int64 {
 	return 0
 }
 
-// board returns a board bucket for reading, or nil, once the changes
-// pending in this transaction are applied.
-func (t *tx) board(kind byte, name string) (*bbolt.Bucket, error) {
-	if err := t.flushed(); err != nil {
-		return nil, err
-	}
-	boards := t.bucket(bBoards)
-	if boards == nil {
-		return nil, nil
-	}
-	return boards.Bucket(boardName(kind, name)), nil
-}
-
 // TopTips returns up to n ranked tips created in the period, most useful
 // first, then lower id.
 func (t *tx) TopTips(period string, n int) ([]bot.Tip, error) {

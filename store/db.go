@@ -23,7 +23,7 @@
 //	    records/   <kind>/ key                 → opaque value
 //	    events/    <slot(8)>/ event id         → ""   (slot = 12 hours of MarkEvent's time)
 //	    boards/
-//	      t<period>/  tips of the period:
+//	      t<period>/  tips of a week or month (others: see below):
 //	          0x00                      → tip count(8)
 //	          ^votes(4) id(8)           → ""   most useful first, then lower id
 //	      'a' str(period)               authors of the period,
@@ -39,6 +39,11 @@
 //
 // Only ranked tips (bot.Tip.Ranked) appear in boards and terms; every
 // ranked tip counts in the "all" period whether or not its Periods name it.
+// A tip whose periods include a month ("m2026-11") has tips-board entries
+// in its week and month only: the tips rankings of its quarter, its year
+// and all time merge month boards when read, so a vote moves two rank keys
+// instead of five. The boards of a quarter, a year and "all" hold only
+// the tips no month of theirs implies (schema 3).
 // PutTip and DeleteTip keep boards and terms exact by taking out the old
 // stored tip's contribution and adding the new one in the same
 // transaction; board and counter changes are summed per entry and written

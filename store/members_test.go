@@ -206,14 +206,7 @@ func TestMigrateV1(t *testing.T) {
 		setText(&tip, fmt.Sprintf("tip %d #t%d", id, id%4))
 		tips = append(tips, tip)
 	}
-	update(t, db, wsA, func(tx bot.Tx) error {
-		for _, tip := range tips {
-			if err := tx.PutTip(tip); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	putTips(t, db, wsA, tips)
 	// Rewrite the member boards in the schema 1 layout, from a recount.
 	var rc recount
 	view(t, db, wsA, func(tx bot.ReadTx) error { rc = recountFrom(t, tx); return nil })

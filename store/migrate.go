@@ -13,9 +13,8 @@ import (
 // keys 'm' member → votes, tips and rank keys) into schema 2's compact
 // shards, workspace by workspace.
 func migrateV1(tx *bbolt.Tx) error {
-	wss := tx.Bucket(bucketWS)
-	var keys [][]byte
-	if err := wss.ForEachBucket(func(k []byte) error { keys = append(keys, cloneBytes(k)); return nil }); err != nil {
+	wss, keys, err := workspaceBuckets(tx)
+	if err != nil {
 		return err
 	}
 	for _, k := range keys {
@@ -84,9 +83,8 @@ func migrateBoardsV1(boards *bbolt.Bucket) error {
 // them only the tips whose month does not imply them, workspace by
 // workspace.
 func migrateV2(tx *bbolt.Tx) error {
-	wss := tx.Bucket(bucketWS)
-	var keys [][]byte
-	if err := wss.ForEachBucket(func(k []byte) error { keys = append(keys, cloneBytes(k)); return nil }); err != nil {
+	wss, keys, err := workspaceBuckets(tx)
+	if err != nil {
 		return err
 	}
 	for _, k := range keys {
@@ -137,4 +135,13 @@ func migrateV2(tx *bbolt.Tx) error {
 		}
 	}
 	return nil
+}
+
+// workspaceBuckets returns the bucket of workspaces and their keys, read
+// before a migration changes them.
+func workspaceBuckets(tx *bbolt.Tx) (*bbolt.Bucket, [][]byte, error) {
+	wss := tx.Bucket(bucketWS)
+	var keys [][]byte
+	err := wss.ForEachBucket(func(k []byte) error { keys = append(keys, cloneBytes(k)); return nil })
+	return wss, keys, err
 }

@@ -73,14 +73,7 @@ func TestMigrateV2(t *testing.T) {
 		setText(&tip, fmt.Sprintf("tip %d #t%d", id, id%4))
 		tips = append(tips, tip)
 	}
-	update(t, db, wsA, func(tx bot.Tx) error {
-		for _, tip := range tips {
-			if err := tx.PutTip(tip); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	putTips(t, db, wsA, tips)
 	// Schema 3 keeps in derived boards only the tips without a month.
 	kept := derivedEntries(t, db)
 	if want := 8*3 + 8; kept != want { // 8 tips in their quarter, year and all time, 8 in all time
@@ -179,4 +172,17 @@ func derivedEntries(t *testing.T, db *DB) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// putTips stores tips in one transaction.
+func putTips(tb testing.TB, db *DB, ws bot.Workspace, tips []bot.Tip) {
+	tb.Helper()
+	update(tb, db, ws, func(tx bot.Tx) error {
+		for _, tip := range tips {
+			if err := tx.PutTip(tip); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -383,14 +383,7 @@ func checkRebuild(t *testing.T, db *DB, ws bot.Workspace) {
 	view(t, db, ws, func(tx bot.ReadTx) error {
 		return tx.ForEachTip(func(tip bot.Tip) error { tips = append(tips, tip); return nil })
 	})
-	update(t, fresh, ws, func(tx bot.Tx) error {
-		for _, tip := range tips {
-			if err := tx.PutTip(tip); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	putTips(t, fresh, ws, tips)
 	got, want := dumpIndexes(t, db, ws), dumpIndexes(t, fresh, ws)
 	for k, v := range want {
 		if got[k] != v {

@@ -148,14 +148,7 @@ func TestSearchLarge(t *testing.T) {
 	view(t, db, wsA, func(tx bot.ReadTx) error {
 		return tx.ForEachTip(func(tip bot.Tip) error { tips = append(tips, tip); return nil })
 	})
-	update(t, fresh, wsA, func(tx bot.Tx) error {
-		for _, tip := range tips {
-			if err := tx.PutTip(tip); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	putTips(t, fresh, wsA, tips)
 	if want := dumpIndexes(t, fresh, wsA); !reflect.DeepEqual(got, want) {
 		t.Errorf("indexes differ from a rebuild (%d entries, rebuilt %d)", len(got), len(want))
 	}
