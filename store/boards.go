@@ -372,13 +372,14 @@ func (t *tx) PutTip(tip bot.Tip) error {
 		return err
 	}
 	key := tipKey(tip.ID)
-	var old bot.Tip
 	prev := tips.Get(key)
-	if prev != nil {
+	old, known := t.read.of(tip.ID, prev)
+	if prev != nil && !known {
 		if old, err = decodeTip(tip.ID, prev); err != nil {
 			return err
 		}
 	}
+	t.read = tipRead{}
 	if err := tips.Put(key, encodeTip(tip)); err != nil {
 		return fmt.Errorf("store: put tip %s: %w", tip.ID, err)
 	}

@@ -25,6 +25,11 @@ type pending struct {
 	counters map[string]int64
 	members  map[boardRef]map[string]delta // summed change per member
 	ranks    map[rankRef]*rankMove
+
+	// Read once per batch: the workspace's buckets and its generations of
+	// event ids.
+	subs   [nSubs]*bbolt.Bucket
+	events *eventGens
 }
 
 // delta is a change of a member's votes and tips.

@@ -59,6 +59,23 @@ type tx struct {
 	subs  [nSubs]*bbolt.Bucket
 	batch *batch   // nil in read-only transactions
 	pend  *pending // this workspace's share of batch, once used
+	read  tipRead  // the last tip Tip decoded, for PutTip
+}
+
+// tipRead is a stored tip value and what it decodes to. A vote reads its
+// tip then writes it back: PutTip, finding the very same stored bytes,
+// need not decode them again.
+type tipRead struct {
+	v   []byte
+	tip bot.Tip
+}
+
+// of returns the decoded tip when v is the value it was decoded from.
+func (r tipRead) of(id bot.TipID, v []byte) (bot.Tip, bool) {
+	if len(v) == 0 || len(r.v) != len(v) || &r.v[0] != &v[0] || r.tip.ID != id {
+		return bot.Tip{}, false
+	}
+	return r.tip, true
 }
 
 var _ bot.Tx = (*tx)(nil)
@@ -94,6 +111,13 @@ func (t *tx) bucket(i int) *bbolt.Bucket {
 	if t.subs[i] != nil {
 		return t.subs[i]
 	}
+	var p *pending // write transactions share the buckets found across the batch
+	if t.batch != nil {
+		if p = t.batch.get(t.key); p.subs[i] != nil {
+			t.subs[i] = p.subs[i]
+			return t.subs[i]
+		}
+	}
 	if !t.found {
 		t.ws = t.btx.Bucket(bucketWS).Bucket(t.key)
 		t.found = true
@@ -104,6 +128,9 @@ func (t *tx) bucket(i int) *bbolt.Bucket {
 	b := t.ws.Bucket(sub[i].name)
 	if b != nil {
 		b.FillPercent = sub[i].fill
+		if p != nil {
+			p.subs[i] = b
+		}
 	}
 	t.subs[i] = b
 	return b
@@ -141,7 +168,14 @@ func (t *tx) Tip(id bot.TipID) (bot.Tip, error) {
 	if v == nil {
 		return bot.Tip{}, bot.ErrNotFound
 	}
-	return decodeTip(id, v)
+	tip, err := decodeTip(id, v)
+	if err == nil && t.batch != nil {
+		// Kept with slices of its own: the caller may change the copy it gets.
+		kept := tip
+		kept.Topics, kept.Periods = slices.Clone(tip.Topics), slices.Clone(tip.Periods)
+		t.read = tipRead{v: v, tip: kept}
+	}
+	return tip, err
 }
 
 // TipByMessage returns the tip captured from that message, or bot.ErrNotFound.
@@ -347,14 +381,52 @@ func (t *tx) EventSeen(id string) (bool, error) {
 	if b == nil || id == "" {
 		return false, nil
 	}
-	found := false
-	err := b.ForEachBucket(func(k []byte) error {
-		if gen := b.Bucket(k); gen != nil && gen.Get([]byte(id)) != nil {
-			found = true
+	gens, err := t.eventGens(b)
+	if err != nil {
+		return false, err
+	}
+	key := []byte(id)
+	for _, g := range gens.buckets {
+		if g.Get(key) != nil {
+			return true, nil
 		}
-		return nil
-	})
-	return found, err
+	}
+	return false, nil
+}
+
+// eventGens lists the generation buckets of event ids in slot order. A
+// write transaction reads them once per batch and MarkEvent keeps the
+// list (the only writer of the events bucket).
+type eventGens struct {
+	slots   []uint64
+	buckets []*bbolt.Bucket
+}
+
+func (t *tx) eventGens(b *bbolt.Bucket) (*eventGens, error) {
+	var p *pending
+	if t.batch != nil && t.btx.Writable() {
+		var err error
+		if p, err = t.pending(); err != nil {
+			return nil, err
+		}
+		if p.events != nil {
+			return p.events, nil
+		}
+	}
+	g := &eventGens{}
+	c := b.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if v == nil && len(k) == 8 {
+			if gen := b.Bucket(k); gen != nil {
+				g.slots = append(g.slots, binary.BigEndian.Uint64(k))
+				g.buckets = append(g.buckets, gen)
+			}
+		}
+	}
+	if p != nil {
+		p.events = g
+	}
+	return g, nil
 }
 
 // Record returns an opaque record, or bot.ErrNotFound.
@@ -640,34 +712,41 @@ func (t *tx) MarkEvent(id string, at time.Time) error {
 	if err != nil {
 		return err
 	}
+	gens, err := t.eventGens(b)
+	if err != nil {
+		return err
+	}
 	slot := slotOf(at)
 	var newest uint64
-	if k, _ := b.Cursor().Last(); len(k) == 8 {
-		newest = binary.BigEndian.Uint64(k)
+	if n := len(gens.slots); n > 0 {
+		newest = gens.slots[n-1]
 	}
 	if newest > keptSlots && slot < newest-keptSlots {
 		slot = newest - keptSlots
 	}
-	gen, err := b.CreateBucketIfNotExists(u64(slot))
-	if err != nil {
-		return fmt.Errorf("store: mark event: %w", err)
+	i, found := slices.BinarySearch(gens.slots, slot)
+	if !found {
+		gen, err := b.CreateBucket(u64(slot))
+		if err != nil {
+			return fmt.Errorf("store: mark event: %w", err)
+		}
+		gens.slots = slices.Insert(gens.slots, i, slot)
+		gens.buckets = slices.Insert(gens.buckets, i, gen)
 	}
-	if err := gen.Put([]byte(id), empty); err != nil {
+	if err := gens.buckets[i].Put([]byte(id), empty); err != nil {
 		return fmt.Errorf("store: mark event: %w", err)
 	}
 	if slot <= newest {
 		return nil
 	}
-	var old [][]byte
-	c := b.Cursor()
-	for k, _ := c.First(); len(k) == 8 && binary.BigEndian.Uint64(k)+keptSlots < slot; k, _ = c.Next() {
-		old = append(old, cloneBytes(k))
-	}
-	for _, k := range old {
-		if err := b.DeleteBucket(k); err != nil {
+	drop := 0
+	for drop < len(gens.slots) && gens.slots[drop]+keptSlots < slot {
+		if err := b.DeleteBucket(u64(gens.slots[drop])); err != nil {
 			return fmt.Errorf("store: mark event: %w", err)
 		}
+		drop++
 	}
+	gens.slots, gens.buckets = gens.slots[drop:], gens.buckets[drop:]
 	return nil
 }
 
