@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -913,3 +916,104 @@ func TestCorruptRecord(t *testing.T) {
 }
 
 func writeFile(path string, data []byte) error { return os.WriteFile(path, data, 0o600) }
+
+// TestEventsInOneBatch marks events across many generations inside one
+// transaction, where the batch keeps its list of generations, and from
+// concurrent updates sharing commits.
+func TestEventsInOneBatch(t *testing.T) {
+	db := mustOpen(t)
+	check := func(tx bot.ReadTx, when string) {
+		t.Helper()
+		for id, want := range map[string]bool{"first": false, "later1": false, "later239": true, "later216": true, "never": false} {
+			if got, err := tx.EventSeen(id); err != nil || got != want {
+				t.Errorf("%s: EventSeen(%s) = %v, %v; want %v", when, id, got, err, want)
+			}
+		}
+	}
+	update(t, db, wsA, func(tx bot.Tx) error {
+		if err := tx.MarkEvent("first", t0); err != nil {
+			return err
+		}
+		if ok, err := tx.EventSeen("first"); err != nil || !ok {
+			t.Errorf("first not seen in its own transaction: %v, %v", ok, err)
+		}
+		for h := 1; h <= 24*10; h++ {
+			if err := tx.MarkEvent("later"+itoa(h), t0.Add(time.Duration(h)*time.Hour)); err != nil {
+				return err
+			}
+		}
+		check(tx, "same transaction")
+		return nil
+	})
+	view(t, db, wsA, func(rtx bot.ReadTx) error {
+		check(rtx, "after commit")
+		gens := 0
+		err := rtx.(*tx).bucket(bEvents).ForEachBucket(func([]byte) error { gens++; return nil })
+		if gens > keptSlots+1 {
+			t.Errorf("%d event generations kept, want at most %d", gens, keptSlots+1)
+		}
+		return err
+	})
+
+	// Concurrent updates share commits; each marks its own event once.
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Go(func() {
+			id := "c" + itoa(i)
+			err := db.Update(context.Background(), wsB, func(tx bot.Tx) error {
+				if seen, err := tx.EventSeen(id); err != nil || seen {
+					return fmt.Errorf("%s seen before it was marked: %v", id, err)
+				}
+				return tx.MarkEvent(id, t0.Add(time.Duration(i)*time.Minute))
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	view(t, db, wsB, func(tx bot.ReadTx) error {
+		for i := range 200 {
+			if ok, err := tx.EventSeen("c" + itoa(i)); err != nil || !ok {
+				t.Errorf("c%d not seen: %v", i, err)
+			}
+		}
+		return nil
+	})
+}
+
+// TestPutTipAfterChangingTheReadCopy changes, in place, the slices of a tip
+// just read, then stores it: the indexes move from what was stored, not
+// from the changed copy.
+func TestPutTipAfterChangingTheReadCopy(t *testing.T) {
+	db := mustOpen(t)
+	update(t, db, wsA, func(tx bot.Tx) error { return tx.PutTip(sampleTip(1)) })
+	update(t, db, wsA, func(tx bot.Tx) error {
+		tip, err := tx.Tip(1)
+		if err != nil {
+			return err
+		}
+		tip.Topics[0] = "bisect" // "git" becomes "bisect" in the same backing array
+		tip.UsefulVotes = 5
+		return tx.PutTip(tip)
+	})
+	view(t, db, wsA, func(tx bot.ReadTx) error {
+		topics, err := tx.TopTopics("all", 10)
+		if err != nil {
+			return err
+		}
+		var names []string
+		for _, s := range topics {
+			names = append(names, s.Member)
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, []string{"bisect", "debug"}) {
+			t.Errorf("topics after the change = %v, want [bisect debug]", names)
+		}
+		if experts, _ := tx.Experts("git", 5); len(experts) != 0 {
+			t.Errorf("experts of git after the change = %v, want none", experts)
+		}
+		return nil
+	})
+	checkRebuild(t, db, wsA)
+}
