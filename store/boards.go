@@ -169,7 +169,11 @@ func (t *tx) updateBoards(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) er
 		oldPeriods = rankBoards(old)
 	}
 	if curRanked {
-		curPeriods = rankBoards(cur)
+		if oldRanked && slices.Equal(old.Periods, cur.Periods) {
+			curPeriods = oldPeriods // a vote: same boards
+		} else {
+			curPeriods = rankBoards(cur)
+		}
 	}
 
 	// Tips boards: move the tip's rank key in each period.
