@@ -498,54 +498,144 @@ func (b *Bot) cmdForgetMe(ctx context.Context, e *CommandInvoked, args []string)
 		return nil, fmt.Errorf("bot: forget-me: %w", err)
 	}
 	anonymous := "forgotten-" + hex.EncodeToString(raw[:])
-	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
-		var mine []Tip
-		if err := tx.TipsByAuthor(e.User.ID, func(t Tip) error {
-			mine = append(mine, t)
-			return nil
+	// Finding the person's votes and the tips they captured reads every
+	// vote and tip: that runs in a read transaction, so events keep being
+	// committed meanwhile. The writes then touch only what was found, a
+	// chunk of votes per transaction, so that relinking a heavy voter's
+	// votes holds up other events for moments only. What the person did in
+	// between is found by another look.
+	var tips, votes int
+	meta := e.EventMeta
+	for round := range forgetRounds {
+		var found forgetScan
+		if err := b.view(ctx, e.Workspace, func(tx ReadTx) error {
+			var err error
+			found, err = scanForget(tx, e.User.ID)
+			return err
 		}); err != nil {
-			return false, err
+			return nil, err
 		}
-		for _, t := range mine {
-			if err := b.deleteTip(tx, t); err != nil {
-				return false, err
+		if round > 0 && found.empty() {
+			break
+		}
+		for first := true; first || !found.votes.Empty(); first = false {
+			var chunk VoteRefs
+			chunk, found.votes = splitVoteRefs(found.votes, forgetChunk)
+			ran := false
+			var n, m int
+			if _, err := b.update(ctx, &meta, func(tx Tx, out *outbox) (bool, error) {
+				ran = true
+				var err error
+				if first {
+					n, m, err = b.forget(tx, e.User.ID, anonymous, forgetScan{votes: chunk, captured: found.captured})
+				} else {
+					n, m = 0, 0
+					m, err = tx.ReassignVotes(chunk, e.User.ID, anonymous)
+				}
+				return true, err
+			}); err != nil {
+				return nil, err
 			}
+			if !ran && meta.ID != "" {
+				return nil, nil // this command was already handled
+			}
+			tips, votes = tips+n, votes+m
+			meta.ID = "" // later transactions are not the delivered event
 		}
-		votes, err := tx.ReassignVotes(e.User.ID, anonymous)
-		if err != nil {
-			return false, err
+	}
+	return b.private(b.t("forget.done", b.plural("tips", int64(tips)), b.plural("votes", int64(votes)))), nil
+}
+
+// forgetRounds bounds how many times forget-me looks again for what the
+// person did while it was forgetting them.
+const forgetRounds = 3
+
+// forgetChunk is how many votes one forget-me transaction relinks (a
+// variable for tests).
+var forgetChunk = 2000
+
+// splitVoteRefs returns the first n references of r and the rest.
+func splitVoteRefs(r VoteRefs, n int) (head, rest VoteRefs) {
+	t := min(n, len(r.Tips))
+	head.Tips, rest.Tips = r.Tips[:t], r.Tips[t:]
+	p := min(n-t, len(r.Pending))
+	head.Pending, rest.Pending = r.Pending[:p], r.Pending[p:]
+	return head, rest
+}
+
+// forgetScan is what scanForget found of a person outside the writer.
+type forgetScan struct {
+	votes    VoteRefs
+	captured []TipID // tips they captured for others
+}
+
+func (f forgetScan) empty() bool { return f.votes.Empty() && len(f.captured) == 0 }
+
+// scanForget locates a person's votes and the tips they captured.
+func scanForget(tx ReadTx, id string) (forgetScan, error) {
+	var f forgetScan
+	var err error
+	if f.votes, err = tx.VotesBy(id); err != nil {
+		return f, err
+	}
+	err = tx.ForEachTip(func(t Tip) error {
+		if t.CapturedBy == id {
+			f.captured = append(f.captured, t.ID)
 		}
-		if err := uncountNewContributor(tx, e.User.ID); err != nil {
-			return false, err
-		}
-		if err := tx.DeletePerson(e.User.ID); err != nil {
-			return false, err
-		}
-		if err := tx.DeleteRecord(recTrainer, e.User.ID); err != nil {
-			return false, err
-		}
-		if err := forgetMentions(tx, e.User.ID); err != nil {
-			return false, err
-		}
-		out.reply = b.private(b.t("forget.done", b.plural("tips", int64(len(mine))), b.plural("votes", int64(votes))))
-		return true, nil
+		return nil
 	})
+	return f, err
+}
+
+// forget deletes a person's tips and what is kept about them, relinks
+// their votes to anonymous and removes their id from other records, and
+// returns how many tips it deleted and votes it relinked.
+func (b *Bot) forget(tx Tx, id, anonymous string, found forgetScan) (tips, votes int, err error) {
+	var mine []Tip
+	if err := tx.TipsByAuthor(id, func(t Tip) error {
+		mine = append(mine, t)
+		return nil
+	}); err != nil {
+		return 0, 0, err
+	}
+	for _, t := range mine {
+		if err := b.deleteTip(tx, t); err != nil {
+			return 0, 0, err
+		}
+	}
+	if votes, err = tx.ReassignVotes(found.votes, id, anonymous); err != nil {
+		return 0, 0, err
+	}
+	if err := uncountNewContributor(tx, id); err != nil {
+		return 0, 0, err
+	}
+	if err := tx.DeletePerson(id); err != nil {
+		return 0, 0, err
+	}
+	if err := tx.DeleteRecord(recTrainer, id); err != nil {
+		return 0, 0, err
+	}
+	if err := forgetMentions(tx, id, found.captured); err != nil {
+		return 0, 0, err
+	}
+	return len(mine), votes, nil
 }
 
 // forgetMentions removes a person's id from what other records keep of
-// them: tips they captured for others, sessions they opened, schedules
-// they added, moderation actions they took.
-func forgetMentions(tx Tx, id string) error {
-	var captured []Tip
-	if err := tx.ForEachTip(func(t Tip) error {
-		if t.CapturedBy == id {
-			captured = append(captured, t)
+// them: the tips they captured for others (found by scanForget), sessions
+// they opened, schedules they added, moderation actions they took.
+func forgetMentions(tx Tx, id string, captured []TipID) error {
+	for _, tipID := range captured {
+		t, err := tx.Tip(tipID)
+		if errors.Is(err, ErrNotFound) {
+			continue
 		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	for _, t := range captured {
+		if err != nil {
+			return err
+		}
+		if t.CapturedBy != id {
+			continue
+		}
 		t.CapturedBy = ""
 		if err := tx.PutTip(t); err != nil {
 			return err

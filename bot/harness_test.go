@@ -81,6 +81,8 @@ type harness struct {
 	offset time.Duration
 	seq    int
 	msgs   map[string]bot.MessageInfo // message id → what was posted
+	// wrap, when set before open, interposes on the Bot's store.
+	wrap func(bot.Store) bot.Store
 }
 
 func newHarness(t testing.TB, configure func(*bot.Config)) *harness {
@@ -120,7 +122,11 @@ func (h *harness) open() {
 		h.t.Fatal(err)
 	}
 	h.db = db
-	h.bot, err = bot.New(bot.Options{Config: h.cfg, Store: db, Now: h.clock, Cron: cron.Parse})
+	var st bot.Store = db
+	if h.wrap != nil {
+		st = h.wrap(db)
+	}
+	h.bot, err = bot.New(bot.Options{Config: h.cfg, Store: st, Now: h.clock, Cron: cron.Parse})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -43,6 +43,10 @@ type ReadTx interface {
 	// PendingVotes returns the useful reactions recorded on a message that is
 	// not a tip, in voter order (empty, not ErrNotFound, when there are none).
 	PendingVotes(channel, messageID string) ([]PendingVote, error)
+	// VotesBy locates every vote and pending vote given by voter. It reads
+	// every vote of the workspace: call it in a read transaction (View),
+	// where it holds up no event.
+	VotesBy(voter string) (VoteRefs, error)
 
 	// Person returns what is kept about a contributor.
 	Person(id string) (Person, error)
@@ -102,10 +106,11 @@ type Tx interface {
 	// the core does that with PutTip.
 	PutVote(tip TipID, voter string, v Vote) error
 	DeleteVote(tip TipID, voter string) error
-	// ReassignVotes relinks every vote and pending vote given by voter to
-	// newVoter (used to forget a person while keeping counts) and returns how
-	// many it changed.
-	ReassignVotes(voter, newVoter string) (int, error)
+	// ReassignVotes relinks the votes and pending votes of voter that refs
+	// locates (see VotesBy) to newVoter, merging emoji sets where newVoter
+	// reacted too, skips those gone since, and returns how many it moved.
+	// It is used to forget a person while keeping counts.
+	ReassignVotes(refs VoteRefs, voter, newVoter string) (int, error)
 
 	// PutPendingVote records (or, with no emojis, removes) a voter's useful
 	// reactions on a message that is not a tip.

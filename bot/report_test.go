@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -323,5 +324,114 @@ func TestForgetMeLeavesNoTrace(t *testing.T) {
 	}
 	if got := h.votes(bm); got != 1 {
 		t.Errorf("zoe's vote on bob's tip = %d, want still counted", got)
+	}
+}
+
+// TestForgetMeCatchesWhatHappensMeanwhile: forget-me finds the person's
+// votes in a read transaction, then writes; what they do in between (a
+// vote, a capture) is found by the next look and forgotten too.
+func TestForgetMeCatchesWhatHappensMeanwhile(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	zoe := bot.User{ID: "zoe", Name: "Zoé"}
+	first := h.post(bob, "tip: first #git")
+	second := h.post(bob, "tip: second #git")
+	plain := h.post(carol, "carol's plain message")
+	h.react(zoe, first, "bulb")
+	var once sync.Once
+	h.wrap = func(st bot.Store) bot.Store {
+		return &afterScan{Store: st, hook: func() {
+			once.Do(func() {
+				h.react(zoe, second, "bulb")
+				h.react(zoe, plain, "bookmark")
+			})
+		}}
+	}
+	h.close()
+	h.open()
+	out := h.command(zoe, "tips", "forget-me confirm")
+	if !strings.Contains(out, "2 useful votes") {
+		t.Errorf("forget-me reply = %q, want 2 votes forgotten", out)
+	}
+	err := h.db.View(context.Background(), h.ws, func(tx bot.ReadTx) error {
+		refs, err := tx.VotesBy("zoe")
+		if err != nil || !refs.Empty() {
+			t.Errorf("zoe's votes left: %+v, %v", refs, err)
+		}
+		return tx.ForEachTip(func(tip bot.Tip) error {
+			if tip.CapturedBy == "zoe" {
+				t.Errorf("tip %s still names zoe as its capturer", tip.ID)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.votes(first) != 1 || h.votes(second) != 1 {
+		t.Errorf("votes after forget-me = %d, %d; want both kept", h.votes(first), h.votes(second))
+	}
+	if h.tip(plain).CapturedBy != "" {
+		t.Errorf("captured by %q", h.tip(plain).CapturedBy)
+	}
+}
+
+// afterScan is a store that calls hook after each read transaction that
+// located someone's votes, outside any transaction.
+type afterScan struct {
+	bot.Store
+	hook func()
+}
+
+func (s *afterScan) View(ctx context.Context, ws bot.Workspace, fn func(bot.ReadTx) error) error {
+	scanned := false
+	err := s.Store.View(ctx, ws, func(tx bot.ReadTx) error { return fn(scanTx{tx, &scanned}) })
+	if err == nil && scanned {
+		s.hook()
+	}
+	return err
+}
+
+type scanTx struct {
+	bot.ReadTx
+	scanned *bool
+}
+
+func (t scanTx) VotesBy(voter string) (bot.VoteRefs, error) {
+	*t.scanned = true
+	return t.ReadTx.VotesBy(voter)
+}
+
+// TestForgetMeInChunks relinks a voter's votes a few per transaction.
+func TestForgetMeInChunks(t *testing.T) {
+	defer bot.SetForgetChunk(3)()
+	h := newHarness(t, nil)
+	zoe := bot.User{ID: "zoe", Name: "Zoé"}
+	var tips []string
+	for i := range 8 {
+		tips = append(tips, h.post(bob, fmt.Sprintf("tip: number %d #git", i)))
+		h.react(zoe, tips[i], "bulb")
+	}
+	for range 2 {
+		h.react(zoe, h.post(carol, "a plain message"), "bulb") // pending votes
+	}
+	out := h.command(zoe, "tips", "forget-me confirm")
+	if !strings.Contains(out, "10 useful votes") {
+		t.Errorf("forget-me reply = %q, want 10 votes", out)
+	}
+	err := h.db.View(context.Background(), h.ws, func(tx bot.ReadTx) error {
+		refs, err := tx.VotesBy("zoe")
+		if err != nil || !refs.Empty() {
+			t.Errorf("zoe's votes left: %+v, %v", refs, err)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range tips {
+		if h.votes(m) != 1 {
+			t.Errorf("tip %s: %d votes, want 1 (kept, relinked)", m, h.votes(m))
+		}
 	}
 }

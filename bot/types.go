@@ -166,6 +166,16 @@ type Vote struct {
 	Emojis []string // base emoji names, sorted, no duplicates
 }
 
+// VoteRefs locates one person's votes: the tips they find useful and the
+// messages, not tips, they reacted to usefully (pending votes).
+type VoteRefs struct {
+	Tips    []TipID
+	Pending []MessageRef
+}
+
+// Empty reports whether there is no vote to locate.
+func (r VoteRefs) Empty() bool { return len(r.Tips) == 0 && len(r.Pending) == 0 }
+
 // PendingVote holds useful reactions on a message that is not (yet) a tip, so
 // they count if the message is captured later.
 type PendingVote struct {

@@ -386,8 +386,20 @@ func TestPendingVotesAndReassign(t *testing.T) {
 		}
 		return nil
 	})
+	var refs bot.VoteRefs
+	view(t, db, wsA, func(tx bot.ReadTx) error {
+		var err error
+		refs, err = tx.VotesBy("U2")
+		want := bot.VoteRefs{Tips: []bot.TipID{1, 2}, Pending: []bot.MessageRef{{Channel: "C1", MessageID: "m1"}, {Channel: "C1", MessageID: "m10"}}}
+		if err != nil || !reflect.DeepEqual(refs, want) {
+			t.Errorf("VotesBy(U2) = %+v, %v; want %+v", refs, err, want)
+		}
+		return err
+	})
+	// A vote located but gone since is skipped.
+	refs.Tips = append(refs.Tips, 3)
 	update(t, db, wsA, func(tx bot.Tx) error {
-		n, err := tx.ReassignVotes("U2", "anon")
+		n, err := tx.ReassignVotes(refs, "U2", "anon")
 		if err != nil {
 			return err
 		}

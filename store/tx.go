@@ -527,14 +527,44 @@ func (t *tx) DeleteVote(tip bot.TipID, voter string) error {
 	return nil
 }
 
-// ReassignVotes moves every vote and pending vote of voter to newVoter,
-// merging emoji sets where newVoter already reacted, and returns how many
-// votes moved. It scans the workspace's votes.
-func (t *tx) ReassignVotes(voter, newVoter string) (int, error) {
+// VotesBy locates every vote and pending vote of voter, scanning the
+// workspace's votes (seconds for ten million: meant for View).
+func (t *tx) VotesBy(voter string) (bot.VoteRefs, error) {
+	var refs bot.VoteRefs
+	if voter == "" {
+		return refs, nil
+	}
+	if votes := t.bucket(bVotes); votes != nil {
+		c := votes.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			if len(k) > 8 && string(k[8:]) == voter {
+				refs.Tips = append(refs.Tips, bot.TipID(binary.BigEndian.Uint64(k)))
+			}
+		}
+	}
+	if pending := t.bucket(bPending); pending != nil {
+		c := pending.Cursor()
+		for k, _ := c.First(); k != nil; k, _ = c.Next() {
+			channel, rest, ok := cutStr(k)
+			if !ok {
+				continue
+			}
+			if msg, rest, ok := cutStr(rest); ok && string(rest) == voter {
+				refs.Pending = append(refs.Pending, bot.MessageRef{Channel: string(channel), MessageID: string(msg)})
+			}
+		}
+	}
+	return refs, nil
+}
+
+// ReassignVotes moves the votes and pending votes of voter that refs
+// locates to newVoter, merging emoji sets where newVoter already reacted,
+// and returns how many moved; those gone since are skipped.
+func (t *tx) ReassignVotes(refs bot.VoteRefs, voter, newVoter string) (int, error) {
 	if voter == "" || newVoter == "" {
 		return 0, fmt.Errorf("store: reassign votes: empty voter")
 	}
-	if voter == newVoter {
+	if voter == newVoter || refs.Empty() {
 		return 0, nil
 	}
 	moved := 0
@@ -542,15 +572,12 @@ func (t *tx) ReassignVotes(voter, newVoter string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var keys [][]byte
-	c := votes.Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		if len(k) > 8 && string(k[8:]) == voter {
-			keys = append(keys, cloneBytes(k))
+	for _, id := range refs.Tips {
+		k := voteKey(id, voter)
+		if votes.Get(k) == nil {
+			continue
 		}
-	}
-	for _, k := range keys {
-		if err := moveVote(votes, k, append(cloneBytes(k[:8]), newVoter...)); err != nil {
+		if err := moveVote(votes, k, voteKey(id, newVoter)); err != nil {
 			return moved, fmt.Errorf("store: reassign votes: %w", err)
 		}
 		moved++
@@ -559,21 +586,13 @@ func (t *tx) ReassignVotes(voter, newVoter string) (int, error) {
 	if err != nil {
 		return moved, err
 	}
-	keys = keys[:0]
-	var prefixes [][]byte
-	c = pending.Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		_, rest, ok := cutStr(k)
-		if !ok {
+	for _, m := range refs.Pending {
+		prefix := pendingPrefix(m.Channel, m.MessageID)
+		k := append(slices.Clip(prefix), voter...)
+		if pending.Get(k) == nil {
 			continue
 		}
-		if _, rest, ok = cutStr(rest); ok && string(rest) == voter {
-			keys = append(keys, cloneBytes(k))
-			prefixes = append(prefixes, cloneBytes(k[:len(k)-len(rest)]))
-		}
-	}
-	for i, k := range keys {
-		if err := moveVote(pending, k, append(prefixes[i], newVoter...)); err != nil {
+		if err := moveVote(pending, k, append(slices.Clip(prefix), newVoter...)); err != nil {
 			return moved, fmt.Errorf("store: reassign votes: %w", err)
 		}
 		moved++
