@@ -82,6 +82,9 @@ type ReadTx interface {
 	Record(kind, key string) ([]byte, error)
 	// ForEachRecord calls fn for every record of a kind, in key order.
 	ForEachRecord(kind string, fn func(key string, value []byte) error) error
+	// ForEachRecordReverse calls fn for every record of a kind, in
+	// decreasing key order, until fn returns an error (which it returns).
+	ForEachRecordReverse(kind string, fn func(key string, value []byte) error) error
 }
 
 // Tx is a read-write transaction on one workspace. The store keeps every

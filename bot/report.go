@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -124,16 +125,27 @@ func (b *Bot) figures(ctx context.Context, ws Workspace, p Period, at time.Time,
 		if f.Pending, err = tx.Counter(counterPending); err != nil {
 			return err
 		}
-		return tx.ForEachRecord(recModLog, func(_ string, raw []byte) error {
+		// The log is in the order actions were taken: read it from the
+		// newest back to the period's start, not the whole history. A day's
+		// margin covers a clock set back a little.
+		err = tx.ForEachRecordReverse(recModLog, func(_ string, raw []byte) error {
 			var a ModAction
 			if err := json.Unmarshal(raw, &a); err != nil {
 				return fmt.Errorf("bot: decode moderation action: %w", err)
+			}
+			if !f.Start.IsZero() && a.At.Before(f.Start.Add(-24*time.Hour)) {
+				return errEnough
 			}
 			if in(a.At) {
 				f.Moderation = append(f.Moderation, a)
 			}
 			return nil
 		})
+		if errors.Is(err, errEnough) {
+			err = nil
+		}
+		slices.Reverse(f.Moderation) // oldest first
+		return err
 	})
 	return f, err
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -434,4 +435,73 @@ func TestForgetMeInChunks(t *testing.T) {
 			t.Errorf("tip %s: %d votes, want 1 (kept, relinked)", m, h.votes(m))
 		}
 	}
+}
+
+// TestReportModerationByPeriod: the report counts the moderation actions of
+// its period only, read from the newest back.
+func TestReportModerationByPeriod(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *bot.Config) { c.RequireApproval = true })
+	var read atomic.Int64 // moderation records the reports read
+	h.wrap = func(st bot.Store) bot.Store { return &countingStore{Store: st, kind: "modlog", read: &read} }
+	h.close()
+	h.open()
+	approve := func(text string) {
+		tip := h.tip(h.post(alice, "tip: "+text))
+		h.command(admin, "tips", "approve "+tip.ID.String())
+	}
+	for i := range 300 { // many actions last month, beyond a chunk of records
+		approve(fmt.Sprintf("november number %d", i))
+	}
+	h.advance(31 * 24 * time.Hour) // 27 December
+	approve("december one")
+	approve("december two")
+	tip := h.tip(h.post(alice, "tip: december three"))
+	h.command(admin, "tips", "reject "+tip.ID.String())
+	read.Store(0)
+	if out := h.command(admin, "tips", "report month"); !strings.Contains(out, "Moderation: 2 approved, 0 featured, 1 rejected") {
+		t.Errorf("report month moderation:\n%s", out)
+	}
+	// This month: its 3 actions and the first older one. Last month (the
+	// report compares with it): this month's 3 again, then its 300.
+	if n := read.Load(); n != 3+1+3+300 {
+		t.Errorf("report month read %d moderation records, want %d", n, 3+1+3+300)
+	}
+	read.Store(0)
+	if out := h.command(admin, "tips", "report week"); !strings.Contains(out, "Moderation: 2 approved, 0 featured, 1 rejected") {
+		t.Errorf("report week moderation:\n%s", out)
+	}
+	// Neither this week nor the last reaches back to November's 300.
+	if n := read.Load(); n != (3+1)*2 {
+		t.Errorf("report week read %d moderation records, want %d", n, (3+1)*2)
+	}
+	if out := h.command(admin, "tips", "report all"); !strings.Contains(out, "Moderation: 302 approved, 0 featured, 1 rejected") {
+		t.Errorf("report all moderation:\n%s", out)
+	}
+}
+
+// countingStore counts the records of one kind its read transactions
+// walk backwards.
+type countingStore struct {
+	bot.Store
+	kind string
+	read *atomic.Int64
+}
+
+func (s *countingStore) View(ctx context.Context, ws bot.Workspace, fn func(bot.ReadTx) error) error {
+	return s.Store.View(ctx, ws, func(tx bot.ReadTx) error { return fn(countingTx{tx, s}) })
+}
+
+type countingTx struct {
+	bot.ReadTx
+	s *countingStore
+}
+
+func (t countingTx) ForEachRecordReverse(kind string, fn func(string, []byte) error) error {
+	return t.ReadTx.ForEachRecordReverse(kind, func(k string, v []byte) error {
+		if kind == t.s.kind {
+			t.s.read.Add(1)
+		}
+		return fn(k, v)
+	})
 }

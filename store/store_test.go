@@ -586,6 +586,36 @@ func TestManyRecords(t *testing.T) {
 		}
 		return nil
 	})
+	// Backwards: newest key first, over several chunks, deleting as it goes
+	// and stopping when fn says so.
+	var keys []string
+	update(t, db, wsA, func(tx bot.Tx) error {
+		keys = keys[:0]
+		err := tx.ForEachRecordReverse("k", func(k string, v []byte) error {
+			keys = append(keys, k)
+			if v[0]%3 == 0 {
+				return tx.DeleteRecord("k", k)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		stop := errors.New("stop")
+		n := 0
+		if err := tx.ForEachRecordReverse("k", func(string, []byte) error {
+			if n++; n == 3 {
+				return stop
+			}
+			return nil
+		}); !errors.Is(err, stop) || n != 3 {
+			t.Errorf("ForEachRecordReverse stopped after %d with %v, want 3 and stop", n, err)
+		}
+		return nil
+	})
+	if len(keys) != n/2 || !slices.IsSortedFunc(keys, func(a, b string) int { return strings.Compare(b, a) }) || keys[0] != "r"+itoa(1000+n-1) {
+		t.Errorf("ForEachRecordReverse saw %d keys from %q, want %d in decreasing order from the last", len(keys), keys[0], n/2)
+	}
 }
 
 func TestEvents(t *testing.T) {

@@ -448,6 +448,18 @@ func (t *tx) Record(kind, key string) ([]byte, error) {
 
 // ForEachRecord calls fn for every record of a kind, in key order.
 func (t *tx) ForEachRecord(kind string, fn func(key string, value []byte) error) error {
+	return t.eachRecord(kind, false, fn)
+}
+
+// ForEachRecordReverse calls fn for each record of a kind, in decreasing
+// key order, until fn returns an error.
+func (t *tx) ForEachRecordReverse(kind string, fn func(key string, value []byte) error) error {
+	return t.eachRecord(kind, true, fn)
+}
+
+// eachRecord reads a kind's records chunk by chunk, so that fn may write
+// records between chunks.
+func (t *tx) eachRecord(kind string, reverse bool, fn func(key string, value []byte) error) error {
 	b := t.bucket(bRecords)
 	if b == nil || kind == "" {
 		return nil
@@ -456,7 +468,7 @@ func (t *tx) ForEachRecord(kind string, fn func(key string, value []byte) error)
 		key   string
 		value []byte
 	}
-	var from []byte
+	var from []byte // where the next chunk starts; nil: at the first (last) key
 	for {
 		kb := b.Bucket([]byte(kind))
 		if kb == nil {
@@ -464,12 +476,29 @@ func (t *tx) ForEachRecord(kind string, fn func(key string, value []byte) error)
 		}
 		var all []entry
 		c := kb.Cursor()
-		k, v := c.First()
-		if from != nil {
+		var k, v []byte
+		switch {
+		case !reverse && from == nil:
+			k, v = c.First()
+		case !reverse:
 			k, v = c.Seek(from)
+		case from == nil:
+			k, v = c.Last()
+		default:
+			// The last key before from.
+			if k, _ = c.Seek(from); k == nil {
+				k, v = c.Last()
+			} else {
+				k, v = c.Prev()
+			}
 		}
-		for ; k != nil && len(all) < chunk; k, v = c.Next() {
+		for k != nil && len(all) < chunk {
 			all = append(all, entry{string(k), cloneBytes(v)})
+			if reverse {
+				k, v = c.Prev()
+			} else {
+				k, v = c.Next()
+			}
 		}
 		for _, e := range all {
 			if err := fn(e.key, e.value); err != nil {
@@ -479,7 +508,12 @@ func (t *tx) ForEachRecord(kind string, fn func(key string, value []byte) error)
 		if k == nil {
 			return nil
 		}
-		from = append([]byte(all[len(all)-1].key), 0) // the next key after the last one
+		last := all[len(all)-1].key
+		if reverse {
+			from = []byte(last) // the chunk goes on just before it
+		} else {
+			from = append([]byte(last), 0) // the next key after the last one
+		}
 	}
 }
 
