@@ -209,6 +209,9 @@ func TestEndToEnd(t *testing.T) {
 		}
 		return false
 	})
+	// The core records the prompt's message once Discord has answered the
+	// post; people reply later than that, so wait for it.
+	w.bot.Wait()
 	reply := fd.Say(general, carol, "stash before switching branches", discordtest.ReplyTo(prompt.ID))
 	ack("the reply to the prompt", reply.ID)
 	thread := fd.StartThread(prompt.ID, "answers")
