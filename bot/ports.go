@@ -35,6 +35,10 @@ type ReadTx interface {
 	ForEachTip(fn func(Tip) error) error
 	// TipsByAuthor calls fn for each tip of the author, in id order.
 	TipsByAuthor(authorID string, fn func(Tip) error) error
+	// TipsInChannel calls fn for each tip captured in the channel and
+	// created in [from, to) (zero to: no end), oldest first, until fn
+	// returns an error.
+	TipsInChannel(channel string, from, to time.Time, fn func(Tip) error) error
 
 	// Vote returns the voter's useful reactions on the tip.
 	Vote(tip TipID, voter string) (Vote, error)

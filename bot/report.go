@@ -204,8 +204,8 @@ func (b *Bot) scanFigures(tx ReadTx, f *Figures, in func(time.Time) bool) error 
 	authors := map[string]*Standing{}
 	topics := map[string]*Standing{}
 	var ranked []Tip
-	err := tx.ForEachTip(func(t Tip) error {
-		if t.Channel != f.Channel || !in(t.CreatedAt) {
+	err := tx.TipsInChannel(f.Channel, f.Start, f.End, func(t Tip) error {
+		if !in(t.CreatedAt) {
 			return nil
 		}
 		f.TipsBySource[t.Source]++

@@ -202,6 +202,9 @@ var benchStart = time.Date(2025, 12, 1, 0, 0, 0, 0, time.UTC)
 
 func userID(i int) string { return fmt.Sprintf("U%08X", 0x10000000+i) }
 
+// benchChannel is the id of the large database's i-th channel (of 50).
+func benchChannel(i int) string { return fmt.Sprintf("C%08X", 0x10000000+i) }
+
 // benchTip is one generated tip with its voters.
 type benchTip struct {
 	tip    bot.Tip
@@ -254,7 +257,7 @@ func (g *generator) tip(id int) benchTip {
 	}
 	t := bot.Tip{
 		ID:         bot.TipID(id),
-		Channel:    fmt.Sprintf("C%08X", 0x10000000+r.IntN(50)),
+		Channel:    benchChannel(r.IntN(50)),
 		MessageID:  fmt.Sprintf("%d.%06d", created.Unix(), id%1_000_000),
 		AuthorID:   userID(int(g.authors.Uint64())),
 		Text:       text.String(),

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"go.etcd.io/bbolt"
 
@@ -491,8 +492,76 @@ func (t *tx) updateIndexes(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) e
 			return err
 		}
 	}
+	if err := t.updateChannels(old, hadOld, cur, hasCur); err != nil {
+		return err
+	}
 	if err := t.updateBoards(old, hadOld, cur, hasCur); err != nil {
 		return err
 	}
 	return t.updateTerms(old, hadOld, cur, hasCur)
+}
+
+// channelKey is a tip's entry in the channels index: its channel, its
+// creation second (sign bit flipped, so earlier sorts first), its id.
+func channelKey(t bot.Tip) []byte {
+	k := appendStr(make([]byte, 0, 1+len(t.Channel)+16), t.Channel)
+	k = binary.BigEndian.AppendUint64(k, uint64(t.CreatedAt.Unix())^1<<63)
+	return binary.BigEndian.AppendUint64(k, uint64(t.ID))
+}
+
+// updateChannels moves a tip's entry in the channels index.
+func (t *tx) updateChannels(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) error {
+	if hadOld && hasCur && old.ID == cur.ID && old.Channel == cur.Channel && old.CreatedAt.Unix() == cur.CreatedAt.Unix() {
+		return nil // a vote, an edit: same entry
+	}
+	channels, err := t.wbucket(bChannels)
+	if err != nil {
+		return err
+	}
+	if hadOld {
+		if err := channels.Delete(channelKey(old)); err != nil {
+			return err
+		}
+	}
+	if hasCur {
+		return channels.Put(channelKey(cur), empty)
+	}
+	return nil
+}
+
+// TipsInChannel calls fn for each tip captured in the channel and created
+// in [from, to) (to zero: no end), oldest first, until fn returns an
+// error. It reads the channel's tips of the period only.
+func (t *tx) TipsInChannel(channel string, from, to time.Time, fn func(bot.Tip) error) error {
+	b := t.bucket(bChannels)
+	if b == nil {
+		return nil
+	}
+	prefix := appendStr(nil, channel)
+	var ids []bot.TipID
+	c := b.Cursor()
+	start := binary.BigEndian.AppendUint64(slices.Clip(prefix), uint64(from.Unix())^1<<63)
+	for k, _ := c.Seek(start); len(k) == len(prefix)+16 && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		at := int64(binary.BigEndian.Uint64(k[len(prefix):]) ^ 1<<63)
+		if !to.IsZero() && at >= to.Unix()+1 {
+			break
+		}
+		ids = append(ids, bot.TipID(binary.BigEndian.Uint64(k[len(prefix)+8:])))
+	}
+	for _, id := range ids {
+		tip, err := t.Tip(id)
+		if errors.Is(err, bot.ErrNotFound) {
+			continue // gone meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		if tip.CreatedAt.Before(from) || (!to.IsZero() && !tip.CreatedAt.Before(to)) {
+			continue // the index keeps seconds
+		}
+		if err := fn(tip); err != nil {
+			return err
+		}
+	}
+	return nil
 }

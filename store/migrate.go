@@ -80,8 +80,8 @@ func migrateBoardsV1(boards *bbolt.Bucket) error {
 
 // migrateV2 drops schema 2's quarter, year and all-time tips boards, which
 // schema 3 derives from month boards (see rankBoards), and puts back in
-// them only the tips whose month does not imply them, workspace by
-// workspace.
+// them only the tips whose month does not imply them; it also builds
+// schema 3's channels index. Workspace by workspace.
 func migrateV2(tx *bbolt.Tx) error {
 	wss, keys, err := workspaceBuckets(tx)
 	if err != nil {
@@ -111,14 +111,24 @@ func migrateV2(tx *bbolt.Tx) error {
 		if tips == nil {
 			continue
 		}
+		channels, err := ws.CreateBucketIfNotExists(sub[bChannels].name)
+		if err != nil {
+			return fmt.Errorf("workspace %q: %w", k, err)
+		}
 		ranks := map[rankRef]*rankMove{}
 		err = tips.ForEach(func(key, v []byte) error {
 			if len(key) != 8 {
 				return nil
 			}
 			tip, err := decodeTip(bot.TipID(binary.BigEndian.Uint64(key)), v)
-			if err != nil || !tip.Ranked() {
+			if err != nil {
 				return err
+			}
+			if err := channels.Put(channelKey(tip), empty); err != nil {
+				return err
+			}
+			if !tip.Ranked() {
+				return nil
 			}
 			for _, period := range rankBoards(tip) {
 				if derived(period) {

@@ -96,6 +96,10 @@ func TestMigrateV2(t *testing.T) {
 		if err := flushRanks(boards, ranks); err != nil {
 			return err
 		}
+		// Schema 2 had no channels index.
+		if err := btx.Bucket(bucketWS).Bucket([]byte(wsA.Key())).DeleteBucket(sub[bChannels].name); err != nil {
+			return err
+		}
 		return btx.Bucket(bucketMeta).Put(keySchema, u32(2))
 	})
 	if err != nil {
@@ -123,7 +127,7 @@ func TestMigrateV2(t *testing.T) {
 		t.Errorf("TopTips after migration differ:\n%v\nwant\n%v", got, rankings)
 	}
 	checkBoardsAgainstRecount(t, db)
-	checkRebuild(t, db, wsA)
+	checkRebuild(t, db, wsA) // the channels index too
 }
 
 // topTipsByPeriod returns the ids TopTips ranks in every period the tips

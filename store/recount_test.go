@@ -298,7 +298,7 @@ func dumpIndexes(t *testing.T, db *DB, ws bot.Workspace) map[string]string {
 	}
 	err := db.bolt.View(func(btx *bbolt.Tx) error {
 		w := btx.Bucket(bucketWS).Bucket([]byte(ws.Key()))
-		for _, i := range []int{bMsgs, bAuthors, bBoards} {
+		for _, i := range []int{bMsgs, bAuthors, bBoards, bChannels} {
 			walk(string(sub[i].name), w.Bucket(sub[i].name))
 		}
 		// Postings are compared by content: their blocks depend on history.

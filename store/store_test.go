@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -1054,6 +1055,83 @@ func TestPutTipAfterChangingTheReadCopy(t *testing.T) {
 		}
 		if experts, _ := tx.Experts("git", 5); len(experts) != 0 {
 			t.Errorf("experts of git after the change = %v, want none", experts)
+		}
+		return nil
+	})
+	checkRebuild(t, db, wsA)
+}
+
+// TestTipsInChannel compares the channels index with a scan of every tip,
+// for periods of every length, after tips moved between channels and
+// were deleted.
+func TestTipsInChannel(t *testing.T) {
+	db := mustOpen(t)
+	r := rand.New(rand.NewPCG(7, 7))
+	base := time.Date(1969, 12, 31, 23, 59, 0, 0, time.UTC) // times before and after 1970
+	channels := []string{"C1", "C2", "C10", ""}
+	update(t, db, wsA, func(tx bot.Tx) error {
+		for id := 1; id <= 400; id++ {
+			tip := sampleTip(bot.TipID(id))
+			tip.MessageID = "m" + itoa(id)
+			tip.Channel = channels[r.IntN(len(channels))]
+			tip.CreatedAt = base.Add(time.Duration(r.Int64N(int64(90 * time.Second))))
+			if err := tx.PutTip(tip); err != nil {
+				return err
+			}
+		}
+		for id := 1; id <= 400; id += 7 {
+			if id%2 == 0 {
+				if err := tx.DeleteTip(bot.TipID(id)); err != nil {
+					return err
+				}
+				continue
+			}
+			tip, err := tx.Tip(bot.TipID(id))
+			if err != nil {
+				return err
+			}
+			tip.Channel = channels[(id/7)%len(channels)]
+			tip.UsefulVotes++
+			if err := tx.PutTip(tip); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, db, wsA, func(tx bot.ReadTx) error {
+		var all []bot.Tip
+		if err := tx.ForEachTip(func(tip bot.Tip) error { all = append(all, tip); return nil }); err != nil {
+			return err
+		}
+		for range 200 {
+			from := base.Add(time.Duration(r.Int64N(int64(100*time.Second))) - 5*time.Second)
+			to := from.Add(time.Duration(r.Int64N(int64(40 * time.Second))))
+			if r.IntN(5) == 0 {
+				to = time.Time{}
+			}
+			channel := channels[r.IntN(len(channels))]
+			var want []bot.TipID
+			for _, tip := range all {
+				if tip.Channel == channel && !tip.CreatedAt.Before(from) && (to.IsZero() || tip.CreatedAt.Before(to)) {
+					want = append(want, tip.ID)
+				}
+			}
+			var got []bot.TipID
+			var last time.Time
+			if err := tx.TipsInChannel(channel, from, to, func(tip bot.Tip) error {
+				if tip.CreatedAt.Unix() < last.Unix() {
+					t.Errorf("TipsInChannel out of order at %v", tip.ID)
+				}
+				last = tip.CreatedAt
+				got = append(got, tip.ID)
+				return nil
+			}); err != nil {
+				return err
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Fatalf("TipsInChannel(%q, %v, %v) = %v, want %v", channel, from, to, got, want)
+			}
 		}
 		return nil
 	})

@@ -27,6 +27,7 @@ const (
 	bEvents
 	bBoards
 	bTerms
+	bChannels
 	nSubs
 )
 
@@ -47,6 +48,7 @@ var sub = [nSubs]struct {
 	bEvents:   {[]byte("events"), 0.5},
 	bBoards:   {[]byte("boards"), 0.5},
 	bTerms:    {[]byte("terms"), 0.5},
+	bChannels: {[]byte("channels"), 0.5},
 }
 
 // tx is one workspace's view of a bbolt transaction. It implements bot.Tx;
