@@ -48,7 +48,7 @@ var sub = [nSubs]struct {
 	bEvents:   {[]byte("events"), 0.5},
 	bBoards:   {[]byte("boards"), 0.5},
 	bTerms:    {[]byte("terms"), 0.5},
-	bChannels: {[]byte("channels"), 0.5},
+	bChannels: {[]byte("channels"), 0.9},
 }
 
 // tx is one workspace's view of a bbolt transaction. It implements bot.Tx;
