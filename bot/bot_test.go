@@ -423,3 +423,50 @@ func FuzzCommand(f *testing.F) {
 		}
 	})
 }
+
+// TestReactionsCleared: a moderator takes reactions off a message at once
+// (Discord's "remove all reactions", or all of one emoji): the votes they
+// were go, on a tip and on a message that is captured later.
+func TestReactionsCleared(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	m := h.post(alice, "tip: rebase before merging #git")
+	h.react(bob, m, "bulb")
+	h.react(bob, m, "star")
+	h.react(carol, m, "bulb")
+	h.react(dave, m, "+1")
+	if got := h.votes(m); got != 3 {
+		t.Fatalf("votes = %d, want 3", got)
+	}
+	clear := func(msg, emoji string) {
+		h.handle(&bot.ReactionsCleared{EventMeta: h.meta(), Channel: "#general", MessageID: msg, Emoji: emoji})
+	}
+	clear(m, "bulb") // bob keeps his ⭐, carol's only vote goes
+	if got := h.votes(m); got != 2 {
+		t.Errorf("votes after clearing bulb = %d, want 2", got)
+	}
+	clear(m, "tada") // not a useful reaction: nothing changes
+	if got := h.votes(m); got != 2 {
+		t.Errorf("votes after clearing tada = %d, want 2", got)
+	}
+	h.react(carol, m, "bulb") // she can vote again
+	if got := h.votes(m); got != 3 {
+		t.Errorf("votes after carol votes again = %d, want 3", got)
+	}
+	clear(m, "")
+	if got := h.votes(m); got != 0 {
+		t.Errorf("votes after clearing all = %d, want 0", got)
+	}
+	if out := h.command(admin, "tips", "report"); !strings.Contains(out, "Useful votes: 0") {
+		t.Errorf("report after clearing:\n%s", out)
+	}
+	// On a message that is not a tip, the pending votes go too.
+	p := h.post(bob, "a plain message")
+	h.react(carol, p, "bulb")
+	h.react(dave, p, "star")
+	clear(p, "bulb")
+	h.react(alice, p, "bookmark") // captured now: only dave's ⭐ counts
+	if got := h.votes(p); got != 1 {
+		t.Errorf("votes on the captured message = %d, want 1 (dave's star)", got)
+	}
+}

@@ -43,6 +43,8 @@ func ChannelOf(ev Event) string {
 		return e.Channel
 	case *ReactionRemoved:
 		return e.Channel
+	case *ReactionsCleared:
+		return e.Channel
 	case *CommandInvoked:
 		return e.Channel
 	case *SaveAsTip:
@@ -98,6 +100,17 @@ type ReactionRemoved struct {
 	MessageID string
 	User      User
 	Emoji     string
+}
+
+// ReactionsCleared is reactions taken off a message at once, by a
+// moderator or the platform (Discord's "remove all reactions"): every
+// reaction, or every reaction of Emoji when it is set. The votes they were
+// go with them.
+type ReactionsCleared struct {
+	EventMeta
+	Channel   string
+	MessageID string
+	Emoji     string // "" for every emoji
 }
 
 // MessageInfo describes a message an event refers to.

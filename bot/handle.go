@@ -45,6 +45,8 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (reply Reply, err error) {
 		return nil, b.reactionAdded(ctx, e)
 	case *ReactionRemoved:
 		return nil, b.reactionRemoved(ctx, e)
+	case *ReactionsCleared:
+		return nil, b.reactionsCleared(ctx, e)
 	case *CommandInvoked:
 		return b.command(ctx, e)
 	case *SaveAsTip:
@@ -66,6 +68,8 @@ func EventKind(ev Event) string {
 		return "reaction_added"
 	case *ReactionRemoved:
 		return "reaction_removed"
+	case *ReactionsCleared:
+		return "reactions_cleared"
 	case *CommandInvoked:
 		return "command"
 	case *SaveAsTip:

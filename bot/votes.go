@@ -99,6 +99,81 @@ func (b *Bot) reactionRemoved(ctx context.Context, e *ReactionRemoved) error {
 	return err
 }
 
+func (b *Bot) reactionsCleared(ctx context.Context, e *ReactionsCleared) error {
+	if e.MessageID == "" {
+		return nil
+	}
+	emoji := BaseEmoji(e.Emoji)
+	if e.Emoji != "" && !b.isUseful(e.Workspace.Platform, emoji) {
+		return nil
+	}
+	// without returns the emojis left once the cleared ones are gone.
+	without := func(emojis []string) []string {
+		if e.Emoji == "" {
+			return nil
+		}
+		return slices.DeleteFunc(slices.Clone(emojis), func(s string) bool { return s == emoji })
+	}
+	_, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+		t, err := tx.TipByMessage(e.Channel, e.MessageID)
+		if errors.Is(err, ErrNotFound) {
+			pending, err := tx.PendingVotes(e.Channel, e.MessageID)
+			if err != nil {
+				return false, err
+			}
+			changed := false
+			for _, pv := range pending {
+				if left := without(pv.Emojis); len(left) != len(pv.Emojis) {
+					if err := tx.PutPendingVote(e.Channel, e.MessageID, PendingVote{Voter: pv.Voter, Emojis: left}); err != nil {
+						return false, err
+					}
+					changed = true
+				}
+			}
+			return changed, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		type change struct {
+			voter string
+			left  []string
+		}
+		var changes []change
+		if err := tx.ForEachVote(t.ID, func(voter string, v Vote) error {
+			if left := without(v.Emojis); len(left) != len(v.Emojis) {
+				changes = append(changes, change{voter, left})
+			}
+			return nil
+		}); err != nil {
+			return false, err
+		}
+		gone := 0
+		for _, c := range changes {
+			if len(c.left) > 0 {
+				err = tx.PutVote(t.ID, c.voter, Vote{Emojis: c.left})
+			} else {
+				err, gone = tx.DeleteVote(t.ID, c.voter), gone+1
+			}
+			if err != nil {
+				return false, err
+			}
+		}
+		if gone > 0 {
+			before := t
+			t.UsefulVotes = max(t.UsefulVotes-gone, 0)
+			if err := countVotes(tx, before, t); err != nil {
+				return false, err
+			}
+			if err := tx.PutTip(t); err != nil {
+				return false, err
+			}
+		}
+		return len(changes) > 0, nil
+	})
+	return err
+}
+
 // addVote records a useful reaction of voter on a message. On a tip, the
 // voter counts once whatever the emojis, never on their own tip; on another
 // message the reaction is kept pending in case the message is captured.

@@ -17,6 +17,7 @@ package discord
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -412,10 +413,31 @@ func (a *Adapter) onDispatch(_ *discordgo.Session, e *discordgo.Event) {
 			a.startInteraction(v.Interaction)
 		}
 	case *discordgo.MessageCreate, *discordgo.MessageUpdate, *discordgo.MessageDelete, *discordgo.MessageDeleteBulk,
-		*discordgo.MessageReactionAdd, *discordgo.MessageReactionRemove:
+		*discordgo.MessageReactionAdd, *discordgo.MessageReactionRemove, *discordgo.MessageReactionRemoveAll:
 		a.enqueue(dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: e.Struct})
+	case nil: // an event discordgo does not decode
+		if e.Type == reactionRemoveEmojiType {
+			var v reactionRemoveEmoji
+			if err := json.Unmarshal(e.RawData, &v); err != nil {
+				a.log.Warn("discord: bad "+reactionRemoveEmojiType, "err", err)
+				return
+			}
+			a.enqueue(dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: &v})
+		}
 	}
 }
+
+// reactionRemoveEmoji is Discord's MESSAGE_REACTION_REMOVE_EMOJI (every
+// reaction of one emoji taken off a message), which discordgo v0.29 does
+// not decode.
+type reactionRemoveEmoji struct {
+	ChannelID string          `json:"channel_id"`
+	GuildID   string          `json:"guild_id"`
+	MessageID string          `json:"message_id"`
+	Emoji     discordgo.Emoji `json:"emoji"`
+}
+
+const reactionRemoveEmojiType = "MESSAGE_REACTION_REMOVE_EMOJI"
 
 // dispatchChannel is the channel an event belongs to, which picks its queue.
 func dispatchChannel(d dispatch) string {
@@ -442,6 +464,12 @@ func dispatchChannel(d dispatch) string {
 		if v.MessageReaction != nil {
 			return v.ChannelID
 		}
+	case *discordgo.MessageReactionRemoveAll:
+		if v.MessageReaction != nil {
+			return v.ChannelID
+		}
+	case *reactionRemoveEmoji:
+		return v.ChannelID
 	}
 	return ""
 }

@@ -255,6 +255,20 @@ func TestEndToEnd(t *testing.T) {
 		tip, err := w.tip(general, late.ID)
 		return err == nil && tip.UsefulVotes == 2
 	})
+	// a moderator clears reactions: every 💡 (MESSAGE_REACTION_REMOVE_EMOJI,
+	// which discordgo does not decode), then all (MESSAGE_REACTION_REMOVE_ALL)
+	clearedVotes := func(want int) func() bool {
+		return func() bool {
+			tip, err := w.tip(general, late.ID)
+			return err == nil && tip.UsefulVotes == want
+		}
+	}
+	fd.ClearReactions(late.ID, "💡")
+	fd.Wait(t, "carol's 💡 vote cleared, alice's 👍 kept", clearedVotes(1))
+	fd.ClearReactions(late.ID, "")
+	fd.Wait(t, "every vote cleared", clearedVotes(0))
+	fd.React(late.ID, carol, "💡")
+	fd.Wait(t, "carol voting again", clearedVotes(1))
 
 	// a reconnect (op 7 → resume, with already-seen dispatches replayed)
 	// and a dropped connection change nothing

@@ -112,8 +112,31 @@ func (t *translator) translate(ctx context.Context, d dispatch) []bot.Event {
 			return nil
 		}
 		return one(t.reaction(ctx, v.MessageReaction, nil, false, d))
+	case *discordgo.MessageReactionRemoveAll:
+		if v.MessageReaction == nil {
+			return nil
+		}
+		return one(t.cleared(ctx, v.GuildID, v.ChannelID, v.MessageID, "", d))
+	case *reactionRemoveEmoji:
+		return one(t.cleared(ctx, v.GuildID, v.ChannelID, v.MessageID, v.Emoji.APIName(), d))
 	}
 	return nil
+}
+
+// cleared is reactions taken off a message at once: all of them, or every
+// reaction of emoji.
+func (t *translator) cleared(ctx context.Context, guildID, location, messageID, emoji string, d dispatch) bot.Event {
+	if guildID == "" || location == "" || messageID == "" {
+		return nil
+	}
+	channel, _ := t.place(ctx, location, nil)
+	return &bot.ReactionsCleared{
+		EventMeta: bot.EventMeta{
+			ID:        "react0:" + messageID + ":" + emoji + ":" + d.Session + ":" + strconv.FormatInt(d.Seq, 10),
+			Workspace: workspace(guildID),
+		},
+		Channel: channel, MessageID: messageID, Emoji: emoji,
+	}
 }
 
 func one(ev bot.Event) []bot.Event {

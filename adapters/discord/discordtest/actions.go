@@ -70,6 +70,25 @@ func (s *Server) Unreact(id, user, emoji string) int64 {
 	return s.dispatchLocked("MESSAGE_REACTION_REMOVE", s.reactionJSON(m, user, emoji, false))
 }
 
+// ClearReactions removes every reaction from a message, as a moderator
+// does, and dispatches MESSAGE_REACTION_REMOVE_ALL; with an emoji, only
+// that emoji's reactions, dispatching MESSAGE_REACTION_REMOVE_EMOJI.
+func (s *Server) ClearReactions(id, emoji string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.mustMessage(id)
+	s.reactions = slices.DeleteFunc(s.reactions, func(r Reaction) bool {
+		return r.MessageID == id && (emoji == "" || r.Emoji == emoji)
+	})
+	j := s.reactionJSON(m, "", emoji, false)
+	delete(j, "user_id")
+	if emoji == "" {
+		delete(j, "emoji")
+		return s.dispatchLocked("MESSAGE_REACTION_REMOVE_ALL", j)
+	}
+	return s.dispatchLocked("MESSAGE_REACTION_REMOVE_EMOJI", j)
+}
+
 // StartThread starts a public thread on a message (its id is the message's,
 // as in Discord) and dispatches THREAD_CREATE; it returns the thread id.
 func (s *Server) StartThread(messageID, name string) string {
