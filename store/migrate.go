@@ -1,8 +1,10 @@
 package store
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"go.etcd.io/bbolt"
 
@@ -116,6 +118,7 @@ func migrateV2(tx *bbolt.Tx) error {
 			return fmt.Errorf("workspace %q: %w", k, err)
 		}
 		ranks := map[rankRef]*rankMove{}
+		var channelKeys [][]byte
 		err = tips.ForEach(func(key, v []byte) error {
 			if len(key) != 8 {
 				return nil
@@ -124,9 +127,7 @@ func migrateV2(tx *bbolt.Tx) error {
 			if err != nil {
 				return err
 			}
-			if err := channels.Put(channelKey(tip), empty); err != nil {
-				return err
-			}
+			channelKeys = append(channelKeys, channelKey(tip))
 			if !tip.Ranked() {
 				return nil
 			}
@@ -139,6 +140,15 @@ func migrateV2(tx *bbolt.Tx) error {
 		})
 		if err != nil {
 			return fmt.Errorf("workspace %q: %w", k, err)
+		}
+		// In key order: bbolt splits pages only at commit, so keys put in
+		// any other order into one transaction cost time quadratic in their
+		// number (a million tips: hours instead of a second).
+		slices.SortFunc(channelKeys, bytes.Compare)
+		for _, ck := range channelKeys {
+			if err := channels.Put(ck, empty); err != nil {
+				return fmt.Errorf("workspace %q: %w", k, err)
+			}
 		}
 		if err := flushRanks(boards, ranks); err != nil {
 			return fmt.Errorf("workspace %q: %w", k, err)
