@@ -470,3 +470,18 @@ func TestReactionsCleared(t *testing.T) {
 		t.Errorf("votes on the captured message = %d, want 1 (dave's star)", got)
 	}
 }
+
+// TestTipInThread: /tip run in a thread is posted in that thread.
+func TestTipInThread(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	h.handle(&bot.CommandInvoked{EventMeta: h.meta(), Channel: "#general", ThreadID: "m-parent", User: bob, Name: "tip", Text: "squash fixups #git"})
+	h.bot.Wait()
+	posts, _, _ := h.chat.snapshot()
+	if len(posts) != 1 || posts[0].Channel != "#general" || posts[0].Message.Thread != "m-parent" {
+		t.Fatalf("posts = %+v, want one in the thread of m-parent", posts)
+	}
+	if tip := h.tip(posts[0].ID); tip.ThreadID != "m-parent" || tip.AuthorID != "bob" {
+		t.Errorf("tip = %+v", tip)
+	}
+}

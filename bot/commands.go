@@ -208,7 +208,7 @@ func (b *Bot) cmdTip(ctx context.Context, e *CommandInvoked) (Reply, error) {
 	var created Tip
 	reply, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
 		t, _, err := b.capture(tx, out, newTip{
-			ws: e.Workspace, channel: e.Channel, author: e.User, text: text, source: SourceCommand,
+			ws: e.Workspace, channel: e.Channel, threadID: e.ThreadID, author: e.User, text: text, source: SourceCommand,
 		})
 		if err != nil {
 			return false, err
@@ -224,14 +224,15 @@ func (b *Bot) cmdTip(ctx context.Context, e *CommandInvoked) (Reply, error) {
 	return reply, err
 }
 
-// postTip posts a tip recorded with /tip in its channel, credited to its
-// author, then makes that post the tip's message so votes on it count.
+// postTip posts a tip recorded with /tip in its channel (in the thread
+// where /tip was run), credited to its author, then makes that post the
+// tip's message so votes on it count.
 func (b *Bot) postTip(ctx context.Context, ws Workspace, t Tip) error {
 	c := b.chat(ws.Platform)
 	if c == nil {
 		return nil
 	}
-	msgID, err := c.Post(ctx, ws, t.Channel, Message{Lines: []Line{{Text: b.t("tip.post", t.AuthorName, t.Text, t.ID)}}})
+	msgID, err := c.Post(ctx, ws, t.Channel, Message{Thread: t.ThreadID, Lines: []Line{{Text: b.t("tip.post", t.AuthorName, t.Text, t.ID)}}})
 	if err != nil {
 		return fmt.Errorf("bot: post tip %s: %w", t.ID, err)
 	}

@@ -125,9 +125,12 @@ type MessageInfo struct {
 type CommandInvoked struct {
 	EventMeta
 	Channel string
-	User    User
-	Name    string
-	Text    string
+	// ThreadID is the thread the command was run in (its parent message
+	// id), if any: what the command posts goes there.
+	ThreadID string
+	User     User
+	Name     string
+	Text     string
 }
 
 // SaveAsTip is the "Save as tip" message shortcut / context-menu command.

@@ -222,6 +222,25 @@ func TestEndToEnd(t *testing.T) {
 			t.Errorf("session answer = %+v", tip)
 		}
 	}
+	// /tip run inside a thread is posted in that thread
+	ix := fd.Run(discordtest.Command{Guild: guildID, Channel: thread, User: carol, Name: "tip",
+		Options: []discordtest.Option{discordtest.Str("text", "git log -S finds when a line changed #git")}})
+	if ans := fd.Answer(t, ix); !ans.Ephemeral() {
+		t.Errorf("/tip in a thread: answer is public: %+v", ans)
+	}
+	var threadPost discordtest.Message
+	fd.Wait(t, "the /tip post in the thread", func() bool {
+		for _, m := range fd.BotMessages(thread) {
+			if strings.Contains(m.Text(), "git log -S") {
+				threadPost = m
+				return true
+			}
+		}
+		return false
+	})
+	if tip := w.mustTip(general, threadPost.ID); tip.ThreadID != thread || tip.AuthorID != carol {
+		t.Errorf("/tip in a thread = %+v, want in thread %s", tip, thread)
+	}
 
 	// votes: one per person whatever the emojis, skin tones folded,
 	// removals undone, self and bot votes ignored
@@ -337,7 +356,7 @@ func TestEndToEnd(t *testing.T) {
 	if ans := w.ask(mod, "tips", discordtest.Group("schedule", discordtest.Sub("remove", discordtest.Str("id", sched)))); !strings.Contains(ans.Text(), "removed") {
 		t.Errorf("schedule remove %s = %q", sched, ans.Text())
 	}
-	if ans := w.ask(mod, "tips", discordtest.Sub("report", discordtest.Str("period", "month"))); !strings.Contains(ans.Text(), "Tips captured: 8") ||
+	if ans := w.ask(mod, "tips", discordtest.Sub("report", discordtest.Str("period", "month"))); !strings.Contains(ans.Text(), "Tips captured: 9") ||
 		!strings.Contains(ans.Text(), "Participation") {
 		t.Errorf("report = %q", ans.Text())
 	}

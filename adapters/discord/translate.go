@@ -358,7 +358,7 @@ func (t *translator) interaction(ctx context.Context, ic *discordgo.Interaction)
 	u := ic.Member.User
 	user := bot.User{ID: u.ID, Name: displayName(u, ic.Member), Bot: u.Bot || u.System,
 		Admin: ic.Member.Permissions&adminPermissions != 0}
-	channel, _ := t.place(ctx, ic.ChannelID, nil)
+	channel, thread := t.place(ctx, ic.ChannelID, nil)
 	meta := bot.EventMeta{ID: "ix:" + ic.ID, Workspace: workspace(ic.GuildID), At: snowflakeTime(ic.ID)}
 
 	switch {
@@ -393,13 +393,13 @@ func (t *translator) interaction(ctx context.Context, ic *discordgo.Interaction)
 				text, _ = o.Value.(string)
 			}
 		}
-		return &bot.CommandInvoked{EventMeta: meta, Channel: channel, User: user, Name: cmdTip, Text: text}, nil
+		return &bot.CommandInvoked{EventMeta: meta, Channel: channel, ThreadID: thread, User: user, Name: cmdTip, Text: text}, nil
 	case data.Name == cmdTips || data.Name == cmdTipsAdmin:
 		text, err := commandText(data.Name, data.Options)
 		if err != nil {
 			return nil, err
 		}
-		return &bot.CommandInvoked{EventMeta: meta, Channel: channel, User: user, Name: cmdTips, Text: text}, nil
+		return &bot.CommandInvoked{EventMeta: meta, Channel: channel, ThreadID: thread, User: user, Name: cmdTips, Text: text}, nil
 	}
 	return nil, fmt.Errorf("unknown command %q", data.Name)
 }

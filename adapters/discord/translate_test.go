@@ -231,8 +231,9 @@ func TestTranslateInteractions(t *testing.T) {
 			Text: `schedule add "CRON_TZ=Europe/Paris 0 17 * * FRI" Weekly retro`}, nil},
 		{"interaction_trainer_add.json", &bot.CommandInvoked{EventMeta: meta("1310000000000000004"), Channel: general, User: max, Name: "tips",
 			Text: "trainer add <@800000000000000003>"}, nil},
-		{"interaction_forget_me.json", &bot.CommandInvoked{EventMeta: meta("1310000000000000005"), Channel: general, User: alice, Name: "tips",
-			Text: "forget-me confirm"}, nil},
+		// run in a thread of #general: what the command posts goes there
+		{"interaction_forget_me.json", &bot.CommandInvoked{EventMeta: meta("1310000000000000005"), Channel: general, ThreadID: "1300000000000000002",
+			User: alice, Name: "tips", Text: "forget-me confirm"}, nil},
 		{"interaction_top.json", &bot.CommandInvoked{EventMeta: meta("1310000000000000006"), Channel: general, User: alice, Name: "tips",
 			Text: "top quarter"}, nil},
 		{"interaction_save_as_tip.json", &bot.SaveAsTip{EventMeta: meta("1310000000000000007"), Channel: general, MessageID: "1300000000000000003",

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -155,7 +156,9 @@ func (s *Server) limit(w http.ResponseWriter, r *http.Request, exempt bool) bool
 		}
 		w.Header().Set("X-RateLimit-Limit", strconv.Itoa(messageBucketLimit))
 		w.Header().Set("X-RateLimit-Bucket", "msg-"+key)
-		w.Header().Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", resetAfter.Seconds()))
+		// Rounded up to the millisecond, so that a client that
+		// waits what the header says is never early by a rounding.
+		w.Header().Set("X-RateLimit-Reset-After", fmt.Sprintf("%.3f", math.Ceil(resetAfter.Seconds()*1000)/1000))
 		if len(hits) >= messageBucketLimit {
 			s.limited++
 			s.buckets[key] = hits
