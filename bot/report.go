@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -203,7 +204,7 @@ func (b *Bot) counterFigures(tx ReadTx, f *Figures) error {
 func (b *Bot) scanFigures(tx ReadTx, f *Figures, in func(time.Time) bool) error {
 	authors := map[string]*Standing{}
 	topics := map[string]*Standing{}
-	var ranked []Tip
+	var top []Tip // the most useful, in order
 	err := tx.TipsInChannel(f.Channel, f.Start, f.End, func(t Tip) error {
 		if !in(t.CreatedAt) {
 			return nil
@@ -213,7 +214,7 @@ func (b *Bot) scanFigures(tx ReadTx, f *Figures, in func(time.Time) bool) error 
 		if !t.Ranked() {
 			return nil
 		}
-		ranked = append(ranked, t)
+		top = keepTop(top, t)
 		f.UsefulVotes += int64(t.UsefulVotes)
 		a := authors[t.AuthorID]
 		if a == nil {
@@ -242,14 +243,27 @@ func (b *Bot) scanFigures(tx ReadTx, f *Figures, in func(time.Time) bool) error 
 	f.Contributors = int64(len(authors))
 	f.TopContributors = topStandings(authors, func(x, y Standing) int { return cmpStanding(x.Votes, y.Votes, x.Tips, y.Tips, x.Member, y.Member) })
 	f.TopTopics = topStandings(topics, func(x, y Standing) int { return cmpStanding(x.Tips, y.Tips, x.Votes, y.Votes, x.Member, y.Member) })
-	slices.SortStableFunc(ranked, func(x, y Tip) int {
+	f.TopTips = top
+	return nil
+}
+
+// topTipsKept is how many top tips a report shows.
+const topTipsKept = 5
+
+// keepTop inserts t into top (most useful first, then lower id) when it
+// belongs among the first topTipsKept, without sorting every tip.
+func keepTop(top []Tip, t Tip) []Tip {
+	i, _ := slices.BinarySearchFunc(top, t, func(x, y Tip) int {
 		if x.UsefulVotes != y.UsefulVotes {
 			return y.UsefulVotes - x.UsefulVotes
 		}
-		return int(x.ID) - int(y.ID)
+		return cmp.Compare(x.ID, y.ID)
 	})
-	f.TopTips = ranked[:min(5, len(ranked))]
-	return nil
+	if i >= topTipsKept {
+		return top
+	}
+	top = slices.Insert(top, i, t)
+	return top[:min(len(top), topTipsKept)]
 }
 
 // cmpStanding orders by a then b descending, then name ascending.
