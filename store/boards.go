@@ -262,6 +262,9 @@ func (t *tx) TopTips(period string, n int) ([]bot.Tip, error) {
 		heads = append(heads, h.skipSize())
 	}
 	// The boards' keys sort in rank order: take the smallest head each time.
+	// A tip is in one of them, unless its periods name two months: its
+	// keys then come out one after the other, and count once.
+	var last []byte
 	for len(ids) < n {
 		best := -1
 		for i, h := range heads {
@@ -272,7 +275,10 @@ func (t *tx) TopTips(period string, n int) ([]bot.Tip, error) {
 		if best < 0 {
 			break
 		}
-		ids = append(ids, bot.TipID(binary.BigEndian.Uint64(heads[best].k[4:])))
+		if k := heads[best].k; !bytes.Equal(k, last) {
+			last = k
+			ids = append(ids, bot.TipID(binary.BigEndian.Uint64(k[4:])))
+		}
 		heads[best].k, _ = heads[best].c.Next()
 		heads[best] = heads[best].skipSize()
 	}

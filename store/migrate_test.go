@@ -190,3 +190,43 @@ func putTips(tb testing.TB, db *DB, ws bot.Workspace, tips []bot.Tip) {
 		return nil
 	})
 }
+
+// TestTipInTwoMonths: a tip whose periods name two months is in both
+// month boards, yet counts once in the quarter, the year, all time and
+// search.
+func TestTipInTwoMonths(t *testing.T) {
+	db := mustOpen(t)
+	odd := sampleTip(1)
+	odd.Periods = []string{"m2026-10", "m2026-11", "all"}
+	plain := sampleTip(2)
+	plain.MessageID = "m2"
+	plain.Periods = []string{"m2026-11", "all"}
+	putTips(t, db, wsA, []bot.Tip{odd, plain})
+	view(t, db, wsA, func(rtx bot.ReadTx) error {
+		for _, p := range []string{"m2026-10", "m2026-11", "q2026-4", "y2026", "all"} {
+			top, err := rtx.TopTips(p, 10)
+			want := []bot.TipID{1, 2}
+			if p == "m2026-10" {
+				want = want[:1]
+			}
+			if err != nil || !slices.Equal(ids(top), want) {
+				t.Errorf("TopTips(%s) = %v, %v; want %v", p, ids(top), err, want)
+			}
+		}
+		found, err := rtx.SearchTips([]string{"bisect"}, 10)
+		if err != nil || len(found) != 2 {
+			t.Errorf("SearchTips = %v, %v; want both tips once", ids(found), err)
+		}
+		// The merged walk that ranks many search matches, too.
+		all, err := rtx.(*tx).rankView("all")
+		if err != nil {
+			return err
+		}
+		var walked []uint64
+		walkBoards(all, 100, func(id uint64) bool { walked = append(walked, id); return false })
+		if !slices.Equal(walked, []uint64{2, 1}) {
+			t.Errorf("walk over %d boards = %v, want [2 1] (newest first, once each)", len(all), walked)
+		}
+		return nil
+	})
+}

@@ -538,6 +538,7 @@ func walkBoards(boards []*bbolt.Bucket, budget int, visit func(id uint64) bool) 
 		curs[i] = b.Cursor()
 	}
 	heads := make([][]byte, len(boards))
+	var last []byte // a tip in two boards (periods naming two months) comes out twice in a row
 	steps := 0
 	for from := uint64(0); from <= math.MaxUint32; {
 		// The next group present in any board.
@@ -579,8 +580,11 @@ func walkBoards(boards []*bbolt.Bucket, budget int, visit func(id uint64) bool) 
 			if steps++; steps > budget {
 				return false
 			}
-			if visit(binary.BigEndian.Uint64(heads[best][4:])) {
-				return true
+			if k := heads[best]; !bytes.Equal(k, last) {
+				last = k
+				if visit(binary.BigEndian.Uint64(k[4:])) {
+					return true
+				}
 			}
 			k, _ := curs[best].Prev()
 			if len(k) != 12 || groupOf(k) != group {
