@@ -120,6 +120,23 @@ func (w *world) tips() []bot.Tip {
 	return all
 }
 
+// botMessage waits for the bot's message containing text in channel ("":
+// any) and returns it; what names it in a failure.
+func (w *world) botMessage(what, channel, text string) discordtest.Message {
+	w.t.Helper()
+	var found discordtest.Message
+	w.fd.Wait(w.t, what, func() bool {
+		for _, m := range w.fd.BotMessages(channel) {
+			if strings.Contains(m.Text(), text) {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
 // ask runs a /tips sub-command and returns its answer, checking it is
 // private and understood.
 func (w *world) ask(user, command string, opts ...discordtest.Option) discordtest.Response {
@@ -167,16 +184,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	// 3. /tip: answered privately, posted in the channel, acknowledged
 	w.ask(bob, "tip", discordtest.Str("text", "rebase often #git"))
-	var post discordtest.Message
-	fd.Wait(t, "the /tip post", func() bool {
-		for _, m := range fd.BotMessages(general) {
-			if strings.Contains(m.Text(), "rebase often") {
-				post = m
-				return true
-			}
-		}
-		return false
-	})
+	post := w.botMessage("the /tip post", general, "rebase often")
 	ack("the /tip post", post.ID)
 	if tip := w.mustTip(general, post.ID); tip.AuthorID != bob || tip.Source != bot.SourceCommand {
 		t.Errorf("/tip tip = %+v", tip)
@@ -199,16 +207,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	// 5. a session: replies to the prompt and messages in its thread
 	w.ask(mod, "tips", discordtest.Sub("prompt", discordtest.Str("title", "Git basics"), discordtest.Str("duration", "2h")))
-	var prompt discordtest.Message
-	fd.Wait(t, "the prompt", func() bool {
-		for _, m := range fd.BotMessages(general) {
-			if strings.Contains(m.Text(), "Git basics") {
-				prompt = m
-				return true
-			}
-		}
-		return false
-	})
+	prompt := w.botMessage("the prompt", general, "Git basics")
 	// The core records the prompt's message once Discord has answered the
 	// post; people reply later than that, so wait for it.
 	w.bot.Wait()
@@ -228,16 +227,7 @@ func TestEndToEnd(t *testing.T) {
 	if ans := fd.Answer(t, ix); !ans.Ephemeral() {
 		t.Errorf("/tip in a thread: answer is public: %+v", ans)
 	}
-	var threadPost discordtest.Message
-	fd.Wait(t, "the /tip post in the thread", func() bool {
-		for _, m := range fd.BotMessages(thread) {
-			if strings.Contains(m.Text(), "git log -S") {
-				threadPost = m
-				return true
-			}
-		}
-		return false
-	})
+	threadPost := w.botMessage("the /tip post in the thread", thread, "git log -S")
 	if tip := w.mustTip(general, threadPost.ID); tip.ThreadID != thread || tip.AuthorID != carol {
 		t.Errorf("/tip in a thread = %+v, want in thread %s", tip, thread)
 	}
@@ -339,14 +329,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	w.ask(mod, "tips", discordtest.Sub("sessions"))
 	w.ask(mod, "tips", discordtest.Sub("close", discordtest.Str("session", "s1")))
-	fd.Wait(t, "the recap", func() bool {
-		for _, m := range fd.BotMessages("") {
-			if strings.Contains(m.Text(), "Recap of «Git basics»") {
-				return true
-			}
-		}
-		return false
-	})
+	w.botMessage("the recap", "", "Recap of «Git basics»")
 	ans := w.ask(mod, "tips", discordtest.Group("schedule", discordtest.Sub("add", discordtest.Str("cron", "CRON_TZ=Europe/Paris 0 17 * * FRI"),
 		discordtest.ChannelOpt("channel", random), discordtest.Str("title", "Weekly retro"))))
 	sched := strings.Fields(strings.TrimPrefix(ans.Text(), "Schedule "))[0]
