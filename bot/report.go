@@ -62,7 +62,8 @@ func mention(p Platform, id string) string {
 // Report computes and renders the engagement report of a workspace for the
 // period containing now (channel "" = all channels), with the change
 // against the previous period. Workspace-wide figures come from counters
-// kept with each event; a channel report scans the tips of the period.
+// kept with each event; a channel report reads the channel's tips of the
+// period (ReadTx.TipsInChannel).
 func (b *Bot) Report(ctx context.Context, ws Workspace, p Period, channel string) (*Message, error) {
 	now := b.now()
 	cur, err := b.figures(ctx, ws, p, now, channel)
