@@ -55,7 +55,7 @@
 // about n keys, a member board the first n of each shard. Search postings hold tip ids only, so votes never touch them:
 // SearchTips intersects the terms' compressed id lists, rarest first, then
 // ranks the matches by reading their votes, or, for many matches, by
-// walking the all-time tips board until enough of them came up. Events
+// walking the all-time ranking (month boards merged) until enough came up. Events
 // live in generation buckets: a slot more than two behind the newest is
 // dropped, so ids are remembered at least 24 hours and the bucket does not
 // grow forever.

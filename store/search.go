@@ -274,7 +274,7 @@ const (
 // useful first, then newest.
 //
 // From the terms' posting counts it estimates the cost of three ways and
-// takes the cheapest: walk the all-time tips board in result order probing
+// takes the cheapest: walk the all-time ranking in result order probing
 // each term's postings, stopping at limit matches (dense matches); decode
 // the rarest term's ids, then walk the board testing them in memory and
 // probing the others (a rare term with common ones); or intersect the
@@ -468,7 +468,7 @@ func (t *tx) rankDirect(matches []uint64, limit int) ([]bot.TipID, error) {
 	return ids, nil
 }
 
-// rankByBoard walks the all-time tips board keeping the ids that are
+// rankByBoard walks the all-time ranking (see walkBoards) keeping the ids that are
 // matches (decreasing) until limit came up. It gives up (done false) after
 // budget entries.
 func rankByBoard(all []*bbolt.Bucket, matches []uint64, limit, budget int) (ids []bot.TipID, done bool) {
@@ -487,51 +487,13 @@ func containsDesc(list []uint64, id uint64) bool {
 	return found
 }
 
-// walkBoard calls visit with the ids of a tips board, most votes first and
-// newest first among equal votes, until visit returns true or the board
-// ends (done true), or budget entries were visited (done false).
-func walkBoard(b *bbolt.Bucket, budget int, visit func(id uint64) bool) (done bool) {
-	c := b.Cursor()
-	steps := 0
-	// Each group of equal votes is walked backwards (newest first), then
-	// the walk jumps to the start of the next group.
-	for k, _ := c.Seek(make([]byte, 4)); len(k) == 12; {
-		group := binary.BigEndian.Uint32(k[:4])
-		var next []byte
-		var gk []byte
-		if group < ^uint32(0) {
-			next = binary.BigEndian.AppendUint32(nil, group+1)
-			if nk, _ := c.Seek(next); nk != nil {
-				gk, _ = c.Prev()
-			} else {
-				gk, _ = c.Last()
-			}
-		} else {
-			gk, _ = c.Last()
-		}
-		for ; len(gk) == 12 && binary.BigEndian.Uint32(gk[:4]) == group; gk, _ = c.Prev() {
-			if steps++; steps > budget {
-				return false
-			}
-			if visit(binary.BigEndian.Uint64(gk[4:])) {
-				return true
-			}
-		}
-		if next == nil {
-			break
-		}
-		k, _ = c.Seek(next)
-	}
-	return true
-}
-
-// walkBoards is walkBoard over the merge of several tips boards (all
-// time merges the month boards): group by group of equal votes, the
-// entries of every board in the group newest first.
+// walkBoards calls visit with the ids of the merge of tips boards (all
+// time merges the month boards), most votes first and newest first among
+// equal votes, until visit returns true or the boards end (done true), or
+// budget entries were visited (done false). Each group of equal votes is
+// read backwards from its end in every board, then the walk seeks the next
+// group.
 func walkBoards(boards []*bbolt.Bucket, budget int, visit func(id uint64) bool) (done bool) {
-	if len(boards) == 1 {
-		return walkBoard(boards[0], budget, visit)
-	}
 	groupOf := func(k []byte) uint64 { return uint64(binary.BigEndian.Uint32(k[:4])) }
 	curs := make([]*bbolt.Cursor, len(boards))
 	for i, b := range boards {

@@ -299,30 +299,16 @@ func (s *Server) interactionCallback(w http.ResponseWriter, r *http.Request, bod
 }
 
 func (s *Server) webhookEdit(w http.ResponseWriter, r *http.Request, body []byte) {
-	mb, files, err := readBody(r, body)
-	if err != nil {
-		apiError(w, 400, 50035, "Invalid Form Body")
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	id, ok := s.tokens[r.PathValue("token")]
-	if !ok || r.PathValue("app") != AppID {
-		apiError(w, 404, 10015, "Unknown Webhook")
-		return
-	}
-	flags := 0
-	for _, resp := range s.responses[id] {
-		if resp.Kind == "callback" {
-			flags = resp.Flags
-		}
-	}
-	s.responses[id] = append(s.responses[id], Response{Kind: "edit", Flags: flags, Content: mb.Content, Embeds: mb.Embeds, Files: files, At: time.Now()})
-	writeJSON(w, 200, map[string]any{"id": s.newID(), "channel_id": "0", "content": mb.Content, "flags": flags,
-		"author": s.userJSON(AppID, BotName, true), "timestamp": time.Now().UTC().Format(time.RFC3339)})
+	s.webhookMessage(w, r, body, "edit")
 }
 
 func (s *Server) webhookFollowup(w http.ResponseWriter, r *http.Request, body []byte) {
+	s.webhookMessage(w, r, body, "followup")
+}
+
+// webhookMessage records an edit of the original response (which keeps
+// the callback's flags) or a follow-up message (with its own flags).
+func (s *Server) webhookMessage(w http.ResponseWriter, r *http.Request, body []byte, kind string) {
 	mb, files, err := readBody(r, body)
 	if err != nil {
 		apiError(w, 400, 50035, "Invalid Form Body")
@@ -335,8 +321,17 @@ func (s *Server) webhookFollowup(w http.ResponseWriter, r *http.Request, body []
 		apiError(w, 404, 10015, "Unknown Webhook")
 		return
 	}
-	s.responses[id] = append(s.responses[id], Response{Kind: "followup", Flags: mb.Flags, Content: mb.Content, Embeds: mb.Embeds, Files: files, At: time.Now()})
-	writeJSON(w, 200, map[string]any{"id": s.newID(), "channel_id": "0", "content": mb.Content, "flags": mb.Flags,
+	flags := mb.Flags
+	if kind == "edit" {
+		flags = 0
+		for _, resp := range s.responses[id] {
+			if resp.Kind == "callback" {
+				flags = resp.Flags
+			}
+		}
+	}
+	s.responses[id] = append(s.responses[id], Response{Kind: kind, Flags: flags, Content: mb.Content, Embeds: mb.Embeds, Files: files, At: time.Now()})
+	writeJSON(w, 200, map[string]any{"id": s.newID(), "channel_id": "0", "content": mb.Content, "flags": flags,
 		"author": s.userJSON(AppID, BotName, true), "timestamp": time.Now().UTC().Format(time.RFC3339)})
 }
 

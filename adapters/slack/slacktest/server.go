@@ -514,15 +514,7 @@ func (s *Server) Command(channel, user, command, text string) *Interaction {
 		"command": command, "text": text, "api_app_id": s.o.AppID, "is_enterprise_install": "false",
 		"response_url": s.srv.URL + "/hooks/" + trigger, "trigger_id": trigger,
 	}
-	payload, _ := json.Marshal(p)
-	in := &Interaction{s: s, TriggerID: trigger}
-	env := &envelope{id: s.envelopeID(), typ: "slash_commands", payload: payload, inter: in}
-	in.Envelope = env.id
-	s.envelopes[env.id] = env
-	s.interactions[trigger] = in
-	s.mu.Unlock()
-	s.deliver(env)
-	return in
+	return s.interact(trigger, "slash_commands", p)
 }
 
 // Shortcut uses the "Save as tip" message shortcut (callback id
@@ -546,9 +538,15 @@ func (s *Server) Shortcut(channel, ts, user, callbackID string) *Interaction {
 		"callback_id": callbackID, "trigger_id": trigger, "message_ts": ts, "message": msg,
 		"response_url": s.srv.URL + "/hooks/" + trigger,
 	}
+	return s.interact(trigger, "interactive", p)
+}
+
+// interact sends an interaction envelope of type typ carrying payload p,
+// with s.mu held (it releases it), and returns the interaction.
+func (s *Server) interact(trigger, typ string, p any) *Interaction {
 	payload, _ := json.Marshal(p)
 	in := &Interaction{s: s, TriggerID: trigger}
-	env := &envelope{id: s.envelopeID(), typ: "interactive", payload: payload, inter: in}
+	env := &envelope{id: s.envelopeID(), typ: typ, payload: payload, inter: in}
 	in.Envelope = env.id
 	s.envelopes[env.id] = env
 	s.interactions[trigger] = in
