@@ -34,17 +34,17 @@ type Metrics interface {
 // Bot is the core: it handles events from every adapter against one store
 // and sends messages out through the Chat of each platform.
 type Bot struct {
-	cfg        Config
-	store      Store
-	now        func() time.Time
-	log        *slog.Logger
-	texts      texts
-	mu         sync.RWMutex
-	chats      map[Platform]Chat
-	deliveries inFlight
-	cron       CronParser
-	metrics    Metrics
-	wake       chan struct{} // pokes the scheduler (Run)
+	cfg     Config
+	store   Store
+	now     func() time.Time
+	log     *slog.Logger
+	texts   texts
+	mu      sync.RWMutex
+	chats   map[Platform]Chat
+	out     dispatcher // delivery lanes of the outbox
+	cron    CronParser
+	metrics Metrics
+	wake    chan struct{} // pokes the scheduler (Run)
 }
 
 // New returns a Bot. It fails when the configuration is unusable (unknown
@@ -71,7 +71,7 @@ func New(o Options) (*Bot, error) {
 	}
 	b := &Bot{cfg: cfg, store: o.Store, now: now, log: log, texts: tx, chats: map[Platform]Chat{},
 		cron: o.Cron, metrics: o.Metrics, wake: make(chan struct{}, 1)}
-	b.deliveries.idle.L = &b.deliveries.mu
+	b.out.init()
 	return b, nil
 }
 
@@ -88,41 +88,3 @@ func (b *Bot) chat(p Platform) Chat {
 	defer b.mu.RUnlock()
 	return b.chats[p]
 }
-
-// inFlight counts background deliveries. Unlike sync.WaitGroup it may be
-// waited on while new deliveries start from other goroutines (the
-// scheduler), which is what Bot.Wait needs.
-type inFlight struct {
-	mu   sync.Mutex
-	n    int
-	idle sync.Cond
-}
-
-func (f *inFlight) add() {
-	f.mu.Lock()
-	f.n++
-	f.mu.Unlock()
-}
-
-func (f *inFlight) done() {
-	f.mu.Lock()
-	f.n--
-	if f.n == 0 {
-		f.idle.Broadcast()
-	}
-	f.mu.Unlock()
-}
-
-func (f *inFlight) wait() {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for f.n > 0 {
-		f.idle.Wait()
-	}
-}
-
-// Wait blocks until every outbound message started so far (tip posts,
-// acknowledgement reactions, hall of fame posts, private thanks) has been
-// handed to its Chat. The shell calls it after each line; shutdown calls it
-// before closing the store.
-func (b *Bot) Wait() { b.deliveries.wait() }

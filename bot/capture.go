@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -112,6 +113,13 @@ func (b *Bot) capture(tx Tx, out *outbox, n newTip) (Tip, bool, error) {
 			return Tip{}, false, err
 		}
 	}
+	who := n.capturedBy
+	if who == "" {
+		who = n.author.ID
+	}
+	if err := b.countCapture(tx, who); err != nil {
+		return Tip{}, false, err
+	}
 	id, err := tx.NextTipID()
 	if err != nil {
 		return Tip{}, false, err
@@ -151,7 +159,9 @@ func (b *Bot) capture(tx Tx, out *outbox, n newTip) (Tip, bool, error) {
 		if err := b.adoptPendingVotes(tx, &t); err != nil {
 			return Tip{}, false, err
 		}
-		b.ackReaction(out, n.ws, t)
+		if err := b.ackReaction(tx, out, n.ws, t); err != nil {
+			return Tip{}, false, err
+		}
 	}
 	if err := b.maybeHallOfFame(tx, out, n.ws, &t); err != nil {
 		return Tip{}, false, err
@@ -310,27 +320,20 @@ func displayName(u User) string {
 	return u.ID
 }
 
-// ackReaction queues the bot's acknowledgement reaction on a tip's message.
-func (b *Bot) ackReaction(out *outbox, ws Workspace, t Tip) {
+// ackReaction owes the bot's acknowledgement reaction on a tip's message.
+func (b *Bot) ackReaction(tx Tx, out *outbox, ws Workspace, t Tip) error {
 	emoji := b.cfg.AckReaction[ws.Platform]
 	if emoji == "" || t.MessageID == "" {
-		return
-	}
-	channel, msg := t.Channel, t.MessageID
-	out.add(func(ctx context.Context) error {
-		c := b.chat(ws.Platform)
-		if c == nil {
-			return nil
-		}
-		return c.React(ctx, ws, channel, msg, emoji)
-	})
-}
-
-func (b *Bot) messagePosted(ctx context.Context, e *MessagePosted) error {
-	if e.Author.Bot || e.Author.ID == "" || e.MessageID == "" {
 		return nil
 	}
-	_, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+	return b.owe(tx, out, parcel{Kind: parcelReact, What: "ack", Channel: t.Channel, Target: t.MessageID, Emoji: emoji, By: t.AuthorID})
+}
+
+func (b *Bot) messagePosted(ctx context.Context, e *MessagePosted) (Reply, error) {
+	if e.Author.Bot || e.Author.ID == "" || e.MessageID == "" {
+		return nil, nil
+	}
+	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
 		src := SourcePrefix
 		var session SessionID
 		text, ok := b.capturable(e.Text)
@@ -351,16 +354,18 @@ func (b *Bot) messagePosted(ctx context.Context, e *MessagePosted) error {
 			ws: e.Workspace, channel: e.Channel, messageID: e.MessageID, threadID: e.ThreadID,
 			author: e.Author, text: text, source: src, session: session,
 		})
+		if b.slowDown(err, out, false) {
+			return true, nil
+		}
 		return created, err
 	})
-	return err
 }
 
-func (b *Bot) messageEdited(ctx context.Context, e *MessageEdited) error {
+func (b *Bot) messageEdited(ctx context.Context, e *MessageEdited) (Reply, error) {
 	if e.Author.Bot || e.MessageID == "" {
-		return nil
+		return nil, nil
 	}
-	_, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
 		t, err := tx.TipByMessage(e.Channel, e.MessageID)
 		if errors.Is(err, ErrNotFound) {
 			// A message edited into a tip ("tip:" added) is captured now.
@@ -372,6 +377,9 @@ func (b *Bot) messageEdited(ctx context.Context, e *MessageEdited) error {
 				ws: e.Workspace, channel: e.Channel, messageID: e.MessageID, threadID: e.ThreadID,
 				author: e.Author, text: text, source: SourcePrefix,
 			})
+			if b.slowDown(err, out, false) {
+				return true, nil
+			}
 			return created, err
 		}
 		if err != nil {
@@ -390,7 +398,6 @@ func (b *Bot) messageEdited(ctx context.Context, e *MessageEdited) error {
 		t.UpdatedAt = b.now()
 		return true, tx.PutTip(t)
 	})
-	return err
 }
 
 func (b *Bot) messageDeleted(ctx context.Context, e *MessageDeleted) error {
@@ -448,6 +455,9 @@ func (b *Bot) saveAsTip(ctx context.Context, e *SaveAsTip) (Reply, error) {
 			ws: e.Workspace, channel: e.Channel, messageID: e.MessageID, threadID: e.Message.ThreadID,
 			author: e.Message.Author, text: e.Message.Text, source: SourceShortcut, capturedBy: e.User.ID,
 		})
+		if b.slowDown(err, out, true) {
+			return true, nil
+		}
 		if err != nil {
 			return false, err
 		}
@@ -458,6 +468,79 @@ func (b *Bot) saveAsTip(ctx context.Context, e *SaveAsTip) (Reply, error) {
 		out.reply = b.private(b.t("save.done", t.ID, t.AuthorName))
 		return true, nil
 	})
+}
+
+// recCaptureRate keeps, per person, how many tips they captured in the
+// current minute (key: user id → captureWindow JSON).
+const recCaptureRate = "capture.rate"
+
+// captureWindow counts one person's captures in a minute.
+type captureWindow struct {
+	Start time.Time
+	Count int
+	Told  bool // told to slow down in this window
+}
+
+// tooFast is capture's error when the person already captured
+// Config.MaxPerMinute tips in the current minute: the tip is not recorded.
+type tooFast struct {
+	max  int
+	tell bool // first refusal of the window: tell the person
+}
+
+func (e *tooFast) Error() string { return fmt.Sprintf("bot: more than %d tips a minute", e.max) }
+
+// countCapture counts a capture by who in the current minute inside tx, or
+// returns a *tooFast when they are over the limit.
+func (b *Bot) countCapture(tx Tx, who string) error {
+	limit := b.cfg.MaxPerMinute
+	if limit <= 0 || who == "" {
+		return nil
+	}
+	now := b.now()
+	var w captureWindow
+	raw, err := tx.Record(recCaptureRate, who)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return err
+	default:
+		if err := json.Unmarshal(raw, &w); err != nil {
+			w = captureWindow{}
+		}
+	}
+	if now.Sub(w.Start) >= time.Minute || now.Before(w.Start) {
+		w = captureWindow{Start: now}
+	}
+	var refusal error
+	if w.Count >= limit {
+		refusal = &tooFast{max: limit, tell: !w.Told}
+		w.Told = true
+	} else {
+		w.Count++
+	}
+	out, err := json.Marshal(w)
+	if err != nil {
+		return fmt.Errorf("bot: encode capture window: %w", err)
+	}
+	if err := tx.PutRecord(recCaptureRate, who, out); err != nil {
+		return err
+	}
+	return refusal
+}
+
+// slowDown reports whether err is capture's tooFast; if so it sets the
+// reply asking the person to slow down (always, or only on the first
+// refusal of the minute for captures nobody asked an answer for).
+func (b *Bot) slowDown(err error, out *outbox, always bool) bool {
+	var tf *tooFast
+	if !errors.As(err, &tf) {
+		return false
+	}
+	if always || tf.tell {
+		out.reply = b.private(b.t("capture.slowdown", tf.max))
+	}
+	return true
 }
 
 // private builds a one-line private reply.

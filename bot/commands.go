@@ -205,74 +205,55 @@ func (b *Bot) cmdTip(ctx context.Context, e *CommandInvoked) (Reply, error) {
 	if text == "" {
 		return b.usage("usage.tip"), nil
 	}
-	var created Tip
 	reply, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
 		t, _, err := b.capture(tx, out, newTip{
 			ws: e.Workspace, channel: e.Channel, threadID: e.ThreadID, author: e.User, text: text, source: SourceCommand,
 		})
+		if b.slowDown(err, out, true) {
+			return true, nil
+		}
 		if err != nil {
 			return false, err
 		}
-		created = t
 		out.reply = b.private(b.t("tip.recorded", t.ID))
 		if t.Status == StatusPending {
 			out.reply = b.private(b.t("tip.pending", t.ID))
 		}
-		out.add(func(ctx context.Context) error { return b.postTip(ctx, e.Workspace, created) })
+		post := Message{Thread: t.ThreadID, Lines: []Line{{Text: b.t("tip.post", t.AuthorName, t.Text, t.ID)}}}
+		if err := b.owePost(tx, out, "tip", t.Channel, post, parcel{LinkTip: t.ID, By: t.AuthorID}); err != nil {
+			return false, err
+		}
 		return true, nil
 	})
 	return reply, err
 }
 
-// postTip posts a tip recorded with /tip in its channel (in the thread
-// where /tip was run), credited to its author, then makes that post the
-// tip's message so votes on it count.
-func (b *Bot) postTip(ctx context.Context, ws Workspace, t Tip) error {
-	c := b.chat(ws.Platform)
-	if c == nil {
-		return nil
+// linkTipPost makes the bot's post of a /tip the tip's message, so votes on
+// it count: useful reactions given to the post meanwhile are adopted, the
+// acknowledgement reaction is owed, and the hall of fame considered.
+func (b *Bot) linkTipPost(tx Tx, out *outbox, ws Workspace, id TipID, msgID string) error {
+	cur, err := tx.Tip(id)
+	if errors.Is(err, ErrNotFound) {
+		return nil // deleted meanwhile
 	}
-	msgID, err := c.Post(ctx, ws, t.Channel, Message{Thread: t.ThreadID, Lines: []Line{{Text: b.t("tip.post", t.AuthorName, t.Text, t.ID)}}})
 	if err != nil {
-		return fmt.Errorf("bot: post tip %s: %w", t.ID, err)
+		return err
 	}
-	var posted Tip
-	var out outbox
-	err = b.store.Update(ctx, ws, func(tx Tx) error {
-		out = outbox{}
-		cur, err := tx.Tip(t.ID)
-		if errors.Is(err, ErrNotFound) {
-			return nil // deleted meanwhile
-		}
-		if err != nil {
-			return err
-		}
-		cur.MessageID = msgID
-		before := cur
-		if err := b.adoptPendingVotes(tx, &cur); err != nil {
-			return err
-		}
-		if err := countVotes(tx, before, cur); err != nil {
-			return err
-		}
-		if err := b.maybeHallOfFame(tx, &out, ws, &cur); err != nil {
-			return err
-		}
-		posted = cur
-		return tx.PutTip(cur)
-	})
-	if err != nil {
-		return fmt.Errorf("bot: link tip %s to its post: %w", t.ID, err)
+	cur.MessageID = msgID
+	before := cur
+	if err := b.adoptPendingVotes(tx, &cur); err != nil {
+		return err
 	}
-	if posted.ID != 0 {
-		b.ackReaction(&out, ws, posted)
+	if err := countVotes(tx, before, cur); err != nil {
+		return err
 	}
-	for _, act := range out.actions {
-		if err := act(ctx); err != nil {
-			b.log.Error("delivering a message failed", "err", err)
-		}
+	if err := b.maybeHallOfFame(tx, out, ws, &cur); err != nil {
+		return err
 	}
-	return nil
+	if err := tx.PutTip(cur); err != nil {
+		return err
+	}
+	return b.ackReaction(tx, out, ws, cur)
 }
 
 func (b *Bot) cmdHelp(ctx context.Context, e *CommandInvoked, _ []string) (Reply, error) {
@@ -614,6 +595,9 @@ func (b *Bot) forget(tx Tx, id, anonymous string, found forgetScan) (tips, votes
 		return 0, 0, err
 	}
 	if err := tx.DeleteRecord(recTrainer, id); err != nil {
+		return 0, 0, err
+	}
+	if err := tx.DeleteRecord(recCaptureRate, id); err != nil {
 		return 0, 0, err
 	}
 	if err := forgetMentions(tx, id, found.captured); err != nil {

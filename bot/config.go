@@ -8,6 +8,10 @@ type Config struct {
 	Locale   string         // "en" or "fr"
 	Location *time.Location // for periods, sessions and schedules
 
+	// MaxPerMinute caps the tips one person may capture in a minute
+	// (capture.max_per_minute); 0 = no cap.
+	MaxPerMinute int
+
 	Prefixes []string // capture prefixes, matched case-insensitively at the start of a message
 	Hashtags []string // capture hashtags, matched case-insensitively anywhere
 
@@ -37,6 +41,7 @@ func DefaultConfig() Config {
 	return Config{
 		Locale:          "en",
 		Location:        time.UTC,
+		MaxPerMinute:    10,
 		Prefixes:        []string{"tip:", "astuce:"},
 		Hashtags:        []string{"#tip", "#astuce"},
 		CaptureReaction: map[Platform]string{Slack: "bookmark", Discord: "🔖", Shell: "bookmark"},

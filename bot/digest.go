@@ -103,14 +103,9 @@ func (b *Bot) tickDigest(ctx context.Context, ws Workspace) (time.Time, error) {
 		if err != nil {
 			return false, err
 		}
-		out.add(func(ctx context.Context) error {
-			c := b.chat(ws.Platform)
-			if c == nil {
-				return nil
-			}
-			_, err := c.Post(ctx, ws, channel, m)
-			return err
-		})
+		if err := b.owePost(tx, out, "digest", channel, m, parcel{Urgent: true}); err != nil {
+			return false, err
+		}
 		return true, nil
 	})
 	return due, err

@@ -4,18 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 )
-
-// deliveryTimeout bounds how long the background delivery of one event's
-// outbound messages may take (rate limits included).
-const deliveryTimeout = 10 * time.Minute
 
 // Handle applies one event. It returns after everything the event changed
 // is durably committed, so the adapter may then acknowledge it; the reply,
 // if any, is a private message for the person who caused the event.
-// Outbound posts caused by the event are delivered in the background (see
-// Wait). An error means nothing was committed and the platform may retry;
+// Outbound messages caused by the event are written to the durable outbox
+// in the same transaction and delivered in the background (see Wait). An error means nothing was committed and the platform may retry;
 // bad input is not an error: it gets a reply or is ignored.
 func (b *Bot) Handle(ctx context.Context, ev Event) (reply Reply, err error) {
 	if ev == nil {
@@ -36,13 +31,13 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (reply Reply, err error) {
 	}
 	switch e := ev.(type) {
 	case *MessagePosted:
-		return nil, b.messagePosted(ctx, e)
+		return b.messagePosted(ctx, e)
 	case *MessageEdited:
-		return nil, b.messageEdited(ctx, e)
+		return b.messageEdited(ctx, e)
 	case *MessageDeleted:
 		return nil, b.messageDeleted(ctx, e)
 	case *ReactionAdded:
-		return nil, b.reactionAdded(ctx, e)
+		return b.reactionAdded(ctx, e)
 	case *ReactionRemoved:
 		return nil, b.reactionRemoved(ctx, e)
 	case *ReactionsCleared:
@@ -78,21 +73,20 @@ func EventKind(ev Event) string {
 	return "unknown"
 }
 
-// outbox collects what a transaction wants sent once it is committed. A
-// store may run a transaction function more than once, so the outbox is
-// reset at the start of every attempt.
+// outbox collects what a transaction owes once it is committed: the
+// parcels it wrote to the durable outbox (see owe) and the reply. A store
+// may run a transaction function more than once, so the outbox is reset at
+// the start of every attempt.
 type outbox struct {
-	actions []func(ctx context.Context) error
+	parcels []parcel
 	reply   Reply
 	wake    bool // the scheduler must look again once committed
 }
 
-func (o *outbox) add(f func(ctx context.Context) error) { o.actions = append(o.actions, f) }
-
 // update runs fn in a store transaction on the event's workspace, skipping
 // it when the event id was already handled, and marks the event handled in
 // the same transaction when fn changed something (fn returns true). Once
-// committed, the outbox's actions are delivered in the background. It
+// committed, the parcels fn owed are dispatched to their delivery lanes. It
 // returns the outbox's reply.
 func (b *Bot) update(ctx context.Context, m *EventMeta, fn func(tx Tx, out *outbox) (changed bool, err error)) (Reply, error) {
 	var out outbox
@@ -122,27 +116,8 @@ func (b *Bot) update(ctx context.Context, m *EventMeta, fn func(tx Tx, out *outb
 	if out.wake {
 		b.wakeScheduler()
 	}
-	b.deliver(ctx, out.actions)
+	b.dispatch(m.Workspace, out.parcels)
 	return out.reply, nil
-}
-
-// deliver runs outbound actions in order, in the background, logging
-// failures (chat adapters already retry rate limits).
-func (b *Bot) deliver(ctx context.Context, actions []func(ctx context.Context) error) {
-	if len(actions) == 0 {
-		return
-	}
-	b.deliveries.add()
-	go func() {
-		defer b.deliveries.done()
-		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deliveryTimeout)
-		defer cancel()
-		for _, act := range actions {
-			if err := act(ctx); err != nil {
-				b.log.Error("delivering a message failed", "err", err)
-			}
-		}
-	}()
 }
 
 // view runs fn in a read transaction on workspace ws.

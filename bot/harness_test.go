@@ -24,6 +24,11 @@ type recordingChat struct {
 	directs   []post
 	// failPosts makes Post fail, as if tipbot died before posting.
 	failPosts bool
+	// refuse, when set, says whether the platform refuses for good a call
+	// to that channel (or person, for directs).
+	refuse func(dest string) bool
+	// postDelay is how long each post takes (a platform pacing posts).
+	postDelay time.Duration
 }
 
 type post struct {
@@ -35,9 +40,16 @@ type post struct {
 
 func (c *recordingChat) Post(_ context.Context, _ bot.Workspace, channel string, m bot.Message) (string, error) {
 	c.mu.Lock()
+	delay := c.postDelay
+	c.mu.Unlock()
+	time.Sleep(delay)
+	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.failPosts {
 		return "", errors.New("post failed")
+	}
+	if c.refuse != nil && c.refuse(channel) {
+		return "", fmt.Errorf("post: %w: not_in_channel", bot.ErrRefused)
 	}
 	c.seq++
 	id := fmt.Sprintf("bot-%d", c.seq)
@@ -55,6 +67,9 @@ func (c *recordingChat) React(_ context.Context, _ bot.Workspace, channel, msg, 
 func (c *recordingChat) Direct(_ context.Context, _ bot.Workspace, user string, m bot.Message) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.refuse != nil && c.refuse(user) {
+		return fmt.Errorf("direct: %w: cannot_dm", bot.ErrRefused)
+	}
 	c.directs = append(c.directs, post{user, "", m, time.Now()})
 	return nil
 }
@@ -90,6 +105,7 @@ func newHarness(t testing.TB, configure func(*bot.Config)) *harness {
 	h := &harness{t: t, chat: &recordingChat{}, ws: bot.Workspace{Platform: bot.Shell, ID: "local"},
 		now: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC), msgs: map[string]bot.MessageInfo{},
 		path: filepath.Join(t.TempDir(), "tipbot.db"), cfg: bot.DefaultConfig()}
+	h.cfg.MaxPerMinute = 0 // tests post many tips at one instant; TestCaptureRate sets it
 	if configure != nil {
 		configure(&h.cfg)
 	}
@@ -106,6 +122,7 @@ func newSyncHarness(t *testing.T, start time.Time, configure func(*bot.Config)) 
 		offset: time.Until(start), msgs: map[string]bot.MessageInfo{},
 		path: filepath.Join(t.TempDir(), "tipbot.db"), cfg: bot.DefaultConfig()}
 	h.cfg.Admins = []string{"trainer"}
+	h.cfg.MaxPerMinute = 0
 	if configure != nil {
 		configure(&h.cfg)
 	}
@@ -139,6 +156,7 @@ func (h *harness) close() {
 		return
 	}
 	h.bot.Wait()
+	h.bot.Shutdown(context.Background())
 	if err := h.db.Check(); err != nil {
 		h.t.Errorf("store check: %v", err)
 	}

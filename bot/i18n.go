@@ -31,10 +31,15 @@ func (b *Bot) plural(key string, n int64) string {
 // keys and the same verbs in each format (tested).
 var catalog = map[string]texts{
 	"en": {
-		"tips.one":   "%d tip",
-		"tips.many":  "%d tips",
-		"votes.one":  "%d useful vote",
-		"votes.many": "%d useful votes",
+		"outbox.tip.refused":    "Your tip «%s» could not be posted in %s: tipbot is not a member of that channel, or the channel is archived or gone, so the tip was not recorded. Add tipbot to the channel (Slack: /invite @tipbot) and share it again.",
+		"outbox.refused.prompt": "The prompt of session %s could not be posted in %s: tipbot is not a member of that channel, or the channel is archived or gone. Add tipbot to the channel and open the session again.",
+		"outbox.refused.recap":  "The recap of session %s could not be posted in %s: tipbot is not a member of that channel, or the channel is archived or gone.",
+		"report.outbox":         "Outbox: %d messages waiting to be sent · %d refused by the platform (see the log)",
+		"capture.slowdown":      "Slow down a little: at most %d tips a minute per person. This one was not recorded; share it again in a minute.",
+		"tips.one":              "%d tip",
+		"tips.many":             "%d tips",
+		"votes.one":             "%d useful vote",
+		"votes.many":            "%d useful votes",
 
 		"period.week":    "this week",
 		"period.month":   "this month",
@@ -183,10 +188,15 @@ var catalog = map[string]texts{
 		"report.modaction":             "  %s %s %s %s",
 	},
 	"fr": {
-		"tips.one":   "%d astuce",
-		"tips.many":  "%d astuces",
-		"votes.one":  "%d vote utile",
-		"votes.many": "%d votes utiles",
+		"outbox.tip.refused":    "Votre astuce « %s » n'a pas pu être publiée dans %s : tipbot n'est pas membre de ce canal, ou le canal est archivé ou supprimé ; l'astuce n'a donc pas été enregistrée. Ajoutez tipbot au canal (Slack : /invite @tipbot) et partagez-la de nouveau.",
+		"outbox.refused.prompt": "La question de la session %s n'a pas pu être publiée dans %s : tipbot n'est pas membre de ce canal, ou le canal est archivé ou supprimé. Ajoutez tipbot au canal et rouvrez la session.",
+		"outbox.refused.recap":  "Le bilan de la session %s n'a pas pu être publié dans %s : tipbot n'est pas membre de ce canal, ou le canal est archivé ou supprimé.",
+		"report.outbox":         "File d'envoi : %d messages en attente · %d refusés par la plateforme (voir le journal)",
+		"capture.slowdown":      "Doucement : %d astuces par minute et par personne au plus. Celle-ci n'a pas été enregistrée ; partagez-la de nouveau dans une minute.",
+		"tips.one":              "%d astuce",
+		"tips.many":             "%d astuces",
+		"votes.one":             "%d vote utile",
+		"votes.many":            "%d votes utiles",
 
 		"period.week":    "cette semaine",
 		"period.month":   "ce mois-ci",

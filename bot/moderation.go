@@ -109,15 +109,11 @@ func (b *Bot) moderate(ctx context.Context, e *CommandInvoked, args []string, ac
 			return false, err
 		}
 		if to == StatusRejected && t.AuthorID != e.User.ID {
-			ws, author := e.Workspace, t.AuthorID
+			author := t.AuthorID
 			note := Message{Lines: []Line{{Text: b.t("mod.rejected.dm", snippet(t.Text, 200))}}}
-			out.add(func(ctx context.Context) error {
-				c := b.chat(ws.Platform)
-				if c == nil {
-					return nil
-				}
-				return c.Direct(ctx, ws, author, note)
-			})
+			if err := b.oweDirect(tx, out, "notice", author, note); err != nil {
+				return false, err
+			}
 		}
 		out.reply = b.private(b.t("mod.done."+action, t.ID))
 		return true, nil

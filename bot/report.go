@@ -37,6 +37,9 @@ type Figures struct {
 	Sessions        []Session
 	Answers         int64
 	Pending         int64
+	// OutboxPending and OutboxFailed: messages owed not yet delivered, and
+	// messages the platform refused for good (workspace-wide, all time).
+	OutboxPending, OutboxFailed int64
 	Moderation      []ModAction
 	Names           map[string]string // author id → name
 	Platform        Platform
@@ -125,6 +128,12 @@ func (b *Bot) figures(ctx context.Context, ws Workspace, p Period, at time.Time,
 			return err
 		}
 		if f.Pending, err = tx.Counter(counterPending); err != nil {
+			return err
+		}
+		if f.OutboxPending, err = tx.Counter(CounterOutboxPending); err != nil {
+			return err
+		}
+		if f.OutboxFailed, err = tx.Counter(CounterOutboxFailed); err != nil {
 			return err
 		}
 		// The log is in the order actions were taken: read it from the
@@ -379,6 +388,9 @@ func (b *Bot) renderReport(f Figures, prev *Figures) *Message {
 	add(b.t("report.moderation", counts["approve"], counts["feature"], counts["reject"]))
 	for _, a := range f.Moderation[max(0, len(f.Moderation)-5):] {
 		add(b.t("report.modaction", b.formatTime(a.At), mention(f.Platform, a.By), b.t("mod.verb."+a.Action), a.Tip))
+	}
+	if f.OutboxPending > 0 || f.OutboxFailed > 0 {
+		add(b.t("report.outbox", f.OutboxPending, f.OutboxFailed))
 	}
 	return m
 }

@@ -20,8 +20,12 @@ const maxCatchUpSteps = 100000
 // sessions past their deadline are closed with their recap; a scheduled run
 // missed by less than sessions.catch_up fires once, an older one is skipped
 // and logged. Only workspaces whose platform has an attached Chat are
-// served. Run returns nil when ctx ends.
+// served. At start it also resumes the messages left in the durable
+// outbox by the previous run. Run returns nil when ctx ends.
 func (b *Bot) Run(ctx context.Context) error {
+	if err := b.resumeOutbox(ctx); err != nil && ctx.Err() == nil {
+		b.log.Error("outbox: resuming the messages owed failed", "err", err)
+	}
 	for {
 		next, err := b.tick(ctx)
 		if err != nil {

@@ -194,33 +194,28 @@ func (b *Bot) openSession(tx Tx, out *outbox, ws Workspace, channel, title, open
 		{Text: b.t("session.prompt", s.Title)},
 		{Text: b.t("session.prompt.footer", s.ID, b.formatTime(s.Deadline))},
 	}}
-	out.add(func(ctx context.Context) error { return b.postPrompt(ctx, ws, s.ID, channel, prompt) })
+	if err := b.owePost(tx, out, "prompt", channel, prompt, parcel{LinkPrompt: s.ID, Session: s.ID, Tell: openedBy, Urgent: true}); err != nil {
+		return Session{}, err
+	}
 	out.wake = true
 	return s, nil
 }
 
-// postPrompt posts a session's prompt and indexes it so replies become the
-// session's answers.
-func (b *Bot) postPrompt(ctx context.Context, ws Workspace, id SessionID, channel string, prompt Message) error {
-	c := b.chat(ws.Platform)
-	if c == nil {
-		return fmt.Errorf("bot: no chat for %s to post the prompt of %s", ws.Platform, id)
+// linkPrompt records a session's posted prompt and indexes it so replies
+// become the session's answers.
+func linkPrompt(tx Tx, id SessionID, channel, msgID string) error {
+	s, err := getSession(tx, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
 	}
-	msgID, err := c.Post(ctx, ws, channel, prompt)
 	if err != nil {
-		return fmt.Errorf("bot: post prompt of %s: %w", id, err)
+		return err
 	}
-	return b.store.Update(ctx, ws, func(tx Tx) error {
-		s, err := getSession(tx, id)
-		if err != nil {
-			return err
-		}
-		s.PromptID = msgID
-		if err := tx.PutRecord(recSessionPrompt, promptKey(channel, msgID), []byte(id.String())); err != nil {
-			return err
-		}
-		return putSession(tx, s)
-	})
+	s.PromptID = msgID
+	if err := tx.PutRecord(recSessionPrompt, promptKey(channel, msgID), []byte(id.String())); err != nil {
+		return err
+	}
+	return putSession(tx, s)
 }
 
 // closeSession closes a session inside tx and queues its recap, in the
@@ -235,25 +230,20 @@ func (b *Bot) closeSession(tx Tx, out *outbox, ws Workspace, id SessionID) (Sess
 	if err := putSession(tx, s); err != nil {
 		return s, false, err
 	}
-	if s.PromptID == "" {
-		b.log.Warn("session closed without a recap: its prompt was never posted", "workspace", ws.Key(), "session", s.ID.String())
-		return s, true, nil
-	}
 	recap, err := b.recap(tx, s)
 	if err != nil {
 		return s, false, err
 	}
-	inThread := recap
-	inThread.Thread = s.PromptID
-	for _, m := range []Message{inThread, recap} {
-		out.add(func(ctx context.Context) error {
-			c := b.chat(ws.Platform)
-			if c == nil {
-				return nil
-			}
-			_, err := c.Post(ctx, ws, s.Channel, m)
-			return err
-		})
+	// The recap goes in the prompt's thread (looked up when sent: the
+	// prompt may still be in the outbox) and in the channel.
+	recapParcel := parcel{Session: s.ID, Tell: s.OpenedBy, Urgent: true}
+	inThread := recapParcel
+	inThread.ThreadOf = s.ID
+	if err := b.owePost(tx, out, "recap", s.Channel, recap, inThread); err != nil {
+		return s, false, err
+	}
+	if err := b.owePost(tx, out, "recap", s.Channel, recap, recapParcel); err != nil {
+		return s, false, err
 	}
 	return s, true, nil
 }
@@ -306,19 +296,8 @@ func (b *Bot) remind(tx Tx, out *outbox, ws Workspace, id SessionID) (bool, erro
 	if err := putSession(tx, s); err != nil {
 		return false, err
 	}
-	if s.PromptID == "" {
-		return true, nil
-	}
-	m := Message{Thread: s.PromptID, Lines: []Line{{Text: b.t("session.reminder", s.ID, b.formatTime(s.Deadline), b.plural("answers", int64(len(s.Tips))))}}}
-	out.add(func(ctx context.Context) error {
-		c := b.chat(ws.Platform)
-		if c == nil {
-			return nil
-		}
-		_, err := c.Post(ctx, ws, s.Channel, m)
-		return err
-	})
-	return true, nil
+	m := Message{Lines: []Line{{Text: b.t("session.reminder", s.ID, b.formatTime(s.Deadline), b.plural("answers", int64(len(s.Tips))))}}}
+	return true, b.owePost(tx, out, "reminder", s.Channel, m, parcel{ThreadOf: s.ID, Session: s.ID, Urgent: true})
 }
 
 // cmdPrompt: /tips prompt [#channel] [in <duration>] <title>

@@ -261,8 +261,8 @@ func TestRestartMissedScheduledRuns(t *testing.T) {
 }
 
 // If tipbot dies after recording a scheduled run and before posting its
-// prompt, the run is not fired again at restart: a missed post, never a
-// duplicate.
+// prompt, the prompt waits in the durable outbox and is posted once at
+// restart; the session's recap follows in its thread.
 func TestKillBetweenRecordAndPost(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := newSyncHarness(t, time.Date(2026, 11, 27, 10, 50, 0, 0, time.UTC), nil)
@@ -278,20 +278,32 @@ func TestKillBetweenRecordAndPost(t *testing.T) {
 		h.chat.mu.Lock()
 		h.chat.failPosts = false
 		h.chat.mu.Unlock()
+		if n := len(h.postsWith("What did you retain from «Daily»")); n != 0 {
+			t.Fatalf("prompts while posts fail = %d, want 0", n)
+		}
 
 		h.open()
 		stop = h.runScheduler()
 		defer stop()
+		synctest.Wait()
+		h.bot.Wait()
+		first := h.postsWith("What did you retain from «Daily»")
+		if len(first) != 1 {
+			t.Fatalf("prompts at restart = %d, want 1 (the one owed)", len(first))
+		}
 		time.Sleep(25 * time.Hour)
 		synctest.Wait()
 		h.bot.Wait()
-		prompts := h.postsWith("«Daily»")
-		// The run of day 1 is lost (recorded, never posted); day 2 fires once.
-		if len(prompts) != 1 {
-			t.Fatalf("prompts = %d, want 1 (the next day's)", len(prompts))
+		prompts := h.postsWith("What did you retain from «Daily»")
+		if len(prompts) != 2 {
+			t.Fatalf("prompts = %d, want 2 (the one owed, then the next day's)", len(prompts))
 		}
-		if at := prompts[0].At.Add(h.offset).UTC(); !at.Equal(time.Date(2026, 11, 28, 11, 0, 0, 0, time.UTC)) {
-			t.Errorf("prompt at %v", at)
+		if at := prompts[1].At.Add(h.offset).UTC(); !at.Equal(time.Date(2026, 11, 28, 11, 0, 0, 0, time.UTC)) {
+			t.Errorf("second prompt at %v", at)
+		}
+		recaps := h.postsWith("Recap of «Daily» (s1)")
+		if len(recaps) != 2 || recaps[0].Message.Thread != first[0].ID {
+			t.Errorf("recaps of s1 = %+v, want one in the thread of %s and one in the channel", recaps, first[0].ID)
 		}
 	})
 }

@@ -44,30 +44,33 @@ func (b *Bot) isCapture(p Platform, emoji string) bool {
 	return c != "" && BaseEmoji(c) == emoji
 }
 
-func (b *Bot) reactionAdded(ctx context.Context, e *ReactionAdded) error {
+func (b *Bot) reactionAdded(ctx context.Context, e *ReactionAdded) (Reply, error) {
 	if e.User.Bot || e.User.ID == "" || e.MessageID == "" {
-		return nil
+		return nil, nil
 	}
 	emoji := BaseEmoji(e.Emoji)
 	capture, useful := b.isCapture(e.Workspace.Platform, emoji), b.isUseful(e.Workspace.Platform, emoji)
 	if !capture && !useful {
-		return nil
+		return nil, nil
 	}
 	if capture && (e.Message.Author.ID == "" || e.Message.Author.Bot || strings.TrimSpace(e.Message.Text) == "") {
 		if !useful {
 			b.log.Info("capture reaction on a message that cannot be captured", "workspace", e.Workspace.Key(),
 				"channel", e.Channel, "message", e.MessageID, "bot_author", e.Message.Author.Bot)
-			return nil
+			return nil, nil
 		}
 		capture = false
 	}
-	_, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
 		changed := false
 		if capture {
 			_, created, err := b.capture(tx, out, newTip{
 				ws: e.Workspace, channel: e.Channel, messageID: e.MessageID, threadID: e.Message.ThreadID,
 				author: e.Message.Author, text: e.Message.Text, source: SourceReaction, capturedBy: e.User.ID,
 			})
+			if b.slowDown(err, out, false) {
+				created, err = true, nil
+			}
 			if err != nil {
 				return false, err
 			}
@@ -82,7 +85,6 @@ func (b *Bot) reactionAdded(ctx context.Context, e *ReactionAdded) error {
 		}
 		return changed, nil
 	})
-	return err
 }
 
 func (b *Bot) reactionRemoved(ctx context.Context, e *ReactionRemoved) error {
@@ -301,24 +303,12 @@ func (b *Bot) maybeHallOfFame(tx Tx, out *outbox, ws Workspace, t *Tip) error {
 				{Text: b.t("hof.footer", tip.ID)},
 			},
 		}
-		out.add(func(ctx context.Context) error {
-			c := b.chat(ws.Platform)
-			if c == nil {
-				return nil
-			}
-			_, err := c.Post(ctx, ws, channel, post)
+		if err := b.owePost(tx, out, "hall-of-fame", channel, post, parcel{By: tip.AuthorID}); err != nil {
 			return err
-		})
+		}
 	}
 	thanks := Message{Lines: []Line{{Text: b.t("hof.thanks", tip.UsefulVotes, tip.Text), Ref: tipRef(tip)}}}
-	out.add(func(ctx context.Context) error {
-		c := b.chat(ws.Platform)
-		if c == nil {
-			return nil
-		}
-		return c.Direct(ctx, ws, tip.AuthorID, thanks)
-	})
-	return nil
+	return b.oweDirect(tx, out, "thanks", tip.AuthorID, thanks)
 }
 
 // tipRef points at a tip's message, or nil while it has none.

@@ -742,10 +742,11 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 		},
 		"capture": func(n *yaml.Node, key string) {
 			d.mapping(n, key, fields{
-				"prefixes":     d.list(&c.Core.Prefixes, checkPrefix),
-				"hashtags":     d.list(&c.Core.Hashtags, checkHashtag),
-				"reaction":     d.perPlatform(c.Core.CaptureReaction),
-				"ack_reaction": d.perPlatform(c.Core.AckReaction),
+				"max_per_minute": d.integer(&c.Core.MaxPerMinute),
+				"prefixes":       d.list(&c.Core.Prefixes, checkPrefix),
+				"hashtags":       d.list(&c.Core.Hashtags, checkHashtag),
+				"reaction":       d.perPlatform(c.Core.CaptureReaction),
+				"ack_reaction":   d.perPlatform(c.Core.AckReaction),
 			})
 		},
 		"useful_reactions": d.perPlatformList(c.Core.UsefulReactions),
@@ -955,6 +956,9 @@ func (d *decoder) validate(c *Config) {
 	}
 	if c.Core.Threshold < 1 {
 		bad("recognition.threshold", "%d is below 1", c.Core.Threshold)
+	}
+	if c.Core.MaxPerMinute < 0 {
+		bad("capture.max_per_minute", "%d is below 0", c.Core.MaxPerMinute)
 	}
 	if s := c.Core.DigestSchedule; s != "" {
 		if err := checkCron(s); err != nil {

@@ -287,7 +287,7 @@ func TestExampleIsDefaults(t *testing.T) {
 // specKeys are the key paths of SPEC's configuration block, sorted.
 var specKeys = []string{
 	"capture", "capture.ack_reaction", "capture.ack_reaction.discord", "capture.ack_reaction.shell", "capture.ack_reaction.slack",
-	"capture.hashtags", "capture.prefixes", "capture.reaction", "capture.reaction.discord", "capture.reaction.shell", "capture.reaction.slack",
+	"capture.hashtags", "capture.max_per_minute", "capture.prefixes", "capture.reaction", "capture.reaction.discord", "capture.reaction.shell", "capture.reaction.slack",
 	"discord", "discord.api_url", "discord.enabled", "discord.guild_ids", "discord.token",
 	"http", "http.addr", "http.admin_token",
 	"locale",

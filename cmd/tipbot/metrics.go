@@ -56,6 +56,12 @@ func newMetrics(st bot.Store) *metrics {
 	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "tipbot_useful_votes", Help: "Useful votes counted, all workspaces.",
 	}, func() float64 { return m.total(st, "votes:all") }))
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "tipbot_outbox_pending", Help: "Messages owed (posts, reactions, private messages) not yet delivered, all workspaces.",
+	}, func() float64 { return m.total(st, bot.CounterOutboxPending) }))
+	m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "tipbot_outbox_failed_total", Help: "Messages the platforms refused for good (channel gone, bot not in the channel), all workspaces.",
+	}, func() float64 { return m.total(st, bot.CounterOutboxFailed) }))
 	return m
 }
 

@@ -182,15 +182,8 @@ wait:
 			break wait
 		}
 	}
-	delivered := make(chan struct{})
-	go func() {
-		b.Wait()
-		close(delivered)
-	}()
-	select {
-	case <-delivered:
-	case <-shutdownCtx.Done():
-		log.Warn("outbound messages not delivered in time", "timeout", shutdownTimeout)
-	}
+	// Messages owed are sent until the deadline; what is left stays in
+	// the outbox and is sent at the next start.
+	b.Shutdown(shutdownCtx)
 	return first
 }
