@@ -140,6 +140,13 @@ func TestRefusedTipIsWithdrawn(t *testing.T) {
 	if pending, failed := h.outboxStatus(); pending != 0 || failed != 1 {
 		t.Errorf("outbox: pending %d, failed %d; want 0, 1", pending, failed)
 	}
+	report, err := h.bot.Report(context.Background(), h.ws, bot.Month, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(report.Text(), "Outbox: 0 messages waiting to be sent · 1 refused by the platform") {
+		t.Errorf("report does not show the outbox:\n%s", report.Text())
+	}
 }
 
 // A trainer whose prompt the platform refuses is told privately; the
