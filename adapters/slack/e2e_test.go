@@ -69,7 +69,7 @@ func newWorld(t *testing.T, mode string) *world {
 func (w *world) settle() {
 	w.t.Helper()
 	for range 20 {
-		waitFor(w.t, w.s, "every event acknowledged", func() bool { return len(w.s.Unacked()) == 0 })
+		waitFor(w.t, w.s, "every delivery acknowledged", func() bool { return len(w.s.Unacked()) == 0 && w.s.Quiet() })
 		w.bot.Wait()
 		before := len(w.s.Calls(""))
 		time.Sleep(30 * time.Millisecond)

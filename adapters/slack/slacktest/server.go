@@ -693,6 +693,20 @@ func (s *Server) AllAcked(eventID string) bool {
 	return len(envs) > 0
 }
 
+// Quiet reports whether the newest delivery of every event was
+// acknowledged (redeliveries included; a delivery lost with its connection
+// is superseded by the next one).
+func (s *Server) Quiet() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, envs := range s.byEvent {
+		if len(envs) > 0 && !envs[len(envs)-1].acked {
+			return false
+		}
+	}
+	return true
+}
+
 // Unacked returns the event ids not acknowledged yet.
 func (s *Server) Unacked() []string {
 	s.mu.Lock()
