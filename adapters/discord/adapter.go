@@ -54,6 +54,10 @@ type Config struct {
 	Logger *slog.Logger
 	// OnRateLimit, when set, is told of every 429 waited out (for metrics).
 	OnRateLimit func(wait time.Duration)
+	// CaptureReaction is the core's capture emoji for Discord (default
+	// 🔖): only a reaction with it on a message the adapter has not seen
+	// makes the adapter fetch that message.
+	CaptureReaction string
 }
 
 // intents are the gateway intents tipbot asks for. Message content is
@@ -70,7 +74,7 @@ const InvitePermissions = discordgo.PermissionViewChannel | discordgo.Permission
 
 const (
 	workers        = 8                // ordered queues; a channel always uses the same one
-	queueSize      = 256              // events waiting per queue before the gateway reader waits
+	queueWarn      = 10_000           // events waiting in one queue before a warning is logged
 	handleAttempts = 3                // tries of a failing Handle before the event is logged and dropped
 	handleTimeout  = 2 * time.Minute  // bound on one Handle call
 	closeTimeout   = 30 * time.Second // bound on waiting for in-flight events at shutdown
@@ -102,7 +106,7 @@ type Adapter struct {
 	connected    atomic.Bool
 	disconnected chan struct{}
 
-	queues   []chan dispatch
+	queues   []*eventQueue
 	stopMu   sync.RWMutex
 	stopped  bool
 	inflight sync.WaitGroup
@@ -168,7 +172,7 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 		interactions: newLRU[string, struct{}](10_000),
 	}
 	a.dir = newLiveDirectory(s, log)
-	a.tr = &translator{dir: a.dir}
+	a.tr = &translator{dir: a.dir, capture: cfg.CaptureReaction}
 	s.AddHandler(a.onDispatch)
 	s.AddHandler(func(_ *discordgo.Session, rl *discordgo.RateLimit) {
 		if f := a.cfg.OnRateLimit; f != nil && rl.TooManyRequests != nil {
@@ -412,8 +416,12 @@ func (a *Adapter) onDispatch(_ *discordgo.Session, e *discordgo.Event) {
 		if v.Interaction != nil {
 			a.startInteraction(v.Interaction)
 		}
+	case *discordgo.MessageReactionAdd, *discordgo.MessageReactionRemove:
+		d := dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: e.Struct}
+		d.readReactionExtras(e.RawData)
+		a.enqueue(d)
 	case *discordgo.MessageCreate, *discordgo.MessageUpdate, *discordgo.MessageDelete, *discordgo.MessageDeleteBulk,
-		*discordgo.MessageReactionAdd, *discordgo.MessageReactionRemove, *discordgo.MessageReactionRemoveAll:
+		*discordgo.MessageReactionRemoveAll:
 		a.enqueue(dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: e.Struct})
 	case nil: // an event discordgo does not decode
 		if e.Type == reactionRemoveEmojiType {
@@ -475,12 +483,16 @@ func dispatchChannel(d dispatch) string {
 }
 
 func (a *Adapter) startWorkers() {
-	a.queues = make([]chan dispatch, workers)
+	a.queues = make([]*eventQueue, workers)
 	for i := range a.queues {
-		q := make(chan dispatch, queueSize)
+		q := newEventQueue()
 		a.queues[i] = q
 		go func() {
-			for d := range q {
+			for {
+				d, ok := q.pop()
+				if !ok {
+					return
+				}
 				a.process(d)
 				a.inflight.Done()
 			}
@@ -488,8 +500,9 @@ func (a *Adapter) startWorkers() {
 	}
 }
 
-// enqueue hands a dispatch to its channel's queue, waiting when the queue
-// is full (the gateway reader then slows down; nothing is dropped).
+// enqueue hands a dispatch to its channel's queue. It never waits: the
+// gateway reader also reads interactions and heartbeat acknowledgements,
+// which must not queue behind a burst of events.
 func (a *Adapter) enqueue(d dispatch) {
 	a.stopMu.RLock()
 	if a.stopped || a.queues == nil {
@@ -502,7 +515,66 @@ func (a *Adapter) enqueue(d dispatch) {
 	h.Write([]byte(dispatchChannel(d)))
 	q := a.queues[h.Sum32()%uint32(len(a.queues))]
 	a.stopMu.RUnlock()
-	q <- d
+	if n := q.push(d); n == queueWarn {
+		a.log.Warn("discord: events are arriving faster than tipbot handles them", "waiting", n, "channel", dispatchChannel(d))
+	}
+}
+
+// eventQueue is an unbounded FIFO of dispatches for one worker: pushing
+// never blocks.
+type eventQueue struct {
+	mu     sync.Mutex
+	items  []dispatch
+	wake   chan struct{}
+	closed bool
+}
+
+func newEventQueue() *eventQueue { return &eventQueue{wake: make(chan struct{}, 1)} }
+
+// push appends d and returns how many dispatches wait.
+func (q *eventQueue) push(d dispatch) int {
+	q.mu.Lock()
+	q.items = append(q.items, d)
+	n := len(q.items)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	return n
+}
+
+// pop waits for the next dispatch; false once the queue is closed and empty.
+func (q *eventQueue) pop() (dispatch, bool) {
+	for {
+		q.mu.Lock()
+		if len(q.items) > 0 {
+			d := q.items[0]
+			q.items[0] = dispatch{}
+			q.items = q.items[1:]
+			if len(q.items) == 0 {
+				q.items = nil // let the backing array go after a burst
+			}
+			q.mu.Unlock()
+			return d, true
+		}
+		closed := q.closed
+		q.mu.Unlock()
+		if closed {
+			return dispatch{}, false
+		}
+		<-q.wake
+	}
+}
+
+func (q *eventQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
 }
 
 // stopWorkers waits (up to closeTimeout) for the events and interactions
@@ -519,7 +591,7 @@ func (a *Adapter) stopWorkers() {
 	select {
 	case <-done:
 		for _, q := range a.queues {
-			close(q)
+			q.close()
 		}
 	case <-time.After(closeTimeout):
 		a.log.Error("discord: events still being handled at shutdown")

@@ -123,6 +123,11 @@ func (d *liveDirectory) message(ctx context.Context, location, messageID string)
 	return info, nil
 }
 
+func (d *liveDirectory) known(messageID string) (bot.MessageInfo, bool) {
+	e, ok := d.messages.get(messageID)
+	return e.Info, ok && !e.partial
+}
+
 func (d *liveDirectory) remember(messageID string, e messageEntry) {
 	c := cachedMessage{messageEntry: e}
 	if len(e.Info.Text) > maxCachedText {

@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -38,6 +39,22 @@ type dispatch struct {
 	Seq     int64
 	Session string
 	Data    any
+	// AuthorID and Burst are a reaction's message_author_id and burst (a
+	// super reaction), which discordgo v0.29 does not decode.
+	AuthorID string
+	Burst    bool
+}
+
+// readReactionExtras reads what discordgo drops from a reaction's raw
+// payload.
+func (d *dispatch) readReactionExtras(raw json.RawMessage) {
+	var x struct {
+		MessageAuthorID string `json:"message_author_id"`
+		Burst           bool   `json:"burst"`
+	}
+	if json.Unmarshal(raw, &x) == nil {
+		d.AuthorID, d.Burst = x.MessageAuthorID, x.Burst
+	}
 }
 
 // channelInfo is where a channel lives.
@@ -60,6 +77,10 @@ type directory interface {
 	// message returns the author and text of a message, from memory or
 	// from the REST API.
 	message(ctx context.Context, location, messageID string) (bot.MessageInfo, error)
+	// known returns what memory holds of a message, without asking
+	// Discord: full is false when the message is unknown or its text was
+	// too long to keep (the author may still be known).
+	known(messageID string) (info bot.MessageInfo, full bool)
 	// remember and forget keep the message memory current.
 	remember(messageID string, e messageEntry)
 	forget(messageID string)
@@ -70,8 +91,22 @@ type directory interface {
 
 // translator turns dispatches into core events.
 type translator struct {
-	self string // the bot's own user id
-	dir  directory
+	self    string // the bot's own user id
+	dir     directory
+	capture string // the capture emoji; "" means defaultCapture
+}
+
+// defaultCapture is the core's default capture emoji on Discord.
+const defaultCapture = "🔖"
+
+// isCapture reports whether emoji is the capture reaction (skin tones and
+// variation selectors aside).
+func (t *translator) isCapture(emoji string) bool {
+	c := t.capture
+	if c == "" {
+		c = defaultCapture
+	}
+	return bot.BaseEmoji(apiEmoji(c)) == bot.BaseEmoji(emoji)
 }
 
 // translate returns the core events for a dispatch: none for what tipbot
@@ -279,11 +314,19 @@ func (t *translator) reaction(ctx context.Context, r *discordgo.MessageReaction,
 	}
 	ev := &bot.ReactionAdded{EventMeta: meta, Channel: channel, MessageID: r.MessageID, User: user, Emoji: emoji}
 	if !user.Bot {
-		// The reaction does not say who wrote the message; capturing it
-		// with the capture reaction needs that.
-		if info, err := t.dir.message(ctx, r.ChannelID, r.MessageID); err == nil {
-			ev.Message = info
+		// Capturing needs the message's author and text. Only the capture
+		// reaction on a message not in memory asks Discord: a burst of
+		// other reactions costs no request.
+		info, full := t.dir.known(r.MessageID)
+		if !full && t.isCapture(emoji) {
+			if fetched, err := t.dir.message(ctx, r.ChannelID, r.MessageID); err == nil {
+				info = fetched
+			}
 		}
+		if info.Author.ID == "" && d.AuthorID != "" {
+			info.Author = bot.User{ID: d.AuthorID, Bot: d.AuthorID == t.self}
+		}
+		ev.Message = info
 	}
 	return ev
 }

@@ -62,6 +62,11 @@ func (d *mapDirectory) message(_ context.Context, location, id string) (bot.Mess
 	return e.Info, nil
 }
 
+func (d *mapDirectory) known(id string) (bot.MessageInfo, bool) {
+	e, ok := d.messages[id]
+	return e.Info, ok
+}
+
 func (d *mapDirectory) remember(id string, e messageEntry) { d.messages[id] = e }
 func (d *mapDirectory) forget(id string)                   { delete(d.messages, id) }
 func (d *mapDirectory) admin(_ context.Context, guild, user string, roles []string) bool {
@@ -101,7 +106,11 @@ func readDispatch(t *testing.T, name string) dispatch {
 	}
 	// discordgo hands on what it could decode even after an error.
 	_ = json.Unmarshal(e.RawData, v)
-	return dispatch{Type: e.Type, Seq: e.Sequence, Session: "sess1", Data: v}
+	d := dispatch{Type: e.Type, Seq: e.Sequence, Session: "sess1", Data: v}
+	if strings.HasPrefix(e.Type, "MESSAGE_REACTION_") {
+		d.readReactionExtras(e.RawData)
+	}
+	return d
 }
 
 func at(s string) time.Time {
@@ -198,16 +207,26 @@ func TestTranslateRemembersMessages(t *testing.T) {
 	if _, ok := dir.messages["1300000000000000004"]; ok {
 		t.Error("a deleted message is still remembered")
 	}
-	// a reaction on an unknown message asks the directory (REST), and
-	// goes on without an author when that fails
+	// the capture reaction on an unknown message asks the directory
+	// (REST), and goes on with the author message_author_id names when
+	// that fails
 	d := readDispatch(t, "reaction_add_unicode.json")
 	d.Data.(*discordgo.MessageReactionAdd).MessageID = "1300000000000000099"
 	evs := tr.translate(ctx, d)
-	if len(evs) != 1 || evs[0].(*bot.ReactionAdded).Message.Author.ID != "" {
+	if len(evs) != 1 || evs[0].(*bot.ReactionAdded).Message.Author.ID != mod {
 		t.Errorf("reaction on an unknown message = %s", dump(evs))
 	}
 	if len(dir.fetched) != 1 || dir.fetched[0] != general+"/1300000000000000099" {
 		t.Errorf("fetched %v", dir.fetched)
+	}
+	// any other reaction asks nothing: the author comes from the payload
+	d.Data.(*discordgo.MessageReactionAdd).Emoji.Name = "🎉"
+	evs = tr.translate(ctx, d)
+	if len(evs) != 1 || evs[0].(*bot.ReactionAdded).Message.Author.ID != mod {
+		t.Errorf("🎉 on an unknown message = %s", dump(evs))
+	}
+	if len(dir.fetched) != 1 {
+		t.Errorf("🎉 fetched the message: %v", dir.fetched)
 	}
 }
 
