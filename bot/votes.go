@@ -316,7 +316,7 @@ func tipRef(t Tip) *MessageRef {
 	if t.MessageID == "" {
 		return nil
 	}
-	return &MessageRef{Channel: t.Channel, MessageID: t.MessageID}
+	return &MessageRef{Channel: t.Channel, MessageID: t.MessageID, Thread: t.ThreadID}
 }
 
 func insertSorted(list []string, s string) []string {

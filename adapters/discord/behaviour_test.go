@@ -1,14 +1,18 @@
 package discord
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/tipbot/tipbot/adapters/cron"
 	"github.com/tipbot/tipbot/adapters/discord/discordtest"
 	"github.com/tipbot/tipbot/bot"
+	"github.com/tipbot/tipbot/store"
 )
 
 // Tests of issue 21: Discord as it really behaves.
@@ -81,4 +85,139 @@ func TestFullQueueNeverBlocksTheReader(t *testing.T) {
 	}
 	once.Do(func() { close(release) })
 	waitFor(t, rec, func(e *bot.ReactionAdded) bool { return strings.HasSuffix(e.ID, ":"+itoa(last)) })
+}
+
+// instance is one run of tipbot over a store file: the core, its
+// scheduler and outbox, and the adapter.
+type instance struct {
+	db   *store.DB
+	bot  *bot.Bot
+	a    *Adapter
+	tap  *tap
+	stop func()
+}
+
+// start runs tipbot against fd on the store at path until stop is called
+// (or the test ends).
+func start(t *testing.T, fd *discordtest.Server, path string, tweak ...func(*Config, *Adapter)) *instance {
+	t.Helper()
+	db, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := bot.New(bot.Options{Config: bot.DefaultConfig(), Store: db, Now: func() time.Time { return time.Now().UTC() },
+		Cron: cron.Parse, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &instance{db: db, bot: b, tap: &tap{h: b}}
+	a, err := New(Config{Token: discordtest.Token, APIURL: fd.URL, GuildIDs: []string{guildID}, Logger: testLogger(t)}, in.tap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.retryWait = time.Millisecond
+	for _, f := range tweak {
+		f(&a.cfg, a)
+	}
+	in.a = a
+	b.Attach(bot.Discord, a)
+	ctx, cancel := context.WithCancel(context.Background())
+	adapterDone, botDone := make(chan error, 1), make(chan error, 1)
+	go func() { adapterDone <- a.Run(ctx) }()
+	go func() { botDone <- b.Run(ctx) }()
+	var once sync.Once
+	in.stop = func() {
+		once.Do(func() {
+			cancel()
+			for _, done := range []chan error{adapterDone, botDone} {
+				select {
+				case err := <-done:
+					if err != nil {
+						t.Errorf("Run: %v", err)
+					}
+				case <-time.After(15 * time.Second):
+					t.Error("Run did not return after cancel")
+				}
+			}
+			sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+			b.Shutdown(sctx)
+			scancel()
+			if err := db.Check(); err != nil {
+				t.Errorf("store check: %v", err)
+			}
+			if err := db.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	t.Cleanup(in.stop)
+	fd.Wait(t, "the adapter to connect", a.Connected)
+	return in
+}
+
+func (in *instance) tip(t *testing.T, fd *discordtest.Server, channel, messageID string) bot.Tip {
+	t.Helper()
+	var tip bot.Tip
+	fd.Wait(t, "a tip from message "+messageID, func() bool {
+		err := in.db.View(context.Background(), ws, func(tx bot.ReadTx) error {
+			var err error
+			tip, err = tx.TipByMessage(channel, messageID)
+			return err
+		})
+		return err == nil
+	})
+	return tip
+}
+
+// TestThreadsKeptAcrossRestart: tips captured in a thread and in a forum
+// post, whose acknowledgements could not be sent before tipbot stopped.
+// After the restart (memory empty) the acknowledgements land on the thread
+// messages and the links name the threads.
+func TestThreadsKeptAcrossRestart(t *testing.T) {
+	t.Parallel()
+	const forum, post = "910000000000000015", "910000000000000016"
+	guilds := testGuilds()
+	guilds[0].Channels = append(guilds[0].Channels,
+		discordtest.Channel{ID: forum, Name: "help", Type: 15},
+		discordtest.Channel{ID: post, Name: "how do I rebase?", Type: 11, ParentID: forum})
+	fd := discordtest.New(t, discordtest.Options{Guilds: guilds})
+	path := filepath.Join(t.TempDir(), "tipbot.db")
+
+	first := start(t, fd, path)
+	starter := fd.Say(general, alice, "what do you use for git?")
+	thread := fd.StartThread(starter.ID, "git")
+	fd.InjectError("PUT", "/reactions/", 1_000_000, 503, false)
+	inThread := fd.Say(thread, bob, "tip: git switch - goes back to the previous branch")
+	inPost := fd.Say(post, carol, "tip: git rebase --onto moves a branch")
+	if tip := first.tip(t, fd, general, inThread.ID); tip.ThreadID != thread {
+		t.Fatalf("thread tip = %+v, want ThreadID %s", tip, thread)
+	}
+	if tip := first.tip(t, fd, forum, inPost.ID); tip.ThreadID != post {
+		t.Fatalf("forum tip = %+v, want ThreadID %s", tip, post)
+	}
+	fd.Wait(t, "the acknowledgements to fail", func() bool { return fd.Injected() >= 2 })
+	first.stop()
+	if fd.HasReaction(inThread.ID, "💡") || fd.HasReaction(inPost.ID, "💡") {
+		t.Fatal("an acknowledgement went through before the restart: the test tests nothing")
+	}
+
+	fd.ClearInjections()
+	start(t, fd, path)
+	fd.Wait(t, "the acknowledgement in the thread", func() bool { return fd.HasReaction(inThread.ID, "💡") })
+	fd.Wait(t, "the acknowledgement in the forum post", func() bool { return fd.HasReaction(inPost.ID, "💡") })
+	for _, r := range fd.Requests() {
+		if r.Method == "PUT" && strings.Contains(r.Path, "/reactions/") && r.Status == 404 {
+			t.Errorf("a reaction went to the wrong channel: %s → %d", r.Path, r.Status)
+		}
+	}
+	for _, c := range []struct{ words, link string }{
+		{"previous branch", "https://discord.com/channels/" + guildID + "/" + thread + "/" + inThread.ID},
+		{"onto", "https://discord.com/channels/" + guildID + "/" + post + "/" + inPost.ID},
+	} {
+		id := fd.Run(discordtest.Command{Guild: guildID, Channel: random, User: alice, Name: "tips",
+			Options: []discordtest.Option{discordtest.Sub("search", discordtest.Str("words", c.words))}})
+		if ans := fd.Answer(t, id); !strings.Contains(ans.Text(), c.link) {
+			t.Errorf("search %q = %q, want the link %s", c.words, ans.Text(), c.link)
+		}
+	}
 }

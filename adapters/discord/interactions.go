@@ -107,9 +107,9 @@ func (a *Adapter) answer(ctx context.Context, ic *discordgo.Interaction, tx text
 		m.File = nil
 		m.Lines = append(m.Lines, bot.Line{Text: tx.tooLarge})
 	}
-	msgs := render(m, a.link(ic.GuildID))
+	msgs := render(m, a.link(ctx, ic.GuildID))
 	if len(msgs) == 0 {
-		msgs = render(bot.Message{Lines: []bot.Line{{Text: tx.done}}}, a.link(ic.GuildID))
+		msgs = render(bot.Message{Lines: []bot.Line{{Text: tx.done}}}, a.link(ctx, ic.GuildID))
 	}
 	first := msgs[0]
 	var err error

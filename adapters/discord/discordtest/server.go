@@ -75,7 +75,8 @@ type Role struct {
 	Permissions int64
 }
 
-// Channel is a text channel (Type 0) or a thread (Type 11, with ParentID).
+// Channel is a text channel (Type 0), a forum (Type 15) or a thread (Type
+// 11, with ParentID; a forum's posts are threads too).
 type Channel struct {
 	ID, Name, ParentID string
 	Type               int
@@ -358,6 +359,13 @@ func (s *Server) InjectError(method, path string, n, status int, after bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.injected = append(s.injected, injection{method: method, path: path, n: n, status: status, after: after})
+}
+
+// ClearInjections forgets the failures asked for and not yet used.
+func (s *Server) ClearInjections() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.injected = nil
 }
 
 // Identifies returns the Identify payloads received.
