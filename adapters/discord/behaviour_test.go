@@ -221,3 +221,40 @@ func TestThreadsKeptAcrossRestart(t *testing.T) {
 		}
 	}
 }
+
+// TestReactionVariantsEachHoldTheVote: Discord keeps 👍, 👍🏽 and a super
+// 👍 apart; a person's vote stays while any of them remains.
+func TestReactionVariantsEachHoldTheVote(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, discordtest.Options{}, nil)
+	fd := w.fd
+	m := fd.Say(general, alice, "tip: git add -p stages hunks")
+	fd.Wait(t, "the ack", func() bool { return fd.HasReaction(m.ID, "💡") })
+	votes := func(after int64) int {
+		fd.Wait(t, "the reactions to be handled", func() bool { return w.tap.handled(":" + itoa(after)) })
+		tip, err := w.tip(general, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tip.UsefulVotes
+	}
+	fd.React(m.ID, bob, "👍")
+	seq := fd.React(m.ID, bob, "👍🏽")
+	if v := votes(seq); v != 1 {
+		t.Fatalf("votes after 👍 and 👍🏽 from bob = %d, want 1", v)
+	}
+	if v := votes(fd.Unreact(m.ID, bob, "👍🏽")); v != 1 {
+		t.Errorf("votes after bob took 👍🏽 off, 👍 still there = %d, want 1", v)
+	}
+	fd.SuperReact(m.ID, carol, "👍")
+	fd.React(m.ID, carol, "👍")
+	if v := votes(fd.Unreact(m.ID, carol, "👍")); v != 2 {
+		t.Errorf("votes after carol took her 👍 off, her super 👍 still there = %d, want 2", v)
+	}
+	if v := votes(fd.SuperUnreact(m.ID, carol, "👍")); v != 1 {
+		t.Errorf("votes after carol took her super 👍 off = %d, want 1", v)
+	}
+	if v := votes(fd.Unreact(m.ID, bob, "👍")); v != 0 {
+		t.Errorf("votes after bob took 👍 off = %d, want 0", v)
+	}
+}

@@ -29,7 +29,9 @@ import (
 //   - a reply (message_reference) outside a thread has ThreadID = the
 //     replied-to message id;
 //   - emojis are the unicode text ("💡", skin tones left for the core to
-//     fold) or "name:id" for a server's custom emoji.
+//     fold) or "name:id" for a server's custom emoji; a reaction's Variant
+//     is the emoji unfolded, with " super" for a super reaction (burst),
+//     since Discord lets one person hold 👍, 👍🏽 and a super 👍 at once.
 
 // dispatch is one gateway event as the adapter received it: its type, its
 // sequence number in the gateway session, that session's id and the
@@ -170,7 +172,7 @@ func (t *translator) cleared(ctx context.Context, guildID, location, messageID, 
 			ID:        "react0:" + messageID + ":" + emoji + ":" + d.Session + ":" + strconv.FormatInt(d.Seq, 10),
 			Workspace: workspace(guildID),
 		},
-		Channel: channel, MessageID: messageID, Emoji: emoji,
+		Channel: channel, MessageID: messageID, Emoji: emoji, Variant: emoji,
 	}
 }
 
@@ -309,10 +311,16 @@ func (t *translator) reaction(ctx context.Context, r *discordgo.MessageReaction,
 		ID:        kind + ":" + r.MessageID + ":" + r.UserID + ":" + emoji + ":" + d.Session + ":" + strconv.FormatInt(d.Seq, 10),
 		Workspace: workspace(r.GuildID),
 	}
-	if !added {
-		return &bot.ReactionRemoved{EventMeta: meta, Channel: channel, MessageID: r.MessageID, User: user, Emoji: emoji}
+	// Discord keeps 👍, 👍🏽 and a super 👍 apart: one person may hold
+	// them all, and takes them off one at a time.
+	variant := emoji
+	if d.Burst {
+		variant += " super"
 	}
-	ev := &bot.ReactionAdded{EventMeta: meta, Channel: channel, MessageID: r.MessageID, User: user, Emoji: emoji}
+	if !added {
+		return &bot.ReactionRemoved{EventMeta: meta, Channel: channel, MessageID: r.MessageID, User: user, Emoji: emoji, Variant: variant}
+	}
+	ev := &bot.ReactionAdded{EventMeta: meta, Channel: channel, MessageID: r.MessageID, User: user, Emoji: emoji, Variant: variant}
 	if !user.Bot {
 		// Capturing needs the message's author and text. Only the capture
 		// reaction on a message not in memory asks Discord: a burst of

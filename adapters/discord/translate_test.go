@@ -161,22 +161,28 @@ func TestTranslateGatewayEvents(t *testing.T) {
 		}},
 		{"reaction_add_unicode.json", []bot.Event{&bot.ReactionAdded{
 			EventMeta: bot.EventMeta{ID: "react+:" + m1 + ":" + bob + ":🔖:sess1:54", Workspace: ws},
-			Channel:   general, MessageID: m1, User: bot.User{ID: bob, Name: "Bob"}, Emoji: "🔖", Message: cached1}}},
+			Channel:   general, MessageID: m1, User: bot.User{ID: bob, Name: "Bob"}, Emoji: "🔖", Variant: "🔖", Message: cached1}}},
 		{"reaction_add_skin_tone.json", []bot.Event{&bot.ReactionAdded{
 			EventMeta: bot.EventMeta{ID: "react+:1300000000000000004:" + carol + ":👍🏽:sess1:55", Workspace: ws},
-			Channel:   general, MessageID: "1300000000000000004", User: bot.User{ID: carol, Name: "carol"}, Emoji: "👍🏽",
+			Channel:   general, MessageID: "1300000000000000004", User: bot.User{ID: carol, Name: "carol"}, Emoji: "👍🏽", Variant: "👍🏽",
+			Message: bot.MessageInfo{Author: bot.User{ID: bob, Name: "Bob"}, Text: "pair programming on hard bugs", ThreadID: thread}}}},
+		// a super reaction is kept apart from the same emoji's plain one
+		{"reaction_add_burst.json", []bot.Event{&bot.ReactionAdded{
+			EventMeta: bot.EventMeta{ID: "react+:1300000000000000004:" + carol + ":👍:sess1:61", Workspace: ws},
+			Channel:   general, MessageID: "1300000000000000004", User: bot.User{ID: carol, Name: "carol"}, Emoji: "👍", Variant: "👍 super",
 			Message: bot.MessageInfo{Author: bot.User{ID: bob, Name: "Bob"}, Text: "pair programming on hard bugs", ThreadID: thread}}}},
 		{"reaction_add_custom.json", []bot.Event{&bot.ReactionAdded{
 			EventMeta: bot.EventMeta{ID: "react+:" + m1 + ":" + owner + ":partyblob:1500000000000000001:sess1:56", Workspace: ws},
-			Channel:   general, MessageID: m1, User: bot.User{ID: owner, Name: "olga", Admin: true}, Emoji: "partyblob:1500000000000000001", Message: cached1}}},
+			Channel:   general, MessageID: m1, User: bot.User{ID: owner, Name: "olga", Admin: true}, Emoji: "partyblob:1500000000000000001",
+			Variant: "partyblob:1500000000000000001", Message: cached1}}},
 		{"reaction_add_self.json", nil},
 		{"reaction_add_other_bot.json", []bot.Event{&bot.ReactionAdded{
 			EventMeta: bot.EventMeta{ID: "react+:" + m1 + ":" + otherBot + ":💡:sess1:58", Workspace: ws},
-			Channel:   general, MessageID: m1, User: bot.User{ID: otherBot, Name: "otherbot", Bot: true}, Emoji: "💡"}}},
+			Channel:   general, MessageID: m1, User: bot.User{ID: otherBot, Name: "otherbot", Bot: true}, Emoji: "💡", Variant: "💡"}}},
 		{"reaction_add_dm.json", nil},
 		{"reaction_remove.json", []bot.Event{&bot.ReactionRemoved{
 			EventMeta: bot.EventMeta{ID: "react-:" + m1 + ":" + bob + ":💡:sess1:60", Workspace: ws},
-			Channel:   general, MessageID: m1, User: bot.User{ID: bob}, Emoji: "💡"}}},
+			Channel:   general, MessageID: m1, User: bot.User{ID: bob}, Emoji: "💡", Variant: "💡"}}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.TrimSuffix(tt.file, ".json"), func(t *testing.T) {

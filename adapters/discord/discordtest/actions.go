@@ -62,6 +62,26 @@ func (s *Server) React(id, user, emoji string) int64 {
 	return s.dispatchLocked("MESSAGE_REACTION_ADD", s.reactionJSON(m, user, emoji, true))
 }
 
+// SuperReact adds a member's super reaction (burst) and dispatches
+// MESSAGE_REACTION_ADD; it returns the sequence.
+func (s *Server) SuperReact(id, user, emoji string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j := s.reactionJSON(s.mustMessage(id), user, emoji, true)
+	j["burst"], j["type"], j["burst_colors"] = true, 1, []string{"#ffcc4d"}
+	return s.dispatchLocked("MESSAGE_REACTION_ADD", j)
+}
+
+// SuperUnreact removes a member's super reaction and dispatches
+// MESSAGE_REACTION_REMOVE; it returns the sequence.
+func (s *Server) SuperUnreact(id, user, emoji string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j := s.reactionJSON(s.mustMessage(id), user, emoji, false)
+	j["burst"], j["type"] = true, 1
+	return s.dispatchLocked("MESSAGE_REACTION_REMOVE", j)
+}
+
 // Unreact removes a member's reaction and dispatches MESSAGE_REACTION_REMOVE.
 func (s *Server) Unreact(id, user, emoji string) int64 {
 	s.mu.Lock()

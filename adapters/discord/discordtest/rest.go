@@ -610,6 +610,8 @@ func (s *Server) reactionJSON(m *Message, user, emoji string, add bool) map[stri
 	if add {
 		j["member"] = s.memberJSON(m.GuildID, user, true)
 		j["message_author_id"] = m.AuthorID
+	}
+	if user != "" {
 		j["burst"] = false
 		j["type"] = 0
 	}
