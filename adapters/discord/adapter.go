@@ -102,6 +102,9 @@ type Adapter struct {
 	self      string // the bot's user id, once Run knows it
 	gwSession string // current gateway session id
 	noContent bool   // the message content intent was refused
+	// noticed is the UTC day (2006-01-02) each guild's admins were last
+	// told that the message content intent is missing.
+	noticed map[string]string
 
 	connected    atomic.Bool
 	disconnected chan struct{}
@@ -339,6 +342,37 @@ func (a *Adapter) MessageContent() bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return !a.noContent
+}
+
+// HealthNote returns what /healthz should say beyond "connected": that the
+// Message Content intent is missing, or "".
+func (a *Adapter) HealthNote() string {
+	if a.MessageContent() {
+		return ""
+	}
+	return "message content intent missing: prefixes, hashtags and 🔖 on ordinary messages capture nothing (see docs/discord.md)"
+}
+
+// contentNotice reports whether an admin's command answer should carry
+// the notice that the Message Content intent is missing: always for help,
+// else for the first admin command of the day in the guild.
+func (a *Adapter) contentNotice(ev bot.Event, now time.Time) bool {
+	c, ok := ev.(*bot.CommandInvoked)
+	if !ok || c.Name != cmdTips || !c.User.Admin {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.noContent {
+		return false
+	}
+	day, guild := now.UTC().Format(time.DateOnly), c.Workspace.ID
+	first := a.noticed[guild] != day
+	if a.noticed == nil {
+		a.noticed = map[string]string{}
+	}
+	a.noticed[guild] = day
+	return first || c.Text == "help" || strings.HasPrefix(c.Text, "help ")
 }
 
 // registerCommands bulk-overwrites tipbot's commands in each configured

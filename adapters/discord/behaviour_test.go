@@ -258,3 +258,27 @@ func TestReactionVariantsEachHoldTheVote(t *testing.T) {
 		t.Errorf("votes after bob took 👍 off = %d, want 0", v)
 	}
 }
+
+// TestMessageContentMissingIsTold: without the intent, /tips help tells
+// admins (not members), and the first admin to run a /tips command that
+// day is told once.
+func TestMessageContentMissingIsTold(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, discordtest.Options{RefuseMessageContent: true}, nil)
+	if !strings.Contains(w.a.HealthNote(), "message content intent missing") {
+		t.Errorf("HealthNote() = %q", w.a.HealthNote())
+	}
+	told := func(ans discordtest.Response) bool { return strings.Contains(ans.Text(), "Message Content intent") }
+	if ans := w.ask(alice, "tips", discordtest.Sub("help")); told(ans) {
+		t.Errorf("a member's help carries the admin notice: %q", ans.Text())
+	}
+	if ans := w.ask(mod, "tips", discordtest.Sub("me")); !told(ans) {
+		t.Errorf("the day's first admin command is not told: %q", ans.Text())
+	}
+	if ans := w.ask(owner, "tips", discordtest.Sub("me")); told(ans) {
+		t.Errorf("the notice is repeated the same day: %q", ans.Text())
+	}
+	if ans := w.ask(owner, "tips", discordtest.Sub("help")); !told(ans) || !strings.Contains(ans.Text(), "/tips top") {
+		t.Errorf("an admin's help = %q, want the commands and the notice", ans.Text())
+	}
+}

@@ -94,6 +94,11 @@ func (a *Adapter) interact(ctx context.Context, ic *discordgo.Interaction, recei
 	case reply == nil:
 		reply = &bot.Message{Lines: []bot.Line{{Text: tx.done}}}
 	}
+	if res.err == nil && a.contentNotice(ev, time.Now()) {
+		m := *reply
+		m.Lines = append(append([]bot.Line(nil), m.Lines...), bot.Line{Text: tx.noContent})
+		reply = &m
+	}
 	a.answer(ctx, ic, tx, reply, deferred)
 }
 
