@@ -246,7 +246,11 @@ func (a *Adapter) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	a.registerCommands(ctx)
+	// Registration runs beside the gateway: a slow or rate-limited
+	// registration never delays connecting, reconnecting or stopping.
+	var registering sync.WaitGroup
+	registering.Go(func() { a.registerCommands(ctx) })
+	defer registering.Wait()
 	for {
 		select {
 		case <-ctx.Done():
@@ -378,39 +382,67 @@ func (a *Adapter) contentNotice(ev bot.Event, now time.Time) bool {
 // registerCommands bulk-overwrites tipbot's commands in each configured
 // guild, or globally. With guilds configured, global commands left by an
 // earlier global registration are removed, so commands do not show twice.
-// Failures are logged: events still work without commands.
+// It runs on its own goroutine: a 429 is waited out here, with ctx
+// (discordgo's own wait, which ignores ctx, is turned off for these
+// calls), and network errors and 5xx answers are retried later with
+// backoff. Refusals are logged: events still work without commands.
 func (a *Adapter) registerCommands(ctx context.Context) {
 	a.mu.Lock()
 	app := a.appID
 	a.mu.Unlock()
 	cmds := applicationCommands()
-	guilds := a.cfg.GuildIDs
-	if len(guilds) == 0 {
-		guilds = []string{""}
+	pending := a.cfg.GuildIDs
+	if len(pending) == 0 {
+		pending = []string{""}
 	}
-	for _, g := range guilds {
-		err := a.retry(ctx, func() error {
-			_, err := a.s.ApplicationCommandBulkOverwrite(app, g, cmds, discordgo.WithContext(ctx))
-			return err
-		})
-		where := "globally (Discord may take up to an hour to show them)"
-		if g != "" {
-			where = "in guild " + g
+	wait := time.Second
+	for len(pending) > 0 {
+		var again []string
+		var after time.Duration
+		for _, g := range pending {
+			_, err := a.s.ApplicationCommandBulkOverwrite(app, g, cmds, discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
+			where := "globally (Discord may take up to an hour to show them)"
+			if g != "" {
+				where = "in guild " + g
+			}
+			var rl *discordgo.RateLimitError
+			switch {
+			case err == nil:
+				a.log.Info("discord: commands registered " + where)
+			case ctx.Err() != nil:
+				return
+			case errors.As(err, &rl):
+				again, after = append(again, g), max(after, rl.RetryAfter)
+				if f := a.cfg.OnRateLimit; f != nil {
+					f(rl.RetryAfter)
+				}
+			case transient(err):
+				again = append(again, g)
+				a.log.Warn("discord: registering commands failed "+where+"; retrying later", "err", err)
+			default:
+				a.log.Error("discord: registering commands failed "+where+"; was the bot invited with the applications.commands scope?", "err", err)
+			}
 		}
-		if err != nil {
-			a.log.Error("discord: registering commands failed "+where+"; was the bot invited with the applications.commands scope?", "err", err)
-			continue
+		if len(again) == 0 {
+			break
 		}
-		a.log.Info("discord: commands registered " + where)
+		d := max(after, wait)
+		wait = min(2*wait, maxBackoff)
+		a.log.Info("discord: command registration postponed", "guilds", len(again), "in", d)
+		if !sleep(ctx, d) {
+			return
+		}
+		pending = again
 	}
 	if len(a.cfg.GuildIDs) == 0 {
 		return
 	}
-	global, err := a.s.ApplicationCommands(app, "", discordgo.WithContext(ctx))
+	global, err := a.s.ApplicationCommands(app, "", discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
 	if err != nil || len(global) == 0 {
 		return
 	}
-	if _, err := a.s.ApplicationCommandBulkOverwrite(app, "", []*discordgo.ApplicationCommand{}, discordgo.WithContext(ctx)); err != nil {
+	if _, err := a.s.ApplicationCommandBulkOverwrite(app, "", []*discordgo.ApplicationCommand{}, discordgo.WithContext(ctx),
+		discordgo.WithRetryOnRatelimit(false)); err != nil {
 		a.log.Warn("discord: removing the global commands failed; they may show twice", "err", err)
 		return
 	}

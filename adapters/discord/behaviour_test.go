@@ -282,3 +282,94 @@ func TestMessageContentMissingIsTold(t *testing.T) {
 		t.Errorf("an admin's help = %q, want the commands and the notice", ans.Text())
 	}
 }
+
+// startRaw runs an adapter without waiting for anything; it returns the
+// adapter, its cancel and the channel Run's result arrives on.
+func startRaw(t *testing.T, fd *discordtest.Server) (*Adapter, context.CancelFunc, chan error) {
+	t.Helper()
+	a, err := New(Config{Token: discordtest.Token, APIURL: fd.URL, GuildIDs: []string{guildID}, Logger: testLogger(t)}, &recorder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.retryWait = time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Error("Run did not return after cancel")
+		}
+	})
+	return a, cancel, done
+}
+
+// putCommands counts the registration requests.
+func putCommands(fd *discordtest.Server) int {
+	n := 0
+	for _, r := range fd.Requests() {
+		if r.Method == "PUT" && strings.HasSuffix(r.Path, "/commands") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRegistrationOffTheCriticalPath: registration meets an 8 s 429. A
+// gateway drop meanwhile is reconnected before registration is retried,
+// and the commands are registered once the 429 has been waited out.
+func TestRegistrationOffTheCriticalPath(t *testing.T) {
+	t.Parallel()
+	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds()})
+	fd.Inject429("PUT", "/commands", 1, 8)
+	a, _, _ := startRaw(t, fd)
+	fd.Wait(t, "the 429 on registration", func() bool { return fd.Injected() == 1 })
+	fd.Wait(t, "the gateway", a.Connected)
+	dropped := time.Now()
+	fd.Drop()
+	fd.Wait(t, "the resume after the drop", func() bool { return fd.Resumes() == 1 && a.Connected() })
+	back := time.Since(dropped)
+	if fd.Commands(guildID) != nil || putCommands(fd) != 1 {
+		t.Fatal("registration was retried before the reconnect: the test tests nothing")
+	}
+	t.Logf("reconnected %v after the drop", back.Round(time.Millisecond))
+	if back > 6*time.Second { // failure guard only: it takes milliseconds
+		t.Errorf("reconnected %v after the drop, waiting on registration's 429", back)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for fd.Commands(guildID) == nil && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if fd.Commands(guildID) == nil {
+		t.Error("the commands were never registered after the 429")
+	}
+}
+
+// TestShutdownDoesNotWaitForRegistration: cancelling Run while
+// registration waits out an 8 s 429 returns at once (discordgo's close
+// takes one second); the 429 is not waited out.
+func TestShutdownDoesNotWaitForRegistration(t *testing.T) {
+	t.Parallel()
+	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds()})
+	fd.Inject429("PUT", "/commands", 1, 8)
+	a, cancel, done := startRaw(t, fd)
+	fd.Wait(t, "the 429 on registration", func() bool { return fd.Injected() == 1 })
+	fd.Wait(t, "the gateway", a.Connected)
+	stopped := time.Now()
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		done <- nil // for the cleanup
+	case <-time.After(6 * time.Second): // failure guard, under the 8 s 429
+		t.Fatal("Run did not return while registration waited out its 429")
+	}
+	t.Logf("Run returned %v after cancel", time.Since(stopped).Round(time.Millisecond))
+	if n := putCommands(fd); n != 1 {
+		t.Errorf("%d registration requests, want 1 (no retry after shutdown)", n)
+	}
+}
