@@ -89,6 +89,7 @@ type Adapter struct {
 	s   *discordgo.Session
 	dir *liveDirectory
 	tr  *translator
+	gw  *gatewaySwitch
 
 	// deferAfter is how long an interaction waits for the core before
 	// answering "thinking..." (Discord allows 3 s for the first answer).
@@ -101,6 +102,7 @@ type Adapter struct {
 	appID     string // the application id (= the bot's user id for current apps)
 	self      string // the bot's user id, once Run knows it
 	gwSession string // current gateway session id
+	resumeURL string // READY's resume_gateway_url
 	noContent bool   // the message content intent was refused
 	// noticed is the UTC day (2006-01-02) each guild's admins were last
 	// told that the message content intent is missing.
@@ -155,14 +157,17 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discord: new session: %w", err)
 	}
-	s.Client = &http.Client{Timeout: 30 * time.Second, Transport: newRewriter(base, newPacer(globalRate, globalBurst), http.DefaultTransport)}
+	gw := &gatewaySwitch{}
+	s.Client = &http.Client{Timeout: 30 * time.Second, Transport: gw.transport(newRewriter(base, newPacer(globalRate, globalBurst), http.DefaultTransport))}
+	s.Dialer = gw.newDialer()
 	s.ShouldReconnectOnError = false // Run reconnects, so it sees close codes such as 4014
 	s.SyncEvents = true              // dispatches reach onDispatch in gateway order
 	s.Identify.Intents = intents
 	s.Identify.Compress = false
-	s.LogLevel = discordgo.LogError
+	s.LogLevel = discordgo.LogInformational // routeLibraryLogs drops all but errors and op 9
 
 	a := &Adapter{
+		gw:           gw,
 		cfg:          cfg,
 		h:            h,
 		log:          log,
@@ -247,10 +252,14 @@ func (a *Adapter) Run(ctx context.Context) error {
 		return err
 	}
 	// Registration runs beside the gateway: a slow or rate-limited
-	// registration never delays connecting, reconnecting or stopping.
-	var registering sync.WaitGroup
-	registering.Go(func() { a.registerCommands(ctx) })
-	defer registering.Wait()
+	// registration never delays connecting, reconnecting or stopping. So
+	// does the heartbeat watchdog.
+	var beside sync.WaitGroup
+	defer beside.Wait()
+	bctx, stop := context.WithCancel(ctx)
+	defer stop()
+	beside.Go(func() { a.registerCommands(bctx) })
+	beside.Go(func() { a.watchHeartbeats(bctx) })
 	for {
 		select {
 		case <-ctx.Done():
@@ -298,9 +307,24 @@ func (a *Adapter) whoAmI(ctx context.Context) (*discordgo.User, error) {
 func (a *Adapter) connect(ctx context.Context) error {
 	wait := time.Second
 	for {
+		a.mu.Lock()
+		session, resumeURL := a.gwSession, a.resumeURL
+		a.mu.Unlock()
+		if session == "" {
+			// an identify: the default gateway, within session_start_limit
+			a.gw.want("")
+			if !a.waitSessionStart(ctx) {
+				return ctx.Err()
+			}
+		} else {
+			a.gw.want(resumeURL) // discordgo resumes once it has a session
+		}
 		err := a.s.Open()
 		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
 			return nil
+		}
+		if errors.Is(err, errGatewaySwitch) {
+			continue // discordgo forgot its URL: the next Open asks for the one wanted
 		}
 		var ce *websocket.CloseError
 		if errors.As(err, &ce) {
@@ -467,8 +491,13 @@ func (a *Adapter) session() string {
 func (a *Adapter) onDispatch(_ *discordgo.Session, e *discordgo.Event) {
 	switch v := e.Struct.(type) {
 	case *discordgo.Ready:
+		var r struct {
+			ResumeGatewayURL string `json:"resume_gateway_url"`
+		}
+		_ = json.Unmarshal(e.RawData, &r)
 		a.mu.Lock()
 		a.gwSession = v.SessionID
+		a.resumeURL = r.ResumeGatewayURL
 		if v.Application != nil && v.Application.ID != "" {
 			a.appID = v.Application.ID
 		}
@@ -751,10 +780,25 @@ func appIDFromToken(token string) string {
 var libraryLogs sync.Once
 
 // routeLibraryLogs sends discordgo's own log lines (errors only) to slog's
-// default logger instead of the standard log package.
+// default logger instead of the standard log package, and delays the
+// identify discordgo sends after op 9 (see gateway.go).
 func routeLibraryLogs() {
 	libraryLogs.Do(func() {
 		discordgo.Logger = func(level, _ int, format string, args ...any) {
+			if format == op9Log {
+				// discordgo identifies right after this line: Discord
+				// asks for a wait of 1–5 s after op 9 first.
+				time.Sleep(identifyDelay())
+				return
+			}
+			if level > discordgo.LogError {
+				return
+			}
+			for _, arg := range args {
+				if err, ok := arg.(error); ok && errors.Is(err, errGatewaySwitch) {
+					return // a dial failed on purpose
+				}
+			}
 			slog.Default().Log(context.Background(), slog.LevelError, "discordgo: "+fmt.Sprintf(format, args...))
 		}
 	})

@@ -373,3 +373,78 @@ func TestShutdownDoesNotWaitForRegistration(t *testing.T) {
 		t.Errorf("%d registration requests, want 1 (no retry after shutdown)", n)
 	}
 }
+
+// TestResumeAtResumeGatewayURL: after a drop, the client resumes at READY's
+// resume_gateway_url, not at the URL it identified on.
+func TestResumeAtResumeGatewayURL(t *testing.T) {
+	t.Parallel()
+	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds()})
+	a := run(t, fd, &recorder{})
+	fd.Drop()
+	fd.Wait(t, "the resume", func() bool { return fd.Resumes() == 1 && a.Connected() })
+	fd.Reconnect() // op 7: resume again
+	fd.Wait(t, "the second resume", func() bool { return fd.Resumes() == 2 && a.Connected() })
+	ids := fd.Identifies()
+	if len(ids) != 1 || !strings.HasPrefix(ids[0].Path, "/gateway") {
+		t.Errorf("identifies = %+v, want one at /gateway", ids)
+	}
+	for i, r := range fd.ResumeLog() {
+		if !strings.HasPrefix(r.Path, "/resume-gateway") {
+			t.Errorf("resume %d at %s, want READY's resume_gateway_url (/resume-gateway)", i, r.Path)
+		}
+	}
+}
+
+// TestZombieConnectionResumes: heartbeats stop being acknowledged; the
+// client closes with a code that keeps the session (not 1000 or 1001) and
+// resumes it, nothing lost.
+func TestZombieConnectionResumes(t *testing.T) {
+	t.Parallel()
+	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds(), HeartbeatInterval: 500 * time.Millisecond})
+	rec := &recorder{}
+	a := run(t, fd, rec)
+	beats := fd.Heartbeats()
+	fd.Wait(t, "a few heartbeats", func() bool { return fd.Heartbeats() >= beats+3 })
+	fd.MuteHeartbeats(true)
+	fd.Wait(t, "the client to close", func() bool { return len(fd.CloseCodes()) > 0 })
+	fd.MuteHeartbeats(false)
+	m := fd.Say(general, alice, "said while the connection was a zombie")
+	fd.Wait(t, "the resume", func() bool { return fd.Resumes() >= 1 && a.Connected() })
+	waitFor(t, rec, func(e *bot.MessagePosted) bool { return e.MessageID == m.ID })
+	for _, code := range fd.CloseCodes() {
+		if code == 1000 || code == 1001 {
+			t.Errorf("closed with %d, which ends the session", code)
+		}
+	}
+	if n := len(fd.Identifies()); n != 1 {
+		t.Errorf("%d identifies, want 1: the session was resumed", n)
+	}
+}
+
+// TestInvalidSessionWaitsBeforeIdentifying: after op 9 the client waits
+// 1–5 s before identifying, as Discord asks.
+func TestInvalidSessionWaitsBeforeIdentifying(t *testing.T) {
+	t.Parallel()
+	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds()})
+	run(t, fd, &recorder{})
+	fd.InvalidSession()
+	fd.Wait(t, "the identify after op 9", func() bool { return len(fd.Identifies()) == 2 })
+	waited := fd.Identifies()[1].At.Sub(fd.InvalidatedAt())
+	t.Logf("identified %v after op 9", waited.Round(time.Millisecond))
+	if waited < time.Second || waited > 10*time.Second { // upper: failure guard for the 5 s
+		t.Errorf("identified %v after op 9, want 1–5 s", waited)
+	}
+}
+
+// TestSessionStartLimitIsRespected: /gateway/bot says no identify is left
+// for 1.5 s; the client identifies only after Discord's reset.
+func TestSessionStartLimitIsRespected(t *testing.T) {
+	t.Parallel()
+	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds(), SessionsExhaustedFor: 1500 * time.Millisecond})
+	started := time.Now()
+	a, _, _ := startRaw(t, fd)
+	fd.Wait(t, "the gateway", a.Connected)
+	if ids := fd.Identifies(); len(ids) != 1 || ids[0].At.Sub(started) < 1400*time.Millisecond {
+		t.Errorf("identified %v after start, before session_start_limit's reset (1.5 s)", ids[0].At.Sub(started))
+	}
+}

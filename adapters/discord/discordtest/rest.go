@@ -24,6 +24,8 @@ const (
 func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /gateway", s.serveGateway)
 	mux.HandleFunc("GET /gateway/", s.serveGateway) // discordgo adds a slash
+	mux.HandleFunc("GET /resume-gateway", s.serveGateway)
+	mux.HandleFunc("GET /resume-gateway/", s.serveGateway)
 	api := func(pattern string, h func(w http.ResponseWriter, r *http.Request, body []byte)) {
 		method, path, _ := strings.Cut(pattern, " ")
 		mux.HandleFunc(method+" /api/v9"+path, func(w http.ResponseWriter, r *http.Request) { s.serveREST(w, r, h) })
@@ -174,8 +176,12 @@ func (s *Server) limit(w http.ResponseWriter, r *http.Request, exempt bool) bool
 }
 
 func (s *Server) getGateway(w http.ResponseWriter, _ *http.Request, _ []byte) {
+	remaining, resetAfter := 999, time.Duration(0)
+	if left := s.opts.SessionsExhaustedFor - time.Since(s.created); left > 0 {
+		remaining, resetAfter = 0, left
+	}
 	writeJSON(w, 200, map[string]any{"url": s.wsURL(), "shards": 1,
-		"session_start_limit": map[string]any{"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
+		"session_start_limit": map[string]any{"total": 1000, "remaining": remaining, "reset_after": resetAfter.Milliseconds(), "max_concurrency": 1}})
 }
 
 func (s *Server) putCommands(w http.ResponseWriter, r *http.Request, body []byte) {
