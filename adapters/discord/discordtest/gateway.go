@@ -244,7 +244,9 @@ func (s *Server) wsURL() string { return "ws" + strings.TrimPrefix(s.URL, "http"
 
 // resumeURL is READY's resume_gateway_url: another address of the same
 // gateway, so tests can tell where a client resumed.
-func (s *Server) resumeURL() string { return "ws" + strings.TrimPrefix(s.URL, "http") + "/resume-gateway" }
+func (s *Server) resumeURL() string {
+	return "ws" + strings.TrimPrefix(s.URL, "http") + "/resume-gateway"
+}
 
 // Dispatch sends a gateway event (op 0) and returns its sequence number.
 // With no client connected it is kept for the next Resume, as Discord does.

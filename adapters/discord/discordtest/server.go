@@ -61,7 +61,7 @@ type Options struct {
 	// SessionsExhaustedFor makes /gateway/bot report no identify left
 	// (session_start_limit.remaining 0) until that long after New.
 	SessionsExhaustedFor time.Duration
-	Guilds      []Guild
+	Guilds               []Guild
 }
 
 // Guild is a server of the fake.
