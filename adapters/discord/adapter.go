@@ -99,11 +99,12 @@ type Adapter struct {
 	retryWait time.Duration
 
 	mu        sync.Mutex
-	appID     string // the application id (= the bot's user id for current apps)
-	self      string // the bot's user id, once Run knows it
-	gwSession string // current gateway session id
-	resumeURL string // READY's resume_gateway_url
-	noContent bool   // the message content intent was refused
+	appID     string          // the application id (= the bot's user id for current apps)
+	self      string          // the bot's user id, once Run knows it
+	gwSession string          // current gateway session id
+	resumeURL string          // READY's resume_gateway_url
+	noContent bool            // the message content intent was refused
+	removed   map[string]bool // guilds tipbot was removed from (GUILD_DELETE)
 	// noticed is the UTC day (2006-01-02) each guild's admins were last
 	// told that the message content intent is missing.
 	noticed map[string]string
@@ -511,6 +512,19 @@ func (a *Adapter) onDispatch(_ *discordgo.Session, e *discordgo.Event) {
 		if v.Interaction != nil {
 			a.startInteraction(v.Interaction)
 		}
+	case *discordgo.GuildDelete:
+		// Without "unavailable" the bot was removed from the server (an
+		// outage sets it); GUILD_CREATE follows an invitation back, and
+		// every connect.
+		if v.Guild != nil && v.ID != "" && !v.Unavailable {
+			a.setRemoved(v.ID, true)
+			a.enqueue(dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: e.Struct})
+		}
+	case *discordgo.GuildCreate:
+		if v.Guild != nil && v.ID != "" {
+			a.setRemoved(v.ID, false)
+			a.enqueue(dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: e.Struct})
+		}
 	case *discordgo.MessageReactionAdd, *discordgo.MessageReactionRemove:
 		d := dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: e.Struct}
 		d.readReactionExtras(e.RawData)
@@ -573,6 +587,10 @@ func dispatchChannel(d dispatch) string {
 		}
 	case *reactionRemoveEmoji:
 		return v.ChannelID
+	case *discordgo.GuildDelete:
+		return "guild:" + v.ID
+	case *discordgo.GuildCreate:
+		return "guild:" + v.ID
 	}
 	return ""
 }
@@ -693,9 +711,61 @@ func (a *Adapter) stopWorkers() {
 	}
 }
 
+// Pauser is what a Handler may also do: pause a workspace tipbot was
+// removed from, and resume it (*bot.Bot satisfies it).
+type Pauser interface {
+	PauseWorkspace(ctx context.Context, ws bot.Workspace, paused bool) error
+}
+
+// setRemoved records whether tipbot was removed from a guild: nothing is
+// sent to a guild it was removed from (each refusal would count toward
+// Discord's invalid-request limit).
+func (a *Adapter) setRemoved(guildID string, removed bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.removed == nil {
+		a.removed = map[string]bool{}
+	}
+	if removed {
+		a.removed[guildID] = true
+	} else {
+		delete(a.removed, guildID)
+	}
+}
+
+func (a *Adapter) isRemoved(guildID string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.removed[guildID]
+}
+
+// guildMembership tells the core the bot was removed from a guild (its
+// schedules and digests pause, what was owed it is dropped) or is in it
+// (again).
+func (a *Adapter) guildMembership(ctx context.Context, guildID string, removed bool) {
+	p, ok := a.h.(Pauser)
+	if !ok {
+		return
+	}
+	if removed {
+		a.log.Warn("discord: tipbot was removed from a server; pausing it", "guild", guildID)
+	}
+	if err := p.PauseWorkspace(ctx, workspace(guildID), removed); err != nil {
+		a.log.Error("discord: pausing or resuming a server failed", "guild", guildID, "removed", removed, "err", err)
+	}
+}
+
 // process translates a dispatch and hands its events to the core.
 func (a *Adapter) process(d dispatch) {
 	ctx := a.work
+	switch v := d.Data.(type) {
+	case *discordgo.GuildDelete:
+		a.guildMembership(ctx, v.ID, true)
+		return
+	case *discordgo.GuildCreate:
+		a.guildMembership(ctx, v.ID, false)
+		return
+	}
 	for _, ev := range a.tr.translate(ctx, d) {
 		reply, err := a.handle(ctx, ev)
 		if err != nil {

@@ -448,3 +448,84 @@ func TestSessionStartLimitIsRespected(t *testing.T) {
 		t.Errorf("identified %v after start, before session_start_limit's reset (1.5 s)", ids[0].At.Sub(started))
 	}
 }
+
+// PauseWorkspace hands a guild's removal to the core when it can.
+func (t *tap) PauseWorkspace(ctx context.Context, ws bot.Workspace, paused bool) error {
+	if p, ok := t.h.(Pauser); ok {
+		return p.PauseWorkspace(ctx, ws, paused)
+	}
+	return nil
+}
+
+// TestRemovalPausesTheServer: tipbot is removed from a server while an
+// acknowledgement is still owed there. The server is paused: what was owed
+// is dropped and counted, nothing more is asked of the server, a 403 is
+// remembered like a 404; invited back, it is resumed.
+func TestRemovalPausesTheServer(t *testing.T) {
+	t.Parallel()
+	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds()})
+	in := start(t, fd, filepath.Join(t.TempDir(), "tipbot.db"))
+	ctx := context.Background()
+	counter := func(name string) int64 {
+		var n int64
+		if err := in.db.View(ctx, ws, func(tx bot.ReadTx) error {
+			var err error
+			n, err = tx.Counter(name)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	paused := func() bool {
+		err := in.db.View(ctx, ws, func(tx bot.ReadTx) error {
+			_, err := tx.Record("paused", "workspace")
+			return err
+		})
+		return err == nil
+	}
+	fd.InjectError("PUT", "/reactions/", 1_000_000, 503, false)
+	m := fd.Say(general, alice, "tip: owed an acknowledgement")
+	in.tip(t, fd, general, m.ID)
+	fd.Wait(t, "the acknowledgement to fail", func() bool { return fd.Injected() >= 1 })
+
+	fd.RemoveBot(guildID)
+	fd.Wait(t, "the server to be paused", paused)
+	if p, d := counter(bot.CounterOutboxPending), counter(bot.CounterOutboxDropped); p != 0 || d != 1 {
+		t.Errorf("outbox after the removal: pending %d, dropped %d; want 0 and 1", p, d)
+	}
+	// An attempt already under way when the server was removed may end;
+	// nothing may start after it.
+	fd.ClearInjections()
+	in.bot.Wait()
+	seen := len(fd.Requests())
+	time.Sleep(3 * time.Second) // the failed acknowledgement's retry falls due (1 s, then 2 s)
+	for _, r := range fd.Requests()[seen:] {
+		if strings.Contains(r.Path, "/channels/"+general) || strings.Contains(r.Path, "/guilds/"+guildID) {
+			t.Errorf("request to the server tipbot was removed from: %s %s → %d at %v", r.Method, r.Path, r.Status, r.At.Format("15:04:05.000"))
+		}
+	}
+	if fd.HasReaction(m.ID, "💡") {
+		t.Error("the acknowledgement owed was sent after the removal")
+	}
+
+	const late = "910000000000000099" // created after the removal: not in the gateway state
+	fd.AddChannel(guildID, late, "late")
+	for range 2 {
+		if _, err := in.a.dir.channel(ctx, late); err != errUnknownChannel {
+			t.Errorf("a channel answered 403: %v", err)
+		}
+	}
+	gets := 0
+	for _, r := range fd.Requests() {
+		if r.Method == "GET" && r.Path == "/api/v9/channels/"+late {
+			gets++
+		}
+	}
+	if gets != 1 {
+		t.Errorf("a 403 channel fetched %d times, want once (then remembered)", gets)
+	}
+
+	fd.InviteBack(guildID)
+	fd.Wait(t, "the server to be resumed", func() bool { return !paused() })
+}

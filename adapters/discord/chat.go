@@ -122,6 +122,9 @@ func (a *Adapter) checkChannel(ctx context.Context, ws bot.Workspace, channel st
 	if channel == "" {
 		return errors.New("discord: no channel")
 	}
+	if a.isRemoved(ws.ID) {
+		return fmt.Errorf("discord: tipbot was removed from guild %s: %w", ws.ID, bot.ErrRefused)
+	}
 	ci, err := a.dir.channel(ctx, channel)
 	if err != nil {
 		return fmt.Errorf("discord: channel %s: %w", channel, err)

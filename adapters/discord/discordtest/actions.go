@@ -132,6 +132,27 @@ func (s *Server) AddChannel(guild, id, name string) {
 	s.dispatchLocked("CHANNEL_CREATE", s.channelJSON(c))
 }
 
+// RemoveBot removes the bot from a guild, as an admin kicking it does:
+// GUILD_DELETE without "unavailable" is dispatched, and REST answers 403
+// for the guild and its channels from then on.
+func (s *Server) RemoveBot(guild string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.removed == nil {
+		s.removed = map[string]bool{}
+	}
+	s.removed[guild] = true
+	return s.dispatchLocked("GUILD_DELETE", map[string]any{"id": guild})
+}
+
+// InviteBack adds the bot to a guild it was removed from: GUILD_CREATE.
+func (s *Server) InviteBack(guild string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.removed, guild)
+	return s.dispatchLocked("GUILD_CREATE", s.guildJSON(s.guilds[guild]))
+}
+
 func (s *Server) mustMessage(id string) *Message {
 	m, ok := s.messages[id]
 	if !ok {

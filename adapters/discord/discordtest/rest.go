@@ -92,7 +92,33 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, h func(http.R
 	if s.limit(rec, r, exempt) {
 		return
 	}
+	if s.forbidden(r) {
+		apiError(rec, 403, 50001, "Missing Access")
+		return
+	}
 	h(rec, r, body)
+}
+
+// forbidden reports whether a request is about a guild the bot was
+// removed from (the guild, or one of its channels).
+func (s *Server) forbidden(r *http.Request) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.removed) == 0 {
+		return false
+	}
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/api/v9/"), "/")
+	if len(parts) < 2 {
+		return false
+	}
+	switch parts[0] {
+	case "guilds":
+		return s.removed[parts[1]]
+	case "channels":
+		c, ok := s.channels[parts[1]]
+		return ok && s.removed[c.guildID]
+	}
+	return false
 }
 
 type recorder struct {

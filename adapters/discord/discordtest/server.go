@@ -209,6 +209,7 @@ type Server struct {
 	closes    []int     // close codes the client sent
 	invalid   time.Time // when op 9 was last sent
 	created   time.Time
+	removed   map[string]bool // guilds the bot was removed from
 	requests  []Request
 	responses map[string][]Response
 	tokens    map[string]string // interaction token → id
