@@ -220,8 +220,8 @@ func (a *Adapter) InviteURL() string {
 	return "https://discord.com/oauth2/authorize?" + v.Encode()
 }
 
-// Run connects to the gateway, registers the application commands and
-// serves events until ctx ends; then it closes the gateway, lets the events
+// Run connects to the gateway, registers the application commands (beside
+// the gateway: see registerCommands) and serves events until ctx ends; then it closes the gateway, lets the events
 // already received finish and returns nil. It returns an error when Discord
 // refuses the token or the intents, which retrying cannot fix.
 func (a *Adapter) Run(ctx context.Context) error {
@@ -497,6 +497,10 @@ func (a *Adapter) onDispatch(_ *discordgo.Session, e *discordgo.Event) {
 		}
 		_ = json.Unmarshal(e.RawData, &r)
 		a.mu.Lock()
+		if a.gwSession != "" && a.gwSession != v.SessionID {
+			// Not resumed: what Discord sent in between is not replayed.
+			a.log.Warn("discord: the gateway session could not be resumed; events sent meanwhile may be missed", "old", a.gwSession)
+		}
 		a.gwSession = v.SessionID
 		a.resumeURL = r.ResumeGatewayURL
 		if v.Application != nil && v.Application.ID != "" {
