@@ -37,7 +37,9 @@ func TestReactionBurstNeverDelaysCommands(t *testing.T) {
 	id := fd.Run(discordtest.Command{Guild: guildID, Channel: random, User: bob, Name: "tips",
 		Options: []discordtest.Option{discordtest.Sub("me")}})
 	fd.Answer(t, id)
-	if first := fd.Responses(id)[0]; first.At.Sub(sent) > 3*time.Second {
+	first := fd.Responses(id)[0]
+	t.Logf("first answer (%s type %d) %v after the command, behind 600 🎉", first.Kind, first.Type, first.At.Sub(sent).Round(time.Millisecond))
+	if first.At.Sub(sent) > 3*time.Second {
 		t.Errorf("first answer %v after the command, past Discord's 3 s", first.At.Sub(sent))
 	}
 	fd.Wait(t, "every 🎉 handled", func() bool { return w.tap.handled(":" + itoa(last)) })
