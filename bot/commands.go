@@ -479,7 +479,7 @@ func (b *Bot) cmdForgetMe(ctx context.Context, e *CommandInvoked, args []string)
 	if _, err := rand.Read(raw[:]); err != nil {
 		return nil, fmt.Errorf("bot: forget-me: %w", err)
 	}
-	anonymous := "forgotten-" + hex.EncodeToString(raw[:])
+	anonymous := forgottenPrefix + hex.EncodeToString(raw[:])
 	// Finding the person's votes and the tips they captured reads every
 	// vote and tip: that runs in a read transaction, so events keep being
 	// committed meanwhile. The writes then touch only what was found, a
@@ -527,6 +527,10 @@ func (b *Bot) cmdForgetMe(ctx context.Context, e *CommandInvoked, args []string)
 	}
 	return b.private(b.t("forget.done", b.plural("tips", int64(tips)), b.plural("votes", int64(votes)))), nil
 }
+
+// forgottenPrefix starts the anonymous id that a forgotten person's votes
+// are relinked to.
+const forgottenPrefix = "forgotten-"
 
 // forgetRounds bounds how many times forget-me looks again for what the
 // person did while it was forgetting them.

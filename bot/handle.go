@@ -29,6 +29,11 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (reply Reply, err error) {
 		start := b.now()
 		defer func() { b.metrics.EventHandled(m.Workspace.Platform, EventKind(ev), b.now().Sub(start), err) }()
 	}
+	defer func() {
+		if err == nil {
+			b.markActivity(ctx, m.Workspace, ChannelOf(ev))
+		}
+	}()
 	switch e := ev.(type) {
 	case *MessagePosted:
 		return b.messagePosted(ctx, e)

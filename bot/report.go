@@ -40,9 +40,9 @@ type Figures struct {
 	// OutboxPending and OutboxFailed: messages owed not yet delivered, and
 	// messages the platform refused for good (workspace-wide, all time).
 	OutboxPending, OutboxFailed int64
-	Moderation      []ModAction
-	Names           map[string]string // author id → name
-	Platform        Platform
+	Moderation                  []ModAction
+	Names                       map[string]string // author id → name
+	Platform                    Platform
 }
 
 // channelRef renders a channel id so the platform shows it as a link
