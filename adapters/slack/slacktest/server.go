@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"mime"
 	"mime/multipart"
@@ -197,6 +198,8 @@ type Server struct {
 
 	mu           sync.Mutex
 	seq          int
+	lastSec      int64 // second of the newest ts
+	historyPages int   // conversations.history pages served
 	users        map[string]User
 	channels     map[string]string   // id → name
 	members      map[string][]string // channel id → member ids, in join order
@@ -342,9 +345,17 @@ func (s *Server) nextSeq() int {
 	return s.seq
 }
 
+// newTS returns a new message ts: the current second, as Slack's are
+// (recovery reads history from a time), and a sequence number that keeps
+// every ts unique and increasing.
 func (s *Server) newTS() string {
 	n := s.nextSeq()
-	return fmt.Sprintf("%d.%06d", 1714000000+n, n%1000000)
+	sec := time.Now().Unix()
+	if sec < s.lastSec {
+		sec = s.lastSec
+	}
+	s.lastSec = sec
+	return fmt.Sprintf("%d.%06d", sec, n%1000000)
 }
 
 // --- what people do in the workspace ---
@@ -363,6 +374,23 @@ func (s *Server) AddMessage(channel, user, thread, text string) string {
 	m := &Message{Channel: channel, TS: s.newTS(), ThreadTS: thread, User: user, Text: text}
 	s.msgs[channel] = append(s.msgs[channel], m)
 	return m.TS
+}
+
+// AddReaction adds a user's reaction as if Slack had given up delivering
+// its event (tipbot was away): no event is sent.
+func (s *Server) AddReaction(channel, ts, user, emoji string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.find(channel, ts)
+	if m == nil {
+		return
+	}
+	if m.Reactions == nil {
+		m.Reactions = map[string][]string{}
+	}
+	if !slices.Contains(m.Reactions[emoji], user) {
+		m.Reactions[emoji] = append(m.Reactions[emoji], user)
+	}
 }
 
 // Reply posts a thread reply to parent.
@@ -566,6 +594,15 @@ func msgJSON(m Message) map[string]any {
 	if m.ThreadTS != "" {
 		out["thread_ts"] = m.ThreadTS
 	}
+	var reactions []any
+	for _, name := range slices.Sorted(maps.Keys(m.Reactions)) {
+		if users := m.Reactions[name]; len(users) > 0 {
+			reactions = append(reactions, map[string]any{"name": name, "users": users, "count": len(users)})
+		}
+	}
+	if reactions != nil {
+		out["reactions"] = reactions
+	}
 	return out
 }
 
@@ -705,6 +742,13 @@ func (s *Server) Quiet() bool {
 		}
 	}
 	return true
+}
+
+// HistoryPages returns how many conversations.history pages were served.
+func (s *Server) HistoryPages() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.historyPages
 }
 
 // Unacked returns the event ids not acknowledged yet.
@@ -1451,18 +1495,23 @@ func (s *Server) history(p url.Values) map[string]any {
 	if limit <= 0 {
 		limit = 100
 	}
-	var out []any
+	var all []any
 	list := s.msgs[ch]
-	for i := len(list) - 1; i >= 0 && len(out) < limit; i-- {
+	for i := len(list) - 1; i >= 0; i-- {
 		m := list[i]
 		if m.ThreadTS != "" && m.ThreadTS != m.TS {
 			continue
 		}
 		if inRange(m.TS, p.Get("oldest"), p.Get("latest"), inclusive) {
-			out = append(out, msgJSON(*m))
+			all = append(all, msgJSON(*m))
 		}
 	}
-	return map[string]any{"ok": true, "messages": out, "has_more": false}
+	// Pages of limit messages, newest first, as Slack (cursor: an offset).
+	p.Set("limit", strconv.Itoa(limit))
+	page, next := paginate(len(all), p)
+	s.historyPages++
+	return map[string]any{"ok": true, "messages": all[page[0]:page[1]], "has_more": next != "",
+		"response_metadata": map[string]any{"next_cursor": next}}
 }
 
 // replies answers conversations.replies: the thread's parent, then its
