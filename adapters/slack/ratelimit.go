@@ -278,7 +278,10 @@ const maxTransientRetries = 5
 // and retries a few times, with backoff, failures where the request never
 // reached Slack or Slack answered 5xx.
 func (a *Adapter) call(ctx context.Context, method, channel string, fn func(context.Context) error) error {
-	backoff := 200 * time.Millisecond
+	backoff := a.retryWait
+	if backoff <= 0 {
+		backoff = 200 * time.Millisecond
+	}
 	for attempt := 0; ; attempt++ {
 		if err := a.limits.wait(ctx, method, channel); err != nil {
 			return err
