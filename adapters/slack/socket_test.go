@@ -123,11 +123,11 @@ func TestSocketReactions(t *testing.T) {
 	s.React(train, reply, dave, "bookmark")
 	s.React(general, old, carol, "+1::skin-tone-3")
 	s.Unreact(general, old, carol, "+1::skin-tone-3")
-	waitFor(t, s, "four events", func() bool { return len(rec.all()) == 4 && len(s.Unacked()) == 0 })
+	waitFor(t, s, "four events", func() bool { return len(rec.distinct()) == 4 && len(s.Unacked()) == 0 })
 
 	var added []*bot.ReactionAdded
 	var removed []*bot.ReactionRemoved
-	for _, ev := range rec.all() {
+	for _, ev := range rec.distinct() {
 		switch e := ev.(type) {
 		case *bot.ReactionAdded:
 			added = append(added, e)
@@ -177,8 +177,8 @@ func TestSocketThreadReplyAndEdits(t *testing.T) {
 	reply := s.Reply(train, parent, carol, "that tests come first")
 	s.Edit(train, reply, "that tests come first, always")
 	s.Delete(train, reply)
-	waitFor(t, s, "four events", func() bool { return len(rec.all()) == 4 && len(s.Unacked()) == 0 })
-	evs := rec.all()
+	waitFor(t, s, "four events", func() bool { return len(rec.distinct()) == 4 && len(s.Unacked()) == 0 })
+	evs := rec.distinct()
 	// One channel's events reach the core in Slack's order.
 	if e, ok := evs[1].(*bot.MessagePosted); !ok || e.ThreadID != parent || e.MessageID != reply {
 		t.Errorf("reply = %#v", evs[1])

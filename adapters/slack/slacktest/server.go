@@ -1003,11 +1003,11 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	sort.Slice(pending, func(i, j int) bool { return pending[i].id < pending[j].id })
 	for _, e := range pending {
+		s.mu.Lock()
 		if !e.sentAt.IsZero() && e.attempts < s.o.MaxRetries {
-			s.mu.Lock()
 			e.attempts++
-			s.mu.Unlock()
 		}
+		s.mu.Unlock()
 		s.sendWS(e)
 	}
 	s.read(conn)
