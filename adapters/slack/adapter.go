@@ -93,6 +93,7 @@ type Adapter struct {
 	eventTimeout time.Duration // longest a core Handle may take
 	fetchTimeout time.Duration // longest the reading of a reacted message may take
 	pingInterval time.Duration // Socket Mode: reconnect when Slack has not pinged for this long
+	retryWait    time.Duration // first wait before retrying a call that failed on the way (doubles)
 }
 
 // identity is who the bot is in its workspace (auth.test).
@@ -170,6 +171,7 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 		eventTimeout: time.Minute,
 		fetchTimeout: 10 * time.Second,
 		pingInterval: 30 * time.Second,
+		retryWait:    200 * time.Millisecond,
 	}
 	a.lanes.tasks = &a.tasks
 	opts := []slackapi.Option{

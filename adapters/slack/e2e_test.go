@@ -178,6 +178,16 @@ func endToEnd(t *testing.T, mode string) {
 	for _, id := range votes {
 		s.Redeliver(id)
 	}
+	// settle sees events with one ack as done: wait for the redeliveries'
+	// own acks first (a loaded machine may take a while).
+	waitFor(t, s, "the redeliveries' acks", func() bool {
+		for _, id := range votes {
+			if !s.AllAcked(id) {
+				return false
+			}
+		}
+		return true
+	})
 	w.settle()
 	if got := w.votes(general, gitTip); got != 2 {
 		t.Errorf("votes after redelivery = %d, want 2", got)

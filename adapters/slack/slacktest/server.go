@@ -210,6 +210,7 @@ type Server struct {
 	calls        []Call
 	rateLimited  int
 	inject       map[string][]int // method → Retry-After seconds of the next answers
+	refuse       map[string][]refusal
 	chanLimit    map[string]time.Time
 	wsTAT        time.Time
 	conns        int
@@ -241,6 +242,7 @@ func NewServer(o Options) *Server {
 		msgs:         map[string][]*Message{},
 		uploads:      map[string][]byte{},
 		inject:       map[string][]int{},
+		refuse:       map[string][]refusal{},
 		chanLimit:    map[string]time.Time{},
 		pinging:      true,
 		envelopes:    map[string]*envelope{},
@@ -337,6 +339,23 @@ func (s *Server) FailNext(method string, n int, retryAfter time.Duration) {
 	defer s.mu.Unlock()
 	for range n {
 		s.inject[method] = append(s.inject[method], int(math.Ceil(retryAfter.Seconds())))
+	}
+}
+
+// refusal is an answer FailNextWith queued.
+type refusal struct {
+	status int
+	err    string
+}
+
+// FailNextWith makes the next n calls of method fail without effect: with
+// HTTP status 200 and {"ok":false,"error":slackErr} (not_in_channel,
+// is_archived…), or with another status (500, 503…) and that body.
+func (s *Server) FailNextWith(method string, n, status int, slackErr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.refuse[method] = append(s.refuse[method], refusal{status: status, err: slackErr})
 	}
 }
 
@@ -1042,11 +1061,11 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	sort.Slice(pending, func(i, j int) bool { return pending[i].id < pending[j].id })
 	for _, e := range pending {
+		s.mu.Lock()
 		if !e.sentAt.IsZero() && e.attempts < s.o.MaxRetries {
-			s.mu.Lock()
 			e.attempts++
-			s.mu.Unlock()
 		}
+		s.mu.Unlock()
 		s.sendWS(e)
 	}
 	s.read(conn)
@@ -1181,6 +1200,14 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		w.Header().Set("Retry-After", strconv.Itoa(retry))
 		writeJSON(w, http.StatusTooManyRequests, map[string]any{"ok": false, "error": "ratelimited"})
+		return
+	}
+	if q := s.refuse[method]; len(q) > 0 {
+		s.refuse[method] = q[1:]
+		call.Status = q[0].status
+		s.calls = append(s.calls, call)
+		s.mu.Unlock()
+		writeJSON(w, q[0].status, map[string]any{"ok": false, "error": q[0].err})
 		return
 	}
 	s.calls = append(s.calls, call)
