@@ -47,6 +47,7 @@ func newWorld(t *testing.T, mode string) *world {
 	// deliveries finish, then the store is checked and closed.
 	t.Cleanup(func() {
 		b.Wait()
+		b.Shutdown(context.Background())
 		if err := db.Check(); err != nil {
 			t.Errorf("store check: %v", err)
 		}
