@@ -97,9 +97,15 @@ func TestKillNineKeepsWhatIsOwed(t *testing.T) {
 		return p
 	}
 
-	// The people act until the last kill, whether tipbot is up or not.
+	// The people act until the last kill, whether tipbot is up or not
+	// (and stop before the fake Slack does, should the test end early).
 	stop := make(chan struct{})
 	var senders sync.WaitGroup
+	stopSenders := sync.OnceFunc(func() {
+		close(stop)
+		senders.Wait()
+	})
+	t.Cleanup(stopSenders)
 	for i := range obSenders {
 		r := rand.New(rand.NewPCG(seed, uint64(i+1)))
 		senders.Go(func() { l.act(i, r, stop) })
@@ -112,8 +118,7 @@ func TestKillNineKeepsWhatIsOwed(t *testing.T) {
 		time.Sleep(up)
 		obKill(t, p, cycle)
 	}
-	close(stop)
-	senders.Wait()
+	stopSenders()
 	cycled := time.Since(began)
 
 	// The last start: tipbot runs until Slack has seen everything owed.
@@ -495,9 +500,12 @@ func (l *obLedger) act(sender int, r *rand.Rand, stop <-chan struct{}) {
 
 // obOwed is one thing tipbot owes and whether Slack has it.
 type obOwed struct {
+	kind string // "/tip post", "/tip 💡", "tip: 💡", "prompt", "recap", "recap in thread"
 	what string
 	seen bool
 }
+
+var obKinds = []string{"/tip post", "/tip 💡", "tip: 💡", "prompt", "recap", "recap in thread"}
 
 // owed lists what tipbot owes and whether Slack has it now: each
 // acknowledged /tip's post with tipbot's 💡 on it, the 💡 on each
@@ -520,8 +528,8 @@ func (l *obLedger) owed() []obOwed {
 		// A crash may repeat a post: the 💡 goes on the one the tip is
 		// linked to (the check looks at the export for which).
 		posts := obFindAll(bot[tp.channel], "", tp.text)
-		out = append(out, obOwed{fmt.Sprintf("the post of /tip %q in %s", tp.text, tp.channel), len(posts) > 0})
-		out = append(out, obOwed{fmt.Sprintf("the 💡 on the post of /tip %q", tp.text),
+		out = append(out, obOwed{"/tip post", fmt.Sprintf("the post of /tip %q in %s", tp.text, tp.channel), len(posts) > 0})
+		out = append(out, obOwed{"/tip 💡", fmt.Sprintf("the 💡 on the post of /tip %q", tp.text),
 			slices.ContainsFunc(posts, func(m slacktest.Message) bool { return slices.Contains(m.Reactions["bulb"], psBotUser) })})
 	}
 	for _, m := range msgs {
@@ -529,18 +537,18 @@ func (l *obLedger) owed() []obOwed {
 			continue
 		}
 		has := slices.Contains(l.s.Reactions(m.channel, m.ts)["bulb"], psBotUser)
-		out = append(out, obOwed{fmt.Sprintf("the 💡 on %q (%s %s)", m.text, m.channel, m.ts), has})
+		out = append(out, obOwed{"tip: 💡", fmt.Sprintf("the 💡 on %q (%s %s)", m.text, m.channel, m.ts), has})
 	}
 	for _, x := range sessions {
 		prompts := obFindAll(bot[x.channel], "", "What did you retain from «"+x.title+"»")
-		out = append(out, obOwed{fmt.Sprintf("the prompt of %s «%s» in %s", x.id, x.title, x.channel), len(prompts) > 0})
+		out = append(out, obOwed{"prompt", fmt.Sprintf("the prompt of %s «%s» in %s", x.id, x.title, x.channel), len(prompts) > 0})
 		if !x.closed {
 			continue
 		}
 		recap := "Recap of «" + x.title + "» (" + x.id + ")"
-		out = append(out, obOwed{fmt.Sprintf("the recap of %s «%s» in %s", x.id, x.title, x.channel), len(obFindAll(bot[x.channel], "", recap)) > 0})
+		out = append(out, obOwed{"recap", fmt.Sprintf("the recap of %s «%s» in %s", x.id, x.title, x.channel), len(obFindAll(bot[x.channel], "", recap)) > 0})
 		inThread := slices.ContainsFunc(prompts, func(p slacktest.Message) bool { return len(obFindAll(bot[x.channel], p.TS, recap)) > 0 })
-		out = append(out, obOwed{fmt.Sprintf("the recap of %s «%s» in its prompt's thread", x.id, x.title), inThread})
+		out = append(out, obOwed{"recap in thread", fmt.Sprintf("the recap of %s «%s» in its prompt's thread", x.id, x.title), inThread})
 	}
 	return out
 }
@@ -703,6 +711,20 @@ func (l *obLedger) check(t *testing.T, export []map[string]any) {
 		len(l.tips), l.tipsSent, acked, len(l.msgs), len(l.sessions), l.prompts, closed, l.closes, ackedVotes, votes)
 	t.Logf("owed: %d things, %d missing (%d /tip never posted, %d tips without message_id); Slack got %d posts (%d duplicates) and %d reactions.add calls",
 		len(owed), len(missing), unposted, unlinked, posts, dups, reacts)
+	var kinds []string
+	for _, k := range obKinds {
+		all, lost := 0, 0
+		for _, o := range owed {
+			if o.kind == k {
+				all++
+				if !o.seen {
+					lost++
+				}
+			}
+		}
+		kinds = append(kinds, fmt.Sprintf("%s %d/%d", k, lost, all))
+	}
+	t.Logf("missing/owed by kind: %s", strings.Join(kinds, ", "))
 	if len(missing) > 0 {
 		t.Errorf("%d of %d things owed never reached Slack, e.g.:\n  %s", len(missing), len(owed), strings.Join(missing[:min(30, len(missing))], "\n  "))
 	}

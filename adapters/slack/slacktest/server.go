@@ -5,8 +5,8 @@
 // files as Slack would, emits the events people's actions cause (and the
 // bot's own, as Slack does), redelivers unacknowledged events with the same
 // event_id, and enforces chat.postMessage's rate limits with 429 and
-// Retry-After. Pass URL() to slack-go's OptionAPIURL (or tipbot's
-// slack.api_url).
+// Retry-After, and can fail every Web API call for a while (SetOutage).
+// Pass URL() to slack-go's OptionAPIURL (or tipbot's slack.api_url).
 package slacktest
 
 import (
