@@ -5,8 +5,8 @@
 // files as Slack would, emits the events people's actions cause (and the
 // bot's own, as Slack does), redelivers unacknowledged events with the same
 // event_id, and enforces chat.postMessage's rate limits with 429 and
-// Retry-After. Pass URL() to slack-go's OptionAPIURL (or tipbot's
-// slack.api_url).
+// Retry-After, and can fail every Web API call for a while (SetOutage).
+// Pass URL() to slack-go's OptionAPIURL (or tipbot's slack.api_url).
 package slacktest
 
 import (
@@ -143,8 +143,21 @@ type Call struct {
 	Method string
 	At     time.Time
 	Params url.Values
-	Status int // HTTP status answered (429 when rate limited)
+	// Status is the HTTP status answered: 429 when rate limited, 500
+	// during an OutageError, 0 when the connection was closed unanswered
+	// (OutageHangUp).
+	Status int
 }
+
+// Outage is how the Web API fails during an outage (SetOutage).
+type Outage int
+
+// The outage modes.
+const (
+	OutageNone   Outage = iota // the Web API works
+	OutageError                // every call is answered 500, and changes nothing
+	OutageHangUp               // every call's connection is closed unanswered, and changes nothing
+)
 
 // Response is an acknowledgement payload or a response_url message.
 type Response struct {
@@ -162,6 +175,7 @@ type Interaction struct {
 	sentAt    time.Time
 
 	acked     bool
+	failed    bool // an HTTP delivery got no 200
 	ackAfter  time.Duration
 	ack       Response
 	responses []Response
@@ -211,6 +225,7 @@ type Server struct {
 	rateLimited  int
 	inject       map[string][]int // method → Retry-After seconds of the next answers
 	refuse       map[string][]refusal
+	outage       Outage
 	chanLimit    map[string]time.Time
 	wsTAT        time.Time
 	conns        int
@@ -333,6 +348,15 @@ func (s *Server) DeliverHTTP(target, signingSecret string) {
 	s.httpTarget, s.httpSecret = target, signingSecret
 }
 
+// SetOutage makes every Web API call fail as mode says from now on, until
+// SetOutage(OutageNone). A failed call is recorded (see Call.Status) and
+// changes nothing; events, response_url and uploads are not affected.
+func (s *Server) SetOutage(mode Outage) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outage = mode
+}
+
 // FailNext makes the next n calls of method answer 429 with Retry-After.
 func (s *Server) FailNext(method string, n int, retryAfter time.Duration) {
 	s.mu.Lock()
@@ -382,6 +406,12 @@ func (s *Server) newTS() string {
 // Say posts a message as a user and sends the app its message event. It
 // returns the message's ts.
 func (s *Server) Say(channel, user, text string) string {
+	ts, _ := s.post(channel, user, "", text)
+	return ts
+}
+
+// SayEvent is Say, also returning the id of the message event.
+func (s *Server) SayEvent(channel, user, text string) (ts, eventID string) {
 	return s.post(channel, user, "", text)
 }
 
@@ -414,10 +444,11 @@ func (s *Server) AddReaction(channel, ts, user, emoji string) {
 
 // Reply posts a thread reply to parent.
 func (s *Server) Reply(channel, parent, user, text string) string {
-	return s.post(channel, user, parent, text)
+	ts, _ := s.post(channel, user, parent, text)
+	return ts
 }
 
-func (s *Server) post(channel, user, thread, text string) string {
+func (s *Server) post(channel, user, thread, text string) (ts, eventID string) {
 	s.mu.Lock()
 	m := &Message{Channel: channel, TS: s.newTS(), ThreadTS: thread, User: user, Text: text}
 	s.msgs[channel] = append(s.msgs[channel], m)
@@ -427,8 +458,7 @@ func (s *Server) post(channel, user, thread, text string) string {
 		ev["thread_ts"] = thread
 	}
 	s.mu.Unlock()
-	s.Emit(ev)
-	return m.TS
+	return m.TS, s.Emit(ev)
 }
 
 // Edit changes a message's text and sends message_changed.
@@ -470,17 +500,23 @@ func (s *Server) React(channel, ts, user, emoji string) {
 	s.react(channel, ts, user, emoji, true)
 }
 
+// ReactEvent is React, also returning the id of the reaction_added event
+// ("" when none was sent: no such message, or the user already has it).
+func (s *Server) ReactEvent(channel, ts, user, emoji string) string {
+	return s.react(channel, ts, user, emoji, true)
+}
+
 // Unreact removes a user's reaction and sends reaction_removed.
 func (s *Server) Unreact(channel, ts, user, emoji string) {
 	s.react(channel, ts, user, emoji, false)
 }
 
-func (s *Server) react(channel, ts, user, emoji string, add bool) {
+func (s *Server) react(channel, ts, user, emoji string, add bool) string {
 	s.mu.Lock()
 	m := s.find(channel, ts)
 	if m == nil {
 		s.mu.Unlock()
-		return
+		return ""
 	}
 	if m.Reactions == nil {
 		m.Reactions = map[string][]string{}
@@ -488,7 +524,7 @@ func (s *Server) react(channel, ts, user, emoji string, add bool) {
 	has := slices.Contains(m.Reactions[emoji], user)
 	if has == add {
 		s.mu.Unlock()
-		return
+		return ""
 	}
 	typ := "reaction_removed"
 	if add {
@@ -504,7 +540,7 @@ func (s *Server) react(channel, ts, user, emoji string, add bool) {
 		ev["item_user"] = author
 	}
 	s.mu.Unlock()
-	s.Emit(ev)
+	return s.Emit(ev)
 }
 
 // Emit sends the app an Events API event_callback with this inner event
@@ -822,16 +858,17 @@ func (s *Server) WaitFor(timeout time.Duration, cond func() bool) bool {
 }
 
 // Ack waits for the interaction's acknowledgement and returns its payload
-// and how long after sending it came.
+// and how long after sending it came. Over HTTP, it returns at once
+// (false) when the app did not answer 200: Slack does not retry these.
 func (in *Interaction) Ack(timeout time.Duration) (Response, time.Duration, bool) {
-	ok := in.s.WaitFor(timeout, func() bool {
+	in.s.WaitFor(timeout, func() bool {
 		in.s.mu.Lock()
 		defer in.s.mu.Unlock()
-		return in.acked
+		return in.acked || in.failed
 	})
 	in.s.mu.Lock()
 	defer in.s.mu.Unlock()
-	return in.ack, in.ackAfter, ok
+	return in.ack, in.ackAfter, in.acked
 }
 
 // Responses returns the messages posted to the interaction's response_url.
@@ -991,14 +1028,22 @@ func (s *Server) deliverHTTP(env *envelope, attempt int) bool {
 			req.Header.Set("X-Slack-Retry-Num", strconv.Itoa(attempt))
 			req.Header.Set("X-Slack-Retry-Reason", "http_error")
 		}
+		failed := func() bool {
+			if env.inter != nil {
+				s.mu.Lock()
+				env.inter.failed = true
+				s.mu.Unlock()
+			}
+			return false
+		}
 		res, err := (&http.Client{Timeout: 3 * time.Second}).Do(req)
 		if err != nil {
-			return false
+			return failed()
 		}
 		resBody, _ := io.ReadAll(res.Body)
 		res.Body.Close()
 		if res.StatusCode != http.StatusOK {
-			return false
+			return failed()
 		}
 		s.mu.Lock()
 		env.acked = true
@@ -1192,6 +1237,25 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_auth"})
 		return
+	}
+	switch s.outage {
+	case OutageError:
+		call.Status = http.StatusInternalServerError
+		s.calls = append(s.calls, call)
+		s.mu.Unlock()
+		http.Error(w, "fake Slack outage", http.StatusInternalServerError)
+		return
+	case OutageHangUp:
+		call.Status = 0
+		s.calls = append(s.calls, call)
+		s.mu.Unlock()
+		if hj, ok := w.(http.Hijacker); ok {
+			if c, _, err := hj.Hijack(); err == nil {
+				_ = c.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler) // closes the connection unanswered
 	}
 	if retry, limited := s.limited(method, params, call.At); limited {
 		call.Status = http.StatusTooManyRequests
