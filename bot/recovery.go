@@ -97,6 +97,46 @@ func (b *Bot) markActivity(ctx context.Context, ws Workspace, channel string) {
 	}
 }
 
+// touched remembers the messages whose reactions changed through live
+// events while a recovery runs: the history read may predate those
+// changes, so recovery leaves those messages' votes to the live events.
+type touched struct {
+	mu   sync.Mutex
+	runs int                 // recoveries running
+	msgs map[string]struct{} // workspace key \x00 channel \x00 message
+}
+
+func touchKey(ws Workspace, channel, msg string) string {
+	return ws.Key() + "\x00" + channel + "\x00" + msg
+}
+
+// touch notes a live reaction change on a message while a recovery runs.
+func (b *Bot) touch(ws Workspace, ev Event) {
+	var channel, msg string
+	switch e := ev.(type) {
+	case *ReactionAdded:
+		channel, msg = e.Channel, e.MessageID
+	case *ReactionRemoved:
+		channel, msg = e.Channel, e.MessageID
+	case *ReactionsCleared:
+		channel, msg = e.Channel, e.MessageID
+	default:
+		return
+	}
+	b.live.mu.Lock()
+	defer b.live.mu.Unlock()
+	if b.live.runs > 0 {
+		b.live.msgs[touchKey(ws, channel, msg)] = struct{}{}
+	}
+}
+
+func (b *Bot) touchedLive(ws Workspace, channel, msg string) bool {
+	b.live.mu.Lock()
+	defer b.live.mu.Unlock()
+	_, ok := b.live.msgs[touchKey(ws, channel, msg)]
+	return ok
+}
+
 // RecoveryCounts says what a recovery caught up on.
 type RecoveryCounts struct {
 	Channels, Messages                               int
@@ -131,6 +171,17 @@ func (b *Bot) Recover(ctx context.Context, ws Workspace) (RecoveryCounts, error)
 	if window <= 0 || !ok {
 		return total, nil
 	}
+	b.live.mu.Lock()
+	if b.live.runs == 0 {
+		b.live.msgs = map[string]struct{}{}
+	}
+	b.live.runs++
+	b.live.mu.Unlock()
+	defer func() {
+		b.live.mu.Lock()
+		b.live.runs--
+		b.live.mu.Unlock()
+	}()
 	now := b.now()
 	from := now.Add(-window)
 	type mark struct {
@@ -182,9 +233,26 @@ func (b *Bot) Recover(ctx context.Context, ws Workspace) (RecoveryCounts, error)
 // recoverChannel reads one channel back from since.
 func (b *Bot) recoverChannel(ctx context.Context, ws Workspace, h History, channel string, since time.Time) (RecoveryCounts, error) {
 	var total RecoveryCounts
-	seen := map[string]bool{}
-	err := h.History(ctx, ws, channel, since, func(m HistoryMessage) error {
-		seen[m.MessageID] = true
+	// Tips captured at their message's time (prefix, /tip) after since,
+	// whose message exists now: if the history no longer shows it, it was
+	// deleted meanwhile. They are listed before the history is read, so a
+	// tip posted or linked during the read is not taken for deleted. A
+	// margin keeps clear of the boundary; 🔖 and shortcut tips may point at
+	// older messages and are left alone.
+	candidates := map[string]TipID{}
+	err := b.view(ctx, ws, func(tx ReadTx) error {
+		return tx.TipsInChannel(channel, since.Add(time.Minute), time.Time{}, func(t Tip) error {
+			if t.MessageID != "" && t.ThreadID == "" && (t.Source == SourcePrefix || t.Source == SourceCommand) {
+				candidates[t.MessageID] = t.ID
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return total, err
+	}
+	err = h.History(ctx, ws, channel, since, func(m HistoryMessage) error {
+		delete(candidates, m.MessageID)
 		total.Messages++
 		c, err := b.recoverMessage(ctx, ws, channel, m)
 		total.add(c)
@@ -193,37 +261,25 @@ func (b *Bot) recoverChannel(ctx context.Context, ws Workspace, h History, chann
 	if err != nil {
 		return total, err
 	}
-	// Tips captured at their message's time (prefix, /tip) after since
-	// whose message the history no longer shows were deleted meanwhile. A
-	// margin keeps clear of the boundary; 🔖 and shortcut tips may point at
-	// older messages and are left alone.
-	var gone []Tip
-	err = b.view(ctx, ws, func(tx ReadTx) error {
-		return tx.TipsInChannel(channel, since.Add(time.Minute), time.Time{}, func(t Tip) error {
-			if t.MessageID != "" && !seen[t.MessageID] && t.ThreadID == "" &&
-				(t.Source == SourcePrefix || t.Source == SourceCommand) {
-				gone = append(gone, t)
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return total, err
-	}
-	for _, t := range gone {
+	for msgID, id := range candidates {
+		deleted := false
 		_, err := b.update(ctx, &EventMeta{Workspace: ws}, func(tx Tx, out *outbox) (bool, error) {
-			cur, err := tx.Tip(t.ID)
-			if errors.Is(err, ErrNotFound) || (err == nil && cur.MessageID != t.MessageID) {
+			deleted = false
+			cur, err := tx.Tip(id)
+			if errors.Is(err, ErrNotFound) || (err == nil && cur.MessageID != msgID) {
 				return false, nil
 			}
 			if err != nil {
 				return false, err
 			}
-			total.Deletions++
+			deleted = true
 			return true, b.deleteTip(tx, cur)
 		})
 		if err != nil {
 			return total, err
+		}
+		if deleted {
+			total.Deletions++
 		}
 	}
 	return total, nil
@@ -267,7 +323,11 @@ func (b *Bot) recoverMessage(ctx context.Context, ws Workspace, channel string, 
 				changed = true
 			}
 		}
-		// Useful votes: the platform's reactions against what is stored.
+		// Useful votes: the platform's reactions against what is stored,
+		// unless live reaction events changed them since the read began.
+		if b.touchedLive(ws, channel, m.MessageID) {
+			return changed, nil
+		}
 		want := map[string][]string{} // voter → folded useful emojis
 		for _, r := range m.Reactions {
 			e := BaseEmoji(r.Emoji)
