@@ -17,13 +17,20 @@ type historyChat struct {
 	mu      sync.Mutex
 	history map[string][]bot.HistoryMessage // channel → messages, oldest first
 	since   map[string]time.Time            // channel → the since of the last read
+	// during, when set, runs once the history is read, before it is
+	// handed over: live events arriving meanwhile.
+	during func()
 }
 
 func (c *historyChat) History(_ context.Context, _ bot.Workspace, channel string, since time.Time, fn func(bot.HistoryMessage) error) error {
 	c.mu.Lock()
 	msgs := append([]bot.HistoryMessage(nil), c.history[channel]...)
 	c.since[channel] = since
+	during := c.during
 	c.mu.Unlock()
+	if during != nil {
+		during()
+	}
 	for _, m := range msgs {
 		if err := fn(m); err != nil {
 			return err
@@ -146,5 +153,36 @@ func TestRecoverWindow(t *testing.T) {
 	offChat.set("#general", bot.HistoryMessage{MessageID: "late", Author: bob, Text: "tip: said while away"})
 	if counts, err := off.bot.Recover(context.Background(), off.ws); err != nil || counts.Channels != 0 {
 		t.Errorf("recovery with window 0: %+v, %v", counts, err)
+	}
+}
+
+// A reaction taken back live while recovery runs is not brought back by
+// the older history read; one added live is not taken away.
+func TestRecoverLeavesLiveVotes(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	hc := &historyChat{recordingChat: h.chat, history: map[string][]bot.HistoryMessage{}, since: map[string]time.Time{}}
+	h.bot.Attach(bot.Shell, hc)
+	m := h.post(alice, "tip: keep commits small")
+	other := h.post(alice, "tip: write the why in commit messages")
+	h.react(bob, m, "bulb")
+	// The history, read before the live events below: bob's bulb on m, and
+	// carol's bulb on the other tip.
+	hc.set("#general",
+		bot.HistoryMessage{MessageID: m, Author: alice, Text: "tip: keep commits small", Reactions: []bot.Reaction{{Emoji: "bulb", Users: []string{"bob"}}}},
+		bot.HistoryMessage{MessageID: other, Author: alice, Text: "tip: write the why in commit messages", Reactions: []bot.Reaction{{Emoji: "bulb", Users: []string{"carol"}}}},
+	)
+	hc.during = func() {
+		h.unreact(bob, m, "bulb")   // taken back live
+		h.react(dave, other, "star") // added live
+	}
+	if _, err := h.bot.Recover(context.Background(), h.ws); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.votes(m); got != 0 {
+		t.Errorf("votes on m = %d, want 0 (bob took his back live)", got)
+	}
+	if got := h.votes(other); got != 1 {
+		t.Errorf("votes on the other tip = %d, want 1 (dave's, live)", got)
 	}
 }
