@@ -76,7 +76,7 @@ func containsHashtag(text, tag string) bool {
 
 // clip cuts text to maxTipRunes runes.
 func clip(text string) string {
-	text = strings.TrimSpace(strings.ToValidUTF8(text, "�"))
+	text = strings.TrimSpace(stripBidi(strings.ToValidUTF8(text, "�")))
 	if utf8.RuneCountInString(text) <= maxTipRunes {
 		return text
 	}
@@ -304,8 +304,8 @@ func uncountNewContributor(tx Tx, id string) error {
 
 // displayName is the user's name, or their id when the platform gave none.
 func displayName(u User) string {
-	if u.Name != "" {
-		return u.Name
+	if name := strings.TrimSpace(stripBidi(u.Name)); name != "" {
+		return name
 	}
 	return u.ID
 }

@@ -365,7 +365,7 @@ func (b *Bot) tipLine(prefix string, t Tip) Line {
 
 // snippet shortens text to n runes on one line.
 func snippet(text string, n int) string {
-	text = strings.Join(strings.Fields(text), " ")
+	text = strings.Join(strings.Fields(stripBidi(text)), " ")
 	if utf8.RuneCountInString(text) <= n {
 		return text
 	}
