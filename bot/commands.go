@@ -432,7 +432,7 @@ func (b *Bot) cmdMe(ctx context.Context, e *CommandInvoked, args []string) (Repl
 	}
 	m.Lines = append(m.Lines, Line{Text: b.t("me.summary", b.plural("tips", int64(len(mine))), b.plural("votes", int64(votes)))})
 	if rank > 0 {
-		m.Lines = append(m.Lines, Line{Text: b.t("me.rank", rank, total, b.plural("votes", standing.Votes))})
+		m.Lines = append(m.Lines, Line{Text: b.t("me.rank", rank, b.plural("contributors", int64(total)), b.plural("votes", standing.Votes))})
 	}
 	slices.SortStableFunc(mine, func(x, y Tip) int {
 		if x.UsefulVotes != y.UsefulVotes {
@@ -490,7 +490,7 @@ func (b *Bot) cmdForgetMe(ctx context.Context, e *CommandInvoked, args []string)
 		}); err != nil {
 			return nil, err
 		}
-		return b.private(b.t("forget.ask", b.plural("tips", int64(n)))), nil
+		return b.private(b.t("forget.ask", b.plural("forget.tips", int64(n)))), nil
 	}
 	// The votes the person gave are relinked to an opaque id, made once
 	// outside the transaction (which may run twice).

@@ -328,7 +328,7 @@ func (b *Bot) renderReport(f Figures, prev *Figures) *Message {
 	add(b.t("report.contributors", f.Contributors) + b.change(f.Contributors, p.Contributors, has) +
 		" · " + b.t("report.newcontributors", f.NewContributors) + b.change(f.NewContributors, p.NewContributors, has))
 	if f.Members > 0 {
-		add(b.t("report.participation", float64(f.Contributors)*100/float64(f.Members), f.Contributors, f.Members))
+		add(b.t("report.participation", float64(f.Contributors)*100/float64(f.Members), b.plural("contributors", f.Contributors), b.plural("members", int64(f.Members))))
 	} else {
 		add(b.t("report.participation.unknown"))
 	}
