@@ -205,6 +205,9 @@ func (b *Bot) cmdTip(ctx context.Context, e *CommandInvoked) (Reply, error) {
 	if text == "" {
 		return b.usage("usage.tip"), nil
 	}
+	if r := b.tooLong(text); r != nil {
+		return r, nil
+	}
 	var created Tip
 	reply, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
 		t, _, err := b.capture(tx, out, newTip{
@@ -614,6 +617,9 @@ func (b *Bot) forget(tx Tx, id, anonymous string, found forgetScan) (tips, votes
 		return 0, 0, err
 	}
 	if err := tx.DeleteRecord(recTrainer, id); err != nil {
+		return 0, 0, err
+	}
+	if err := forgetClosedTold(tx, id); err != nil {
 		return 0, 0, err
 	}
 	if err := forgetMentions(tx, id, found.captured); err != nil {

@@ -36,9 +36,9 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (reply Reply, err error) {
 	}
 	switch e := ev.(type) {
 	case *MessagePosted:
-		return nil, b.messagePosted(ctx, e)
+		return b.messagePosted(ctx, e)
 	case *MessageEdited:
-		return nil, b.messageEdited(ctx, e)
+		return b.messageEdited(ctx, e)
 	case *MessageDeleted:
 		return nil, b.messageDeleted(ctx, e)
 	case *ReactionAdded:

@@ -3,6 +3,8 @@ package bot_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/tipbot/tipbot/bot"
 )
 
 // TestBidiControlsNotPosted checks issue 16: a right-to-left override in a
@@ -23,5 +25,81 @@ func TestBidiControlsNotPosted(t *testing.T) {
 	}
 	if out := h.command(user("bob"), "tips", "search abcfdp.exe"); strings.ContainsAny(out, "\u202E\u2066\u2069") || !strings.Contains(out, "abcfdp.exe") {
 		t.Errorf("search = %q, want the tip without bidi controls", out)
+	}
+}
+
+// TestLongTipKeptWhole checks issue 16: a tip up to bot.MaxTipRunes is kept
+// whole, with the topics of its whole text; a longer one is refused with a
+// reply naming the limit, and an edit past the limit is not applied.
+func TestLongTipKeptWhole(t *testing.T) {
+	h := newHarness(t, nil)
+	long := "tip: " + strings.Repeat("abcdefghi ", 3900) + "#long"
+	msg := h.post(alice, long)
+	tip := h.tip(msg)
+	if got, want := tip.Text, strings.TrimPrefix(long, "tip: "); got != want {
+		t.Errorf("tip text has %d runes, want the whole %d", len([]rune(got)), len([]rune(want)))
+	}
+	if len(tip.Topics) != 1 || tip.Topics[0] != "long" {
+		t.Errorf("topics = %v, want [long]", tip.Topics)
+	}
+
+	over := strings.Repeat("x", bot.MaxTipRunes+1)
+	if out := h.command(bob, "tip", over); !strings.Contains(out, "at most 40000 characters and this one has 40001") {
+		t.Errorf("/tip over the limit: %q", out)
+	}
+	if out := h.command(bob, "tips", "me"); !strings.Contains(out, "You have not shared a tip yet") {
+		t.Errorf("the refused /tip was recorded: %q", out)
+	}
+	r := h.handle(&bot.MessageEdited{EventMeta: h.meta(), Channel: "#general", MessageID: msg, Author: alice, Text: "tip: " + over})
+	if r == nil || !strings.Contains(r.Text(), "edit of tip t1 was not applied") {
+		t.Errorf("edit over the limit: reply %v", r)
+	}
+	if got := h.tip(msg).Text; got != tip.Text {
+		t.Errorf("an edit over the limit changed the tip (now %d runes)", len([]rune(got)))
+	}
+	r = h.handle(&bot.SaveAsTip{EventMeta: h.meta(), Channel: "#general", MessageID: "m-long", User: bob,
+		Message: bot.MessageInfo{Author: alice, Text: over}})
+	if r == nil || !strings.Contains(r.Text(), "at most 40000 characters") {
+		t.Errorf("Save as tip over the limit: reply %v", r)
+	}
+}
+
+// TestReplyToClosedSession checks issue 16: a reply to a closed session's
+// prompt is told once per person and session that the session is closed,
+// and is otherwise an ordinary message (captured when it says tip:).
+func TestReplyToClosedSession(t *testing.T) {
+	h := newHarness(t, func(c *bot.Config) { c.Admins = []string{"trainer"} })
+	h.command(trainer, "tips", "prompt in 1h Git basics")
+	prompt := h.postsWith("What did you retain")[0].ID
+	h.reply(prompt, alice, "bisect")
+	if out := h.command(trainer, "tips", "close s1"); !strings.Contains(out, "closed with 1 answer") {
+		t.Fatalf("close: %q", out)
+	}
+	reply := func(u bot.User, text string) (string, bot.Reply) {
+		id := h.nextID("m")
+		r := h.handle(&bot.MessagePosted{EventMeta: h.meta(), Channel: "#general", MessageID: id, ThreadID: prompt, Author: u, Text: text})
+		return id, r
+	}
+	_, r := reply(bob, "late answer")
+	if r == nil || r.Text() != "Session s1 «Git basics» is closed: your reply is not one of its answers. To share it as a tip, start a message with tip:." {
+		t.Errorf("first late reply: %v", r)
+	}
+	if _, r := reply(bob, "another late answer"); r != nil {
+		t.Errorf("second late reply told again: %q", r.Text())
+	}
+	id, r := reply(carol, "tip: late but useful")
+	if r == nil || !strings.Contains(r.Text(), "recorded as tip t2, not as an answer") {
+		t.Errorf("late tip: %v", r)
+	}
+	if tip := h.tip(id); tip.Source != bot.SourcePrefix || tip.SessionID != 0 {
+		t.Errorf("late tip = %+v, want an ordinary prefix tip", tip)
+	}
+	if out := h.command(trainer, "tips", "sessions"); !strings.Contains(out, "1 answer,") {
+		t.Errorf("sessions: %q", out)
+	}
+	// forget-me drops the marks with the person.
+	h.command(bob, "tips", "forget-me confirm")
+	if _, r := reply(bob, "after forget-me"); r == nil {
+		t.Errorf("after forget-me, bob was not told again")
 	}
 }

@@ -87,30 +87,6 @@ func nextSequence(tx Tx, name string) (uint64, error) {
 	return n, tx.PutRecord(recSequence, name, []byte(strconv.FormatUint(n, 10)))
 }
 
-// openSessionOf returns the session whose prompt is the message thread of
-// a reply, if that session is still open.
-func (b *Bot) openSessionOf(tx ReadTx, channel, thread string) (SessionID, bool, error) {
-	raw, err := tx.Record(recSessionPrompt, promptKey(channel, thread))
-	if errors.Is(err, ErrNotFound) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, err
-	}
-	id, err := ParseSessionID(string(raw))
-	if err != nil {
-		return 0, false, fmt.Errorf("bot: session prompt index: %w", err)
-	}
-	s, err := getSession(tx, id)
-	if errors.Is(err, ErrNotFound) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, err
-	}
-	return s.ID, !s.Closed, nil
-}
-
 // addAnswer records a tip as an answer of its session.
 func addAnswer(tx Tx, t Tip) error {
 	s, err := getSession(tx, t.SessionID)
