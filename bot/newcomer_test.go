@@ -1,8 +1,11 @@
 package bot_test
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tipbot/tipbot/bot"
 )
@@ -101,5 +104,58 @@ func TestReplyToClosedSession(t *testing.T) {
 	h.command(bob, "tips", "forget-me confirm")
 	if _, r := reply(bob, "after forget-me"); r == nil {
 		t.Errorf("after forget-me, bob was not told again")
+	}
+}
+
+// audienceChat is a recordingChat whose platform tells channel members.
+type audienceChat struct {
+	*recordingChat
+	members map[string]int
+}
+
+func (c audienceChat) Members(_ context.Context, _ bot.Workspace, channel string) (int, error) {
+	if n, ok := c.members[channel]; ok {
+		return n, nil
+	}
+	return 0, errors.New("unknown channel")
+}
+
+// TestSessionFigures checks issue 16: reports give answers per session and,
+// where the platform tells a channel's members, answers per member; a
+// session past its deadline and not closed yet shows as closing; a report
+// on a channel where nothing was ever recorded says so.
+func TestSessionFigures(t *testing.T) {
+	h := newHarness(t, func(c *bot.Config) { c.Admins = []string{"trainer"} })
+	h.bot.Attach(bot.Shell, audienceChat{h.chat, map[string]int{"#general": 8, "": 20}})
+	h.command(trainer, "tips", "prompt in 1h Git basics")
+	h.command(trainer, "tips", "prompt in 1h Docker")
+	git := h.postsWith("Git basics")[0].ID
+	h.reply(git, alice, "bisect")
+	h.reply(git, alice, "rebase -i")
+	h.reply(git, bob, "worktrees")
+	h.advance(2 * time.Hour)
+	out := h.command(trainer, "tips", "sessions")
+	if !strings.Contains(out, "s1 «Git basics» in #general — 3 answers, closing: its deadline 2026-11-27 11:00 UTC has passed and the recap follows") {
+		t.Errorf("sessions past their deadline:\n%s", out)
+	}
+	out = h.command(trainer, "tips", "report")
+	for _, want := range []string{
+		"Sessions: 2 (▲ 2) — 3 answers, 1.5 per session",
+		"  s1 «Git basics»: 3 answers from 2 participants; answers per member of #general: 0.38 (8 channel members)",
+		"  s2 «Docker»: 0 answers from 0 participants; answers per member of #general: 0.00 (8 channel members)",
+		"Participation: 10% (2 contributors of 20 channel members)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "answer rate") {
+		t.Errorf("report still gives the share of sessions answered:\n%s", out)
+	}
+	if out := h.command(trainer, "tips", "report #genral"); !strings.Contains(out, "No tip or session was ever recorded in #genral") {
+		t.Errorf("report on an unknown channel:\n%s", out)
+	}
+	if out := h.command(trainer, "tips", "report week #general"); strings.Contains(out, "No tip or session was ever") {
+		t.Errorf("report on a known channel says it is unknown:\n%s", out)
 	}
 }

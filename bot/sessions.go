@@ -385,8 +385,13 @@ func (b *Bot) cmdSessions(ctx context.Context, e *CommandInvoked, args []string)
 		}
 		shown++
 		state := b.t("sessions.open", b.formatTime(s.Deadline))
-		if s.Closed {
+		switch {
+		case s.Closed:
 			state = b.t("sessions.closedat", b.formatTime(s.ClosedAt))
+		case !s.Deadline.After(b.now()):
+			// Past its deadline, the scheduler closes it at once (after a
+			// restart, in a moment): it is no longer open.
+			state = b.t("sessions.closing", b.formatTime(s.Deadline))
 		}
 		line := Line{Text: b.t("sessions.line", s.ID, s.Title, channelRef(e.Workspace.Platform, s.Channel), b.plural("answers", int64(len(s.Tips))), state)}
 		if s.PromptID != "" {
