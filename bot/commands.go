@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -42,6 +43,9 @@ func (b *Bot) roleOf(tx ReadTx, u User) (Role, error) {
 	}
 	return RoleMember, err
 }
+
+// configTrainer reports whether id is a trainer through roles.trainers.
+func (b *Bot) configTrainer(id string) bool { return slices.Contains(b.cfg.Trainers, id) }
 
 // command is one "/tips" sub-command.
 type command struct {
@@ -115,16 +119,40 @@ func normalizeMention(s string) string {
 }
 
 // ChannelArg returns the channel id named by a command argument ("<#C123>",
-// "<#C123|name>", or the shell's "#name"), or false.
+// "<#C123|name>", or the shell's "#name", lower-cased as the shell's /in
+// does), or false; a "#name" must be a name the shell accepts.
 func ChannelArg(arg string) (string, bool) {
 	arg = normalizeMention(arg)
 	if strings.HasPrefix(arg, "<#") && strings.HasSuffix(arg, ">") && len(arg) > 3 {
 		return arg[2 : len(arg)-1], true
 	}
-	if strings.HasPrefix(arg, "#") && len(arg) > 1 && !strings.ContainsAny(arg, " <>") {
-		return arg, true
+	if name, ok := strings.CutPrefix(arg, "#"); ok && shellName(name) {
+		return "#" + strings.ToLower(name), true
 	}
 	return "", false
+}
+
+// badChannelArg returns the refusal of an argument that means to name a
+// channel ("#…" or "<#…") but does not, or nil.
+func (b *Bot) badChannelArg(arg string) Reply {
+	if _, ok := ChannelArg(arg); ok || !(strings.HasPrefix(arg, "#") || strings.HasPrefix(arg, "<#")) {
+		return nil
+	}
+	return b.private(b.t("channel.bad", arg))
+}
+
+// shellName reports whether s is a shell user or channel name: letters,
+// digits, '.', '-', '_', at most 80 bytes (as the shell's /as and /in).
+func shellName(s string) bool {
+	if s == "" || len(s) > 80 {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '.' && r != '-' && r != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // UserArg returns the user id named by a command argument ("<@U123>",
@@ -376,6 +404,13 @@ func snippet(text string, n int) string {
 	return strings.TrimSpace(string(r[:n-1])) + "…"
 }
 
+// listShown is how many tips search and /tips me list; searchCounted is
+// how many matches search counts before it says "at least".
+const (
+	listShown     = 5
+	searchCounted = 100
+)
+
 func (b *Bot) cmdSearch(ctx context.Context, e *CommandInvoked, args []string) (Reply, error) {
 	terms := QueryTerms(strings.Join(args, " "))
 	if len(terms) == 0 {
@@ -384,17 +419,23 @@ func (b *Bot) cmdSearch(ctx context.Context, e *CommandInvoked, args []string) (
 	var tips []Tip
 	if err := b.view(ctx, e.Workspace, func(tx ReadTx) error {
 		var err error
-		tips, err = tx.SearchTips(terms, 5)
+		tips, err = tx.SearchTips(terms, searchCounted)
 		return err
 	}); err != nil {
 		return nil, err
 	}
-	m := &Message{Title: b.t("search.title", strings.Join(args, " "))}
+	m := &Message{Title: b.t("search.title", snippet(strings.Join(args, " "), 100))}
 	if len(tips) == 0 {
 		m.Lines = append(m.Lines, Line{Text: b.t("search.none")})
 	}
-	for _, t := range tips {
+	for _, t := range tips[:min(listShown, len(tips))] {
 		m.Lines = append(m.Lines, b.tipLine("• ", t))
+	}
+	switch {
+	case len(tips) >= searchCounted:
+		m.Lines = append(m.Lines, Line{Text: b.t("search.atleast", listShown, b.plural("tips", searchCounted))})
+	case len(tips) > listShown:
+		m.Lines = append(m.Lines, Line{Text: b.t("search.more", listShown, b.plural("tips", int64(len(tips))))})
 	}
 	return m, nil
 }
@@ -443,12 +484,15 @@ func (b *Bot) cmdMe(ctx context.Context, e *CommandInvoked, args []string) (Repl
 		}
 		return int(y.ID) - int(x.ID)
 	})
-	for _, t := range mine[:min(5, len(mine))] {
+	for _, t := range mine[:min(listShown, len(mine))] {
 		line := b.tipLine("• ", t)
 		if t.Status != StatusPublished && t.Status != StatusFeatured {
 			line.Text += " (" + b.t("status."+string(t.Status)) + ")"
 		}
 		m.Lines = append(m.Lines, line)
+	}
+	if len(mine) > listShown {
+		m.Lines = append(m.Lines, Line{Text: b.t("me.more", listShown, b.plural("tips", int64(len(mine))))})
 	}
 	return m, nil
 }

@@ -159,3 +159,54 @@ func TestSessionFigures(t *testing.T) {
 		t.Errorf("report on a known channel says it is unknown:\n%s", out)
 	}
 }
+
+// TestAnswersSayWhatIsWrong checks issue 16's clearer answers.
+func TestAnswersSayWhatIsWrong(t *testing.T) {
+	h := newHarness(t, func(c *bot.Config) { c.Admins = []string{"trainer"}; c.Trainers = []string{"carol"} })
+	for _, tc := range []struct{ text, want string }{
+		{"trainer remove @nobody", "@nobody is not a trainer added with /tips trainer add: nothing was removed."},
+		{"trainer remove @carol", "@carol is a trainer through roles.trainers in the configuration"},
+		{"trainer add bob", "bob is now a trainer."},
+		{"trainer add @bob", "@bob is already a trainer."},
+		{"trainer remove bob", "bob is no longer a trainer"},
+		{"trainer add bob!", `"bob!" does not name a person: mention them, e.g. /tips trainer add @alice.`},
+		{"prompt in 0m X", `"0m" is not a duration: use a positive one like 45m, 2h, 1h30m or 2d`},
+		{"prompt in 1h", "A session needs a title: /tips prompt [#channel] [in <duration>] <title>"},
+		{"prompt #Bad!chan Git", `"#Bad!chan" is not a channel: write #name with letters, digits`},
+		{"schedule add \"0 17 * * FRI\" #a?b Weekly", `"#a?b" is not a channel`},
+		{"report #x/y", `"#x/y" is not a channel`},
+		{"close t1", "t1 is a tip id; session ids look like s3 (see /tips sessions)."},
+		{"close yesterday", `"yesterday" is not a session id; session ids look like s3`},
+	} {
+		if out := h.command(trainer, "tips", tc.text); !strings.Contains(out, tc.want) {
+			t.Errorf("/tips %s = %q, want %q", tc.text, out, tc.want)
+		}
+	}
+	// A "#Name" the shell accepts is the channel, lower-cased as /in does.
+	if out := h.command(trainer, "tips", "prompt #Training Git"); !strings.Contains(out, "Session s1 «Git» is open") {
+		t.Fatalf("prompt in #Training: %q", out)
+	}
+	if p := h.postsWith("What did you retain"); len(p) != 1 || p[0].Channel != "#training" {
+		t.Errorf("prompt posted in %+v, want #training", p)
+	}
+}
+
+// TestListsSayHowManyMore checks that search and /tips me say how many
+// tips they do not show.
+func TestListsSayHowManyMore(t *testing.T) {
+	h := newHarness(t, nil)
+	for _, w := range []string{"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf"} {
+		h.post(alice, "tip: git trick "+w+" #git")
+	}
+	out := h.command(bob, "tips", "search git")
+	if got := strings.Count(out, "\n• "); got != 5 || !strings.HasSuffix(out, "\n5 shown of 7 tips: add words or a #topic to narrow the search.") {
+		t.Errorf("search shows %d tips:\n%s", got, out)
+	}
+	out = h.command(alice, "tips", "me")
+	if got := strings.Count(out, "\n• "); got != 5 || !strings.HasSuffix(out, "\n5 shown of 7 tips, most useful first.") {
+		t.Errorf("/tips me shows %d tips:\n%s", got, out)
+	}
+	if out := h.command(bob, "tips", "search bravo"); strings.Contains(out, "shown of") || !strings.Contains(out, "bravo") {
+		t.Errorf("a short search says more are hidden:\n%s", out)
+	}
+}

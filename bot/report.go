@@ -430,6 +430,9 @@ func (b *Bot) cmdReport(ctx context.Context, e *CommandInvoked, args []string) (
 			channel = c
 			continue
 		}
+		if r := b.badChannelArg(a); r != nil {
+			return r, nil
+		}
 		return b.usage("usage.report"), nil
 	}
 	return b.Report(ctx, e.Workspace, period, channel)

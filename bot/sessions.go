@@ -301,6 +301,9 @@ func (b *Bot) remind(tx Tx, out *outbox, ws Workspace, id SessionID) (bool, erro
 func (b *Bot) cmdPrompt(ctx context.Context, e *CommandInvoked, args []string) (Reply, error) {
 	channel := e.Channel
 	if len(args) > 0 {
+		if r := b.badChannelArg(args[0]); r != nil {
+			return r, nil
+		}
 		if c, ok := ChannelArg(args[0]); ok {
 			channel, args = c, args[1:]
 		}
@@ -309,12 +312,15 @@ func (b *Bot) cmdPrompt(ctx context.Context, e *CommandInvoked, args []string) (
 	if len(args) > 1 && (strings.EqualFold(args[0], "in") || strings.EqualFold(args[0], "dans")) {
 		d, err := ParseDuration(args[1])
 		if err != nil {
-			return b.usage("usage.prompt"), nil
+			return b.private(b.t("prompt.badduration", args[1])), nil
 		}
 		duration, args = d, args[2:]
 	}
 	title := strings.TrimSpace(strings.Join(args, " "))
-	if title == "" || duration <= 0 {
+	if title == "" {
+		return b.private(b.t("prompt.notitle")), nil
+	}
+	if duration <= 0 {
 		return b.usage("usage.prompt"), nil
 	}
 	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
@@ -334,7 +340,10 @@ func (b *Bot) cmdClose(ctx context.Context, e *CommandInvoked, args []string) (R
 	}
 	id, err := ParseSessionID(args[0])
 	if err != nil {
-		return b.usage("usage.close"), nil
+		if _, tipErr := ParseTipID(args[0]); tipErr == nil {
+			return b.private(b.t("session.istip", args[0])), nil
+		}
+		return b.private(b.t("session.badid", args[0])), nil
 	}
 	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
 		s, closed, err := b.closeSession(tx, out, e.Workspace, id)
