@@ -173,7 +173,7 @@ func TestRecoverLeavesLiveVotes(t *testing.T) {
 		bot.HistoryMessage{MessageID: other, Author: alice, Text: "tip: write the why in commit messages", Reactions: []bot.Reaction{{Emoji: "bulb", Users: []string{"carol"}}}},
 	)
 	hc.during = func() {
-		h.unreact(bob, m, "bulb")   // taken back live
+		h.unreact(bob, m, "bulb")    // taken back live
 		h.react(dave, other, "star") // added live
 	}
 	if _, err := h.bot.Recover(context.Background(), h.ws); err != nil {
