@@ -87,7 +87,9 @@ func TestHTTPRefusedBeforeTheBodyIsRead(t *testing.T) {
 	h, _ := newRefusingHandler(t, c.now)
 	body := `{"type":"url_verification","challenge":"abc"}`
 	now := c.now()
-	sig := func(at time.Time) string { return slacktest.Sign("s3cr3t", strconv.FormatInt(at.Unix(), 10), []byte(body)) }
+	sig := func(at time.Time) string {
+		return slacktest.Sign("s3cr3t", strconv.FormatInt(at.Unix(), 10), []byte(body))
+	}
 	for _, tc := range []struct {
 		name   string
 		header http.Header
