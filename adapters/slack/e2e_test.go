@@ -102,8 +102,8 @@ func (w *world) mustTip(channel, ts string) bot.Tip {
 
 func (w *world) votes(channel, ts string) int { return w.mustTip(channel, ts).UsefulVotes }
 
-// ask runs a slash command and returns its private answer (the ack, or the
-// response_url message for slow ones).
+// ask runs a slash command and returns its private answer (the ack, or,
+// after an empty ack, the response_url message for slow ones).
 func (w *world) ask(user, command, text string) string {
 	w.t.Helper()
 	in := w.s.Command(general, user, command, text)
@@ -115,7 +115,7 @@ func (w *world) ask(user, command, text string) string {
 		w.t.Errorf("%s %s: acknowledged after %v", command, text, after)
 	}
 	answer := ack
-	if strings.Contains(ack.Text, catalog["en"].working) {
+	if ack.Raw == nil {
 		waitFor(w.t, w.s, "the late answer to "+text, func() bool { return len(in.Responses()) > 0 })
 		answer = in.Responses()[0]
 	}
