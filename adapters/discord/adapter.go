@@ -158,8 +158,10 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discord: new session: %w", err)
 	}
+	// No Client.Timeout: it would count the wait in the pacer; the
+	// rewriter bounds each request from the moment it goes.
 	gw := &gatewaySwitch{}
-	s.Client = &http.Client{Timeout: 30 * time.Second, Transport: gw.transport(newRewriter(base, newPacer(globalRate, globalBurst), http.DefaultTransport))}
+	s.Client = &http.Client{Transport: newRewriter(base, newPacer(globalRate, globalBurst), http.DefaultTransport)}
 	s.Dialer = gw.newDialer()
 	s.ShouldReconnectOnError = false // Run reconnects, so it sees close codes such as 4014
 	s.SyncEvents = true              // dispatches reach onDispatch in gateway order
@@ -323,9 +325,6 @@ func (a *Adapter) connect(ctx context.Context) error {
 		err := a.s.Open()
 		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
 			return nil
-		}
-		if errors.Is(err, errGatewaySwitch) {
-			continue // discordgo forgot its URL: the next Open asks for the one wanted
 		}
 		var ce *websocket.CloseError
 		if errors.As(err, &ce) {
@@ -867,11 +866,6 @@ func routeLibraryLogs() {
 			}
 			if level > discordgo.LogError {
 				return
-			}
-			for _, arg := range args {
-				if err, ok := arg.(error); ok && errors.Is(err, errGatewaySwitch) {
-					return // a dial failed on purpose
-				}
 			}
 			slog.Default().Log(context.Background(), slog.LevelError, "discordgo: "+fmt.Sprintf(format, args...))
 		}

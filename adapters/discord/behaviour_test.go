@@ -56,7 +56,7 @@ func TestReactionBurstNeverDelaysCommands(t *testing.T) {
 // answered and heartbeats are acknowledged while the reactions wait.
 func TestFullQueueNeverBlocksTheReader(t *testing.T) {
 	t.Parallel()
-	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds(), HeartbeatInterval: 500 * time.Millisecond})
+	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds(), HeartbeatInterval: time.Second})
 	release := make(chan struct{})
 	var once sync.Once
 	rec := &recorder{reply: func(ev bot.Event) (bot.Reply, error) {
@@ -402,7 +402,7 @@ func TestResumeAtResumeGatewayURL(t *testing.T) {
 // resumes it, nothing lost.
 func TestZombieConnectionResumes(t *testing.T) {
 	t.Parallel()
-	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds(), HeartbeatInterval: 500 * time.Millisecond})
+	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds(), HeartbeatInterval: time.Second})
 	rec := &recorder{}
 	a := run(t, fd, rec)
 	beats := fd.Heartbeats()

@@ -1,12 +1,13 @@
 package discord
 
 import (
+	"bytes"
 	"context"
-	"errors"
-	"io"
+	"crypto/tls"
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -22,82 +23,160 @@ import (
 // ends the session: the gap is lost), identifies at once on op 9 (Discord
 // asks for a wait of 1–5 s) and never reads session_start_limit. It offers
 // no hook for any of these, so:
-//   - the gateway URL is switched by failing one dial on purpose (discordgo
-//     then forgets its URL) and answering the GET /gateway it makes next
-//     with the URL wanted (gatewaySwitch);
-//   - a watchdog closes with 4000, which keeps the session resumable, once
-//     two heartbeat intervals pass without an ACK: before discordgo's own
-//     check, at five;
+//   - tipbot dials the gateway connection itself (the websocket dialer's
+//     NetDialContext and NetDialTLSContext): to resume, it connects to
+//     resume_gateway_url's host and rewrites the handshake's request line
+//     and Host header to that URL (gatewaySwitch);
+//   - a watchdog drops the connection, without the 1000 close that would
+//     end the session, once two heartbeat intervals pass without an ACK:
+//     before discordgo's own check, at five;
 //   - op 9 is delayed in the one place discordgo lets code run before it
 //     identifies: its log line (see routeLibraryLogs);
 //   - connect reads session_start_limit before an identify.
 
-// errGatewaySwitch is the dial failed on purpose to switch gateway URLs.
-var errGatewaySwitch = errors.New("discord: switching gateway URL")
-
-// gatewaySwitch decides the gateway URL discordgo dials.
+// gatewaySwitch dials the gateway connections: to the URL discordgo asks
+// for, or to the one wanted (READY's resume_gateway_url).
 type gatewaySwitch struct {
-	mu      sync.Mutex
-	target  string // URL to serve for GET /gateway; "" asks Discord
-	current string // URL discordgo holds; "" is Discord's default
-	refresh bool   // fail the next dial, so discordgo fetches the URL again
+	mu     sync.Mutex
+	target *url.URL // nil: where discordgo asks
+	conn   net.Conn // the last connection dialed
 }
 
-// want makes the next connection go to url ("" for Discord's default).
-func (g *gatewaySwitch) want(url string) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.target = url
-	g.refresh = url != g.current
-}
-
-// dial is the websocket dialer's NetDialContext.
-func (g *gatewaySwitch) dial(ctx context.Context, network, addr string) (net.Conn, error) {
-	g.mu.Lock()
-	refresh := g.refresh
-	g.refresh = false
-	g.mu.Unlock()
-	if refresh {
-		return nil, errGatewaySwitch
+// want makes the next connection go to rawURL ("" for where discordgo
+// asks: the gateway it fetched).
+func (g *gatewaySwitch) want(rawURL string) {
+	var u *url.URL
+	if rawURL != "" {
+		if p, err := url.Parse(rawURL); err == nil && (p.Scheme == "ws" || p.Scheme == "wss") && p.Host != "" && !proxied(p) {
+			u = p
+		}
 	}
-	var d net.Dialer
-	return d.DialContext(ctx, network, addr)
+	g.mu.Lock()
+	g.target = u
+	g.mu.Unlock()
 }
 
-// transport answers discordgo's GET /gateway with the URL wanted, and
-// passes every other request to next.
-func (g *gatewaySwitch) transport(next http.RoundTripper) http.RoundTripper {
-	return roundTripper(func(req *http.Request) (*http.Response, error) {
-		if req.Method != http.MethodGet || !strings.HasSuffix(req.URL.Path, "/gateway") {
-			return next.RoundTrip(req)
-		}
-		g.mu.Lock()
-		target := g.target
-		g.current = target
-		g.mu.Unlock()
-		if target == "" {
-			return next.RoundTrip(req)
-		}
-		body, _ := discordgo.Marshal(map[string]string{"url": target})
-		return &http.Response{StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-			Header: http.Header{"Content-Type": {"application/json"}}, Body: io.NopCloser(strings.NewReader(string(body))),
-			ContentLength: int64(len(body)), Request: req}, nil
-	})
+// proxied reports whether websocket.DefaultDialer would reach u through
+// a proxy (HTTPS_PROXY...): the dial then goes to the proxy, and the URL
+// discordgo holds is kept.
+func proxied(u *url.URL) bool {
+	h := *u
+	h.Scheme = map[string]string{"ws": "http", "wss": "https"}[u.Scheme]
+	p, err := http.ProxyFromEnvironment(&http.Request{URL: &h})
+	return err != nil || p != nil
 }
 
-type roundTripper func(*http.Request) (*http.Response, error)
-
-func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
-
-// newDialer is discordgo's default websocket dialer with the switch.
+// newDialer is websocket.DefaultDialer dialing through g.
 func (g *gatewaySwitch) newDialer() *websocket.Dialer {
 	d := *websocket.DefaultDialer
-	d.NetDialContext = g.dial
+	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return g.dial(ctx, network, addr, "ws")
+	}
+	d.NetDialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		return g.dial(ctx, network, addr, "wss")
+	}
 	return &d
 }
 
-// watchHeartbeats closes the gateway with 4000 (resumable) when two
-// heartbeat intervals pass without an ACK, until ctx ends. The interval is
+// dial connects to addr, or to the wanted URL's host when its scheme is
+// the one discordgo dials, and then rewrites the handshake.
+func (g *gatewaySwitch) dial(ctx context.Context, network, addr, scheme string) (net.Conn, error) {
+	g.mu.Lock()
+	target := g.target
+	g.mu.Unlock()
+	host := ""
+	if target != nil && target.Scheme == scheme {
+		addr, host = target.Host, target.Hostname()
+		if target.Port() == "" {
+			addr = net.JoinHostPort(host, map[string]string{"ws": "80", "wss": "443"}[scheme])
+		}
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	if scheme == "wss" {
+		serverName := host
+		if serverName == "" {
+			serverName, _, _ = net.SplitHostPort(addr)
+		}
+		tc := tls.Client(c, &tls.Config{ServerName: serverName, MinVersion: tls.VersionTLS12})
+		if err := tc.HandshakeContext(ctx); err != nil {
+			c.Close()
+			return nil, err
+		}
+		c = tc
+	}
+	if host != "" {
+		c = &handshakeRewriter{Conn: c, target: target}
+	}
+	g.mu.Lock()
+	g.conn = c
+	g.mu.Unlock()
+	return c, nil
+}
+
+// drop cuts the last connection without a close frame: Discord keeps the
+// session, to be resumed.
+func (g *gatewaySwitch) drop() {
+	g.mu.Lock()
+	c := g.conn
+	g.mu.Unlock()
+	if c != nil {
+		c.Close()
+	}
+}
+
+// handshakeRewriter points the websocket handshake (the first request
+// written) at target: its path, keeping discordgo's query, and its Host.
+type handshakeRewriter struct {
+	net.Conn
+	target *url.URL
+	buf    []byte
+	done   bool
+}
+
+// Write implements net.Conn.
+func (h *handshakeRewriter) Write(p []byte) (int, error) {
+	if h.done {
+		return h.Conn.Write(p)
+	}
+	h.buf = append(h.buf, p...)
+	end := bytes.Index(h.buf, []byte("\r\n\r\n"))
+	if end < 0 {
+		return len(p), nil
+	}
+	h.done = true
+	head, rest := string(h.buf[:end]), h.buf[end:]
+	lines := strings.Split(head, "\r\n")
+	if f := strings.Fields(lines[0]); len(f) == 3 {
+		_, query, _ := strings.Cut(f[1], "?")
+		path := h.target.EscapedPath()
+		if path == "" {
+			path = "/"
+		}
+		if query != "" {
+			path += "?" + query
+		}
+		lines[0] = f[0] + " " + path + " " + f[2]
+	}
+	for i, l := range lines {
+		if name, _, ok := strings.Cut(l, ":"); ok && strings.EqualFold(name, "Host") {
+			lines[i] = "Host: " + h.target.Host
+		}
+	}
+	out := append([]byte(strings.Join(lines, "\r\n")), rest...)
+	h.buf = nil
+	if _, err := h.Conn.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// watchHeartbeats drops the gateway connection (the session stays
+// resumable) when two heartbeat intervals pass without an ACK, until ctx
+// ends. The interval is
 // learnt from the ACKs themselves.
 func (a *Adapter) watchHeartbeats(ctx context.Context) {
 	const poll = 100 * time.Millisecond
@@ -129,15 +208,17 @@ func (a *Adapter) watchHeartbeats(ctx context.Context) {
 			last = ack
 			continue
 		}
-		if interval > 0 && time.Since(ack) > 2*interval {
+		if interval > 0 && time.Since(ack) > max(2*interval, minZombie) {
 			a.log.Warn("discord: no heartbeat ACK for two intervals; reconnecting to resume", "since", time.Since(ack).Round(time.Millisecond))
-			if err := a.s.CloseWithCode(4000); err != nil {
-				a.log.Debug("discord: close", "err", err)
-			}
+			a.gw.drop()
 			last, interval, acks = time.Time{}, 0, 0
 		}
 	}
 }
+
+// minZombie is the shortest silence taken for a dead connection, so a busy
+// machine's delays are not (Discord's interval is about 41 s).
+const minZombie = 2 * time.Second
 
 // identifyDelay is how long to wait after op 9 before identifying again:
 // between 1 and 5 seconds, as Discord asks.

@@ -21,9 +21,10 @@ var (
 
 // Post sends m to a channel (in the thread m.Thread when set) as Block Kit
 // with a plain-text fallback, and returns the new message's ts. Posts are
-// paced to Slack's limits and retried after a 429; a file in m is uploaded
-// to the same channel and thread. It fails when Slack refuses the post
-// (bot not in the channel, archived channel…).
+// paced to Slack's limits and retried after a 429, however long that
+// takes, until ctx ends; a file in m is uploaded to the same channel and
+// thread. When Slack refuses the post for good (bot not in the channel,
+// archived channel…) the error wraps bot.ErrRefused.
 func (a *Adapter) Post(ctx context.Context, ws bot.Workspace, channel string, m bot.Message) (string, error) {
 	if err := checkWorkspace(ws); err != nil {
 		return "", err
@@ -39,7 +40,7 @@ func (a *Adapter) Post(ctx context.Context, ws bot.Workspace, channel string, m 
 			return err
 		})
 		if err != nil {
-			return "", fmt.Errorf("slack: post to %s: %w", channel, err)
+			return "", fmt.Errorf("slack: post to %s: %w", channel, refusal(err))
 		}
 	}
 	if m.File != nil {
@@ -69,7 +70,8 @@ func postOptions(text string, blocks []slackapi.Block, thread string) []slackapi
 }
 
 // React adds the bot's reaction emoji (a Slack emoji name, with or without
-// colons) to a message. A reaction already there is not an error.
+// colons) to a message. A reaction already there (already_reacted) is
+// success; other refusals (message gone, no access) wrap bot.ErrRefused.
 func (a *Adapter) React(ctx context.Context, ws bot.Workspace, channel, messageID, emoji string) error {
 	if err := checkWorkspace(ws); err != nil {
 		return err
@@ -82,14 +84,15 @@ func (a *Adapter) React(ctx context.Context, ws bot.Workspace, channel, messageI
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("slack: react %s to %s/%s: %w", name, channel, messageID, err)
+		return fmt.Errorf("slack: react %s to %s/%s: %w", name, channel, messageID, refusal(err))
 	}
 	return nil
 }
 
 // Direct sends m to a person in their direct message with the bot
 // (conversations.open, then chat.postMessage); a file in m is uploaded
-// there.
+// there. When Slack refuses for good (unknown or deactivated person…) the
+// error wraps bot.ErrRefused.
 func (a *Adapter) Direct(ctx context.Context, ws bot.Workspace, userID string, m bot.Message) error {
 	if err := checkWorkspace(ws); err != nil {
 		return err
@@ -128,7 +131,7 @@ func (a *Adapter) dmChannel(ctx context.Context, userID string) (string, error) 
 		return err
 	})
 	if err != nil {
-		return "", fmt.Errorf("slack: open direct message with %s: %w", userID, err)
+		return "", fmt.Errorf("slack: open direct message with %s: %w", userID, refusal(err))
 	}
 	if ch == nil || ch.ID == "" {
 		return "", fmt.Errorf("slack: open direct message with %s: no channel in answer", userID)
@@ -161,7 +164,7 @@ func (a *Adapter) upload(ctx context.Context, channel, thread, comment string, f
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("slack: upload %s to %s: %w", name, channel, err)
+		return fmt.Errorf("slack: upload %s to %s: %w", name, channel, refusal(err))
 	}
 	return nil
 }
