@@ -117,6 +117,7 @@ type Adapter struct {
 	stopped  bool
 	inflight sync.WaitGroup
 	work     context.Context // context of Handle calls: not cancelled at shutdown
+	gaps     chan []string   // guilds to catch up on after a session that could not be resumed
 
 	dmChannels   *lru[string, string]   // user id → DM channel id
 	interactions *lru[string, struct{}] // interactions received, to skip replays
@@ -173,6 +174,7 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 		gw:           gw,
 		cfg:          cfg,
 		h:            h,
+		gaps:         make(chan []string, 16),
 		log:          log,
 		s:            s,
 		deferAfter:   1500 * time.Millisecond,
@@ -263,6 +265,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 	defer stop()
 	beside.Go(func() { a.registerCommands(bctx) })
 	beside.Go(func() { a.watchHeartbeats(bctx) })
+	beside.Go(func() { a.catchUpAfterGaps(bctx) })
 	for {
 		select {
 		case <-ctx.Done():
@@ -497,8 +500,18 @@ func (a *Adapter) onDispatch(_ *discordgo.Session, e *discordgo.Event) {
 		_ = json.Unmarshal(e.RawData, &r)
 		a.mu.Lock()
 		if a.gwSession != "" && a.gwSession != v.SessionID {
-			// Not resumed: what Discord sent in between is not replayed.
-			a.log.Warn("discord: the gateway session could not be resumed; events sent meanwhile may be missed", "old", a.gwSession)
+			// Not resumed: what Discord sent in between is not replayed,
+			// so the core reads the guilds' channels back.
+			a.log.Warn("discord: the gateway session could not be resumed; catching up on what was said meanwhile", "old", a.gwSession)
+			var guilds []string
+			for _, g := range v.Guilds {
+				guilds = append(guilds, g.ID)
+			}
+			select {
+			case a.gaps <- guilds:
+			default:
+				a.log.Warn("discord: a catch-up is already waiting; this gap joins it")
+			}
 		}
 		a.gwSession = v.SessionID
 		a.resumeURL = r.ResumeGatewayURL
@@ -711,6 +724,33 @@ func (a *Adapter) stopWorkers() {
 		}
 	case <-time.After(closeTimeout):
 		a.log.Error("discord: events still being handled at shutdown")
+	}
+}
+
+// Recoverer is what a Handler may also do: catch up on a workspace after
+// events were missed (*bot.Bot satisfies it).
+type Recoverer interface {
+	Recover(ctx context.Context, ws bot.Workspace) (bot.RecoveryCounts, error)
+}
+
+// catchUpAfterGaps runs the core's recovery for the guilds of each gateway
+// session that could not be resumed, until ctx ends.
+func (a *Adapter) catchUpAfterGaps(ctx context.Context) {
+	r, ok := a.h.(Recoverer)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case guilds := <-a.gaps:
+			if !ok {
+				continue
+			}
+			for _, g := range guilds {
+				if _, err := r.Recover(ctx, workspace(g)); err != nil && ctx.Err() == nil {
+					a.log.Warn("discord: catching up after a lost session failed", "guild", g, "err", err)
+				}
+			}
+		}
 	}
 }
 

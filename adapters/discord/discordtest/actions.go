@@ -59,6 +59,7 @@ func (s *Server) React(id, user, emoji string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.mustMessage(id)
+	hold(m, user, emoji, true)
 	return s.dispatchLocked("MESSAGE_REACTION_ADD", s.reactionJSON(m, user, emoji, true))
 }
 
@@ -87,6 +88,7 @@ func (s *Server) Unreact(id, user, emoji string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.mustMessage(id)
+	hold(m, user, emoji, false)
 	return s.dispatchLocked("MESSAGE_REACTION_REMOVE", s.reactionJSON(m, user, emoji, false))
 }
 
@@ -97,6 +99,11 @@ func (s *Server) ClearReactions(id, emoji string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.mustMessage(id)
+	for e := range m.Held {
+		if emoji == "" || e == emoji {
+			delete(m.Held, e)
+		}
+	}
 	s.reactions = slices.DeleteFunc(s.reactions, func(r Reaction) bool {
 		return r.MessageID == id && (emoji == "" || r.Emoji == emoji)
 	})
@@ -376,4 +383,44 @@ func Contains(text string, parts ...string) bool {
 		}
 	}
 	return true
+}
+
+// hold records (or takes back) a member's normal reaction on a message.
+func hold(m *Message, user, emoji string, add bool) {
+	if m.Held == nil {
+		m.Held = map[string][]string{}
+	}
+	has := slices.Contains(m.Held[emoji], user)
+	switch {
+	case add && !has:
+		m.Held[emoji] = append(m.Held[emoji], user)
+	case !add && has:
+		m.Held[emoji] = slices.DeleteFunc(m.Held[emoji], func(u string) bool { return u == user })
+		if len(m.Held[emoji]) == 0 {
+			delete(m.Held, emoji)
+		}
+	}
+}
+
+// AddMessage stores a message as if posted while the bot was away: no
+// dispatch. It returns the message.
+func (s *Server) AddMessage(channel, user, content string) Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[channel]
+	if !ok {
+		s.tb.Fatalf("discordtest: AddMessage in unknown channel %s", channel)
+	}
+	m := &Message{ID: s.newID(), ChannelID: channel, GuildID: ch.guildID, AuthorID: user, Content: content, Created: time.Now()}
+	s.messages[m.ID] = m
+	s.order = append(s.order, m.ID)
+	return *m
+}
+
+// AddReaction adds a member's reaction as if made while the bot was away:
+// no dispatch.
+func (s *Server) AddReaction(id, user, emoji string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	hold(s.mustMessage(id), user, emoji, true)
 }

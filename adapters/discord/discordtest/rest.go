@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,6 +45,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	api("POST /webhooks/{app}/{token}", s.webhookFollowup)
 	api("GET /channels/{channel}", s.getChannel)
 	api("GET /channels/{channel}/messages/{message}", s.getMessage)
+	api("GET /channels/{channel}/messages", s.listMessages)
+	api("GET /channels/{channel}/messages/{message}/reactions/{emoji}", s.listReactions)
 	api("POST /channels/{channel}/messages", s.postMessage)
 	api("PUT /channels/{channel}/messages/{message}/reactions/{emoji}/@me", s.putReaction)
 	api("POST /users/@me/channels", s.openDM)
@@ -651,3 +655,92 @@ func (s *Server) reactionJSON(m *Message, user, emoji string, add bool) map[stri
 }
 
 func formatInt(v int64) string { return strconv.FormatInt(v, 10) }
+
+// snowflakeLess orders snowflakes (decimal strings) by value.
+func snowflakeLess(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+// listMessages answers GET /channels/{channel}/messages?after=ID&limit=N:
+// the N messages right after ID, newest first, as Discord, with their
+// reaction counts.
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, _ []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	channel := r.PathValue("channel")
+	if _, ok := s.channels[channel]; !ok {
+		apiError(w, 404, 10003, "Unknown Channel")
+		return
+	}
+	after := r.URL.Query().Get("after")
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	if limit <= 0 || limit > 100 {
+		limit = 50
+	}
+	var picked []*Message
+	for _, id := range s.order {
+		m := s.messages[id]
+		if m.ChannelID != channel || m.Deleted || (after != "" && !snowflakeLess(after, m.ID)) {
+			continue
+		}
+		if len(picked) < limit {
+			picked = append(picked, m)
+		}
+	}
+	out := []any{}
+	for i := len(picked) - 1; i >= 0; i-- {
+		m := picked[i]
+		j := s.messageJSON(m, false)
+		var reactions []any
+		for _, e := range slices.Sorted(maps.Keys(m.Held)) {
+			reactions = append(reactions, map[string]any{"emoji": map[string]any{"id": nil, "name": e}, "count": len(m.Held[e]), "me": false})
+		}
+		if reactions != nil {
+			j["reactions"] = reactions
+		}
+		out = append(out, j)
+	}
+	writeJSON(w, 200, out)
+}
+
+// listReactions answers GET .../reactions/{emoji}?after=USER&limit=N: the
+// members holding the emoji, by id.
+func (s *Server) listReactions(w http.ResponseWriter, r *http.Request, _ []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.messages[r.PathValue("message")]
+	if !ok || m.Deleted || m.ChannelID != r.PathValue("channel") {
+		apiError(w, 404, 10008, "Unknown Message")
+		return
+	}
+	emoji, _ := url.PathUnescape(r.PathValue("emoji"))
+	after := r.URL.Query().Get("after")
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	if limit <= 0 || limit > 100 {
+		limit = 25
+	}
+	users := slices.SortedFunc(slices.Values(m.Held[emoji]), func(a, b string) int {
+		if snowflakeLess(a, b) {
+			return -1
+		}
+		if a == b {
+			return 0
+		}
+		return 1
+	})
+	out := []any{}
+	for _, u := range users {
+		if after != "" && !snowflakeLess(after, u) {
+			continue
+		}
+		if len(out) == limit {
+			break
+		}
+		mem, _ := s.member(m.GuildID, u)
+		out = append(out, s.userJSON(u, nameOr(mem.Name, u), mem.Bot))
+	}
+	writeJSON(w, 200, out)
+}

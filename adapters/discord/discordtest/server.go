@@ -114,6 +114,9 @@ type Message struct {
 	Deleted                          bool
 	Edited                           time.Time
 	Created                          time.Time
+	// Held maps an emoji to the members who hold it (normal reactions,
+	// not the bot's), as GET .../reactions/{emoji} lists them.
+	Held map[string][]string
 }
 
 // Response is what the bot sent about an interaction: Kind "callback"
