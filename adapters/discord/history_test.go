@@ -45,3 +45,26 @@ func TestRecoveryAfterDowntime(t *testing.T) {
 		return votes == 2
 	})
 }
+
+// Recover hands a catch-up to the core when it can.
+func (t *tap) Recover(ctx context.Context, w bot.Workspace) (bot.RecoveryCounts, error) {
+	if r, ok := t.h.(Recoverer); ok {
+		return r.Recover(ctx, w)
+	}
+	return bot.RecoveryCounts{}, nil
+}
+
+// TestLostSessionIsCaughtUp: when Discord invalidates the session (op 9,
+// not resumable), events sent meanwhile are not replayed; tipbot reads the
+// guild's channels back once it has identified again.
+func TestLostSessionIsCaughtUp(t *testing.T) {
+	t.Parallel()
+	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds()})
+	in := start(t, fd, filepath.Join(t.TempDir(), "tipbot.db"))
+	first := fd.Say(general, alice, "tip: keep commits small")
+	in.tip(t, fd, general, first.ID)
+	lost := fd.AddMessage(general, bob, "tip: said while the session was lost") // never dispatched
+	fd.InvalidSession()
+	in.tip(t, fd, general, lost.ID)
+	fd.Wait(t, "the acknowledgement of the lost tip", func() bool { return fd.HasReaction(lost.ID, "💡") })
+}
