@@ -30,6 +30,13 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (reply Reply, err error) {
 	if m.Workspace.ID == "" {
 		return nil, errors.New("bot: event without workspace")
 	}
+	if resolve := b.fromDirectory(ctx, ev); resolve != nil {
+		defer func() {
+			if err == nil {
+				resolve()
+			}
+		}()
+	}
 	if b.metrics != nil {
 		start := b.now()
 		defer func() { b.metrics.EventHandled(m.Workspace.Platform, EventKind(ev), b.now().Sub(start), err) }()
@@ -51,6 +58,8 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (reply Reply, err error) {
 		return b.command(ctx, e)
 	case *SaveAsTip:
 		return b.saveAsTip(ctx, e)
+	case *PeopleUpdated:
+		return nil, b.peopleUpdated(ctx, e)
 	}
 	return nil, fmt.Errorf("bot: unknown event %T", ev)
 }
@@ -74,6 +83,8 @@ func EventKind(ev Event) string {
 		return "command"
 	case *SaveAsTip:
 		return "shortcut"
+	case *PeopleUpdated:
+		return "people_updated"
 	}
 	return "unknown"
 }

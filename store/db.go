@@ -37,6 +37,7 @@
 //	      str(term)                     → posting count (uvarint)
 //	      str(term) ^minID(8)           → block: the other ids, increasing, as uvarint gaps
 //	    channels/  str(channel) created(8) id(8) → ""   (created: Unix seconds, sign bit flipped)
+//	    people/    person id                   → directory entry (format, flags, name, locale)
 //
 // Only ranked tips (bot.Tip.Ranked) appear in boards and terms; every
 // ranked tip counts in the "all" period whether or not its Periods name it.
