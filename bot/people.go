@@ -147,13 +147,15 @@ func (b *Bot) peopleUpdated(ctx context.Context, e *PeopleUpdated) error {
 			if m.Bot && (e.Resolved || (known && !old.Bot)) {
 				bots = append(bots, m.ID)
 			}
-			if known && old == m {
-				continue
+			if !known || old != m {
+				if err := tx.PutMember(m); err != nil {
+					return err
+				}
 			}
-			if err := tx.PutMember(m); err != nil {
-				return err
-			}
-			if m.Name != "" && (!known || old.Name != m.Name) {
+			// A lookup answers for a person met unknown: what their
+			// event wrote shows their id, even when the directory
+			// learned their name meanwhile.
+			if m.Name != "" && (!known || old.Name != m.Name || e.Resolved) {
 				if err := rename(tx, m.ID, m.Name); err != nil {
 					return err
 				}

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/tipbot/tipbot/bot"
@@ -71,15 +72,13 @@ type Adapter struct {
 	capture string
 
 	limits  *limits
-	users   *cache[bot.User]
-	msgs    *cache[bot.MessageInfo]
-	links   *cache[string]
-	dms     *cache[string]
-	members *cache[int]
+	msgs    *expirable.LRU[string, bot.MessageInfo]
+	links   *expirable.LRU[string, string]
+	dms     *expirable.LRU[string, string]
+	members *expirable.LRU[string, int]
 	hooks   *http.Client // response_url posts
 
-	lookupMu sync.Mutex
-	lookups  map[string]chan struct{} // users.info calls in flight
+	people people // the directory's lookups and listings
 
 	lanes lanes   // events of one channel, in order
 	tasks tracker // everything started and not finished
@@ -92,6 +91,8 @@ type Adapter struct {
 	ackDeadline  time.Duration // answer commands within this, then "working on it"
 	eventTimeout time.Duration // longest a core Handle may take
 	fetchTimeout time.Duration // longest the reading of a reacted message may take
+	lookupPace   gcra          // users.info calls (Tier 4)
+	listPace     gcra          // users.list pages (Tier 2)
 	pingInterval time.Duration // Socket Mode: reconnect when Slack has not pinged for this long
 }
 
@@ -159,17 +160,18 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 		texts:        tx,
 		capture:      foldEmoji(cfg.CaptureReaction),
 		limits:       newLimits(defaultChannelInterval, defaultWorkspaceRate, defaultWorkspaceBurst),
-		users:        newCache[bot.User](10000, 10*time.Minute, now),
-		msgs:         newCache[bot.MessageInfo](5000, 24*time.Hour, now),
-		links:        newCache[string](20000, 0, now),
-		dms:          newCache[string](10000, 0, now),
-		members:      newCache[int](1000, 10*time.Minute, now),
+		msgs:         expirable.NewLRU[string, bot.MessageInfo](5000, nil, 24*time.Hour),
+		links:        expirable.NewLRU[string, string](20000, nil, 0),
+		dms:          expirable.NewLRU[string, string](10000, nil, 0),
+		members:      expirable.NewLRU[string, int](1000, nil, 10*time.Minute),
 		hooks:        &http.Client{Timeout: 10 * time.Second},
-		lookups:      map[string]chan struct{}{},
+		people:       newPeople(),
 		ackDeadline:  2500 * time.Millisecond,
 		eventTimeout: time.Minute,
 		fetchTimeout: 10 * time.Second,
 		pingInterval: 30 * time.Second,
+		lookupPace:   gcra{interval: lookupInterval, tolerance: lookupBurst * lookupInterval},
+		listPace:     gcra{interval: listInterval, tolerance: listBurst * listInterval},
 	}
 	a.lanes.tasks = &a.tasks
 	opts := []slackapi.Option{
@@ -191,12 +193,17 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 // the tokens.
 func (a *Adapter) Run(ctx context.Context) error {
 	defer a.tasks.Wait()
+	// The directory's loops stop when Run does.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	if err := a.identify(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return err
 	}
+	a.tasks.Go(func() { a.resolveLoop(ctx) })
+	a.tasks.Go(func() { a.keepDirectory(ctx) })
 	if a.cfg.Mode == ModeHTTP {
 		a.connected.Store(true)
 		<-ctx.Done()

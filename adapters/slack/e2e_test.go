@@ -60,6 +60,11 @@ func newWorld(t *testing.T, mode string) *world {
 	} else {
 		w.a = start(t, s, b, setup{tweak: tweak})
 	}
+	// At first start the adapter lists the workspace's members.
+	waitFor(t, s, "the directory of people listed", func() bool {
+		at, err := b.DirectoryListedAt(context.Background(), team)
+		return err == nil && !at.IsZero()
+	})
 	return w
 }
 

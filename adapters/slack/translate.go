@@ -15,7 +15,8 @@ import (
 // This file turns Slack payloads into core events. Its functions are pure:
 // they read only their arguments, so they are table-tested from the JSON
 // files in testdata/. Users come out with their id (and Bot when the payload
-// says so); the adapter fills names and admin flags from users.info later.
+// says so); the core fills names and admin flags from its directory of
+// people, which user_change and team_join events keep up to date.
 
 // errMalformed marks a payload that cannot be understood. Such payloads are
 // acknowledged and logged: Slack sending them again would not help.
@@ -98,16 +99,20 @@ func translateEvent(raw []byte) (bot.Event, error) {
 	if outer.TeamID == "" || len(outer.Event) == 0 {
 		return nil, fmt.Errorf("slack: event %q: %w: no team or no event", outer.EventID, errMalformed)
 	}
-	var in innerEvent
-	if err := json.Unmarshal(outer.Event, &in); err != nil {
-		return nil, fmt.Errorf("slack: event %q: %w: %v", outer.EventID, errMalformed, err)
-	}
 	meta := bot.EventMeta{
 		ID:        outer.EventID,
 		Workspace: bot.Workspace{Platform: bot.Slack, ID: outer.TeamID},
 	}
 	if outer.EventTime > 0 {
 		meta.At = time.Unix(outer.EventTime, 0).UTC()
+	}
+	var in innerEvent
+	if err := json.Unmarshal(outer.Event, &in); err != nil {
+		// user_change and team_join carry a user object, not an id.
+		if in.Type == "user_change" || in.Type == "team_join" {
+			return translatePerson(meta, outer.Event)
+		}
+		return nil, fmt.Errorf("slack: event %q: %w: %v", outer.EventID, errMalformed, err)
 	}
 	switch in.Type {
 	case "message":
@@ -127,6 +132,33 @@ func translateEvent(raw []byte) (bot.Event, error) {
 		return ev, nil
 	}
 	return nil, nil
+}
+
+// translatePerson turns a user_change or team_join event into a directory
+// update.
+func translatePerson(meta bot.EventMeta, raw json.RawMessage) (bot.Event, error) {
+	var in struct {
+		User slackapi.User `json:"user"`
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, fmt.Errorf("slack: event %q: %w: %v", meta.ID, errMalformed, err)
+	}
+	if in.User.ID == "" {
+		return nil, fmt.Errorf("slack: event %q: %w: user without id", meta.ID, errMalformed)
+	}
+	return &bot.PeopleUpdated{EventMeta: meta, Members: []bot.Member{memberOf(&in.User)}}, nil
+}
+
+// memberOf is what the directory keeps of a Slack user.
+func memberOf(u *slackapi.User) bot.Member {
+	return bot.Member{
+		ID:      u.ID,
+		Name:    displayName(u),
+		Bot:     u.IsBot || u.ID == "USLACKBOT",
+		Admin:   u.IsAdmin || u.IsOwner || u.IsPrimaryOwner,
+		Locale:  u.Locale,
+		Deleted: u.Deleted,
+	}
 }
 
 func translateMessage(meta bot.EventMeta, in innerEvent) (bot.Event, error) {
