@@ -86,6 +86,7 @@ type Adapter struct {
 	self        atomic.Pointer[identity]
 	connected   atomic.Bool
 	rateLimited atomic.Int64 // 429s met, for tests and logs
+	listings    atomic.Int64 // users.list listings started, for tests
 
 	// Knobs that tests turn; New sets Slack's values.
 	ackDeadline  time.Duration // answer commands within this, then "working on it"
@@ -203,7 +204,13 @@ func (a *Adapter) Run(ctx context.Context) error {
 		return err
 	}
 	a.tasks.Go(func() { a.resolveLoop(ctx) })
-	a.tasks.Go(func() { a.keepDirectory(ctx) })
+	if d, ok := a.h.(directory); ok {
+		// Read now, so that whether the directory needs listing is known
+		// once Run has connected.
+		ws := bot.Workspace{Platform: bot.Slack, ID: a.self.Load().TeamID}
+		at, err := d.DirectoryListedAt(ctx, ws)
+		a.tasks.Go(func() { a.keepDirectory(ctx, d, ws, at, err) })
+	}
 	if a.cfg.Mode == ModeHTTP {
 		a.connected.Store(true)
 		<-ctx.Done()

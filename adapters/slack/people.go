@@ -186,38 +186,35 @@ func (a *Adapter) pace(ctx context.Context, g *gcra) error {
 }
 
 // keepDirectory lists the workspace's members when the directory was never
-// listed or was listed more than directoryRefresh ago, until ctx ends.
-func (a *Adapter) keepDirectory(ctx context.Context) {
-	d, ok := a.h.(directory)
-	self := a.self.Load()
-	if !ok || self == nil {
-		return
-	}
-	ws := bot.Workspace{Platform: bot.Slack, ID: self.TeamID}
+// listed or was listed more than directoryRefresh ago, until ctx ends. at
+// and err are what DirectoryListedAt said at start.
+func (a *Adapter) keepDirectory(ctx context.Context, d directory, ws bot.Workspace, at time.Time, err error) {
 	backoff := time.Minute
 	for {
-		at, err := d.DirectoryListedAt(ctx, ws)
 		if err == nil {
 			if wait := at.Add(directoryRefresh).Sub(a.now()); wait > 0 {
 				if sleep(ctx, wait) != nil {
 					return
 				}
+				at, err = d.DirectoryListedAt(ctx, ws)
 				continue
 			}
+			a.listings.Add(1)
 			err = a.listPeople(ctx, ws)
 		}
 		if ctx.Err() != nil {
 			return
 		}
-		if err == nil {
+		if err != nil {
+			a.log.Warn("slack: listing the workspace's members failed; trying again", "err", err, "in", backoff)
+			if sleep(ctx, backoff) != nil {
+				return
+			}
+			backoff = min(2*backoff, time.Hour)
+		} else {
 			backoff = time.Minute
-			continue
 		}
-		a.log.Warn("slack: listing the workspace's members failed; trying again", "err", err, "in", backoff)
-		if sleep(ctx, backoff) != nil {
-			return
-		}
-		backoff = min(2*backoff, time.Hour)
+		at, err = d.DirectoryListedAt(ctx, ws)
 	}
 }
 
