@@ -129,6 +129,32 @@ func (b *Bot) fromDirectory(ctx context.Context, ev Event) (resolve func()) {
 // fills a new name in the tips and records where it shows, and removes the
 // votes of people who turn out to be bots.
 func (b *Bot) peopleUpdated(ctx context.Context, e *PeopleUpdated) error {
+	if !e.Listed && !e.Resolved {
+		// Most updates change nothing kept (a status, a time zone):
+		// they cost a read, not a commit.
+		changed := false
+		if err := b.view(ctx, e.Workspace, func(tx ReadTx) error {
+			for _, m := range e.Members {
+				if m.ID == "" {
+					continue
+				}
+				old, err := tx.Member(m.ID)
+				if errors.Is(err, ErrNotFound) || (err == nil && old != m) {
+					changed = true
+					return nil
+				}
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if !changed {
+			return nil
+		}
+	}
 	var bots []string
 	err := b.store.Update(ctx, e.Workspace, func(tx Tx) error {
 		bots = bots[:0]

@@ -101,6 +101,13 @@ const schemaVersion = 3
 // 64 MB budget.
 const GCPercent = 400
 
+// MemoryLimit is the soft memory limit (runtime/debug.SetMemoryLimit) the
+// tipbot binary runs with unless GOMEMLIMIT is set: with GCPercent alone
+// the heap may grow to five times the live set between collections; near
+// this limit the collector runs sooner, so the process stays small while
+// ordinary loads keep GCPercent's pace.
+const MemoryLimit = 64 << 20
+
 // maxBatch bounds how many Update calls share one transaction.
 const maxBatch = 4096
 
