@@ -32,8 +32,12 @@ const (
 // the members are listed again.
 const directoryRefresh = 24 * time.Hour
 
-// lookupBatch bounds how many looked-up people one PeopleUpdated carries.
-const lookupBatch = 100
+// lookupBatch bounds how many looked-up people one PeopleUpdated carries;
+// lookupFlush is the longest what was learned waits to be sent.
+const (
+	lookupBatch = 100
+	lookupFlush = 2 * time.Second
+)
 
 // recentTTL is how long a looked-up person is remembered, so that people
 // the core asks about again (their next event raced the directory update)
@@ -120,7 +124,16 @@ func (a *Adapter) resolveLoop(ctx context.Context) {
 				return
 			}
 		}
+		// What was learned goes to the core at least every lookupFlush,
+		// so that names show while a long queue is worked through.
 		found := map[bot.Workspace][]bot.Member{}
+		var since time.Time
+		flush := func() {
+			for ws, ms := range found {
+				a.sendPeople(ctx, &bot.PeopleUpdated{EventMeta: bot.EventMeta{Workspace: ws}, Members: ms, Resolved: true})
+			}
+			clear(found)
+		}
 		for _, l := range batch {
 			r, ok := a.people.recent.Get(l.id)
 			if !ok {
@@ -137,12 +150,16 @@ func (a *Adapter) resolveLoop(ctx context.Context) {
 				a.people.recent.Add(l.id, r)
 			}
 			if r.found {
+				if len(found) == 0 {
+					since = time.Now()
+				}
 				found[l.ws] = append(found[l.ws], r.m)
 			}
+			if len(found) > 0 && time.Since(since) >= lookupFlush {
+				flush()
+			}
 		}
-		for ws, ms := range found {
-			a.sendPeople(ctx, &bot.PeopleUpdated{EventMeta: bot.EventMeta{Workspace: ws}, Members: ms, Resolved: true})
-		}
+		flush()
 	}
 }
 
