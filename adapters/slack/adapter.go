@@ -287,6 +287,32 @@ func (l *lanes) do(key string, fn func()) {
 	}
 }
 
+// run is do for a caller that may wait: when the key's lane is idle, fn
+// runs at once in the caller's goroutine (counted by the tracker), saving
+// two goroutine hand-offs per event; functions of the key queued
+// meanwhile are then drained as do would.
+func (l *lanes) run(key string, fn func()) {
+	l.mu.Lock()
+	if l.queues == nil {
+		l.queues = map[string][]func(){}
+	}
+	if q, running := l.queues[key]; running {
+		l.queues[key] = append(q, fn)
+		l.mu.Unlock()
+		return
+	}
+	l.queues[key] = nil // running
+	l.mu.Unlock()
+	l.tasks.Do(fn)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.queues[key]) == 0 {
+		delete(l.queues, key)
+		return
+	}
+	l.tasks.Go(func() { l.drain(key) })
+}
+
 func (l *lanes) drain(key string) {
 	for {
 		l.mu.Lock()
@@ -321,6 +347,15 @@ func (t *tracker) Go(fn func()) {
 		defer t.done()
 		fn()
 	}()
+}
+
+// Do runs fn in the caller's goroutine, counted until it returns.
+func (t *tracker) Do(fn func()) {
+	t.mu.Lock()
+	t.n++
+	t.mu.Unlock()
+	defer t.done()
+	fn()
 }
 
 func (t *tracker) done() {

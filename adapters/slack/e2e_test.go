@@ -183,6 +183,16 @@ func endToEnd(t *testing.T, mode string) {
 	for _, id := range votes {
 		s.Redeliver(id)
 	}
+	// An event counts as acknowledged once any delivery was: wait for the
+	// second ones before settling.
+	waitFor(t, s, "the redeliveries acknowledged", func() bool {
+		for _, id := range votes {
+			if !s.AllAcked(id) || s.Deliveries(id) < 2 {
+				return false
+			}
+		}
+		return true
+	})
 	w.settle()
 	if got := w.votes(general, gitTip); got != 2 {
 		t.Errorf("votes after redelivery = %d, want 2", got)

@@ -15,19 +15,37 @@ import (
 // (see laneOf), in Slack's order. done learns whether the envelope may be
 // acknowledged: true once the core committed the event (or when there was
 // nothing to commit: ignored or malformed payloads), false when the core
-// failed, so that Slack delivers the event again.
+// failed, so that Slack delivers the event again. The caller waits for
+// done (an HTTP request does): when the event's lane is idle it is applied
+// in the caller's goroutine, before serveEvent returns.
 func (a *Adapter) serveEvent(raw []byte, done func(ok bool)) {
+	if ev, ok := a.translate(raw, done); ok {
+		a.lanes.run(laneOf(ev), func() { done(a.apply(ev)) })
+	}
+}
+
+// serveEventAsync is serveEvent for a caller that must not wait (the
+// Socket Mode read loop): the event is applied in another goroutine.
+func (a *Adapter) serveEventAsync(raw []byte, done func(ok bool)) {
+	if ev, ok := a.translate(raw, done); ok {
+		a.lanes.do(laneOf(ev), func() { done(a.apply(ev)) })
+	}
+}
+
+// translate turns an envelope into a core event; when there is none to
+// apply (ignored or malformed), it calls done(true) and returns false.
+func (a *Adapter) translate(raw []byte, done func(ok bool)) (bot.Event, bool) {
 	ev, err := translateEvent(raw)
 	if err != nil {
 		a.log.Warn("slack: ignoring malformed event", "err", err)
 		done(true)
-		return
+		return nil, false
 	}
 	if ev == nil {
 		done(true)
-		return
+		return nil, false
 	}
-	a.lanes.do(laneOf(ev), func() { done(a.apply(ev)) })
+	return ev, true
 }
 
 // laneOf returns the key of the lane an event is applied in: events of one
