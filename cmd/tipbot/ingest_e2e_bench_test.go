@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -127,6 +128,7 @@ http:
 
 	// The ingest, with the process's memory sampled meanwhile.
 	sampler := sampleMemory(b, pid, base+"/metrics")
+	cpuBefore, selfBefore := processCPU(pid), processCPU(os.Getpid())
 	deadline := time.Now().Add(ingestFor)
 	start := time.Now()
 	// The vote bodies are written by hand: the senders stand for Slack's
@@ -151,6 +153,7 @@ http:
 		return err
 	}, func() bool { return time.Now().After(deadline) })
 	took := time.Since(start)
+	cpu, self := processCPU(pid)-cpuBefore, processCPU(os.Getpid())-selfBefore
 	ingestRSS, ingestHeap := sampler.stop()
 	batches := scrape(b, base+"/metrics", "tipbot_store_batch_size_count")
 	batched := scrape(b, base+"/metrics", "tipbot_store_batch_size_sum")
@@ -198,6 +201,8 @@ http:
 	b.Logf("ack p50 %.1f ms, p99 %.1f ms (target ≤ 50 ms: %s)", ms(p50), ms(p99), verdict(ms(p99) <= 50))
 	b.Logf("tipbot's store: %.0f commits, %.1f updates and %.1f ms each on average (tips included)",
 		batches, batched/batches, 1000*commitSecs/batches)
+	b.Logf("CPU during the ingest: tipbot %.1f s (%.0f µs an event), the senders and the fake %.1f s, of %.1f s × %d cores",
+		cpu.Seconds(), float64(cpu.Microseconds())/float64(acked), self.Seconds(), took.Seconds(), runtime.NumCPU())
 	b.Logf("tipbot process during the ingest: peak RssAnon %.1f MiB, peak Go heap in use %.1f MiB", mib(ingestRSS), mib(ingestHeap))
 	b.Logf("serving /tips top month after the ingest: peak RssAnon %.1f MiB (target ≤ 100 MB: %s), peak Go heap in use %.1f MiB (target ≤ 64 MB: %s); p50 %.2f ms, p99 %.2f ms",
 		mib(servingRSS), verdict(servingRSS <= 100e6), mib(servingHeap), verdict(servingHeap <= 64e6), ms(cmdLats[len(cmdLats)/2]), ms(cmdLats[len(cmdLats)*99/100]))
@@ -258,6 +263,25 @@ func send(b *testing.B, senders, n int, do func(i int64) error, done func() bool
 	}
 	wg.Wait()
 	return slices.Concat(lats...)
+}
+
+// processCPU returns the user and system CPU time a process has used so
+// far (0 when unreadable).
+func processCPU(pid int) time.Duration {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name (in parentheses): utime and stime
+	// are the 12th and 13th, in clock ticks (100 a second on Linux).
+	_, rest, _ := strings.Cut(string(raw), ") ")
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }
 
 // memSampler records the peaks of a process's RssAnon and Go heap in use.
