@@ -89,6 +89,34 @@ var userSubtypes = map[string]bool{
 // messages, reactions to files, event types it did not subscribe to. The
 // error wraps errMalformed when the payload cannot be read.
 func translateEvent(raw []byte) (bot.Event, error) {
+	// One pass reads the envelope and its inner event; anything it cannot
+	// (a user object, a malformed field) is read again in two steps, which
+	// say what is wrong.
+	var one struct {
+		Type      string      `json:"type"`
+		TeamID    string      `json:"team_id"`
+		EventID   string      `json:"event_id"`
+		EventTime int64       `json:"event_time"`
+		Event     *innerEvent `json:"event"`
+	}
+	if err := json.Unmarshal(raw, &one); err != nil || one.Event == nil || one.Type != "event_callback" || one.TeamID == "" {
+		return translateEnvelope(raw)
+	}
+	return translateInner(eventMeta(one.TeamID, one.EventID, one.EventTime), *one.Event)
+}
+
+// eventMeta is the metadata of an Events API event.
+func eventMeta(team, id string, unix int64) bot.EventMeta {
+	meta := bot.EventMeta{ID: id, Workspace: bot.Workspace{Platform: bot.Slack, ID: team}}
+	if unix > 0 {
+		meta.At = time.Unix(unix, 0).UTC()
+	}
+	return meta
+}
+
+// translateEnvelope is translateEvent in two steps: the envelope, then its
+// inner event.
+func translateEnvelope(raw []byte) (bot.Event, error) {
 	var outer outerEvent
 	if err := json.Unmarshal(raw, &outer); err != nil {
 		return nil, fmt.Errorf("slack: events api envelope: %w: %v", errMalformed, err)
@@ -99,13 +127,7 @@ func translateEvent(raw []byte) (bot.Event, error) {
 	if outer.TeamID == "" || len(outer.Event) == 0 {
 		return nil, fmt.Errorf("slack: event %q: %w: no team or no event", outer.EventID, errMalformed)
 	}
-	meta := bot.EventMeta{
-		ID:        outer.EventID,
-		Workspace: bot.Workspace{Platform: bot.Slack, ID: outer.TeamID},
-	}
-	if outer.EventTime > 0 {
-		meta.At = time.Unix(outer.EventTime, 0).UTC()
-	}
+	meta := eventMeta(outer.TeamID, outer.EventID, outer.EventTime)
 	var in innerEvent
 	if err := json.Unmarshal(outer.Event, &in); err != nil {
 		// user_change and team_join carry a user object, not an id.
@@ -114,6 +136,12 @@ func translateEvent(raw []byte) (bot.Event, error) {
 		}
 		return nil, fmt.Errorf("slack: event %q: %w: %v", outer.EventID, errMalformed, err)
 	}
+	return translateInner(meta, in)
+}
+
+// translateInner turns an inner event into a core event (see
+// translateEvent).
+func translateInner(meta bot.EventMeta, in innerEvent) (bot.Event, error) {
 	switch in.Type {
 	case "message":
 		return translateMessage(meta, in)
