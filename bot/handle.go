@@ -30,16 +30,16 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (reply Reply, err error) {
 	if m.Workspace.ID == "" {
 		return nil, errors.New("bot: event without workspace")
 	}
+	if b.metrics != nil {
+		start := b.now()
+		defer func() { b.metrics.EventHandled(m.Workspace.Platform, EventKind(ev), b.now().Sub(start), err) }()
+	}
 	if resolve := b.fromDirectory(ctx, ev); resolve != nil {
 		defer func() {
 			if err == nil {
 				resolve()
 			}
 		}()
-	}
-	if b.metrics != nil {
-		start := b.now()
-		defer func() { b.metrics.EventHandled(m.Workspace.Platform, EventKind(ev), b.now().Sub(start), err) }()
 	}
 	switch e := ev.(type) {
 	case *MessagePosted:
