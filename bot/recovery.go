@@ -95,7 +95,7 @@ func (b *Bot) markActivity(ctx context.Context, ws Workspace, channel string) {
 	err := b.store.Update(ctx, ws, func(tx Tx) error {
 		return tx.PutRecord(recActivity, channel, []byte(now.UTC().Format(time.RFC3339Nano)))
 	})
-	if err != nil {
+	if err != nil && ctx.Err() == nil {
 		b.log.Warn("recovery: cannot record a channel's activity", "workspace", ws.Key(), "err", err)
 	}
 }
@@ -464,7 +464,9 @@ func (b *Bot) recoverAll(ctx context.Context) {
 	}
 	workspaces, err := b.store.Workspaces(ctx)
 	if err != nil {
-		b.log.Error("recovery: cannot list workspaces", "err", err)
+		if ctx.Err() == nil {
+			b.log.Error("recovery: cannot list workspaces", "err", err)
+		}
 		return
 	}
 	for _, ws := range workspaces {
