@@ -56,7 +56,10 @@ func TestReactionBurstNeverDelaysCommands(t *testing.T) {
 // answered and heartbeats are acknowledged while the reactions wait.
 func TestFullQueueNeverBlocksTheReader(t *testing.T) {
 	t.Parallel()
-	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds(), HeartbeatInterval: time.Second})
+	// Heartbeats every 3 s: often enough to see them acknowledged while
+	// the events wait, rarely enough that a loaded CI machine starving the
+	// reader for a moment does not look like a dead connection.
+	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds(), HeartbeatInterval: 3 * time.Second})
 	release := make(chan struct{})
 	var once sync.Once
 	rec := &recorder{reply: func(ev bot.Event) (bot.Reply, error) {

@@ -144,7 +144,16 @@ func (a *Adapter) resolveLoop(ctx context.Context) {
 					if ctx.Err() != nil {
 						return
 					}
-					a.log.Warn("slack: users.info failed; the person keeps their id for a name", "user", l.id, "err", err)
+					if errors.Is(err, bot.ErrRefused) || refused(err) {
+						a.log.Warn("slack: users.info refused; the person keeps their id for a name", "user", l.id, "err", err)
+						a.people.recent.Add(l.id, r)
+						continue
+					}
+					// A network error or a 5xx: asked again later, at
+					// the method's pace.
+					a.log.Warn("slack: users.info failed; asking again later", "user", l.id, "err", err)
+					a.Resolve(l.ws, []string{l.id})
+					continue
 				}
 				a.people.recent.Add(l.id, r)
 			}

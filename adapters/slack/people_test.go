@@ -149,11 +149,18 @@ func TestTenThousandNewPeopleWaitOnNoLookup(t *testing.T) {
 	if !s.WaitFor(3*time.Minute, func() bool { return w.tip(ts).UsefulVotes == want }) {
 		t.Fatalf("votes = %d once people were looked up, want %d (bots' votes removed)", w.tip(ts).UsefulVotes, want)
 	}
-	if !s.WaitFor(time.Minute, func() bool { return s.UsersInfoAnswered() == people }) {
+	if !s.WaitFor(time.Minute, func() bool { return s.UsersInfoAnswered() >= people }) {
 		t.Fatalf("users.info answered %d times, want %d", s.UsersInfoAnswered(), people)
 	}
-	if n := len(s.Calls("users.info")); n != people {
-		t.Errorf("users.info called %d times for %d people, want one call each", n, people)
+	// One call each; a call held longer than the client's timeout (a
+	// loaded machine) is asked again, so a few more are allowed.
+	calls := s.Calls("users.info")
+	asked := map[string]bool{}
+	for _, c := range calls {
+		asked[c.Params.Get("user")] = true
+	}
+	if len(asked) != people || len(calls) > people+people/100 {
+		t.Errorf("users.info called %d times for %d distinct people of %d, want about one call each", len(calls), len(asked), people)
 	}
 	var m bot.Member
 	if err := w.db.View(context.Background(), team, func(tx bot.ReadTx) error {
