@@ -47,14 +47,18 @@ func (s *opsServer) handler() http.Handler {
 	return mux
 }
 
-// healthz answers 200 when the store is open and every enabled adapter is
-// connected, else 503, with a line per part.
+// healthz answers 200 when the store is open, its last commit succeeded
+// (a full disk or an I/O error fails commits while reads still work) and
+// every enabled adapter is connected, else 503, with a line per part.
 func (s *opsServer) healthz(w http.ResponseWriter, r *http.Request) {
 	ok := true
 	var b strings.Builder
 	if _, err := s.db.Workspaces(r.Context()); err != nil {
 		ok = false
 		fmt.Fprintf(&b, "store: %v\n", err)
+	} else if err := s.db.CommitError(); err != nil {
+		ok = false
+		fmt.Fprintf(&b, "store: writes are failing: %v\n", err)
 	} else {
 		b.WriteString("store: ok\n")
 	}
