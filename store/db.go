@@ -718,3 +718,7 @@ func (db *DB) CommitErrors() int64 { return db.commitErrors.Load() }
 func (db *DB) OnCommitError(f func(err error)) {
 	db.onCommitErr.Store(&f)
 }
+
+// ReadOnly tells whether the file is open read-only (OpenReadOnly): bbolt
+// then opens it without write access and never writes it.
+func (db *DB) ReadOnly() bool { return db.readOnly && db.bolt.IsReadOnly() }
