@@ -105,7 +105,7 @@ func (s *opsServer) backup(w http.ResponseWriter, r *http.Request) {
 	if s.adminToken == "" || !found || subtle.ConstantTimeCompare([]byte(token), []byte(s.adminToken)) != 1 {
 		s.admin.fail(client, now)
 		if n, due := s.admin.failed.count(now); due {
-			s.log.Warn("http: failed admin attempt (wrong or missing token)", "path", r.URL.Path, "remote", client, "count", n, "every", s.admin.failed.every)
+			s.log.Info("http: failed admin attempt (wrong or missing token)", "path", r.URL.Path, "remote", client, "count", n, "every", s.admin.failed.every)
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tipbot"`)
 		http.Error(w, "unauthorized: send Authorization: Bearer <http.admin_token>", http.StatusUnauthorized)
