@@ -8,10 +8,14 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	slackapi "github.com/slack-go/slack"
 
 	"github.com/tipbot/tipbot/adapters/slack/slacktest"
 	"github.com/tipbot/tipbot/bot"
@@ -140,5 +144,38 @@ func FuzzSlackCommand(f *testing.F) {
 	ft := newFuzzTarget(f)
 	f.Fuzz(func(t *testing.T, body string) {
 		ft.post(t, "application/x-www-form-urlencoded", body)
+	})
+}
+
+// broadcast finds a Slack special mention that notifies many people.
+var broadcast = regexp.MustCompile(`(?i)<!(here|channel|everyone|subteam)`)
+
+// FuzzSlackRender renders arbitrary text: no broadcast mention survives in
+// the blocks or the notification text, and no block exceeds Slack's limits.
+func FuzzSlackRender(f *testing.F) {
+	for _, s := range []string{"tip: <!channel> look", "<!here|here> and <!everyone>", "<@U0ALICE01> says <#C0GENERAL|general>",
+		"<https://go.dev|Go> &amp; <b>", "<!subteam^S123|@devs> ping", "<!date^1392734382^{date}|Feb 18>", "<<!channel>>"} {
+		f.Add("Title", s)
+	}
+	f.Fuzz(func(t *testing.T, title, text string) {
+		m := bot.Message{Title: title, Lines: []bot.Line{{Text: text}, {Text: text + " " + text}}}
+		fallback, blocks := render(m, nil)
+		texts := []string{fallback}
+		for _, b := range blocks {
+			if s, ok := b.(*slackapi.SectionBlock); ok && s.Text != nil {
+				if utf8.RuneCountInString(s.Text.Text) > maxSectionChars {
+					t.Fatalf("a section of %d characters", utf8.RuneCountInString(s.Text.Text))
+				}
+				texts = append(texts, s.Text.Text)
+			}
+		}
+		if len(blocks) > maxBlocks {
+			t.Fatalf("%d blocks", len(blocks))
+		}
+		for _, s := range texts {
+			if broadcast.MatchString(s) {
+				t.Fatalf("a broadcast mention survives rendering %q: %q", text, s)
+			}
+		}
 	})
 }
