@@ -457,6 +457,16 @@ func (b *Bot) messageDeleted(ctx context.Context, e *MessageDeleted) error {
 
 // deleteTip removes a tip and takes it out of the capture counters.
 func (b *Bot) deleteTip(tx Tx, t Tip) error {
+	if err := removeTip(tx, t); err != nil {
+		return err
+	}
+	return b.recountNewContributor(tx, t.AuthorID)
+}
+
+// removeTip deletes a tip and its share of the counters, like deleteTip,
+// but leaves its author's "new contributor" count as it is: forget-me,
+// erasing all of a person's tips, drops that count once.
+func removeTip(tx Tx, t Tip) error {
 	if err := addCounters(tx, t.Periods, counterTips(t.Source), -1); err != nil {
 		return err
 	}
@@ -471,10 +481,7 @@ func (b *Bot) deleteTip(tx Tx, t Tip) error {
 	if err := countVotes(tx, t, Tip{}); err != nil {
 		return err
 	}
-	if err := tx.DeleteTip(t.ID); err != nil {
-		return err
-	}
-	return b.recountNewContributor(tx, t.AuthorID)
+	return tx.DeleteTip(t.ID)
 }
 
 func (b *Bot) saveAsTip(ctx context.Context, e *SaveAsTip) (Reply, error) {
@@ -488,6 +495,16 @@ func (b *Bot) saveAsTip(ctx context.Context, e *SaveAsTip) (Reply, error) {
 		return r, nil
 	}
 	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+		if t, err := tx.TipByMessage(e.Channel, e.MessageID); err == nil {
+			out.reply = b.private(b.t("save.already", t.ID))
+			return false, nil
+		} else if !errors.Is(err, ErrNotFound) {
+			return false, err
+		}
+		if t, ok, err := b.retried(tx, e.Message.Author.ID, e.Channel, e.Message.Text); err != nil || ok {
+			out.reply = b.private(b.t("tip.retried", t.ID))
+			return false, err
+		}
 		t, created, err := b.capture(tx, out, newTip{
 			ws: e.Workspace, channel: e.Channel, messageID: e.MessageID, threadID: e.Message.ThreadID,
 			author: e.Message.Author, text: e.Message.Text, source: SourceShortcut, capturedBy: e.User.ID,
@@ -501,6 +518,9 @@ func (b *Bot) saveAsTip(ctx context.Context, e *SaveAsTip) (Reply, error) {
 		if !created {
 			out.reply = b.private(b.t("save.already", t.ID))
 			return false, nil
+		}
+		if err := b.rememberTip(tx, t, e.Message.Text); err != nil {
+			return false, err
 		}
 		out.reply = b.private(b.t("save.done", t.ID, t.AuthorName))
 		return true, nil

@@ -124,7 +124,8 @@ func normalizeMention(s string) string {
 func ChannelArg(arg string) (string, bool) {
 	arg = normalizeMention(arg)
 	if strings.HasPrefix(arg, "<#") && strings.HasSuffix(arg, ">") && len(arg) > 3 {
-		return arg[2 : len(arg)-1], true
+		id := arg[2 : len(arg)-1]
+		return id, shellName(id) // a platform id: letters and digits
 	}
 	if name, ok := strings.CutPrefix(arg, "#"); ok && shellName(name) {
 		return "#" + strings.ToLower(name), true
@@ -159,13 +160,18 @@ func shellName(s string) bool {
 // "<@!123>", or the shell's "@name"), or false.
 func UserArg(arg string) (string, bool) {
 	arg = normalizeMention(arg)
-	if strings.HasPrefix(arg, "<@") && strings.HasSuffix(arg, ">") && len(arg) > 3 {
-		return strings.TrimPrefix(arg[2:len(arg)-1], "!"), true
+	var id string
+	switch {
+	case strings.HasPrefix(arg, "<@") && strings.HasSuffix(arg, ">") && len(arg) > 3:
+		id = strings.TrimPrefix(arg[2:len(arg)-1], "!")
+	case strings.HasPrefix(arg, "@") && len(arg) > 1:
+		id = arg[1:]
 	}
-	if strings.HasPrefix(arg, "@") && len(arg) > 1 {
-		return arg[1:], true
+	// An id is letters, digits, '.', '-', '_': never blank ("<@!>", "@ ").
+	if !shellName(id) {
+		return "", false
 	}
-	return "", false
+	return id, true
 }
 
 func (b *Bot) command(ctx context.Context, e *CommandInvoked) (Reply, error) {
@@ -237,6 +243,10 @@ func (b *Bot) cmdTip(ctx context.Context, e *CommandInvoked) (Reply, error) {
 		return r, nil
 	}
 	reply, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+		if t, ok, err := b.retried(tx, e.User.ID, e.Channel, text); err != nil || ok {
+			out.reply = b.private(b.t("tip.retried", t.ID))
+			return false, err
+		}
 		t, _, err := b.capture(tx, out, newTip{
 			ws: e.Workspace, channel: e.Channel, threadID: e.ThreadID, author: e.User, text: text, source: SourceCommand,
 		})
@@ -244,6 +254,9 @@ func (b *Bot) cmdTip(ctx context.Context, e *CommandInvoked) (Reply, error) {
 			return true, nil
 		}
 		if err != nil {
+			return false, err
+		}
+		if err := b.rememberTip(tx, t, text); err != nil {
 			return false, err
 		}
 		out.reply = b.private(b.t("tip.recorded", t.ID))
@@ -547,20 +560,25 @@ func (b *Bot) cmdForgetMe(ctx context.Context, e *CommandInvoked, args []string)
 		if round > 0 && found.empty() {
 			break
 		}
-		for first := true; first || !found.votes.Empty(); first = false {
+		for first := true; first || !found.votes.Empty() || len(found.mine) > 0; first = false {
 			var chunk VoteRefs
 			chunk, found.votes = splitVoteRefs(found.votes, forgetChunk)
+			k := min(forgetTipChunk, len(found.mine))
+			mine := found.mine[:k]
+			found.mine = found.mine[k:]
 			ran := false
 			var n, m int
 			if _, err := b.update(ctx, &meta, func(tx Tx, out *outbox) (bool, error) {
 				ran = true
 				var err error
 				if first {
-					n, m, err = b.forget(tx, e.User.ID, anonymous, forgetScan{votes: chunk, captured: found.captured})
-				} else {
-					n, m = 0, 0
-					m, err = tx.ReassignVotes(chunk, e.User.ID, anonymous)
+					n, m, err = b.forget(tx, e.User.ID, anonymous, forgetScan{votes: chunk, captured: found.captured, mine: mine})
+					return true, err
 				}
+				if n, err = forgetTips(tx, e.User.ID, mine); err != nil {
+					return true, err
+				}
+				m, err = tx.ReassignVotes(chunk, e.User.ID, anonymous)
 				return true, err
 			}); err != nil {
 				return nil, err
@@ -587,6 +605,11 @@ const forgetRounds = 3
 // variable for tests).
 var forgetChunk = 2000
 
+// forgetTipChunk is how many of the person's tips one forget-me
+// transaction deletes, so that erasing a prolific author holds up other
+// writes for moments only (BenchmarkForgetMe).
+var forgetTipChunk = 100
+
 // splitVoteRefs returns the first n references of r and the rest.
 func splitVoteRefs(r VoteRefs, n int) (head, rest VoteRefs) {
 	t := min(n, len(r.Tips))
@@ -600,15 +623,22 @@ func splitVoteRefs(r VoteRefs, n int) (head, rest VoteRefs) {
 type forgetScan struct {
 	votes    VoteRefs
 	captured []TipID // tips they captured for others
+	mine     []TipID // tips they wrote
 }
 
-func (f forgetScan) empty() bool { return f.votes.Empty() && len(f.captured) == 0 }
+func (f forgetScan) empty() bool { return f.votes.Empty() && len(f.captured) == 0 && len(f.mine) == 0 }
 
 // scanForget locates a person's votes and the tips they captured.
 func scanForget(tx ReadTx, id string) (forgetScan, error) {
 	var f forgetScan
 	var err error
 	if f.votes, err = tx.VotesBy(id); err != nil {
+		return f, err
+	}
+	if err = tx.TipsByAuthor(id, func(t Tip) error {
+		f.mine = append(f.mine, t.ID)
+		return nil
+	}); err != nil {
 		return f, err
 	}
 	err = tx.ForEachTip(func(t Tip) error {
@@ -624,17 +654,8 @@ func scanForget(tx ReadTx, id string) (forgetScan, error) {
 // their votes to anonymous and removes their id from other records, and
 // returns how many tips it deleted and votes it relinked.
 func (b *Bot) forget(tx Tx, id, anonymous string, found forgetScan) (tips, votes int, err error) {
-	var mine []Tip
-	if err := tx.TipsByAuthor(id, func(t Tip) error {
-		mine = append(mine, t)
-		return nil
-	}); err != nil {
+	if tips, err = forgetTips(tx, id, found.mine); err != nil {
 		return 0, 0, err
-	}
-	for _, t := range mine {
-		if err := b.deleteTip(tx, t); err != nil {
-			return 0, 0, err
-		}
 	}
 	if votes, err = tx.ReassignVotes(found.votes, id, anonymous); err != nil {
 		return 0, 0, err
@@ -654,13 +675,40 @@ func (b *Bot) forget(tx Tx, id, anonymous string, found forgetScan) (tips, votes
 	if err := tx.DeleteRecord(recCaptureRate, id); err != nil {
 		return 0, 0, err
 	}
+	if err := tx.DeleteRecord(recRecent, id); err != nil {
+		return 0, 0, err
+	}
 	if err := forgetClosedTold(tx, id); err != nil {
 		return 0, 0, err
 	}
 	if err := forgetMentions(tx, id, found.captured); err != nil {
 		return 0, 0, err
 	}
-	return len(mine), votes, nil
+	return tips, votes, nil
+}
+
+// forgetTips deletes those of the tips found (scanForget) that are still
+// the person's, in O(their number), and drops the person's "new
+// contributor" count; it returns how many it deleted.
+func forgetTips(tx Tx, id string, found []TipID) (int, error) {
+	n := 0
+	for _, tipID := range found {
+		t, err := tx.Tip(tipID)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		if t.AuthorID != id {
+			continue
+		}
+		if err := removeTip(tx, t); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return n, uncountNewContributor(tx, id)
 }
 
 // forgetMentions removes a person's id from what other records keep of

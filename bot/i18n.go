@@ -31,6 +31,7 @@ func (b *Bot) plural(key string, n int64) string {
 // keys and the same verbs in each format (tested).
 var catalog = map[string]texts{
 	"en": {
+		"tip.retried":           "Already recorded as %s: you shared the same tip a moment ago.",
 		"outbox.tip.refused":    "Your tip «%s» could not be posted in %s: tipbot is not a member of that channel, or the channel is archived or gone, so the tip was not recorded. Add tipbot to the channel (Slack: /invite @tipbot) and share it again.",
 		"outbox.refused.prompt": "The prompt of session %s could not be posted in %s: tipbot is not a member of that channel, or the channel is archived or gone. Add tipbot to the channel and open the session again.",
 		"outbox.refused.recap":  "The recap of session %s could not be posted in %s: tipbot is not a member of that channel, or the channel is archived or gone.",
@@ -213,6 +214,7 @@ var catalog = map[string]texts{
 		"report.nochannel":             "No tip or session was ever recorded in %s: check the channel's name, and that tipbot is a member of it.",
 	},
 	"fr": {
+		"tip.retried":           "Déjà enregistrée sous %s : vous avez partagé la même astuce il y a un instant.",
 		"outbox.tip.refused":    "Votre astuce « %s » n'a pas pu être publiée dans %s : tipbot n'est pas membre de ce canal, ou le canal est archivé ou supprimé ; l'astuce n'a donc pas été enregistrée. Ajoutez tipbot au canal (Slack : /invite @tipbot) et partagez-la de nouveau.",
 		"outbox.refused.prompt": "La question de la session %s n'a pas pu être publiée dans %s : tipbot n'est pas membre de ce canal, ou le canal est archivé ou supprimé. Ajoutez tipbot au canal et rouvrez la session.",
 		"outbox.refused.recap":  "Le bilan de la session %s n'a pas pu être publié dans %s : tipbot n'est pas membre de ce canal, ou le canal est archivé ou supprimé.",

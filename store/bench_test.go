@@ -36,6 +36,7 @@ import (
 	"time"
 
 	"go.etcd.io/bbolt"
+	"go.uber.org/goleak"
 
 	"github.com/tipbot/tipbot/bot"
 )
@@ -55,12 +56,15 @@ var benchWS = bot.Workspace{Platform: bot.Slack, ID: "TBENCH"}
 
 var benchTmp string // temporary folder of this run, removed by TestMain
 
+// TestMain removes the benchmarks' folder, and fails the run when a test
+// leaves a goroutine behind.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if benchTmp != "" {
-		os.RemoveAll(benchTmp)
-	}
-	os.Exit(code)
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		if benchTmp != "" {
+			os.RemoveAll(benchTmp)
+		}
+		os.Exit(code)
+	}))
 }
 
 // benchData describes the large database.

@@ -138,6 +138,12 @@ type Options struct {
 	// Logger receives panics recovered from Update functions and batch
 	// failures; nil discards.
 	Logger *slog.Logger
+	// CheckBudget is how long Open waits for the integrity check; 0 means
+	// the package's CheckBudget.
+	CheckBudget time.Duration
+	// FailWrite, for tests, is called before each commit; an error it
+	// returns fails that commit as a failed write (a full disk) would.
+	FailWrite func() error
 }
 
 // DB is a tipbot database file. It implements bot.Store and is safe for
@@ -156,6 +162,19 @@ type DB struct {
 	done   chan struct{} // closed when the writer has exited
 
 	onCommit atomic.Pointer[func(batch int, took time.Duration)]
+
+	// checked is closed when the integrity check of the file has ended;
+	// checkStop abandons it (Close).
+	checked   chan struct{}
+	checkStop atomic.Bool
+	// damage is set once damage is seen; from then on writes refuse.
+	damage atomic.Pointer[DamageError]
+	opened atomic.Bool // Open has returned it: damage found later is logged
+
+	failWrite    func() error
+	commitErr    atomic.Pointer[error] // the last commit's error, nil after a good one
+	commitErrors atomic.Int64
+	onCommitErr  atomic.Pointer[func(err error)]
 }
 
 // OnCommit sets a function told of every successful commit: how many
@@ -168,64 +187,103 @@ func (db *DB) OnCommit(f func(batch int, took time.Duration)) {
 var _ bot.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database at path. It fails within
-// about Options.Timeout when another process holds the file.
+// about Options.Timeout when another process holds the file. It checks the
+// file first (see Check): damage found within CheckBudget makes it fail
+// with a DamageError; the check of a larger file goes on in the background
+// and the first write waits for it.
 func Open(path string, o Options) (*DB, error) {
-	if o.Timeout <= 0 {
-		o.Timeout = time.Second
-	}
-	log := o.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	bdb, err := bbolt.Open(path, 0o600, &bbolt.Options{
-		Timeout:      o.Timeout,
-		NoSync:       o.NoSync,
-		FreelistType: bbolt.FreelistMapType,
-	})
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("store: %s is locked by another process (is another tipbot running?)", filepath.Base(path))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	if err := bdb.Update(initSchema); err != nil {
-		_ = bdb.Close()
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	db := &DB{bolt: bdb, path: path, log: log, done: make(chan struct{})}
-	db.cond = sync.NewCond(&db.mu)
-	go db.writer()
-	return db, nil
+	return open(path, o, false)
 }
 
 // OpenReadOnly opens an existing database for reading only: it never
 // creates, migrates or writes the file, and Update returns ErrReadOnly.
 // Readers share the file with each other, not with a running tipbot: when
 // one holds it, OpenReadOnly fails within about Options.Timeout with an
-// error wrapping ErrInUse. A file of an older or newer schema is refused.
+// error wrapping ErrInUse. A file of an older or newer schema is refused,
+// and so is a damaged file (a DamageError), as Open does.
 func OpenReadOnly(path string, o Options) (*DB, error) {
+	return open(path, o, true)
+}
+
+func open(path string, o Options, readOnly bool) (_ *DB, err error) {
 	if o.Timeout <= 0 {
 		o.Timeout = time.Second
+	}
+	if o.CheckBudget <= 0 {
+		o.CheckBudget = CheckBudget
 	}
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	bdb, err := bbolt.Open(path, 0o400, &bbolt.Options{ReadOnly: true, Timeout: o.Timeout})
-	if errors.Is(err, bolterrors.ErrTimeout) {
-		return nil, fmt.Errorf("store: %s is %w", filepath.Base(path), ErrInUse)
+	if err := preCheck(path); err != nil {
+		return nil, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
-	}
-	if err := bdb.View(checkSchema); err != nil {
-		_ = bdb.Close()
-		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
-	}
-	done := make(chan struct{})
-	close(done) // no writer
-	db := &DB{bolt: bdb, path: path, log: log, done: done, readOnly: true}
+	db := &DB{path: path, log: log, readOnly: readOnly, done: make(chan struct{}), checked: make(chan struct{}), failWrite: o.FailWrite}
 	db.cond = sync.NewCond(&db.mu)
+	err = db.guard(func() error {
+		var err error
+		if readOnly {
+			db.bolt, err = bbolt.Open(path, 0o400, &bbolt.Options{ReadOnly: true, Timeout: o.Timeout})
+		} else {
+			db.bolt, err = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: o.Timeout, NoSync: o.NoSync, FreelistType: bbolt.FreelistMapType})
+		}
+		return err
+	})
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout) && readOnly:
+		return nil, fmt.Errorf("store: %s is %w", filepath.Base(path), ErrInUse)
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return nil, fmt.Errorf("store: %s is locked by another process (is another tipbot running?)", filepath.Base(path))
+	case errors.Is(err, ErrDamaged):
+		return nil, err
+	case errors.Is(err, bolterrors.ErrInvalid), errors.Is(err, bolterrors.ErrChecksum), errors.Is(err, bolterrors.ErrVersionMismatch):
+		return nil, &DamageError{Path: path, Detail: err.Error()}
+	case err != nil && readOnly:
+		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
+	case err != nil:
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			db.checkStop.Store(true)
+			<-db.checked
+			_ = db.bolt.Close()
+		}
+	}()
+	go db.integrity()
+	select {
+	case <-db.checked:
+	case <-time.After(o.CheckBudget):
+		log.Info("store: the integrity check of the file goes on in the background; writes wait for it", "path", path)
+	}
+	if d := db.damage.Load(); d != nil {
+		return nil, d
+	}
+	if readOnly {
+		if err := db.guard(func() error { return db.bolt.View(checkSchema) }); err != nil {
+			return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
+		}
+		close(db.done) // no writer
+		db.opened.Store(true)
+		return db, nil
+	}
+	// The schema is written only when the file is new or older: after
+	// the whole check, so that a damaged file is never written.
+	if err := db.guard(func() error { return db.bolt.View(checkSchema) }); err != nil {
+		if errors.Is(err, ErrDamaged) {
+			return nil, err
+		}
+		<-db.checked
+		if d := db.damage.Load(); d != nil {
+			return nil, d
+		}
+		if err := db.guard(func() error { return db.bolt.Update(initSchema) }); err != nil {
+			return nil, fmt.Errorf("store: open %s: %w", path, err)
+		}
+	}
+	go db.writer()
+	db.opened.Store(true)
 	return db, nil
 }
 
@@ -304,6 +362,8 @@ func (db *DB) Close() error {
 	db.cond.Broadcast()
 	db.mu.Unlock()
 	<-db.done
+	db.checkStop.Store(true)
+	<-db.checked
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
@@ -314,7 +374,7 @@ func (db *DB) Close() error {
 // database stays in use, and returns the number of bytes written.
 func (db *DB) Backup(w io.Writer) (int64, error) {
 	var n int64
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		var err error
 		n, err = tx.WriteTo(w)
 		return err
@@ -325,23 +385,95 @@ func (db *DB) Backup(w io.Writer) (int64, error) {
 	return n, nil
 }
 
-// Check verifies the consistency of the file (pages, freelist, keys) and
-// returns the problems found joined in one error, or nil.
+// Check verifies the consistency of the file: both meta pages, every page
+// of the bucket tree read from the file without trusting it, every record
+// of a known kind decoded, then bbolt's own check (pages, freelist, key
+// order). It returns the problems found joined in one error, or nil.
 func (db *DB) Check() error {
-	var errs []error
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
-		for err := range tx.Check() {
-			errs = append(errs, err)
-		}
-		return nil
-	})
+	r, err := db.fullCheck()
 	if err != nil {
 		return wrapBolt("check", err)
 	}
-	if len(errs) > 0 {
-		return fmt.Errorf("store: check: %w", errors.Join(errs...))
+	if !r.Sound() {
+		return fmt.Errorf("store: check: %w", errors.Join(func() []error {
+			var errs []error
+			for _, p := range r.Problems {
+				errs = append(errs, errors.New(p))
+			}
+			return errs
+		}()...))
 	}
 	return nil
+}
+
+// fullCheck runs checkFile then, when the tree is sound, bbolt's check.
+func (db *DB) fullCheck() (Report, error) {
+	r, err := checkFile(db.path, &db.checkStop)
+	if err != nil || !r.Sound() || db.checkStop.Load() {
+		return r, err
+	}
+	err = db.view(func(tx *bbolt.Tx) error {
+		for err := range tx.Check() {
+			r.Problems = append(r.Problems, err.Error())
+		}
+		return nil
+	})
+	return r, err
+}
+
+// integrity runs the check of Open and records damage; it closes checked.
+func (db *DB) integrity() {
+	defer close(db.checked)
+	r, err := db.fullCheck()
+	if err != nil {
+		if !errors.Is(err, ErrDamaged) {
+			db.log.Warn("store: could not check the file", "path", db.path, "err", err)
+		}
+		return
+	}
+	if !r.Sound() && !db.checkStop.Load() {
+		db.markDamaged(summary(r.Problems))
+	}
+}
+
+// markDamaged records damage (the first one seen is kept) and returns it.
+func (db *DB) markDamaged(detail string) *DamageError {
+	d := &DamageError{Path: db.path, Detail: detail}
+	if db.damage.CompareAndSwap(nil, d) && db.opened.Load() {
+		db.log.Error("store: the database is damaged; writes are refused from now on", "path", db.path, "damage", detail)
+		return d
+	}
+	return db.damage.Load()
+}
+
+// Damage returns the damage seen in the file, or nil.
+func (db *DB) Damage() error {
+	if d := db.damage.Load(); d != nil {
+		return d
+	}
+	return nil
+}
+
+// guard runs fn, turning a panic raised by reading the file (see
+// damageFromPanic) into a DamageError and marking the database damaged.
+// Memory faults on the mapped file become panics while fn runs. Other
+// panics go on.
+func (db *DB) guard(fn func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			if !damageFromPanic() {
+				panic(p)
+			}
+			err = db.markDamaged(fmt.Sprintf("reading it failed: %v", p))
+		}
+	}()
+	return fn()
+}
+
+// view is bbolt's View under guard.
+func (db *DB) view(fn func(*bbolt.Tx) error) error {
+	return db.guard(func() error { return db.bolt.View(fn) })
 }
 
 // Workspaces lists the workspaces that have data, in key order. Keys that
@@ -351,7 +483,7 @@ func (db *DB) Workspaces(ctx context.Context) ([]bot.Workspace, error) {
 		return nil, err
 	}
 	var out []bot.Workspace
-	err := db.bolt.View(func(tx *bbolt.Tx) error {
+	err := db.view(func(tx *bbolt.Tx) error {
 		return tx.Bucket(bucketWS).ForEachBucket(func(k []byte) error {
 			ws, err := bot.ParseWorkspace(string(k))
 			if err != nil {
@@ -378,7 +510,7 @@ func (db *DB) View(ctx context.Context, ws bot.Workspace, fn func(tx bot.ReadTx)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	err = db.bolt.View(func(btx *bbolt.Tx) error {
+	err = db.view(func(btx *bbolt.Tx) error {
 		return fn(newTx(btx, key, nil))
 	})
 	if errors.Is(err, bolterrors.ErrDatabaseNotOpen) {
@@ -433,6 +565,9 @@ func (db *DB) Update(ctx context.Context, ws bot.Workspace, fn func(tx bot.Tx) e
 	if db.readOnly {
 		return ErrReadOnly
 	}
+	if d := db.damage.Load(); d != nil {
+		return d
+	}
 	r := &request{ws: key, fn: fn, done: make(chan error, 1)}
 	db.mu.Lock()
 	if db.closed {
@@ -456,6 +591,7 @@ func (db *DB) Update(ctx context.Context, ws bot.Workspace, fn func(tx bot.Tx) e
 // writer drains the queue until Close, one transaction per drain.
 func (db *DB) writer() {
 	defer close(db.done)
+	<-db.checked // no write before the whole file is checked
 	for {
 		db.mu.Lock()
 		for len(db.queue) == 0 && !db.closed {
@@ -490,28 +626,52 @@ func (db *DB) commit(reqs []*request) {
 		}
 	}
 	for len(live) > 0 {
+		if d := db.damage.Load(); d != nil {
+			for _, r := range live {
+				r.done <- d
+			}
+			return
+		}
 		failed, ferr := -1, error(nil)
 		start := time.Now()
-		err := db.bolt.Update(func(btx *bbolt.Tx) error {
-			b := &batch{}
-			for i, r := range live {
-				if err := db.run(btx, r, b); err != nil {
-					failed, ferr = i, err
-					return errRollback
+		err := db.guard(func() error {
+			return db.bolt.Update(func(btx *bbolt.Tx) error {
+				b := &batch{}
+				for i, r := range live {
+					if err := db.run(btx, r, b); err != nil {
+						failed, ferr = i, err
+						return errRollback
+					}
 				}
-			}
-			return b.flush(btx)
+				if err := b.flush(btx); err != nil {
+					return err
+				}
+				if db.failWrite != nil {
+					return db.failWrite()
+				}
+				return nil
+			})
 		})
+		if errors.Is(ferr, ErrDamaged) {
+			continue // refused above
+		}
 		if failed >= 0 {
 			live[failed].done <- ferr
 			live = append(live[:failed], live[failed+1:]...)
 			continue
 		}
+		if errors.Is(err, ErrDamaged) {
+			continue
+		}
 		if err != nil {
 			db.log.Error("store: commit failed", "updates", len(live), "err", err)
 			err = wrapBolt("commit", err)
-		} else if f := db.onCommit.Load(); f != nil {
-			(*f)(len(live), time.Since(start))
+			db.commitFailed(err)
+		} else {
+			db.commitErr.Store(nil)
+			if f := db.onCommit.Load(); f != nil {
+				(*f)(len(live), time.Since(start))
+			}
 		}
 		for _, r := range live {
 			r.done <- err
@@ -524,9 +684,49 @@ func (db *DB) commit(reqs []*request) {
 func (db *DB) run(btx *bbolt.Tx, r *request, b *batch) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
+			if damageFromPanic() {
+				err = db.markDamaged(fmt.Sprintf("reading it failed: %v", p))
+				return
+			}
 			db.log.Error("store: update function panicked", "workspace", string(r.ws), "panic", p, "stack", string(debug.Stack()))
 			err = fmt.Errorf("store: update panicked: %v", p)
 		}
 	}()
 	return r.fn(newTx(btx, r.ws, b))
 }
+
+// commitFailed records a failed commit for CommitError and the OnCommitError
+// hook.
+func (db *DB) commitFailed(err error) {
+	db.commitErr.Store(&err)
+	db.commitErrors.Add(1)
+	if f := db.onCommitErr.Load(); f != nil {
+		(*f)(err)
+	}
+}
+
+// CommitError returns the error of the last commit when it failed (a full
+// disk, an I/O error), or nil once a commit has succeeded since; it also
+// returns the damage seen in the file, if any. Health checks report it.
+func (db *DB) CommitError() error {
+	if d := db.damage.Load(); d != nil {
+		return d
+	}
+	if p := db.commitErr.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// CommitErrors returns how many commits have failed since Open.
+func (db *DB) CommitErrors() int64 { return db.commitErrors.Load() }
+
+// OnCommitError sets a function told of every failed commit (for
+// metrics). It runs on the writer goroutine and must be quick.
+func (db *DB) OnCommitError(f func(err error)) {
+	db.onCommitErr.Store(&f)
+}
+
+// ReadOnly tells whether the file is open read-only (OpenReadOnly): bbolt
+// then opens it without write access and never writes it.
+func (db *DB) ReadOnly() bool { return db.readOnly && db.bolt.IsReadOnly() }

@@ -36,7 +36,7 @@ func decodeBlock(minID uint64, v []byte, out []uint64) ([]uint64, error) {
 	id := minID
 	for len(v) > 0 {
 		d, n := binary.Uvarint(v)
-		if n <= 0 || d == 0 {
+		if n <= 0 || d == 0 || id+d < id { // a gap past 2^64 wraps: corrupt
 			return out, errCorrupt
 		}
 		id += d

@@ -292,12 +292,16 @@ func paramText(p param, v *discordgo.ApplicationCommandInteractionDataOption) st
 		return ""
 	}
 	s, _ := v.Value.(string)
+	if p.kind == optQuoted {
+		// One argument whatever it holds: a quote inside would end it.
+		s = strings.NewReplacer(`"`, " ", "“", " ", "”", " ").Replace(s)
+	}
 	s = strings.Join(strings.Fields(s), " ")
 	if s == "" {
 		return ""
 	}
 	if p.kind == optQuoted {
-		s = `"` + strings.Trim(s, `"“” `) + `"`
+		s = `"` + s + `"`
 	}
 	return p.before + s
 }

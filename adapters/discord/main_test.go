@@ -2,14 +2,16 @@ package discord
 
 import (
 	"flag"
-	"os"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 // TestMain lets more tests run at once than the machine has cores (the
 // default of -parallel): these tests mostly wait, on discordgo's one-second
 // close, on rate-limit buckets and on the fake's timers, not on the CPU.
-// An explicit -parallel wins.
+// An explicit -parallel wins. The run fails when a test leaves a goroutine
+// behind.
 func TestMain(m *testing.M) {
 	flag.Parse()
 	set := false
@@ -17,5 +19,5 @@ func TestMain(m *testing.M) {
 	if !set {
 		_ = flag.Set("test.parallel", "8")
 	}
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }

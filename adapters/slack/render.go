@@ -144,7 +144,10 @@ func markupLen(s string) int {
 	if strings.ContainsAny(inner, "<\n") {
 		return 0
 	}
-	for _, p := range []string{"@U", "@W", "@B", "#C", "#G", "!", "http://", "https://", "mailto:"} {
+	// Special mentions other than dates (<!here>, <!channel>,
+	// <!everyone>, <!subteam^…>) notify many people: they are escaped
+	// and show as text.
+	for _, p := range []string{"@U", "@W", "@B", "#C", "#G", "!date^", "http://", "https://", "mailto:"} {
 		if strings.HasPrefix(inner, p) {
 			return end + 1
 		}

@@ -18,7 +18,7 @@ func TestEscapeMrkdwn(t *testing.T) {
 		"R&D <3 > all":                        "R&amp;D &lt;3 &gt; all",
 		"already &amp; &lt;escaped&gt;":       "already &amp; &lt;escaped&gt;",
 		"hi <@U0ALICE01> in <#C0GEN|general>": "hi <@U0ALICE01> in <#C0GEN|general>",
-		"see <https://go.dev|Go> <!here>":     "see <https://go.dev|Go> <!here>",
+		"see <https://go.dev|Go> <!here>":     "see <https://go.dev|Go> &lt;!here&gt;", // a broadcast shows as text
 		"<script>alert(1)</script>":           "&lt;script&gt;alert(1)&lt;/script&gt;",
 		"a < b\n> c":                          "a &lt; b\n&gt; c",
 		"<@U1\n>":                             "&lt;@U1\n&gt;",

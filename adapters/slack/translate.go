@@ -124,7 +124,7 @@ func translateEnvelope(raw []byte) (bot.Event, error) {
 	if outer.Type != "event_callback" {
 		return nil, nil
 	}
-	if outer.TeamID == "" || len(outer.Event) == 0 {
+	if !slackID(outer.TeamID) || len(outer.Event) == 0 {
 		return nil, fmt.Errorf("slack: event %q: %w: no team or no event", outer.EventID, errMalformed)
 	}
 	meta := eventMeta(outer.TeamID, outer.EventID, outer.EventTime)
@@ -250,12 +250,26 @@ func foldEmoji(name string) string {
 	return name
 }
 
+// slackID reports whether s can be a Slack id (T0123ABCD, U0123ABCD):
+// letters, digits, '-', '_' and '.', never blank.
+func slackID(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
 // translateCommand turns a slash command into a core command. Name is the
 // command without its slash; channel mentions stay as Slack escapes them
 // (<#C123|name>), which the core understands.
 func translateCommand(c slackapi.SlashCommand) (*bot.CommandInvoked, error) {
-	name := strings.TrimPrefix(strings.TrimSpace(c.Command), "/")
-	if c.TeamID == "" || c.UserID == "" || name == "" {
+	name := strings.TrimLeft(strings.TrimSpace(c.Command), "/") // "//tip" too
+	if !slackID(c.TeamID) || !slackID(c.UserID) || name == "" {
 		return nil, fmt.Errorf("slack: slash command: %w: no team, user or command", errMalformed)
 	}
 	return &bot.CommandInvoked{
@@ -282,7 +296,7 @@ func translateInteraction(cb slackapi.InteractionCallback) (*bot.SaveAsTip, erro
 	if ts == "" {
 		ts = cb.MessageTs
 	}
-	if team == "" || cb.User.ID == "" || cb.Channel.ID == "" || ts == "" {
+	if !slackID(team) || !slackID(cb.User.ID) || cb.Channel.ID == "" || ts == "" {
 		return nil, fmt.Errorf("slack: shortcut %s: %w: no team, user, channel or message", cb.CallbackID, errMalformed)
 	}
 	m := cb.Message

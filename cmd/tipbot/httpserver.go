@@ -33,10 +33,22 @@ type opsServer struct {
 	slack      http.Handler         // POST /slack/events, nil unless slack.mode is http
 	metrics    *metrics
 	log        *slog.Logger
+	admin      *adminThrottle
+	now        func() time.Time // nil: time.Now
+}
+
+func (s *opsServer) clock() time.Time {
+	if s.now != nil {
+		return s.now()
+	}
+	return time.Now()
 }
 
 // handler routes the endpoints of SPEC's HTTP section.
 func (s *opsServer) handler() http.Handler {
+	if s.admin == nil {
+		s.admin = newAdminThrottle()
+	}
 	mux := http.NewServeMux()
 	if s.slack != nil {
 		mux.Handle("POST /slack/events", s.slack)
@@ -47,14 +59,18 @@ func (s *opsServer) handler() http.Handler {
 	return mux
 }
 
-// healthz answers 200 when the store is open and every enabled adapter is
-// connected, else 503, with a line per part.
+// healthz answers 200 when the store is open, its last commit succeeded
+// (a full disk or an I/O error fails commits while reads still work) and
+// every enabled adapter is connected, else 503, with a line per part.
 func (s *opsServer) healthz(w http.ResponseWriter, r *http.Request) {
 	ok := true
 	var b strings.Builder
 	if _, err := s.db.Workspaces(r.Context()); err != nil {
 		ok = false
 		fmt.Fprintf(&b, "store: %v\n", err)
+	} else if err := s.db.CommitError(); err != nil {
+		ok = false
+		fmt.Fprintf(&b, "store: writes are failing: %v\n", err)
 	} else {
 		b.WriteString("store: ok\n")
 	}
@@ -77,9 +93,23 @@ func (s *opsServer) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 // backup streams a consistent snapshot of the database to an admin.
+// Failed attempts are throttled per client address (adminThrottle, 429)
+// and logged at most once a minute, with their count.
 func (s *opsServer) backup(w http.ResponseWriter, r *http.Request) {
+	now, client := s.clock(), clientOf(r)
+	if ok, retry := s.admin.allow(client, now); !ok {
+		if n, due := s.admin.denied.count(now); due {
+			s.log.Warn("http: admin attempts refused after too many failures (429)", "remote", client, "count", n, "every", s.admin.denied.every)
+		}
+		tooMany(w, retry)
+		return
+	}
 	token, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if s.adminToken == "" || !found || subtle.ConstantTimeCompare([]byte(token), []byte(s.adminToken)) != 1 {
+		s.admin.fail(client, now)
+		if n, due := s.admin.failed.count(now); due {
+			s.log.Info("http: failed admin attempt (wrong or missing token)", "path", r.URL.Path, "remote", client, "count", n, "every", s.admin.failed.every)
+		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tipbot"`)
 		http.Error(w, "unauthorized: send Authorization: Bearer <http.admin_token>", http.StatusUnauthorized)
 		return

@@ -9,6 +9,8 @@
 //	tipbot shell [-config FILE] [-db FILE]
 //	tipbot export [-db FILE] [-format jsonl|csv] [-workspace ID]
 //	tipbot backup [-db FILE] -o OUT
+//	tipbot check [-config FILE] [-db FILE]
+//	tipbot salvage -db FILE -o NEW
 //	tipbot check-config [-config FILE]
 //	tipbot version
 package main
@@ -83,6 +85,8 @@ func init() {
 		{"export", "[-db FILE] [-format jsonl|csv] [-workspace ID]", "write all tips to standard output", cmdExport},
 		{"report", "[-db FILE] [-period P] [-workspace ID]", "print the engagement report", cmdReport},
 		{"backup", "[-db FILE] -o OUT", "write a consistent copy of the database", cmdBackup},
+		{"check", "[-config FILE] [-db FILE]", "check the database file for damage (exit status 0 when sound)", cmdCheck},
+		{"salvage", "-db FILE -o NEW", "copy every record of a damaged database that can still be read into a new file", cmdSalvage},
 		{"check-config", "[-config FILE]", "validate a configuration, naming the wrong key or value", cmdCheckConfig},
 		{"version", "", "print the version", cmdVersion},
 	}

@@ -20,6 +20,7 @@ type metrics struct {
 	rateWaits  *prometheus.CounterVec
 	rateWaited *prometheus.CounterVec
 	recovered  *prometheus.CounterVec
+	commitErrs prometheus.Counter
 }
 
 // newMetrics registers the metrics; totals of tips and votes are read from
@@ -51,8 +52,11 @@ func newMetrics(st bot.Store) *metrics {
 		recovered: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tipbot_recovered_total", Help: "What recovery after downtime caught up on, by kind (tips, edits, deletions, votes_added, votes_removed).",
 		}, []string{"kind"}),
+		commitErrs: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tipbot_store_commit_errors_total", Help: "Store commits that failed (disk full, I/O errors); /healthz answers 503 until one succeeds.",
+		}),
 	}
-	m.registry.MustRegister(m.events, m.ack, m.commit, m.batch, m.rateWaits, m.rateWaited, m.recovered,
+	m.registry.MustRegister(m.events, m.ack, m.commit, m.batch, m.rateWaits, m.rateWaited, m.recovered, m.commitErrs,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "tipbot_tips", Help: "Tips stored, all workspaces.",
@@ -120,6 +124,9 @@ func (m *metrics) committed(batch int, took time.Duration) {
 	m.batch.Observe(float64(batch))
 	m.commit.Observe(took.Seconds())
 }
+
+// commitFailed records one failed store commit.
+func (m *metrics) commitFailed(error) { m.commitErrs.Inc() }
 
 // rateLimited records a wait for a platform's rate limit.
 func (m *metrics) rateLimited(p bot.Platform, wait time.Duration) {

@@ -116,6 +116,7 @@ func serve(ctx context.Context, e *env, cfg Config, shellOnly bool) (err error) 
 	}()
 	m := newMetrics(db)
 	db.OnCommit(m.committed)
+	db.OnCommitError(m.commitFailed)
 	b, err := bot.New(bot.Options{
 		Config:  cfg.Core,
 		Store:   db,
