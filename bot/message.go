@@ -13,6 +13,10 @@ type Message struct {
 	Lines []Line
 	// File is an optional attachment (exports).
 	File *File
+	// Key, when set, identifies the message for the outbox: sending it
+	// again (after a crash) must not make a second message where the
+	// platform can tell (Discord uses it as the message's nonce).
+	Key string `json:",omitempty"`
 }
 
 // Line is one paragraph of a Message. Ref, when set, points at the message a

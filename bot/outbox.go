@@ -90,6 +90,21 @@ type parcel struct {
 	By     string    `json:"by,omitempty"`
 	Urgent bool      `json:"urgent,omitempty"`
 	Queued time.Time `json:"queued"`
+
+	// resumed: read back from the store at start, so it may have been
+	// sent just before the previous run stopped (not stored).
+	resumed bool
+}
+
+// PostFinder is an optional capability of a Chat: finding a message the bot
+// already posted, so that the outbox does not post twice a message that
+// may have been sent just before a crash, or whose answer a network error
+// lost (Slack has no idempotency key for posts).
+type PostFinder interface {
+	// FindPost returns the id of a message the bot posted in channel (in
+	// m.Thread when set) at or after since with m's text, or "" when there
+	// is none.
+	FindPost(ctx context.Context, ws Workspace, channel string, m Message, since time.Time) (string, error)
 }
 
 // lane returns the destination that orders the parcel's delivery.
@@ -109,6 +124,11 @@ func (b *Bot) owe(tx Tx, out *outbox, p parcel) error {
 		return err
 	}
 	p.Seq, p.Queued = seq, b.now()
+	if p.Message != nil {
+		m := *p.Message
+		m.Key = "tipbot-" + outboxKey(seq)
+		p.Message = &m
+	}
 	raw, err := json.Marshal(p)
 	if err != nil {
 		return fmt.Errorf("bot: encode outbox parcel: %w", err)
@@ -305,11 +325,12 @@ func (b *Bot) deliverParcel(ws Workspace, p parcel) {
 	d := &b.out
 	ctx := d.ctx
 	wait := firstRetry
+	doubt := p.resumed // it may have gone out already
 	for attempt := 1; ; attempt++ {
 		if ctx.Err() != nil {
 			return
 		}
-		msgID, err := b.sendParcel(ctx, ws, p)
+		msgID, err := b.sendParcel(ctx, ws, p, doubt)
 		switch {
 		case err == nil:
 			b.settle(ws, p, msgID)
@@ -330,6 +351,7 @@ func (b *Bot) deliverParcel(ws Workspace, p parcel) {
 		if ctx.Err() != nil {
 			return
 		}
+		doubt = true // the failed call may have reached the platform
 		if attempt == 1 || attempt%10 == 0 {
 			b.log.Warn("outbox: sending failed; retrying", "workspace", ws.Key(), "what", p.What,
 				"attempt", attempt, "retry_in", wait.String(), "err", err)
@@ -363,8 +385,9 @@ var errSettled = errors.New("bot: parcel already settled")
 var errNoThread = errors.New("bot: the session's prompt was never posted")
 
 // sendParcel makes the Chat call a parcel asks for and returns the new
-// message's id for posts.
-func (b *Bot) sendParcel(ctx context.Context, ws Workspace, p parcel) (string, error) {
+// message's id for posts. When in doubt whether an earlier attempt went
+// out, a post is first looked for (PostFinder) and not made again.
+func (b *Bot) sendParcel(ctx context.Context, ws Workspace, p parcel, doubt bool) (string, error) {
 	c := b.chat(ws.Platform)
 	if c == nil {
 		return "", errNoChat
@@ -398,6 +421,17 @@ func (b *Bot) sendParcel(ctx context.Context, ws Workspace, p parcel) (string, e
 				return "", errNoThread
 			}
 			m.Thread = thread
+		}
+		if f, ok := c.(PostFinder); ok && doubt {
+			since := p.Queued.Add(-time.Minute) // a little clock skew
+			id, err := f.FindPost(ctx, ws, p.Channel, m, since)
+			if err != nil {
+				return "", fmt.Errorf("bot: looking for an earlier post: %w", err)
+			}
+			if id != "" {
+				b.log.Info("outbox: the message had been sent before the restart; not sent again", "workspace", ws.Key(), "what", p.What)
+				return id, nil
+			}
 		}
 		return c.Post(ctx, ws, p.Channel, m)
 	case parcelReact:
@@ -530,6 +564,7 @@ func (b *Bot) resumeOutbox(ctx context.Context) error {
 				if seq, err := strconv.ParseUint(key, 10, 64); err == nil {
 					p.Seq = seq
 				}
+				p.resumed = true
 				parcels = append(parcels, p)
 				return nil
 			})

@@ -259,3 +259,69 @@ func TestOneChannelIsServedFairly(t *testing.T) {
 		}
 	})
 }
+
+// stuckChat posts, then never hears back: tipbot dies before it can record
+// the post as sent.
+type stuckChat struct{ *recordingChat }
+
+func (c stuckChat) Post(ctx context.Context, ws bot.Workspace, channel string, m bot.Message) (string, error) {
+	if _, err := c.recordingChat.Post(ctx, ws, channel, m); err != nil {
+		return "", err
+	}
+	<-ctx.Done()
+	return "", ctx.Err()
+}
+
+// findingChat can look for the posts it made (bot.PostFinder).
+type findingChat struct{ *recordingChat }
+
+func (c findingChat) FindPost(_ context.Context, _ bot.Workspace, channel string, m bot.Message, since time.Time) (string, error) {
+	posts, _, _ := c.snapshot()
+	for _, p := range posts {
+		if p.Channel == channel && p.Message.Text() == m.Text() && p.Message.Thread == m.Thread && !p.At.Before(since) {
+			return p.ID, nil
+		}
+	}
+	return "", nil
+}
+
+// A post that went out just before a crash, unrecorded, is found at the
+// restart and not made again: the tip links to it.
+func TestOutboxDoesNotRepostWhatWentOut(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	h.bot.Attach(bot.Shell, stuckChat{h.chat})
+	// Not h.handle: its Wait would wait for the stuck post.
+	r, err := h.bot.Handle(context.Background(), &bot.CommandInvoked{EventMeta: h.meta(), Channel: "#general", User: alice,
+		Name: "tip", Text: "read the diff before the review"})
+	if err != nil || r == nil || !strings.Contains(r.Text(), "t1") {
+		t.Fatalf("/tip = %v, %v", r, err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); len(h.postsWith("read the diff")) == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the post never went out")
+		}
+	}
+	h.crash()
+	h.open()
+	h.bot.Attach(bot.Shell, findingChat{h.chat})
+	stop := h.runScheduler()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if pending, _ := h.outboxStatus(); pending == 0 {
+			break
+		}
+	}
+	stop()
+	posts := h.postsWith("read the diff")
+	if len(posts) != 1 {
+		t.Fatalf("posts = %d, want 1 (found, not posted again)", len(posts))
+	}
+	tip, err := h.tipByID(1)
+	if err != nil || tip.MessageID != posts[0].ID {
+		t.Errorf("tip = %+v, %v; want it linked to %s", tip, err, posts[0].ID)
+	}
+	_, reactions, _ := h.chat.snapshot()
+	if want := "#general/" + posts[0].ID + ":bulb"; len(reactions) != 1 || reactions[0] != want {
+		t.Errorf("reactions = %v, want [%s]", reactions, want)
+	}
+}

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
@@ -47,7 +49,7 @@ func (a *Adapter) Post(ctx context.Context, ws bot.Workspace, channel string, m 
 		if i == 0 {
 			send.Reference = ref
 		}
-		id, err := a.send(ctx, target, send)
+		id, err := a.send(ctx, target, send, keyedNonce(m.Key, i))
 		if err != nil {
 			return first, fmt.Errorf("discord: post in %s: %w", target, refusal(err))
 		}
@@ -111,8 +113,8 @@ func (a *Adapter) Direct(ctx context.Context, ws bot.Workspace, userID string, m
 		}
 		a.dmChannels.Add(userID, ch)
 	}
-	for _, om := range render(m, a.link(ctx, ws.ID)) {
-		if _, err := a.send(ctx, ch, &discordgo.MessageSend{Content: om.Content, Embeds: om.Embeds, Files: om.Files, AllowedMentions: noMentions}); err != nil {
+	for i, om := range render(m, a.link(ctx, ws.ID)) {
+		if _, err := a.send(ctx, ch, &discordgo.MessageSend{Content: om.Content, Embeds: om.Embeds, Files: om.Files, AllowedMentions: noMentions}, keyedNonce(m.Key, i)); err != nil {
 			return fmt.Errorf("discord: DM to %s: %w", userID, refusal(err))
 		}
 	}
@@ -148,13 +150,17 @@ type sendPayload struct {
 	EnforceNonce bool   `json:"enforce_nonce,omitempty"`
 }
 
-// send posts one message and returns its id.
-func (a *Adapter) send(ctx context.Context, channel string, ms *discordgo.MessageSend) (string, error) {
+// send posts one message and returns its id. nonce, when not empty, is
+// the message's nonce (see keyedNonce); else a random one is used.
+func (a *Adapter) send(ctx context.Context, channel string, ms *discordgo.MessageSend, nonceOf string) (string, error) {
 	for _, e := range ms.Embeds {
 		e.Type = discordgo.EmbedTypeRich
 	}
 	ms.Content = validUTF8(ms.Content)
-	p := sendPayload{MessageSend: ms, Nonce: nonce(), EnforceNonce: true}
+	if nonceOf == "" {
+		nonceOf = nonce()
+	}
+	p := sendPayload{MessageSend: ms, Nonce: nonceOf, EnforceNonce: true}
 	endpoint := discordgo.EndpointChannelMessages(channel)
 	var files []*discordgo.File
 	var data [][]byte
@@ -205,6 +211,18 @@ func readAll(f *discordgo.File) ([]byte, error) {
 		return nil, fmt.Errorf("discord: read attachment %s: %w", f.Name, err)
 	}
 	return b, nil
+}
+
+// keyedNonce derives the nonce of part i of a message from its
+// idempotency key (bot.Message.Key), so that sending it again after a
+// restart returns the message Discord already has (Discord enforces a
+// nonce for a few minutes); "" when the message has no key.
+func keyedNonce(key string, i int) string {
+	if key == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(key + "\x00" + strconv.Itoa(i)))
+	return hex.EncodeToString(sum[:12]) // 24 characters
 }
 
 // nonce returns a random message nonce (Discord allows 25 characters).
