@@ -173,7 +173,7 @@ func start(t *testing.T, s *slacktest.Server, h Handler, o setup) *Adapter {
 
 func waitFor(t *testing.T, s *slacktest.Server, what string, cond func() bool) {
 	t.Helper()
-	if !s.WaitFor(10*time.Second, cond) {
+	if !s.WaitFor(time.Minute, cond) {
 		t.Fatalf("timed out waiting for %s", what)
 	}
 }

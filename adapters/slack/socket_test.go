@@ -465,8 +465,11 @@ func TestSocketCaptureWaitsOutHistoryRateLimit(t *testing.T) {
 	for _, c := range s.Calls("conversations.history") {
 		statuses = append(statuses, c.Status)
 	}
-	if want := []int{http.StatusTooManyRequests, http.StatusOK}; !slices.Equal(statuses, want) {
-		t.Errorf("conversations.history answered %v, want %v", statuses, want)
+	// A redelivery that arrives while the first read waits may read
+	// again: one 429, then only successes.
+	if len(statuses) < 2 || statuses[0] != http.StatusTooManyRequests ||
+		slices.ContainsFunc(statuses[1:], func(c int) bool { return c != http.StatusOK }) {
+		t.Errorf("conversations.history answered %v, want a 429 then 200s", statuses)
 	}
 	if n := s.Deliveries(id); n < 2 {
 		t.Errorf("event delivered %d times; want Slack to send it again while rate limited", n)
