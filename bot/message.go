@@ -13,6 +13,16 @@ type Message struct {
 	Lines []Line
 	// File is an optional attachment (exports).
 	File *File
+	// Own is true for a post of its author's own words where they wrote
+	// them (the /tip post): adapters may keep the people they mention
+	// pingable. In every other message (reposts: hall of fame, recap,
+	// digest, search results, thanks…) adapters show people mentioned as
+	// names that ping nobody, except Credit. Broadcasts (@channel,
+	// @everyone, user groups, roles) never ping, in any message.
+	Own bool `json:",omitempty"`
+	// Credit is the person the message credits (a tip's author), the one
+	// person a repost may ping; "" for none.
+	Credit string `json:",omitempty"`
 }
 
 // Line is one paragraph of a Message. Ref, when set, points at the message a

@@ -41,7 +41,7 @@ func (a *Adapter) Post(ctx context.Context, ws bot.Workspace, channel string, m 
 	msgs := render(m, a.link(ws.ID))
 	first := ""
 	for i, om := range msgs {
-		send := &discordgo.MessageSend{Content: om.Content, Embeds: om.Embeds, Files: om.Files, AllowedMentions: noMentions}
+		send := &discordgo.MessageSend{Content: om.Content, Embeds: om.Embeds, Files: om.Files, AllowedMentions: allowedMentions(m)}
 		if i == 0 {
 			send.Reference = ref
 		}
@@ -99,7 +99,7 @@ func (a *Adapter) Direct(ctx context.Context, ws bot.Workspace, userID string, m
 		a.dmChannels.put(userID, ch)
 	}
 	for _, om := range render(m, a.link(ws.ID)) {
-		if _, err := a.send(ctx, ch, &discordgo.MessageSend{Content: om.Content, Embeds: om.Embeds, Files: om.Files, AllowedMentions: noMentions}); err != nil {
+		if _, err := a.send(ctx, ch, &discordgo.MessageSend{Content: om.Content, Embeds: om.Embeds, Files: om.Files, AllowedMentions: allowedMentions(m)}); err != nil {
 			return fmt.Errorf("discord: DM to %s: %w", userID, err)
 		}
 	}

@@ -31,7 +31,7 @@ func (a *Adapter) Post(ctx context.Context, ws bot.Workspace, channel string, m 
 	if channel == "" {
 		return "", errors.New("slack: post: no channel")
 	}
-	text, blocks := render(m, a.linker(ctx))
+	text, blocks := render(a.namePeople(m), a.linker(ctx))
 	ts := ""
 	if strings.TrimSpace(text) != "" || len(blocks) > 0 {
 		err := a.call(ctx, "chat.postMessage", channel, func(ctx context.Context) (err error) {
