@@ -9,6 +9,7 @@
 //	tipbot shell [-config FILE] [-db FILE]
 //	tipbot export [-db FILE] [-format jsonl|csv] [-workspace ID]
 //	tipbot backup [-db FILE] -o OUT
+//	tipbot erase-workspace [-db FILE] -workspace ID [-yes]
 //	tipbot check-config [-config FILE]
 //	tipbot version
 package main
@@ -80,6 +81,7 @@ func init() {
 		{"export", "[-db FILE] [-format jsonl|csv] [-workspace ID]", "write all tips to standard output", cmdExport},
 		{"report", "[-db FILE] [-period P] [-workspace ID]", "print the engagement report", cmdReport},
 		{"backup", "[-db FILE] -o OUT", "write a consistent copy of the database", cmdBackup},
+		{"erase-workspace", "[-db FILE] -workspace ID [-yes]", "erase everything of one workspace (asks unless -yes)", cmdEraseWorkspace},
 		{"check-config", "[-config FILE]", "validate a configuration, naming the wrong key or value", cmdCheckConfig},
 		{"version", "", "print the version", cmdVersion},
 	}
