@@ -88,7 +88,11 @@ func (db *DB) EraseWorkspace(ctx context.Context, ws bot.Workspace) ([]Tally, er
 					return err
 				}
 			}
-			add(string(name), n)
+			what := string(name)
+			if what == "installs" {
+				what = "installation"
+			}
+			add(what, n)
 		}
 		return nil
 	})

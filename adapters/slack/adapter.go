@@ -57,6 +57,22 @@ type Config struct {
 	Now func() time.Time
 	// OnRateLimit, when set, is told of every 429 waited out (for metrics).
 	OnRateLimit func(wait time.Duration)
+
+	// Installations, when set, keeps the workspaces installed with "Add to
+	// Slack": the adapter serves each with its own bot token (teams.go).
+	Installations InstallStore
+	// ClientID and ClientSecret are the app's OAuth credentials: with them
+	// and PublicURL, OAuthHandler serves "Add to Slack" (oauth.go), and
+	// BotToken may be empty.
+	ClientID     string
+	ClientSecret string
+	// PublicURL is tipbot's address as browsers reach it (http.public_url):
+	// the OAuth redirect is PublicURL + /slack/oauth_redirect.
+	PublicURL string
+	// OnUninstall, when set, is told of a workspace that uninstalled the
+	// app or revoked its bot token, once its installation is removed (the
+	// core drops what its outbox owed there).
+	OnUninstall func(ctx context.Context, ws bot.Workspace)
 }
 
 // Adapter connects one Slack workspace (one bot token) to the core. It
@@ -84,7 +100,13 @@ type Adapter struct {
 	lanes lanes   // events of one channel, in order
 	tasks tracker // everything started and not finished
 
-	self        atomic.Pointer[identity]
+	self        atomic.Pointer[identity] // bot_token's workspace
+	httpClient  *http.Client
+	teamsMu     sync.RWMutex
+	teams       map[string]*installedTeam // installed workspaces by team id
+	ignored     sync.Map                  // team ids whose events were ignored (logged once)
+	defaultGone atomic.Bool               // bot_token's workspace uninstalled the app
+	states      *states                   // OAuth states issued and used
 	connected   atomic.Bool
 	rateLimited atomic.Int64 // 429s met, for tests and logs
 
@@ -114,8 +136,11 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 	default:
 		return nil, fmt.Errorf("slack: mode %q: want %q or %q", cfg.Mode, ModeSocket, ModeHTTP)
 	}
-	if cfg.BotToken == "" {
-		return nil, errors.New("slack: bot_token is empty (set SLACK_BOT_TOKEN)")
+	if cfg.BotToken == "" && cfg.ClientID == "" {
+		return nil, errors.New("slack: bot_token is empty (set SLACK_BOT_TOKEN), and no client_id to install with")
+	}
+	if cfg.ClientID != "" && (cfg.ClientSecret == "" || cfg.PublicURL == "") {
+		return nil, errors.New("slack: client_id needs client_secret and http.public_url")
 	}
 	if cfg.Mode == ModeSocket && cfg.AppToken == "" {
 		return nil, errors.New("slack: app_token is empty; socket mode needs an app-level token (set SLACK_APP_TOKEN)")
@@ -166,6 +191,9 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 		members:      newCache[int](1000, 10*time.Minute, now),
 		hooks:        &http.Client{Timeout: 10 * time.Second},
 		lookups:      map[string]chan struct{}{},
+		httpClient:   &http.Client{Timeout: 30 * time.Second},
+		teams:        map[string]*installedTeam{},
+		states:       newStates(),
 		ackDeadline:  2500 * time.Millisecond,
 		eventTimeout: time.Minute,
 		fetchTimeout: 10 * time.Second,
@@ -174,7 +202,7 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 	a.lanes.tasks = &a.tasks
 	opts := []slackapi.Option{
 		slackapi.OptionAPIURL(cfg.APIURL),
-		slackapi.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second}),
+		slackapi.OptionHTTPClient(a.httpClient),
 	}
 	if cfg.Mode == ModeSocket {
 		opts = append(opts, slackapi.OptionAppLevelToken(cfg.AppToken))
@@ -191,11 +219,16 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 // the tokens.
 func (a *Adapter) Run(ctx context.Context) error {
 	defer a.tasks.Wait()
-	if err := a.identify(ctx); err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
+	if err := a.loadInstallations(ctx); err != nil {
 		return err
+	}
+	if a.cfg.BotToken != "" {
+		if err := a.identify(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
 	}
 	if a.cfg.Mode == ModeHTTP {
 		a.connected.Store(true)

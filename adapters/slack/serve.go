@@ -17,6 +17,10 @@ import (
 // nothing to commit: ignored or malformed payloads), false when the core
 // failed, so that Slack delivers the event again.
 func (a *Adapter) serveEvent(raw []byte, done func(ok bool)) {
+	if a.uninstallEvent(raw) {
+		done(true)
+		return
+	}
 	ev, err := translateEvent(raw)
 	if err != nil {
 		a.log.Warn("slack: ignoring malformed event", "err", err)
@@ -27,13 +31,18 @@ func (a *Adapter) serveEvent(raw []byte, done func(ok bool)) {
 		done(true)
 		return
 	}
+	if ws := bot.MetaOf(ev).Workspace; !a.serves(ws.ID) {
+		a.ignoreTeam(ws.ID)
+		done(true)
+		return
+	}
 	a.lanes.do(bot.ChannelOf(ev), func() { done(a.apply(ev)) })
 }
 
 // apply hands one event to the core and reports whether it was committed.
 // A private reply is sent once the event is acknowledged, in the background.
 func (a *Adapter) apply(ev bot.Event) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), a.eventTimeout)
+	ctx, cancel := context.WithTimeout(withTeam(context.Background(), bot.MetaOf(ev).Workspace.ID), a.eventTimeout)
 	defer cancel()
 	if err := a.enrich(ctx, ev); err != nil {
 		a.log.Warn("slack: cannot complete event; Slack will send it again", "event", bot.MetaOf(ev).ID, "err", err)
@@ -61,13 +70,18 @@ func (a *Adapter) apply(ev bot.Event) bool {
 func (a *Adapter) answer(ev bot.Event, responseURL string, carriesReply bool, ack func(*slackapi.WebhookMessage)) {
 	start := time.Now()
 	ws, channel, user := whereAndWho(ev)
+	if !a.serves(ws.ID) {
+		a.ignoreTeam(ws.ID)
+		ack(nil)
+		return
+	}
 	type result struct {
 		reply bot.Reply
 		err   error
 	}
 	results := make(chan result, 1)
 	a.tasks.Go(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), a.eventTimeout)
+		ctx, cancel := context.WithTimeout(withTeam(context.Background(), ws.ID), a.eventTimeout)
 		defer cancel()
 		if err := a.enrich(ctx, ev); err != nil {
 			results <- result{err: err}
@@ -95,7 +109,7 @@ func (a *Adapter) answer(ev bot.Event, responseURL string, carriesReply bool, ac
 		if carriesReply {
 			// Permalinks are looked up within what is left of Slack's
 			// three seconds; past that they are built from the team URL.
-			ctx, cancel := context.WithDeadline(context.Background(), start.Add(a.ackDeadline+300*time.Millisecond))
+			ctx, cancel := context.WithDeadline(withTeam(context.Background(), ws.ID), start.Add(a.ackDeadline+300*time.Millisecond))
 			p := a.ephemeral(ctx, *msg)
 			cancel()
 			if fitsAck(p) {
@@ -147,7 +161,7 @@ func (a *Adapter) ephemeral(ctx context.Context, m bot.Message) *slackapi.Webhoo
 // through the interaction's response_url when there is one, else as an
 // ephemeral message in the channel, else as a direct message.
 func (a *Adapter) deliverLate(ws bot.Workspace, channel, user, responseURL string, m bot.Message) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(withTeam(context.Background(), ws.ID), 2*time.Minute)
 	defer cancel()
 	if m.File != nil {
 		f := *m.File
@@ -171,7 +185,7 @@ func (a *Adapter) deliverLate(ws bot.Workspace, channel, user, responseURL strin
 // is one, else (or when that fails) as a direct message. Files always go
 // to the direct message.
 func (a *Adapter) sendPrivately(ws bot.Workspace, channel, user string, m bot.Message) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(withTeam(context.Background(), ws.ID), 5*time.Minute)
 	defer cancel()
 	if m.File == nil && channel != "" && user != "" {
 		text, blocks := render(m, a.linker(ctx))
@@ -180,7 +194,7 @@ func (a *Adapter) sendPrivately(ws bot.Workspace, channel, user string, m bot.Me
 			if len(blocks) > 0 {
 				opts = append(opts, slackapi.MsgOptionBlocks(blocks...))
 			}
-			_, err := a.api.PostEphemeralContext(ctx, channel, user, opts...)
+			_, err := a.apiFor(ctx).PostEphemeralContext(ctx, channel, user, opts...)
 			return err
 		})
 		if err == nil {
@@ -197,7 +211,7 @@ func (a *Adapter) sendPrivately(ws bot.Workspace, channel, user string, m bot.Me
 }
 
 func (a *Adapter) sendFileQuietly(ws bot.Workspace, user string, f bot.File) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(withTeam(context.Background(), ws.ID), 5*time.Minute)
 	defer cancel()
 	if err := a.Direct(ctx, ws, user, bot.Message{File: &f}); err != nil {
 		a.log.Error("slack: file not delivered", "user", user, "file", f.Name, "err", err)
@@ -265,7 +279,7 @@ func (a *Adapter) user(ctx context.Context, u bot.User) bot.User {
 	if u.ID == "" {
 		return u
 	}
-	if self := a.self.Load(); self != nil && (u.ID == self.UserID || u.ID == self.BotID) {
+	if self := a.selfFor(ctx); self != nil && (u.ID == self.UserID || u.ID == self.BotID) {
 		return bot.User{ID: u.ID, Name: self.Name, Bot: true}
 	}
 	if c, ok := a.users.get(u.ID); ok {
@@ -296,7 +310,7 @@ func (a *Adapter) user(ctx context.Context, u bot.User) bot.User {
 	}()
 	var info *slackapi.User
 	err := a.call(ctx, "users.info", "", func(ctx context.Context) (err error) {
-		info, err = a.api.GetUserInfoContext(ctx, u.ID)
+		info, err = a.apiFor(ctx).GetUserInfoContext(ctx, u.ID)
 		return err
 	})
 	if err != nil {
@@ -332,7 +346,7 @@ func displayName(u *slackapi.User) string {
 func (a *Adapter) fetchMessage(ctx context.Context, channel, ts string) (info bot.MessageInfo, found bool, err error) {
 	var msgs []slackapi.Message
 	err = a.call(ctx, "conversations.history", "", func(ctx context.Context) error {
-		res, err := a.api.GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
+		res, err := a.apiFor(ctx).GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
 			ChannelID: channel, Latest: ts, Oldest: ts, Inclusive: true, Limit: 1})
 		if err == nil {
 			msgs = res.Messages
@@ -346,7 +360,7 @@ func (a *Adapter) fetchMessage(ctx context.Context, channel, ts string) (info bo
 		return info, false, err
 	}
 	err = a.call(ctx, "conversations.replies", "", func(ctx context.Context) (err error) {
-		msgs, _, _, err = a.api.GetConversationRepliesContext(ctx, &slackapi.GetConversationRepliesParameters{
+		msgs, _, _, err = a.apiFor(ctx).GetConversationRepliesContext(ctx, &slackapi.GetConversationRepliesParameters{
 			ChannelID: channel, Timestamp: ts, Latest: ts, Oldest: ts, Inclusive: true})
 		return err
 	})

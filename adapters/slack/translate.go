@@ -34,6 +34,12 @@ type outerEvent struct {
 	EventTime int64           `json:"event_time"`
 	Challenge string          `json:"challenge"`
 	Event     json.RawMessage `json:"event"`
+	// Authorizations name the installation the event is delivered to: in
+	// a channel shared with another organisation (Slack Connect) team_id
+	// may be the other's.
+	Authorizations []struct {
+		TeamID string `json:"team_id"`
+	} `json:"authorizations"`
 }
 
 // innerEvent holds the fields of the inner events tipbot subscribes to
@@ -105,6 +111,9 @@ func translateEvent(raw []byte) (bot.Event, error) {
 	meta := bot.EventMeta{
 		ID:        outer.EventID,
 		Workspace: bot.Workspace{Platform: bot.Slack, ID: outer.TeamID},
+	}
+	if len(outer.Authorizations) > 0 && outer.Authorizations[0].TeamID != "" {
+		meta.Workspace.ID = outer.Authorizations[0].TeamID
 	}
 	if outer.EventTime > 0 {
 		meta.At = time.Unix(outer.EventTime, 0).UTC()
