@@ -58,6 +58,15 @@ func startAdapters(e *env, cfg Config, b *bot.Bot, db *store.DB, log *slog.Logge
 			Locale:          cfg.Core.Locale,
 			Logger:          log.With("adapter", "slack"),
 			OnRateLimit:     func(d time.Duration) { ops.metrics.rateLimited(bot.Slack, d) },
+			Installations:   db,
+			ClientID:        cfg.Slack.ClientID,
+			ClientSecret:    cfg.Slack.ClientSecret.Reveal(),
+			PublicURL:       cfg.HTTP.BaseURL(),
+			OnUninstall: func(ctx context.Context, ws bot.Workspace) {
+				if _, err := b.DropOutbox(ctx, ws); err != nil {
+					log.Error("slack: cannot drop the outbox of an uninstalled workspace", "workspace", ws.Key(), "err", err)
+				}
+			},
 		}, b)
 		if err != nil {
 			return nil, err
@@ -67,6 +76,7 @@ func startAdapters(e *env, cfg Config, b *bot.Bot, db *store.DB, log *slog.Logge
 		if cfg.Slack.Mode == "http" {
 			ops.slack = a.HTTPHandler()
 		}
+		ops.slackOAuth = a.OAuthHandler()
 		rs = append(rs, runner{name: "slack", run: a.Run})
 	}
 	if cfg.Discord.Enabled {
