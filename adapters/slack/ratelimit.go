@@ -213,8 +213,9 @@ const maxTransientRetries = 5
 // never reached Slack or Slack answered 5xx.
 func (a *Adapter) call(ctx context.Context, method, channel string, fn func(context.Context) error) error {
 	backoff := 200 * time.Millisecond
+	limits := a.limitsFor(ctx)
 	for attempt := 0; ; attempt++ {
-		if err := a.limits.wait(ctx, method, channel); err != nil {
+		if err := limits.wait(ctx, method, channel); err != nil {
 			return err
 		}
 		err := fn(ctx)
@@ -230,7 +231,7 @@ func (a *Adapter) call(ctx context.Context, method, channel string, fn func(cont
 			if a.cfg.OnRateLimit != nil {
 				a.cfg.OnRateLimit(d)
 			}
-			a.limits.block(method, d)
+			limits.block(method, d)
 			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
 				// Waiting would outlast the caller: say so now, so that it
 				// can answer otherwise (an unacknowledged event comes back).

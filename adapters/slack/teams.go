@@ -51,8 +51,9 @@ func (i installation) LogValue() slog.Value {
 
 // installedTeam is an installed workspace as the adapter serves it.
 type installedTeam struct {
-	api  *slackapi.Client
-	self identity
+	api    *slackapi.Client
+	self   identity
+	limits *limits // Slack's limits are per workspace
 }
 
 type teamKey struct{}
@@ -84,6 +85,15 @@ func (a *Adapter) apiFor(ctx context.Context) *slackapi.Client {
 		return t.api
 	}
 	return a.api
+}
+
+// limitsFor returns the pacing of the workspace ctx names: each
+// installation has its own, as Slack counts per workspace.
+func (a *Adapter) limitsFor(ctx context.Context) *limits {
+	if t := a.installed(teamOf(ctx)); t != nil {
+		return t.limits
+	}
+	return a.limits
 }
 
 // selfFor returns who the bot is in the workspace ctx names (nil when not
@@ -134,7 +144,8 @@ func (a *Adapter) newClient(token string) *slackapi.Client {
 
 // addTeam serves an installation from now on.
 func (a *Adapter) addTeam(in installation) {
-	t := &installedTeam{api: a.newClient(in.BotToken), self: identity{TeamID: in.TeamID, UserID: in.BotUserID, Name: a.botName()}}
+	t := &installedTeam{api: a.newClient(in.BotToken), self: identity{TeamID: in.TeamID, UserID: in.BotUserID, Name: a.botName()},
+		limits: newLimits(defaultChannelInterval, defaultWorkspaceRate, defaultWorkspaceBurst)}
 	a.teamsMu.Lock()
 	a.teams[in.TeamID] = t
 	a.teamsMu.Unlock()
