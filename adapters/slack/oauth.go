@@ -25,9 +25,10 @@ import (
 // opens Slack's authorize page with the app's client id, the manifest's bot
 // scopes, the redirect URL and a state; Slack sends the person back to GET
 // /slack/oauth_redirect with a code and that state. The state is signed
-// with a key drawn at start, valid stateTTL and good for one use, so a
-// forged, old or replayed redirect is refused before anything is asked of
-// Slack. The code is exchanged with oauth.v2.access for the workspace's bot
+// with a key drawn at start, valid stateTTL, good for one use and bound to
+// the browser that opened the install page (a cookie holds it), so a
+// forged, old, replayed or planted redirect is refused before anything is
+// asked of Slack. The code is exchanged with oauth.v2.access for the workspace's bot
 // token, kept in the store (Config.Installations); the workspace is served
 // from then on. Tokens are never logged.
 
@@ -37,6 +38,9 @@ var BotScopes = []string{"channels:history", "channels:read", "chat:write", "com
 
 // stateTTL is how long an install link stays valid.
 const stateTTL = 10 * time.Minute
+
+// stateCookie holds the state in the browser that asked for the link.
+const stateCookie = "tipbot_slack_install"
 
 // The paths of the OAuth endpoints.
 const (
@@ -132,7 +136,10 @@ func (a *Adapter) OAuthHandler() http.Handler {
 
 func (a *Adapter) serveInstall(w http.ResponseWriter, r *http.Request) {
 	t := oauthCatalog[a.cfg.Locale]
-	link := a.authorizeURL(a.states.issue(a.now()))
+	state := a.states.issue(a.now())
+	link := a.authorizeURL(state)
+	http.SetCookie(w, &http.Cookie{Name: stateCookie, Value: state, Path: "/slack/", MaxAge: int(stateTTL / time.Second),
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: strings.HasPrefix(a.cfg.PublicURL, "https://")})
 	page(w, http.StatusOK, t.installTitle, t.installBody+
 		`<p><a id="add-to-slack" href="`+html.EscapeString(link)+`">`+html.EscapeString(t.addToSlack)+`</a></p>`)
 }
@@ -140,11 +147,16 @@ func (a *Adapter) serveInstall(w http.ResponseWriter, r *http.Request) {
 func (a *Adapter) serveRedirect(w http.ResponseWriter, r *http.Request) {
 	t := oauthCatalog[a.cfg.Locale]
 	q := r.URL.Query()
-	if why := a.states.consume(q.Get("state"), a.now()); why != "" {
+	why := "not from the browser that opened the install page"
+	if c, err := r.Cookie(stateCookie); err == nil && c.Value == q.Get("state") {
+		why = a.states.consume(q.Get("state"), a.now())
+	}
+	if why != "" {
 		a.log.Warn("slack: install redirect refused", "state", why, "remote", r.RemoteAddr)
 		page(w, http.StatusForbidden, t.failedTitle, t.badState)
 		return
 	}
+	http.SetCookie(w, &http.Cookie{Name: stateCookie, Path: "/slack/", MaxAge: -1, HttpOnly: true}) // used up
 	if e := q.Get("error"); e != "" {
 		page(w, http.StatusBadRequest, t.failedTitle, fmt.Sprintf(t.cancelled, html.EscapeString(e)))
 		return

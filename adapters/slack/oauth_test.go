@@ -5,6 +5,7 @@ import (
 	"html"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
@@ -105,8 +106,12 @@ func newInstallWorld(t *testing.T) *installWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	w := &installWorld{t: t, s: s, db: db, now: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC),
-		client: &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+		client: &http.Client{Timeout: 10 * time.Second, Jar: jar}}
 	w.web = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { (*w.h.Load()).ServeHTTP(rw, r) }))
 	b, err := bot.New(bot.Options{Config: bot.DefaultConfig(), Store: db, Now: func() time.Time { return time.Now().UTC() }, Cron: cron.Parse})
 	if err != nil {
@@ -203,19 +208,32 @@ func TestAddToSlack(t *testing.T) {
 		}
 	}
 
-	// A forged state, a tampered one and an expired one: refused, and
-	// Slack is never asked.
+	// A forged state, a tampered one, a good one in another browser and
+	// an expired one: refused, and Slack is never asked.
 	back, err := s.Authorize(link, globex, zoe)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if res, err := http.Get(back); err != nil || res.StatusCode != http.StatusForbidden {
+		t.Errorf("the redirect in another browser: %v, %v", res, err)
+	} else {
+		res.Body.Close()
 	}
 	forged := regexp.MustCompile(`state=[^&]+`).ReplaceAllString(back, "state=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA.AAAA")
 	tampered := strings.Replace(back, "state=", "state=x", 1)
 	noState := regexp.MustCompile(`&?state=[^&]+`).ReplaceAllString(back, "")
 	for _, u := range []string{forged, tampered, noState} {
+		// Even with a cookie that matches: the signature is checked.
+		pu, _ := url.Parse(u)
+		w.client.Jar.SetCookies(pu, []*http.Cookie{{Name: stateCookie, Value: pu.Query().Get("state"), Path: "/slack/"}})
 		if code, body := w.get(u); code != http.StatusForbidden || !strings.Contains(body, "invalid, expired or already used") {
 			t.Errorf("%s: %d\n%s", u, code, body)
 		}
+	}
+	link = w.installLink() // a fresh link, whose state the browser's cookie holds
+	back, err = s.Authorize(link, globex, zoe)
+	if err != nil {
+		t.Fatal(err)
 	}
 	w.advance(stateTTL + time.Second)
 	if code, _ := w.get(back); code != http.StatusForbidden {
@@ -223,6 +241,11 @@ func TestAddToSlack(t *testing.T) {
 	}
 	if n := w.oauthCalls(); n != 0 {
 		t.Fatalf("oauth.v2.access called %d times for refused states", n)
+	}
+	for _, why := range []string{"state=forged", "state=expired", `state="not from the browser`} {
+		if !strings.Contains(w.log(), why) {
+			t.Errorf("no refusal logged with %s", why)
+		}
 	}
 
 	// The real state and code: installed.
@@ -247,6 +270,12 @@ func TestAddToSlack(t *testing.T) {
 	}
 	if n := w.oauthCalls(); n != 1 {
 		t.Errorf("oauth.v2.access calls after a reused state = %d, want 1", n)
+	}
+	// Even with the cookie still there, a used state is refused.
+	u, _ := url.Parse(back)
+	w.client.Jar.SetCookies(u, []*http.Cookie{{Name: stateCookie, Value: u.Query().Get("state"), Path: "/slack/"}})
+	if code, _ := w.get(back); code != http.StatusForbidden || !strings.Contains(w.log(), "state=used") {
+		t.Errorf("reused state with its cookie: %d", code)
 	}
 
 	// Each workspace's /tip is posted with its own token, also after a

@@ -17,8 +17,7 @@ import (
 // nothing to commit: ignored or malformed payloads), false when the core
 // failed, so that Slack delivers the event again.
 func (a *Adapter) serveEvent(raw []byte, done func(ok bool)) {
-	if a.uninstallEvent(raw) {
-		done(true)
+	if a.uninstallEvent(raw, done) {
 		return
 	}
 	ev, err := translateEvent(raw)

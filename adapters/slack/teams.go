@@ -201,8 +201,9 @@ type lifecycle struct {
 }
 
 // uninstallEvent handles app_uninstalled and tokens_revoked (of a bot
-// token): it reports whether raw was one of them.
-func (a *Adapter) uninstallEvent(raw []byte) bool {
+// token) in the background, then calls done: it reports whether raw was
+// one of them.
+func (a *Adapter) uninstallEvent(raw []byte, done func(ok bool)) bool {
 	var ev lifecycle
 	if json.Unmarshal(raw, &ev) != nil || ev.Type != "event_callback" {
 		return false
@@ -218,9 +219,13 @@ func (a *Adapter) uninstallEvent(raw []byte) bool {
 		teamID = ev.Authorizations[0].TeamID
 	}
 	if teamID == "" {
+		done(true)
 		return true
 	}
-	a.uninstall(teamID, ev.Event.Type)
+	a.tasks.Go(func() {
+		a.uninstall(teamID, ev.Event.Type)
+		done(true)
+	})
 	return true
 }
 
