@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -301,5 +302,34 @@ func TestMembers(t *testing.T) {
 	}
 	if _, err := a.Members(ctx, team, "C0NOWHERE"); err == nil {
 		t.Error("Members of a missing channel: no error")
+	}
+}
+
+// What Slack refuses for good (a channel without the bot, a person who
+// does not exist) is marked refused, so the core drops it instead of
+// retrying forever; rate limits and network errors are not.
+func TestRefusedPosts(t *testing.T) {
+	t.Parallel()
+	s := newFake(t, slacktest.Options{})
+	a := start(t, s, &recorder{}, setup{})
+	ctx := context.Background()
+	msg := bot.Message{Lines: []bot.Line{{Text: "hello"}}}
+	if _, err := a.Post(ctx, team, "C0NOWHERE", msg); !errors.Is(err, bot.ErrRefused) {
+		t.Errorf("post to a missing channel: %v, want refused", err)
+	}
+	if err := a.Direct(ctx, team, "U0NOBODY1", msg); !errors.Is(err, bot.ErrRefused) {
+		t.Errorf("direct message to nobody: %v, want refused", err)
+	}
+	if err := a.React(ctx, team, general, "1.000001", "bulb"); !errors.Is(err, bot.ErrRefused) {
+		t.Errorf("reaction on a missing message: %v, want refused", err)
+	}
+	if _, err := a.Post(ctx, bot.Workspace{Platform: bot.Slack, ID: "T0ELSEWHERE"}, general, msg); !errors.Is(err, bot.ErrRefused) {
+		t.Errorf("post for a workspace tipbot is not installed in: %v, want refused", err)
+	}
+	if _, err := a.Post(ctx, team, general, msg); err != nil {
+		t.Errorf("post to general: %v", err)
+	}
+	if errors.Is(refused(errors.New("connection reset")), bot.ErrRefused) {
+		t.Error("a network error is marked refused")
 	}
 }
