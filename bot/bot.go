@@ -42,6 +42,8 @@ type Bot struct {
 	mu      sync.RWMutex
 	chats   map[Platform]Chat
 	out     dispatcher // delivery lanes of the outbox
+	seen    activity   // when each channel's activity mark was written
+	live    touched    // messages whose reactions changed live during a recovery
 	cron    CronParser
 	metrics Metrics
 	wake    chan struct{} // pokes the scheduler (Run)

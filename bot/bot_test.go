@@ -392,9 +392,15 @@ func TestBadEventsAreRefusedNotPanics(t *testing.T) {
 	// Harmless oddities are ignored: empty ids, empty text, huge text.
 	h.handle(&bot.MessagePosted{EventMeta: h.meta(), Channel: "#general", Author: alice, Text: "tip: no id"})
 	h.handle(&bot.ReactionAdded{EventMeta: h.meta(), Channel: "#general", MessageID: "nope", User: bob, Emoji: ""})
-	huge := h.post(alice, "tip: "+strings.Repeat("très long ", 100000))
-	if n := len([]rune(h.tip(huge).Text)); n > 4000 {
-		t.Errorf("huge tip kept %d runes", n)
+	// A text over the limit is refused with a reply naming it, never cut.
+	huge := h.nextID("m")
+	r := h.handle(&bot.MessagePosted{EventMeta: h.meta(), Channel: "#general", MessageID: huge, Author: alice,
+		Text: "tip: " + strings.Repeat("très long ", 100000)})
+	if r == nil || !strings.Contains(r.Text(), "40000 characters") || !strings.Contains(r.Text(), "999999") {
+		t.Errorf("huge tip: reply %v, want a refusal naming the limit and the length", r)
+	}
+	if _, err := h.tryTip(huge); err == nil {
+		t.Errorf("huge tip recorded")
 	}
 	invalid := h.post(alice, "tip: bad \xff\xfe utf8")
 	if got := h.tip(invalid).Text; !strings.Contains(got, "bad") || strings.Contains(got, "\xff") {

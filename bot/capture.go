@@ -10,9 +10,11 @@ import (
 	"unicode/utf8"
 )
 
-// maxTipRunes caps a tip's stored text; longer texts are cut with "…" so
-// huge messages cannot bloat the store.
-const maxTipRunes = 4000
+// MaxTipRunes is the longest tip, in characters: Slack's message limit,
+// which no platform's message exceeds (Discord's are 2,000 or 4,000, the
+// shell's lines 40,000 bytes). A tip is kept whole up to it; a longer text
+// is refused with a reply naming the limit, never cut.
+const MaxTipRunes = 40000
 
 // capturable reports whether a message's text asks to be captured (a
 // capture prefix at its start or a capture hashtag anywhere) and returns the
@@ -75,14 +77,18 @@ func containsHashtag(text, tag string) bool {
 	}
 }
 
-// clip cuts text to maxTipRunes runes.
+// clip returns a tip's text as stored: valid UTF-8, trimmed, without bidi
+// controls. It never cuts: callers refuse texts over MaxTipRunes.
 func clip(text string) string {
-	text = strings.TrimSpace(strings.ToValidUTF8(text, "�"))
-	if utf8.RuneCountInString(text) <= maxTipRunes {
-		return text
+	return strings.TrimSpace(stripBidi(strings.ToValidUTF8(text, "�")))
+}
+
+// tooLong returns the refusal of a tip text longer than MaxTipRunes, or nil.
+func (b *Bot) tooLong(text string) Reply {
+	if n := utf8.RuneCountInString(clip(text)); n > MaxTipRunes {
+		return b.private(b.t("tip.toolong", MaxTipRunes, n))
 	}
-	r := []rune(text)
-	return string(r[:maxTipRunes-1]) + "…"
+	return nil
 }
 
 // newTip is what capture needs to create a tip.
@@ -99,7 +105,9 @@ type newTip struct {
 }
 
 // capture creates a tip from a message inside tx, unless the message is
-// already a tip (then it returns that tip and false). Useful reactions given
+// already a tip (then it returns that tip and false) or its text is longer
+// than MaxTipRunes (then it returns a zero Tip and false, and sets the
+// refusal as the reply). Useful reactions given
 // to the message before it was captured become votes. It queues the
 // acknowledgement reaction and, if the pending votes reach the threshold,
 // the hall of fame.
@@ -123,6 +131,10 @@ func (b *Bot) capture(tx Tx, out *outbox, n newTip) (Tip, bool, error) {
 	id, err := tx.NextTipID()
 	if err != nil {
 		return Tip{}, false, err
+	}
+	if r := b.tooLong(n.text); r != nil {
+		out.reply = r
+		return Tip{}, false, nil
 	}
 	now := b.now()
 	text := clip(n.text)
@@ -314,8 +326,8 @@ func uncountNewContributor(tx Tx, id string) error {
 
 // displayName is the user's name, or their id when the platform gave none.
 func displayName(u User) string {
-	if u.Name != "" {
-		return u.Name
+	if name := strings.TrimSpace(stripBidi(u.Name)); name != "" {
+		return name
 	}
 	return u.ID
 }
@@ -336,28 +348,45 @@ func (b *Bot) messagePosted(ctx context.Context, e *MessagePosted) (Reply, error
 	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
 		src := SourcePrefix
 		var session SessionID
+		var closed *Session
 		text, ok := b.capturable(e.Text)
 		if e.ThreadID != "" {
-			if s, open, err := b.openSessionOf(tx, e.Channel, e.ThreadID); err != nil {
+			s, found, err := sessionOfPrompt(tx, e.Channel, e.ThreadID)
+			switch {
+			case err != nil:
 				return false, err
-			} else if open {
+			case found && !s.Closed:
 				if !ok {
 					text = e.Text
 				}
-				src, session, ok = SourceSession, s, true
+				src, session, ok = SourceSession, s.ID, true
+			case found:
+				closed = &s // the message is then like any other
 			}
 		}
-		if !ok || strings.TrimSpace(text) == "" {
-			return false, nil
+		var tip Tip
+		created := false
+		if ok && strings.TrimSpace(text) != "" {
+			var err error
+			tip, created, err = b.capture(tx, out, newTip{
+				ws: e.Workspace, channel: e.Channel, messageID: e.MessageID, threadID: e.ThreadID,
+				author: e.Author, text: text, source: src, session: session,
+			})
+			if b.slowDown(err, out, false) {
+				return true, nil
+			}
+			if err != nil {
+				return false, err
+			}
 		}
-		_, created, err := b.capture(tx, out, newTip{
-			ws: e.Workspace, channel: e.Channel, messageID: e.MessageID, threadID: e.ThreadID,
-			author: e.Author, text: text, source: src, session: session,
-		})
-		if b.slowDown(err, out, false) {
-			return true, nil
+		if closed != nil && out.reply == nil {
+			told, err := b.tellSessionClosed(tx, out, *closed, e.Author.ID, tip)
+			if err != nil {
+				return false, err
+			}
+			created = created || told
 		}
-		return created, err
+		return created, nil
 	})
 }
 
@@ -388,6 +417,10 @@ func (b *Bot) messageEdited(ctx context.Context, e *MessageEdited) (Reply, error
 		text := strings.TrimSpace(e.Text)
 		if stripped, ok := b.capturable(text); ok && t.Source == SourcePrefix {
 			text = stripped
+		}
+		if n := utf8.RuneCountInString(clip(text)); n > MaxTipRunes {
+			out.reply = b.private(b.t("tip.edit.toolong", t.ID, MaxTipRunes, n))
+			return false, nil
 		}
 		text = clip(text)
 		if text == "" || text == t.Text {
@@ -449,6 +482,9 @@ func (b *Bot) saveAsTip(ctx context.Context, e *SaveAsTip) (Reply, error) {
 	}
 	if e.Message.Author.Bot || e.Message.Author.ID == "" || strings.TrimSpace(e.Message.Text) == "" || e.MessageID == "" {
 		return b.private(b.t("save.cannot")), nil
+	}
+	if r := b.tooLong(e.Message.Text); r != nil {
+		return r, nil
 	}
 	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
 		t, created, err := b.capture(tx, out, newTip{

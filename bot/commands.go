@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -42,6 +43,9 @@ func (b *Bot) roleOf(tx ReadTx, u User) (Role, error) {
 	}
 	return RoleMember, err
 }
+
+// configTrainer reports whether id is a trainer through roles.trainers.
+func (b *Bot) configTrainer(id string) bool { return slices.Contains(b.cfg.Trainers, id) }
 
 // command is one "/tips" sub-command.
 type command struct {
@@ -115,16 +119,40 @@ func normalizeMention(s string) string {
 }
 
 // ChannelArg returns the channel id named by a command argument ("<#C123>",
-// "<#C123|name>", or the shell's "#name"), or false.
+// "<#C123|name>", or the shell's "#name", lower-cased as the shell's /in
+// does), or false; a "#name" must be a name the shell accepts.
 func ChannelArg(arg string) (string, bool) {
 	arg = normalizeMention(arg)
 	if strings.HasPrefix(arg, "<#") && strings.HasSuffix(arg, ">") && len(arg) > 3 {
 		return arg[2 : len(arg)-1], true
 	}
-	if strings.HasPrefix(arg, "#") && len(arg) > 1 && !strings.ContainsAny(arg, " <>") {
-		return arg, true
+	if name, ok := strings.CutPrefix(arg, "#"); ok && shellName(name) {
+		return "#" + strings.ToLower(name), true
 	}
 	return "", false
+}
+
+// badChannelArg returns the refusal of an argument that means to name a
+// channel ("#…" or "<#…") but does not, or nil.
+func (b *Bot) badChannelArg(arg string) Reply {
+	if _, ok := ChannelArg(arg); ok || !(strings.HasPrefix(arg, "#") || strings.HasPrefix(arg, "<#")) {
+		return nil
+	}
+	return b.private(b.t("channel.bad", arg))
+}
+
+// shellName reports whether s is a shell user or channel name: letters,
+// digits, '.', '-', '_', at most 80 bytes (as the shell's /as and /in).
+func shellName(s string) bool {
+	if s == "" || len(s) > 80 {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '.' && r != '-' && r != '_' {
+			return false
+		}
+	}
+	return true
 }
 
 // UserArg returns the user id named by a command argument ("<@U123>",
@@ -204,6 +232,9 @@ func (b *Bot) cmdTip(ctx context.Context, e *CommandInvoked) (Reply, error) {
 	text := strings.TrimSpace(e.Text)
 	if text == "" {
 		return b.usage("usage.tip"), nil
+	}
+	if r := b.tooLong(text); r != nil {
+		return r, nil
 	}
 	reply, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
 		t, _, err := b.capture(tx, out, newTip{
@@ -346,13 +377,20 @@ func (b *Bot) tipLine(prefix string, t Tip) Line {
 
 // snippet shortens text to n runes on one line.
 func snippet(text string, n int) string {
-	text = strings.Join(strings.Fields(text), " ")
+	text = strings.Join(strings.Fields(stripBidi(text)), " ")
 	if utf8.RuneCountInString(text) <= n {
 		return text
 	}
 	r := []rune(text)
 	return strings.TrimSpace(string(r[:n-1])) + "…"
 }
+
+// listShown is how many tips search and /tips me list; searchCounted is
+// how many matches search counts before it says "at least".
+const (
+	listShown     = 5
+	searchCounted = 100
+)
 
 func (b *Bot) cmdSearch(ctx context.Context, e *CommandInvoked, args []string) (Reply, error) {
 	terms := QueryTerms(strings.Join(args, " "))
@@ -362,17 +400,23 @@ func (b *Bot) cmdSearch(ctx context.Context, e *CommandInvoked, args []string) (
 	var tips []Tip
 	if err := b.view(ctx, e.Workspace, func(tx ReadTx) error {
 		var err error
-		tips, err = tx.SearchTips(terms, 5)
+		tips, err = tx.SearchTips(terms, searchCounted)
 		return err
 	}); err != nil {
 		return nil, err
 	}
-	m := &Message{Title: b.t("search.title", strings.Join(args, " "))}
+	m := &Message{Title: b.t("search.title", snippet(strings.Join(args, " "), 100))}
 	if len(tips) == 0 {
 		m.Lines = append(m.Lines, Line{Text: b.t("search.none")})
 	}
-	for _, t := range tips {
+	for _, t := range tips[:min(listShown, len(tips))] {
 		m.Lines = append(m.Lines, b.tipLine("• ", t))
+	}
+	switch {
+	case len(tips) >= searchCounted:
+		m.Lines = append(m.Lines, Line{Text: b.t("search.atleast", listShown, b.plural("tips", searchCounted))})
+	case len(tips) > listShown:
+		m.Lines = append(m.Lines, Line{Text: b.t("search.more", listShown, b.plural("tips", int64(len(tips))))})
 	}
 	return m, nil
 }
@@ -413,7 +457,7 @@ func (b *Bot) cmdMe(ctx context.Context, e *CommandInvoked, args []string) (Repl
 	}
 	m.Lines = append(m.Lines, Line{Text: b.t("me.summary", b.plural("tips", int64(len(mine))), b.plural("votes", int64(votes)))})
 	if rank > 0 {
-		m.Lines = append(m.Lines, Line{Text: b.t("me.rank", rank, total, b.plural("votes", standing.Votes))})
+		m.Lines = append(m.Lines, Line{Text: b.t("me.rank", rank, b.plural("contributors", int64(total)), b.plural("votes", standing.Votes))})
 	}
 	slices.SortStableFunc(mine, func(x, y Tip) int {
 		if x.UsefulVotes != y.UsefulVotes {
@@ -421,12 +465,15 @@ func (b *Bot) cmdMe(ctx context.Context, e *CommandInvoked, args []string) (Repl
 		}
 		return int(y.ID) - int(x.ID)
 	})
-	for _, t := range mine[:min(5, len(mine))] {
+	for _, t := range mine[:min(listShown, len(mine))] {
 		line := b.tipLine("• ", t)
 		if t.Status != StatusPublished && t.Status != StatusFeatured {
 			line.Text += " (" + b.t("status."+string(t.Status)) + ")"
 		}
 		m.Lines = append(m.Lines, line)
+	}
+	if len(mine) > listShown {
+		m.Lines = append(m.Lines, Line{Text: b.t("me.more", listShown, b.plural("tips", int64(len(mine))))})
 	}
 	return m, nil
 }
@@ -471,7 +518,7 @@ func (b *Bot) cmdForgetMe(ctx context.Context, e *CommandInvoked, args []string)
 		}); err != nil {
 			return nil, err
 		}
-		return b.private(b.t("forget.ask", b.plural("tips", int64(n)))), nil
+		return b.private(b.t("forget.ask", b.plural("forget.tips", int64(n)))), nil
 	}
 	// The votes the person gave are relinked to an opaque id, made once
 	// outside the transaction (which may run twice).
@@ -479,7 +526,7 @@ func (b *Bot) cmdForgetMe(ctx context.Context, e *CommandInvoked, args []string)
 	if _, err := rand.Read(raw[:]); err != nil {
 		return nil, fmt.Errorf("bot: forget-me: %w", err)
 	}
-	anonymous := "forgotten-" + hex.EncodeToString(raw[:])
+	anonymous := forgottenPrefix + hex.EncodeToString(raw[:])
 	// Finding the person's votes and the tips they captured reads every
 	// vote and tip: that runs in a read transaction, so events keep being
 	// committed meanwhile. The writes then touch only what was found, a
@@ -527,6 +574,10 @@ func (b *Bot) cmdForgetMe(ctx context.Context, e *CommandInvoked, args []string)
 	}
 	return b.private(b.t("forget.done", b.plural("tips", int64(tips)), b.plural("votes", int64(votes)))), nil
 }
+
+// forgottenPrefix starts the anonymous id that a forgotten person's votes
+// are relinked to.
+const forgottenPrefix = "forgotten-"
 
 // forgetRounds bounds how many times forget-me looks again for what the
 // person did while it was forgetting them.
@@ -598,6 +649,9 @@ func (b *Bot) forget(tx Tx, id, anonymous string, found forgetScan) (tips, votes
 		return 0, 0, err
 	}
 	if err := tx.DeleteRecord(recCaptureRate, id); err != nil {
+		return 0, 0, err
+	}
+	if err := forgetClosedTold(tx, id); err != nil {
 		return 0, 0, err
 	}
 	if err := forgetMentions(tx, id, found.captured); err != nil {

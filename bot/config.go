@@ -32,6 +32,10 @@ type Config struct {
 
 	RequireApproval bool
 
+	// RecoveryWindow is how far back tipbot reads its channels at start to
+	// catch up on what was said while it was away (recovery.window); 0 = off.
+	RecoveryWindow time.Duration
+
 	Admins   []string // user ids that are admins on every platform
 	Trainers []string // user ids that are trainers on every platform
 }
@@ -56,5 +60,6 @@ func DefaultConfig() Config {
 		DigestChannel:   map[Platform]string{},
 		SessionDuration: 24 * time.Hour,
 		CatchUp:         time.Hour,
+		RecoveryWindow:  48 * time.Hour,
 	}
 }

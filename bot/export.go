@@ -63,18 +63,24 @@ func newExportRecord(ws Workspace, t Tip) exportRecord {
 	}
 }
 
+// row returns the record's CSV cells, each made safe by csvCell.
 func (r exportRecord) row() []string {
-	return []string{
+	row := []string{
 		r.ID, r.Workspace, r.Platform, r.Channel, r.MessageID, r.AuthorID, r.AuthorName,
 		r.Text, strings.Join(r.Topics, " "), r.Source, r.SessionID, r.Status,
 		strconv.Itoa(r.UsefulVotes), r.CreatedAt,
 	}
+	for i, cell := range row {
+		row[i] = csvCell(cell)
+	}
+	return row
 }
 
 // Export writes every tip of the given workspaces, whatever its status, to
 // w in format "jsonl" (one JSON object per line; "json" is accepted for the
-// same) or "csv" (RFC 4180 with a header row, topics space-separated), with
-// the fields of ExportColumns. Tips come in workspace order, then id order;
+// same) or "csv" (RFC 4180 with a header row, topics space-separated,
+// cells made safe for spreadsheets by csvCell), with the fields of
+// ExportColumns. Tips come in workspace order, then id order;
 // each workspace is read in one consistent snapshot. It returns an error
 // for an unknown format before writing anything, and the first error of
 // the store, the context or w.

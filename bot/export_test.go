@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"reflect"
@@ -265,3 +266,48 @@ func TestExportErrors(t *testing.T) {
 type failWriter struct{ err error }
 
 func (w failWriter) Write([]byte) (int, error) { return 0, w.err }
+
+// TestExportCSVIsSafeInSpreadsheets checks issue 16: cells that a
+// spreadsheet would run as a formula get a leading apostrophe, bidi
+// controls are removed, and JSON Lines keep the text as stored.
+func TestExportCSVIsSafeInSpreadsheets(t *testing.T) {
+	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	texts := []string{"=HYPERLINK(\"http://x\")", "+1 to that", "-2 minus", "@SUM(A1)", "\tTAB", "safe = text", "abc\u202Efdp.exe"}
+	var tips []bot.Tip
+	for i, text := range texts {
+		tips = append(tips, bot.Tip{ID: bot.TipID(i + 1), Channel: "#general", MessageID: fmt.Sprint(i + 1), AuthorID: "alice",
+			AuthorName: "=cmd|' /C calc'!A0", Text: text, Source: bot.SourcePrefix, Status: bot.StatusPublished, CreatedAt: at})
+	}
+	st := mustExportStore(t, map[bot.Workspace][]bot.Tip{wsLocal: tips})
+	var buf bytes.Buffer
+	if err := bot.Export(context.Background(), st, []bot.Workspace{wsLocal}, "csv", &buf); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&buf).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"'=HYPERLINK(\"http://x\")", "'+1 to that", "'-2 minus", "'@SUM(A1)", "'\tTAB", "safe = text", "abcfdp.exe"}
+	if len(rows) != len(want)+1 {
+		t.Fatalf("got %d rows, want %d", len(rows), len(want)+1)
+	}
+	for i, w := range want {
+		if got := rows[i+1][7]; got != w {
+			t.Errorf("text cell %d = %q, want %q", i, got, w)
+		}
+		if got := rows[i+1][6]; got != "'=cmd|' /C calc'!A0" {
+			t.Errorf("author cell %d = %q, want it escaped", i, got)
+		}
+	}
+	buf.Reset()
+	if err := bot.Export(context.Background(), st, []bot.Workspace{wsLocal}, "jsonl", &buf); err != nil {
+		t.Fatal(err)
+	}
+	var rec struct{ Text string }
+	if err := json.Unmarshal(bytes.SplitN(buf.Bytes(), []byte("\n"), 2)[0], &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Text != texts[0] {
+		t.Errorf("JSON Lines text = %q, want %q unchanged", rec.Text, texts[0])
+	}
+}

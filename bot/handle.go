@@ -29,6 +29,12 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (reply Reply, err error) {
 		start := b.now()
 		defer func() { b.metrics.EventHandled(m.Workspace.Platform, EventKind(ev), b.now().Sub(start), err) }()
 	}
+	b.touch(m.Workspace, ev) // before its commit: a recovery running leaves its message alone
+	defer func() {
+		if err == nil {
+			b.markActivity(ctx, m.Workspace, ChannelOf(ev))
+		}
+	}()
 	switch e := ev.(type) {
 	case *MessagePosted:
 		return b.messagePosted(ctx, e)

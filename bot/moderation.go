@@ -182,28 +182,47 @@ func (b *Bot) cmdPending(ctx context.Context, e *CommandInvoked, args []string) 
 	return m, nil
 }
 
-// cmdTrainer: /tips trainer add|remove @user (admins).
+// cmdTrainer: /tips trainer add|remove @user (admins). In the shell, where
+// user ids are names, a bare name names the person too.
 func (b *Bot) cmdTrainer(ctx context.Context, e *CommandInvoked, args []string) (Reply, error) {
 	if len(args) != 2 {
 		return b.usage("usage.trainer"), nil
 	}
-	id, ok := UserArg(args[1])
-	if !ok {
+	action := strings.ToLower(args[0])
+	if action != "add" && action != "remove" {
 		return b.usage("usage.trainer"), nil
 	}
-	switch strings.ToLower(args[0]) {
-	case "add":
-		return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+	id, ok := UserArg(args[1])
+	if !ok && e.Workspace.Platform == Shell && shellName(args[1]) {
+		id, ok = args[1], true
+	}
+	if !ok {
+		return b.private(b.t("trainer.badmention", args[1])), nil
+	}
+	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+		_, err := tx.Record(recTrainer, id)
+		added := err == nil
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return false, err
+		}
+		inConfig := b.configTrainer(id)
+		switch {
+		case action == "add" && (added || inConfig):
+			out.reply = b.private(b.t("trainer.already", args[1]))
+			return false, nil
+		case action == "add":
 			out.reply = b.private(b.t("trainer.added", args[1]))
 			return true, tx.PutRecord(recTrainer, id, []byte(e.User.ID))
-		})
-	case "remove":
-		return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+		case added:
 			out.reply = b.private(b.t("trainer.removed", args[1]))
 			return true, tx.DeleteRecord(recTrainer, id)
-		})
-	}
-	return b.usage("usage.trainer"), nil
+		case inConfig:
+			out.reply = b.private(b.t("trainer.config", args[1]))
+		default:
+			out.reply = b.private(b.t("trainer.notfound", args[1]))
+		}
+		return false, nil
+	})
 }
 
 // cmdExport: /tips export [csv|json] — the workspace's tips, privately, as a file.

@@ -31,7 +31,8 @@ func TestChannelAndUserArgs(t *testing.T) {
 		ok       bool
 	}{
 		{"<#C123|general>", "C123", true}, {"<#99887766>", "99887766", true}, {"#general", "#general", true},
-		{"general", "", false}, {"<#>", "", false},
+		{"general", "", false}, {"<#>", "", false}, {"#Training", "#training", true}, {"#Bad!chan", "", false},
+		{"#", "", false}, {"#a b", "", false}, {"#é-t_é.2", "#é-t_é.2", true},
 	} {
 		if got, ok := ChannelArg(tc.in); got != tc.want || ok != tc.ok {
 			t.Errorf("ChannelArg(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -36,13 +37,21 @@ type Figures struct {
 	TopTopics       []Standing
 	Sessions        []Session
 	Answers         int64
-	Pending         int64
+	// SessionPeople is how many people answered each session.
+	SessionPeople map[SessionID]int
+	// ChannelMembers holds the member count of the sessions' channels,
+	// where the platform tells (absent = unknown).
+	ChannelMembers map[string]int
+	// Unknown is set for a channel report of a channel where no tip or
+	// session was ever recorded (a typo, or a channel tipbot is not in).
+	Unknown bool
+	Pending int64
 	// OutboxPending and OutboxFailed: messages owed not yet delivered, and
 	// messages the platform refused for good (workspace-wide, all time).
 	OutboxPending, OutboxFailed int64
-	Moderation      []ModAction
-	Names           map[string]string // author id → name
-	Platform        Platform
+	Moderation                  []ModAction
+	Names                       map[string]string // author id → name
+	Platform                    Platform
 }
 
 // channelRef renders a channel id so the platform shows it as a link
@@ -89,6 +98,19 @@ func (b *Bot) Report(ctx context.Context, ws Workspace, p Period, channel string
 			} else {
 				b.log.Info("channel members unknown", "workspace", ws.Key(), "err", err)
 			}
+			for _, s := range shownSessions(cur.Sessions) {
+				if _, done := cur.ChannelMembers[s.Channel]; done {
+					continue
+				}
+				if n, err := a.Members(ctx, ws, s.Channel); err == nil && n > 0 {
+					cur.ChannelMembers[s.Channel] = n
+				}
+			}
+		}
+	}
+	if channel != "" && cur.Tips == 0 && len(cur.Sessions) == 0 {
+		if cur.Unknown, err = b.channelUnknown(ctx, ws, channel); err != nil {
+			return nil, err
 		}
 	}
 	return b.renderReport(cur, prev), nil
@@ -97,7 +119,7 @@ func (b *Bot) Report(ctx context.Context, ws Workspace, p Period, channel string
 // figures gathers the numbers of the period of kind p containing at.
 func (b *Bot) figures(ctx context.Context, ws Workspace, p Period, at time.Time, channel string) (Figures, error) {
 	f := Figures{Period: p, Key: PeriodKey(p, at, b.cfg.Location), Channel: channel, TipsBySource: map[Source]int64{},
-		Names: map[string]string{}, Platform: ws.Platform}
+		Names: map[string]string{}, Platform: ws.Platform, SessionPeople: map[SessionID]int{}, ChannelMembers: map[string]int{}}
 	f.Start = PeriodStart(p, at, b.cfg.Location)
 	f.End = nextPeriodStart(p, f.Start) // zero for All: no end
 	in := func(t time.Time) bool { return !t.Before(f.Start) && (f.End.IsZero() || t.Before(f.End)) }
@@ -122,6 +144,18 @@ func (b *Bot) figures(ctx context.Context, ws Workspace, p Period, at time.Time,
 			if in(s.OpenedAt) && (channel == "" || s.Channel == channel) {
 				f.Sessions = append(f.Sessions, s)
 				f.Answers += int64(len(s.Tips))
+				people := map[string]bool{}
+				for _, id := range s.Tips {
+					t, err := tx.Tip(id)
+					if errors.Is(err, ErrNotFound) {
+						continue
+					}
+					if err != nil {
+						return err
+					}
+					people[t.AuthorID] = true
+				}
+				f.SessionPeople[s.ID] = len(people)
 			}
 			return nil
 		}); err != nil {
@@ -322,6 +356,9 @@ func (b *Bot) renderReport(f Figures, prev *Figures) *Message {
 	}
 	m := &Message{Title: b.t("report.title", b.t("period."+string(f.Period)), scope)}
 	add := func(text string) { m.Lines = append(m.Lines, Line{Text: text}) }
+	if f.Unknown {
+		add(b.t("report.nochannel", scope))
+	}
 
 	var bySource []string
 	for _, src := range Sources {
@@ -337,7 +374,7 @@ func (b *Bot) renderReport(f Figures, prev *Figures) *Message {
 	add(b.t("report.contributors", f.Contributors) + b.change(f.Contributors, p.Contributors, has) +
 		" · " + b.t("report.newcontributors", f.NewContributors) + b.change(f.NewContributors, p.NewContributors, has))
 	if f.Members > 0 {
-		add(b.t("report.participation", float64(f.Contributors)*100/float64(f.Members), f.Contributors, f.Members))
+		add(b.t("report.participation", float64(f.Contributors)*100/float64(f.Members), b.plural("contributors", f.Contributors), b.plural("members", int64(f.Members))))
 	} else {
 		add(b.t("report.participation.unknown"))
 	}
@@ -366,19 +403,17 @@ func (b *Bot) renderReport(f Figures, prev *Figures) *Message {
 	}
 	add(b.t("report.topics", strings.Join(topics, ", ")))
 
-	answered := 0
-	for _, s := range f.Sessions {
-		if len(s.Tips) > 0 {
-			answered++
-		}
-	}
 	line = b.t("report.sessions", len(f.Sessions)) + b.change(int64(len(f.Sessions)), int64(len(p.Sessions)), has)
 	if len(f.Sessions) > 0 {
-		line += " — " + b.t("report.answerrate", answered*100/len(f.Sessions), b.plural("answers", f.Answers))
+		line += " — " + b.t("report.sessionanswers", b.plural("answers", f.Answers), b.decimal(float64(f.Answers)/float64(len(f.Sessions)), 1))
 	}
 	add(line)
-	for _, s := range f.Sessions[max(0, len(f.Sessions)-5):] {
-		add(b.t("report.session", s.ID, s.Title, b.plural("answers", int64(len(s.Tips)))))
+	for _, s := range shownSessions(f.Sessions) {
+		line := b.t("report.session.people", s.ID, s.Title, b.plural("answers", int64(len(s.Tips))), b.plural("participants", int64(f.SessionPeople[s.ID])))
+		if n := f.ChannelMembers[s.Channel]; n > 0 {
+			line += b.t("report.session.permember", channelRef(f.Platform, s.Channel), b.decimal(float64(len(s.Tips))/float64(n), 2), b.plural("members", int64(n)))
+		}
+		add(line)
 	}
 	add(b.t("report.pending", f.Pending))
 	counts := map[string]int{}
@@ -407,7 +442,54 @@ func (b *Bot) cmdReport(ctx context.Context, e *CommandInvoked, args []string) (
 			channel = c
 			continue
 		}
+		if r := b.badChannelArg(a); r != nil {
+			return r, nil
+		}
 		return b.usage("usage.report"), nil
 	}
 	return b.Report(ctx, e.Workspace, period, channel)
+}
+
+// shownSessions returns the sessions a report lists: the last five.
+func shownSessions(all []Session) []Session { return all[max(0, len(all)-5):] }
+
+// decimal formats x with the given number of decimals, with the locale's
+// decimal separator.
+func (b *Bot) decimal(x float64, decimals int) string {
+	s := strconv.FormatFloat(x, 'f', decimals, 64)
+	if b.cfg.Locale == "fr" {
+		s = strings.Replace(s, ".", ",", 1)
+	}
+	return s
+}
+
+// channelUnknown reports whether no tip and no session was ever recorded
+// in a channel.
+func (b *Bot) channelUnknown(ctx context.Context, ws Workspace, channel string) (bool, error) {
+	known := false
+	err := b.view(ctx, ws, func(tx ReadTx) error {
+		err := tx.TipsInChannel(channel, time.Time{}, time.Time{}, func(Tip) error { known = true; return errEnough })
+		if err != nil && !errors.Is(err, errEnough) {
+			return err
+		}
+		if known {
+			return nil
+		}
+		err = tx.ForEachRecord(recSession, func(_ string, raw []byte) error {
+			var s Session
+			if err := jsonDecode(raw, &s); err != nil {
+				return err
+			}
+			if s.Channel == channel {
+				known = true
+				return errEnough
+			}
+			return nil
+		})
+		if errors.Is(err, errEnough) {
+			err = nil
+		}
+		return err
+	})
+	return !known, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 )
 
@@ -26,6 +27,11 @@ func (b *Bot) Run(ctx context.Context) error {
 	if err := b.resumeOutbox(ctx); err != nil && ctx.Err() == nil {
 		b.log.Error("outbox: resuming the messages owed failed", "err", err)
 	}
+	// Catch up on what was said while tipbot was away, in the background:
+	// new events are handled meanwhile.
+	var recovering sync.WaitGroup
+	defer recovering.Wait()
+	recovering.Go(func() { b.recoverAll(ctx) })
 	for {
 		next, err := b.tick(ctx)
 		if err != nil {

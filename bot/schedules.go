@@ -105,6 +105,9 @@ func (b *Bot) scheduleAdd(ctx context.Context, e *CommandInvoked, args []string)
 		return b.private(b.t("schedule.badcron", spec)), nil
 	}
 	channel, rest := e.Channel, args[1:]
+	if r := b.badChannelArg(rest[0]); r != nil {
+		return r, nil
+	}
 	if c, ok := ChannelArg(rest[0]); ok {
 		channel, rest = c, rest[1:]
 	}

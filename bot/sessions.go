@@ -87,30 +87,6 @@ func nextSequence(tx Tx, name string) (uint64, error) {
 	return n, tx.PutRecord(recSequence, name, []byte(strconv.FormatUint(n, 10)))
 }
 
-// openSessionOf returns the session whose prompt is the message thread of
-// a reply, if that session is still open.
-func (b *Bot) openSessionOf(tx ReadTx, channel, thread string) (SessionID, bool, error) {
-	raw, err := tx.Record(recSessionPrompt, promptKey(channel, thread))
-	if errors.Is(err, ErrNotFound) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, err
-	}
-	id, err := ParseSessionID(string(raw))
-	if err != nil {
-		return 0, false, fmt.Errorf("bot: session prompt index: %w", err)
-	}
-	s, err := getSession(tx, id)
-	if errors.Is(err, ErrNotFound) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, err
-	}
-	return s.ID, !s.Closed, nil
-}
-
 // addAnswer records a tip as an answer of its session.
 func addAnswer(tx Tx, t Tip) error {
 	s, err := getSession(tx, t.SessionID)
@@ -304,6 +280,9 @@ func (b *Bot) remind(tx Tx, out *outbox, ws Workspace, id SessionID) (bool, erro
 func (b *Bot) cmdPrompt(ctx context.Context, e *CommandInvoked, args []string) (Reply, error) {
 	channel := e.Channel
 	if len(args) > 0 {
+		if r := b.badChannelArg(args[0]); r != nil {
+			return r, nil
+		}
 		if c, ok := ChannelArg(args[0]); ok {
 			channel, args = c, args[1:]
 		}
@@ -312,12 +291,15 @@ func (b *Bot) cmdPrompt(ctx context.Context, e *CommandInvoked, args []string) (
 	if len(args) > 1 && (strings.EqualFold(args[0], "in") || strings.EqualFold(args[0], "dans")) {
 		d, err := ParseDuration(args[1])
 		if err != nil {
-			return b.usage("usage.prompt"), nil
+			return b.private(b.t("prompt.badduration", args[1])), nil
 		}
 		duration, args = d, args[2:]
 	}
 	title := strings.TrimSpace(strings.Join(args, " "))
-	if title == "" || duration <= 0 {
+	if title == "" {
+		return b.private(b.t("prompt.notitle")), nil
+	}
+	if duration <= 0 {
 		return b.usage("usage.prompt"), nil
 	}
 	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
@@ -337,7 +319,10 @@ func (b *Bot) cmdClose(ctx context.Context, e *CommandInvoked, args []string) (R
 	}
 	id, err := ParseSessionID(args[0])
 	if err != nil {
-		return b.usage("usage.close"), nil
+		if _, tipErr := ParseTipID(args[0]); tipErr == nil {
+			return b.private(b.t("session.istip", args[0])), nil
+		}
+		return b.private(b.t("session.badid", args[0])), nil
 	}
 	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
 		s, closed, err := b.closeSession(tx, out, e.Workspace, id)
@@ -388,8 +373,13 @@ func (b *Bot) cmdSessions(ctx context.Context, e *CommandInvoked, args []string)
 		}
 		shown++
 		state := b.t("sessions.open", b.formatTime(s.Deadline))
-		if s.Closed {
+		switch {
+		case s.Closed:
 			state = b.t("sessions.closedat", b.formatTime(s.ClosedAt))
+		case !s.Deadline.After(b.now()):
+			// Past its deadline, the scheduler closes it at once (after a
+			// restart, in a moment): it is no longer open.
+			state = b.t("sessions.closing", b.formatTime(s.Deadline))
 		}
 		line := Line{Text: b.t("sessions.line", s.ID, s.Title, channelRef(e.Workspace.Platform, s.Channel), b.plural("answers", int64(len(s.Tips))), state)}
 		if s.PromptID != "" {

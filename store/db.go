@@ -106,6 +106,14 @@ const maxBatch = 4096
 // ErrClosed is returned by Update and View once Close has been called.
 var ErrClosed = errors.New("store: closed")
 
+// ErrReadOnly is returned by Update on a database opened with OpenReadOnly.
+var ErrReadOnly = errors.New("store: opened read-only")
+
+// ErrInUse is returned (wrapped) by OpenReadOnly when a running tipbot
+// holds the file: bbolt's writer keeps an exclusive lock on it, so a
+// reader cannot open it until that tipbot stops.
+var ErrInUse = errors.New("in use by a running tipbot")
+
 var (
 	bucketMeta = []byte("meta")
 	bucketWS   = []byte("ws")
@@ -130,6 +138,8 @@ type DB struct {
 	bolt *bbolt.DB
 	path string
 	log  *slog.Logger
+	// readOnly: opened with OpenReadOnly; there is no writer.
+	readOnly bool
 
 	mu     sync.Mutex
 	cond   *sync.Cond
@@ -178,6 +188,57 @@ func Open(path string, o Options) (*DB, error) {
 	db.cond = sync.NewCond(&db.mu)
 	go db.writer()
 	return db, nil
+}
+
+// OpenReadOnly opens an existing database for reading only: it never
+// creates, migrates or writes the file, and Update returns ErrReadOnly.
+// Readers share the file with each other, not with a running tipbot: when
+// one holds it, OpenReadOnly fails within about Options.Timeout with an
+// error wrapping ErrInUse. A file of an older or newer schema is refused.
+func OpenReadOnly(path string, o Options) (*DB, error) {
+	if o.Timeout <= 0 {
+		o.Timeout = time.Second
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	bdb, err := bbolt.Open(path, 0o400, &bbolt.Options{ReadOnly: true, Timeout: o.Timeout})
+	if errors.Is(err, bolterrors.ErrTimeout) {
+		return nil, fmt.Errorf("store: %s is %w", filepath.Base(path), ErrInUse)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
+	}
+	if err := bdb.View(checkSchema); err != nil {
+		_ = bdb.Close()
+		return nil, fmt.Errorf("store: open %s read-only: %w", path, err)
+	}
+	done := make(chan struct{})
+	close(done) // no writer
+	db := &DB{bolt: bdb, path: path, log: log, done: done, readOnly: true}
+	db.cond = sync.NewCond(&db.mu)
+	return db, nil
+}
+
+// checkSchema accepts a file of exactly this schema, without writing.
+func checkSchema(tx *bbolt.Tx) error {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil || tx.Bucket(bucketWS) == nil {
+		return fmt.Errorf("not a tipbot database")
+	}
+	v := meta.Get(keySchema)
+	if len(v) != 4 {
+		return fmt.Errorf("bad schema version record")
+	}
+	got := uint32(v[0])<<24 | uint32(v[1])<<16 | uint32(v[2])<<8 | uint32(v[3])
+	switch {
+	case got > schemaVersion:
+		return fmt.Errorf("file schema %d is newer than this tipbot understands (%d)", got, schemaVersion)
+	case got < schemaVersion:
+		return fmt.Errorf("file schema %d was written by an older tipbot: run this tipbot once on it (tipbot run or tipbot shell) to upgrade it, after a backup", got)
+	}
+	return nil
 }
 
 // initSchema creates the top-level buckets of a new file and checks the
@@ -360,6 +421,9 @@ func (db *DB) Update(ctx context.Context, ws bot.Workspace, fn func(tx bot.Tx) e
 	}
 	if err := ctx.Err(); err != nil {
 		return err
+	}
+	if db.readOnly {
+		return ErrReadOnly
 	}
 	r := &request{ws: key, fn: fn, done: make(chan error, 1)}
 	db.mu.Lock()

@@ -148,7 +148,9 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("discord: new session: %w", err)
 	}
-	s.Client = &http.Client{Timeout: 30 * time.Second, Transport: newRewriter(base, newPacer(globalRate, globalBurst), http.DefaultTransport)}
+	// No Client.Timeout: it would count the wait in the pacer; the
+	// rewriter bounds each request from the moment it goes.
+	s.Client = &http.Client{Transport: newRewriter(base, newPacer(globalRate, globalBurst), http.DefaultTransport)}
 	s.ShouldReconnectOnError = false // Run reconnects, so it sees close codes such as 4014
 	s.SyncEvents = true              // dispatches reach onDispatch in gateway order
 	s.Identify.Intents = intents

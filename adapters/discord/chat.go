@@ -22,10 +22,12 @@ import (
 // goes into that thread when one was started on the message, else it
 // replies to the message. It refuses a channel of another guild, so no
 // workspace's data reaches another server. Rate limits are waited out;
-// transient failures are retried with a nonce Discord deduplicates.
+// transient failures are retried with a nonce Discord deduplicates. When
+// Discord refuses for good (unknown channel, missing access) or the channel
+// is in another guild, the error wraps bot.ErrRefused.
 func (a *Adapter) Post(ctx context.Context, ws bot.Workspace, channel string, m bot.Message) (string, error) {
 	if err := a.checkChannel(ctx, ws, channel); err != nil {
-		return "", err
+		return "", refusal(err)
 	}
 	target := channel
 	var ref *discordgo.MessageReference
@@ -47,7 +49,7 @@ func (a *Adapter) Post(ctx context.Context, ws bot.Workspace, channel string, m 
 		}
 		id, err := a.send(ctx, target, send)
 		if err != nil {
-			return first, fmt.Errorf("discord: post in %s: %w", target, err)
+			return first, fmt.Errorf("discord: post in %s: %w", target, refusal(err))
 		}
 		if i == 0 {
 			first = id
@@ -60,10 +62,11 @@ func (a *Adapter) Post(ctx context.Context, ws bot.Workspace, channel string, m 
 }
 
 // React adds the bot's reaction (a unicode emoji, or a custom emoji as
-// "name:id") to a message of the workspace's guild.
+// "name:id") to a message of the workspace's guild. A refusal for good
+// (unknown message, missing access) wraps bot.ErrRefused.
 func (a *Adapter) React(ctx context.Context, ws bot.Workspace, channel, messageID, emoji string) error {
 	if err := a.checkChannel(ctx, ws, channel); err != nil {
-		return err
+		return refusal(err)
 	}
 	location, _ := a.dir.location(channel, messageID)
 	e := apiEmoji(emoji)
@@ -74,12 +77,14 @@ func (a *Adapter) React(ctx context.Context, ws bot.Workspace, channel, messageI
 		return a.s.MessageReactionAdd(location, messageID, e, discordgo.WithContext(ctx))
 	})
 	if err != nil {
-		return fmt.Errorf("discord: react %s on %s/%s: %w", emoji, location, messageID, err)
+		return fmt.Errorf("discord: react %s on %s/%s: %w", emoji, location, messageID, refusal(err))
 	}
 	return nil
 }
 
-// Direct sends a private message (a DM) to a person.
+// Direct sends a private message (a DM) to a person. When Discord refuses
+// for good (unknown user, 50007: the person does not accept DMs from the
+// bot) the error wraps bot.ErrRefused.
 func (a *Adapter) Direct(ctx context.Context, ws bot.Workspace, userID string, m bot.Message) error {
 	if ws.Platform != bot.Discord {
 		return fmt.Errorf("discord: direct message for a %s workspace", ws.Platform)
@@ -94,13 +99,13 @@ func (a *Adapter) Direct(ctx context.Context, ws bot.Workspace, userID string, m
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("discord: open DM with %s: %w", userID, err)
+			return fmt.Errorf("discord: open DM with %s: %w", userID, refusal(err))
 		}
 		a.dmChannels.put(userID, ch)
 	}
 	for _, om := range render(m, a.link(ws.ID)) {
 		if _, err := a.send(ctx, ch, &discordgo.MessageSend{Content: om.Content, Embeds: om.Embeds, Files: om.Files, AllowedMentions: allowedMentions(m)}); err != nil {
-			return fmt.Errorf("discord: DM to %s: %w", userID, err)
+			return fmt.Errorf("discord: DM to %s: %w", userID, refusal(err))
 		}
 	}
 	return nil
@@ -119,7 +124,7 @@ func (a *Adapter) checkChannel(ctx context.Context, ws bot.Workspace, channel st
 		return fmt.Errorf("discord: channel %s: %w", channel, err)
 	}
 	if ci.GuildID != ws.ID {
-		return fmt.Errorf("discord: channel %s is not in guild %s", channel, ws.ID)
+		return fmt.Errorf("discord: channel %s: %w %s", channel, errOtherGuild, ws.ID)
 	}
 	return nil
 }

@@ -2,12 +2,16 @@ package discord
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/tipbot/tipbot/adapters/discord/discordtest"
@@ -164,40 +168,120 @@ func TestRewriterSendsDiscordTrafficElsewhere(t *testing.T) {
 	}
 }
 
-// TestPacerStaysUnderTheGlobalLimit: any one-second window holds at most
-// burst + rate requests; a cancelled wait returns at once.
+// TestPacerStaysUnderTheGlobalLimit (synctest: exact fake time): after a
+// burst, requests go one per interval, any one-second window holds at most
+// burst + rate of them; a long queue is waited out whatever the deadline,
+// which fails a request only once reached; a cancelled wait returns at once.
 func TestPacerStaysUnderTheGlobalLimit(t *testing.T) {
-	t.Parallel()
-	p := newPacer(200, 5)
-	start := time.Now()
-	var times []time.Time
-	for range 60 {
-		if err := p.wait(context.Background()); err != nil {
-			t.Fatal(err)
+	synctest.Test(t, func(t *testing.T) {
+		p := newPacer(200, 5)
+		began := time.Now()
+		for i := range 60 {
+			if err := p.wait(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			// The first 5 at once, then one every 5 ms.
+			if got, want := time.Since(began), time.Duration(max(i-4, 0))*5*time.Millisecond; got != want {
+				t.Errorf("request %d went after %v, want %v", i, got, want)
+			}
 		}
-		times = append(times, time.Now())
-	}
-	// 60 requests at 200/s after a burst of 5 take at least 55/200 s.
-	if d := time.Since(start); d < 270*time.Millisecond {
-		t.Errorf("60 requests in %v", d)
-	}
-	for i := range times {
-		n := 0
-		for j := i; j < len(times) && times[j].Sub(times[i]) < 100*time.Millisecond; j++ {
-			n++
+
+		// The production pace: 2,000 requests at once go in 49.875 s
+		// ((2000-5)/40), never more than 45 in one second.
+		p = newPacer(globalRate, globalBurst)
+		began = time.Now()
+		went := make([]time.Duration, 2000)
+		var wg sync.WaitGroup
+		for i := range went {
+			wg.Go(func() {
+				if err := p.wait(context.Background()); err != nil {
+					t.Error(err)
+				}
+				went[i] = time.Since(began)
+			})
 		}
-		if n > 5+20+1 {
-			t.Errorf("%d requests within 100ms", n)
+		wg.Wait()
+		slices.Sort(went)
+		if last, want := went[len(went)-1], 49875*time.Millisecond; last != want {
+			t.Errorf("last of 2000 requests went after %v, want %v", last, want)
 		}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	for range 10 {
-		p.wait(ctx)
-	}
-	if err := p.wait(ctx); err == nil {
-		t.Error("wait on a cancelled context succeeded while the bucket was empty")
-	}
+		for i := range went {
+			n := 0
+			for j := i; j < len(went) && went[j]-went[i] < time.Second; j++ {
+				n++
+			}
+			if n > globalBurst+globalRate {
+				t.Fatalf("%d requests within one second from %v", n, went[i])
+			}
+		}
+
+		// 10 s of queue ahead and a 3 s deadline: the wait lasts 3 s.
+		for range 400 {
+			wg.Go(func() {
+				if err := p.wait(context.Background()); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		synctest.Wait() // all 400 are booked
+		began = time.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		if err := p.wait(ctx); !errors.Is(err, context.DeadlineExceeded) || time.Since(began) != 3*time.Second {
+			t.Errorf("wait past the deadline = %v after %v, want the deadline after 3s", err, time.Since(began))
+		}
+		ctx, cancel = context.WithCancel(context.Background())
+		cancel()
+		if err := p.wait(ctx); !errors.Is(err, context.Canceled) || time.Since(began) != 3*time.Second {
+			t.Errorf("wait on a cancelled context = %v after %v", err, time.Since(began)-3*time.Second)
+		}
+		wg.Wait()
+	})
+}
+
+// roundTripFunc is an http.RoundTripper that answers without a network.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestRequestTimeoutStartsAfterThePacer (synctest): a request that waited
+// a minute for its turn still goes; one the server never answers fails
+// requestTimeout after it went.
+func TestRequestTimeoutStartsAfterThePacer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		began := time.Now()
+		var wentAt []time.Duration
+		hang := false
+		next := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			wentAt = append(wentAt, time.Since(began))
+			if hang {
+				<-r.Context().Done()
+				return nil, r.Context().Err()
+			}
+			return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader("{}")), Request: r}, nil
+		})
+		c := &http.Client{Transport: newRewriter(nil, newPacer(1, 1), next)}
+		for range 62 {
+			resp, err := c.Get("https://discord.com/api/v9/users/@me")
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		if got := wentAt[len(wentAt)-1]; got != 61*time.Second {
+			t.Errorf("62nd request at 1/s went after %v, want 61s", got)
+		}
+		hang = true
+		began = time.Now()
+		_, err := c.Get("https://discord.com/api/v9/users/@me")
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("unanswered request = %v, want a timeout", err)
+		}
+		if got, want := time.Since(began), time.Second+requestTimeout; got != want {
+			t.Errorf("unanswered request failed after %v, want %v (1 s in the pacer, then the timeout)", got, want)
+		}
+	})
 }
 
 func TestLRU(t *testing.T) {

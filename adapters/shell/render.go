@@ -97,7 +97,10 @@ func (a *Adapter) writeLines(first string, lines []string) {
 	a.writeLocked(b.String())
 }
 
-// clean replaces control characters, so text cannot drive the terminal.
+// clean replaces control characters and bidirectional formatting
+// characters (U+202E and the like), so text cannot drive the terminal or
+// reorder what is printed after it. Callers split lines first: a newline
+// left in s is replaced too.
 func clean(s string) string {
 	if !strings.ContainsFunc(s, isControl) {
 		return s
@@ -110,18 +113,30 @@ func clean(s string) string {
 	}, s)
 }
 
-func isControl(r rune) bool { return r != '\t' && unicode.IsControl(r) }
+func isControl(r rune) bool {
+	return r != '\t' && (unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r))
+}
 
-// say prints one line of the shell's own.
+// say prints the shell's own text, one line per line of s.
 func (a *Adapter) say(s string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.writeLocked(clean(s) + "\n")
+	a.sayLocked(s)
+}
+
+// sayLocked prints s line by line, each cleaned; call with mu held.
+func (a *Adapter) sayLocked(s string) {
+	var b strings.Builder
+	for l := range strings.SplitSeq(s, "\n") {
+		b.WriteString(clean(strings.TrimRight(l, "\r")))
+		b.WriteByte('\n')
+	}
+	a.writeLocked(b.String())
 }
 
 // sayf prints a formatted line; call with mu held.
 func (a *Adapter) sayf(format string, args ...any) {
-	a.writeLocked(clean(fmt.Sprintf(format, args...)) + "\n")
+	a.sayLocked(fmt.Sprintf(format, args...))
 }
 
 // write prints s (a prompt) as is.

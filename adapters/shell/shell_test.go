@@ -448,14 +448,31 @@ func TestFrench(t *testing.T) {
 	checkOutput(t, out, "(vous êtes alice dans #general)\nil n'y a pas de message [1]\n")
 }
 
-// TestHelp checks that /help lists every verb the shell knows.
+// TestHelp checks that /help lists every verb the shell knows, one per
+// line, in English and French (issue 16: newlines printed as U+FFFD).
 func TestHelp(t *testing.T) {
-	out, _ := session(t, newMemStore(), Options{}, "/help\n")
-	for _, verb := range []string{"/as", "/in", "/reply", "/react", "/unreact", "/edit", "/delete", "/save", "/tips", "/help", "/quit"} {
-		if !strings.Contains(out, verb+" ") {
-			t.Errorf("/help does not mention %s:\n%s", verb, out)
+	for _, locale := range []string{"en", "fr"} {
+		out, _ := session(t, newMemStore(), Options{Locale: locale}, "/help\n")
+		checkOutput(t, out, catalog[locale].help+"\n")
+		if strings.ContainsRune(out, '\uFFFD') {
+			t.Errorf("%s /help has replacement characters:\n%s", locale, out)
+		}
+		if n := strings.Count(out, "\n"); n != 13 {
+			t.Errorf("%s /help has %d lines, want 13:\n%s", locale, n, out)
+		}
+		for _, verb := range []string{"/as", "/in", "/reply", "/react", "/unreact", "/edit", "/delete", "/save", "/tip", "/help", "/quit"} {
+			if !strings.Contains(out, "\n  "+verb+" ") {
+				t.Errorf("%s /help has no line for %s:\n%s", locale, verb, out)
+			}
 		}
 	}
+}
+
+// TestBidiControlsNeutralised checks that a right-to-left override in a
+// message cannot reorder the terminal's output (issue 16).
+func TestBidiControlsNeutralised(t *testing.T) {
+	out, _ := session(t, newMemStore(), Options{}, "abc\u202Edef\u2066g\n")
+	checkOutput(t, out, "[1] #general you: abc\uFFFDdef\uFFFDg\n")
 }
 
 // TestLongestLine checks that a line of exactly maxLine bytes is a message.

@@ -49,7 +49,7 @@ type Config struct {
 	// fetches the reacted message's text.
 	CaptureReaction string
 	// Locale ("en" default, or "fr") is the language of the adapter's own
-	// few messages ("working on it", "that did not work").
+	// few messages ("not saved: tipbot is busy", "that did not work").
 	Locale string
 	Logger *slog.Logger
 	// Now is the clock that request signatures are checked against; nil
@@ -111,10 +111,11 @@ type Adapter struct {
 	rateLimited atomic.Int64 // 429s met, for tests and logs
 
 	// Knobs that tests turn; New sets Slack's values.
-	ackDeadline  time.Duration // answer commands within this, then "working on it"
+	ackDeadline  time.Duration // commands are acknowledged within this of their arrival
 	eventTimeout time.Duration // longest a core Handle may take
 	fetchTimeout time.Duration // longest the reading of a reacted message may take
 	pingInterval time.Duration // Socket Mode: reconnect when Slack has not pinged for this long
+	retryWait    time.Duration // first wait before retrying a call that failed on the way (doubles)
 }
 
 // identity is who the bot is in its workspace (auth.test).
@@ -194,10 +195,11 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 		httpClient:   &http.Client{Timeout: 30 * time.Second},
 		teams:        map[string]*installedTeam{},
 		states:       newStates(),
-		ackDeadline:  2500 * time.Millisecond,
+		ackDeadline:  2 * time.Second,
 		eventTimeout: time.Minute,
 		fetchTimeout: 10 * time.Second,
 		pingInterval: 30 * time.Second,
+		retryWait:    200 * time.Millisecond,
 	}
 	a.lanes.tasks = &a.tasks
 	opts := []slackapi.Option{

@@ -21,9 +21,10 @@ var (
 
 // Post sends m to a channel (in the thread m.Thread when set) as Block Kit
 // with a plain-text fallback, and returns the new message's ts. Posts are
-// paced to Slack's limits and retried after a 429; a file in m is uploaded
-// to the same channel and thread. It fails when Slack refuses the post
-// (bot not in the channel, archived channel…).
+// paced to Slack's limits and retried after a 429, however long that
+// takes, until ctx ends; a file in m is uploaded to the same channel and
+// thread. When Slack refuses the post for good (bot not in the channel,
+// archived channel…) the error wraps bot.ErrRefused.
 func (a *Adapter) Post(ctx context.Context, ws bot.Workspace, channel string, m bot.Message) (string, error) {
 	ctx, err := a.scope(ctx, ws)
 	if err != nil {
@@ -40,7 +41,7 @@ func (a *Adapter) Post(ctx context.Context, ws bot.Workspace, channel string, m 
 			return err
 		})
 		if err != nil {
-			return "", refused(fmt.Errorf("slack: post to %s: %w", channel, err))
+			return "", fmt.Errorf("slack: post to %s: %w", channel, refusal(err))
 		}
 	}
 	if m.File != nil {
@@ -70,7 +71,8 @@ func postOptions(text string, blocks []slackapi.Block, thread string) []slackapi
 }
 
 // React adds the bot's reaction emoji (a Slack emoji name, with or without
-// colons) to a message. A reaction already there is not an error.
+// colons) to a message. A reaction already there (already_reacted) is
+// success; other refusals (message gone, no access) wrap bot.ErrRefused.
 func (a *Adapter) React(ctx context.Context, ws bot.Workspace, channel, messageID, emoji string) error {
 	ctx, err := a.scope(ctx, ws)
 	if err != nil {
@@ -84,14 +86,15 @@ func (a *Adapter) React(ctx context.Context, ws bot.Workspace, channel, messageI
 		return nil
 	}
 	if err != nil {
-		return refused(fmt.Errorf("slack: react %s to %s/%s: %w", name, channel, messageID, err))
+		return fmt.Errorf("slack: react %s to %s/%s: %w", name, channel, messageID, refusal(err))
 	}
 	return nil
 }
 
 // Direct sends m to a person in their direct message with the bot
 // (conversations.open, then chat.postMessage); a file in m is uploaded
-// there.
+// there. When Slack refuses for good (unknown or deactivated person…) the
+// error wraps bot.ErrRefused.
 func (a *Adapter) Direct(ctx context.Context, ws bot.Workspace, userID string, m bot.Message) error {
 	ctx, err := a.scope(ctx, ws)
 	if err != nil {
@@ -132,7 +135,7 @@ func (a *Adapter) dmChannel(ctx context.Context, userID string) (string, error) 
 		return err
 	})
 	if err != nil {
-		return "", refused(fmt.Errorf("slack: open direct message with %s: %w", userID, err))
+		return "", fmt.Errorf("slack: open direct message with %s: %w", userID, refusal(err))
 	}
 	if ch == nil || ch.ID == "" {
 		return "", fmt.Errorf("slack: open direct message with %s: no channel in answer", userID)
@@ -165,7 +168,7 @@ func (a *Adapter) upload(ctx context.Context, channel, thread, comment string, f
 		return err
 	})
 	if err != nil {
-		return refused(fmt.Errorf("slack: upload %s to %s: %w", name, channel, err))
+		return fmt.Errorf("slack: upload %s to %s: %w", name, channel, refusal(err))
 	}
 	return nil
 }
@@ -295,29 +298,4 @@ func checkWorkspace(ws bot.Workspace) error {
 		return fmt.Errorf("slack: workspace %s is not a Slack workspace", ws)
 	}
 	return nil
-}
-
-// permanent are the Slack errors of posts, reactions, direct messages and
-// uploads that no retry can fix: the channel is gone, archived or closed
-// to the bot, the person cannot be written to, the message is refused as
-// it is, or the token no longer works.
-var permanent = map[string]bool{
-	"channel_not_found": true, "not_in_channel": true, "is_archived": true, "thread_not_found": true,
-	"message_not_found": true, "cannot_reply_to_message": true, "restricted_action": true,
-	"restricted_action_read_only_channel": true, "restricted_action_thread_only_channel": true,
-	"restricted_action_non_threadable_channel": true, "team_access_not_granted": true, "access_denied": true,
-	"ekm_access_denied": true, "msg_too_long": true, "no_text": true, "invalid_blocks": true,
-	"too_many_reactions": true, "invalid_name": true, "user_not_found": true, "user_disabled": true,
-	"cannot_dm_bot": true, "messages_tab_disabled": true, "invalid_auth": true, "not_authed": true,
-	"token_revoked": true, "token_expired": true, "account_inactive": true, "missing_scope": true,
-	"not_allowed_token_type": true,
-}
-
-// refused marks err with bot.ErrRefused when Slack refused for good, so
-// that the core drops the message (and says so) instead of retrying it.
-func refused(err error) error {
-	if se, ok := errors.AsType[slackapi.SlackErrorResponse](err); ok && permanent[se.Err] {
-		return fmt.Errorf("%w (%w)", err, bot.ErrRefused)
-	}
-	return err
 }

@@ -38,6 +38,22 @@ func (r *recorder) all() []bot.Event {
 	return append([]bot.Event(nil), r.events...)
 }
 
+// distinct returns the recorded events, once per event id (the first
+// delivery): on a loaded machine an ack can come after the fake's
+// RedeliverAfter and an event reach the handler twice, as it may from
+// Slack; the core drops the repeat by its id.
+func (r *recorder) distinct() []bot.Event {
+	seen := map[string]bool{}
+	var out []bot.Event
+	for _, ev := range r.all() {
+		if id := bot.MetaOf(ev).ID; !seen[id] {
+			seen[id] = true
+			out = append(out, ev)
+		}
+	}
+	return out
+}
+
 // byID returns the recorded events with that event id.
 func (r *recorder) byID(id string) []bot.Event {
 	var out []bot.Event

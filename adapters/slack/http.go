@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	slackapi "github.com/slack-go/slack"
@@ -30,28 +32,102 @@ const maxSkew = 5 * time.Minute
 // HTTPHandler returns the handler of POST /slack/events, the one request
 // URL of http mode for the Events API, slash commands and interactivity.
 // Every request must carry a valid Slack signature made within five
-// minutes of the adapter's clock, else it gets 401 and changes nothing.
-func (a *Adapter) HTTPHandler() http.Handler { return http.HandlerFunc(a.serveHTTP) }
+// minutes of the adapter's clock, else it gets 401 and changes nothing: a
+// request without the signature headers or with a stale timestamp is
+// refused before its body is read, and one whose signature does not match
+// is dropped as soon as it is read. Refusals are logged at most once a
+// minute, with their count and never their body. Bodies over 1 MB get 413.
+func (a *Adapter) HTTPHandler() http.Handler {
+	return &httpHandler{a: a, refusals: refusalLog{every: time.Minute},
+		large: sync.Pool{New: func() any { return new([maxBody]byte) }}}
+}
 
-func (a *Adapter) serveHTTP(w http.ResponseWriter, r *http.Request) {
+// httpHandler serves POST /slack/events for an Adapter.
+type httpHandler struct {
+	a        *Adapter
+	refusals refusalLog
+	// large recycles the buffers of large bodies that failed their
+	// signature, cleared, so that a flood of forged requests makes no
+	// garbage; a signed body is never recycled, its events may keep it.
+	large sync.Pool
+}
+
+// largeBody is the size from which a body is read into a recycled buffer.
+const largeBody = 64 << 10
+
+// refusalLog keeps a flood of forged requests out of the log: one line per
+// interval, counting the refusals since the previous line.
+type refusalLog struct {
+	every time.Duration
+	mu    sync.Mutex
+	next  time.Time // no line before then
+	n     int       // refusals not logged yet
+}
+
+// count records a refusal at now and reports whether a line is due, with
+// the number of refusals it stands for.
+func (l *refusalLog) count(now time.Time) (n int, due bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.n++
+	if now.Before(l.next) {
+		return 0, false
+	}
+	n, l.n = l.n, 0
+	l.next = now.Add(l.every)
+	return n, true
+}
+
+func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a := h.a
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-	if err != nil {
-		http.Error(w, "cannot read request", http.StatusBadRequest)
+	timestamp, signature := r.Header.Get("X-Slack-Request-Timestamp"), r.Header.Get("X-Slack-Signature")
+	if err := checkSignatureHeaders(timestamp, signature, a.now()); err != nil {
+		h.refuse(w, r, err)
 		return
 	}
-	if len(body) > maxBody {
+	if r.ContentLength > maxBody {
+		closeAfter(w)
 		http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
 		return
 	}
-	if err := verifySignature(a.cfg.SigningSecret, r.Header.Get("X-Slack-Request-Timestamp"),
-		r.Header.Get("X-Slack-Signature"), body, a.now()); err != nil {
-		a.log.Warn("slack: refused a request with a missing, bad or stale signature", "remote", r.RemoteAddr, "err", err)
-		http.Error(w, "invalid signature", http.StatusUnauthorized)
+	var buf *[maxBody]byte
+	var body []byte
+	var err error
+	if r.ContentLength >= largeBody {
+		buf = h.large.Get().(*[maxBody]byte)
+		body = buf[:r.ContentLength]
+		_, err = io.ReadFull(r.Body, body)
+	} else {
+		body, err = readBody(r.Body, r.ContentLength)
+	}
+	if err != nil {
+		if buf != nil {
+			h.recycle(buf, body)
+		}
+		closeAfter(w)
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok || errors.Is(err, errTooLarge) {
+			http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+			return
+		}
+		a.log.Debug("slack: cannot read a request", "remote", r.RemoteAddr, "err", err)
+		if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+			http.Error(w, "request body too slow", http.StatusRequestTimeout)
+			return
+		}
+		http.Error(w, "cannot read request", http.StatusBadRequest)
+		return
+	}
+	if err := checkSignatureBody(a.cfg.SigningSecret, timestamp, signature, body); err != nil {
+		// Nothing of a forged request is kept.
+		if buf != nil {
+			h.recycle(buf, body)
+		}
+		h.refuse(w, r, err)
 		return
 	}
 	mediaType, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -74,6 +150,53 @@ func (a *Adapter) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		a.log.Info("slack: ignoring request of unknown kind", "content_type", mediaType)
 		w.WriteHeader(http.StatusOK)
 	}
+}
+
+// recycle clears what a refused request left in buf and keeps buf for
+// the next large body.
+func (h *httpHandler) recycle(buf *[maxBody]byte, used []byte) {
+	clear(used)
+	h.large.Put(buf)
+}
+
+// refuse answers 401 to a request without a valid signature and closes its
+// connection.
+func (h *httpHandler) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	closeAfter(w)
+	http.Error(w, "invalid signature", http.StatusUnauthorized)
+	if n, due := h.refusals.count(h.a.now()); due {
+		h.a.log.Warn("slack: refused requests with a missing, bad or stale signature", "count", n,
+			"every", h.refusals.every, "remote", r.RemoteAddr, "err", err)
+	}
+}
+
+// closeAfter asks the server to close the connection after the answer,
+// rather than wait for what is left of the request.
+func closeAfter(w http.ResponseWriter) {
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+}
+
+var errTooLarge = errors.New("request body over 1 MB")
+
+// readBody reads a request body of at most maxBody bytes. When the client
+// announced its size, the buffer is allocated once at that size.
+func readBody(r io.Reader, size int64) ([]byte, error) {
+	if size >= 0 && size <= maxBody {
+		body := make([]byte, size)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return nil, err
+		}
+		return body, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(r, maxBody+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > maxBody {
+		return nil, errTooLarge
+	}
+	return body, nil
 }
 
 func (a *Adapter) serveHTTPEvent(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -168,6 +291,15 @@ var (
 // HMAC-SHA256, keyed with the signing secret, of "v0:timestamp:body".
 // The timestamp (Unix seconds) must be within five minutes of now.
 func verifySignature(secret, timestamp, signature string, body []byte, now time.Time) error {
+	if err := checkSignatureHeaders(timestamp, signature, now); err != nil {
+		return err
+	}
+	return checkSignatureBody(secret, timestamp, signature, body)
+}
+
+// checkSignatureHeaders is the part of verifySignature that needs no body:
+// both headers present, the timestamp within five minutes of now.
+func checkSignatureHeaders(timestamp, signature string, now time.Time) error {
 	if timestamp == "" || signature == "" {
 		return errNoSignature
 	}
@@ -178,6 +310,11 @@ func verifySignature(secret, timestamp, signature string, body []byte, now time.
 	if d := now.Sub(time.Unix(ts, 0)); d > maxSkew || d < -maxSkew {
 		return errStale
 	}
+	return nil
+}
+
+// checkSignatureBody is the rest of verifySignature: the HMAC of the body.
+func checkSignatureBody(secret, timestamp, signature string, body []byte) error {
 	if !hmac.Equal([]byte(signature), []byte(sign(secret, timestamp, body))) {
 		return errBadSignature
 	}

@@ -47,7 +47,7 @@ type manifest struct {
 // The scopes and events the adapter's calls and translations need; the
 // manifests must ask for exactly these, and the README's Slack setup explain each.
 var (
-	wantScopes = []string{"channels:history", "channels:read", "chat:write", "commands", "files:write",
+	wantScopes = []string{"channels:history", "channels:read", "chat:write", "chat:write.public", "commands", "files:write",
 		"groups:history", "groups:read", "im:write", "reactions:read", "reactions:write", "users:read"}
 	wantEvents = []string{"app_uninstalled", "message.channels", "message.groups", "reaction_added", "reaction_removed", "tokens_revoked"}
 )

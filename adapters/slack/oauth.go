@@ -33,7 +33,7 @@ import (
 // from then on. Tokens are never logged.
 
 // BotScopes are the bot scopes tipbot asks for, as in manifest.yaml.
-var BotScopes = []string{"channels:history", "channels:read", "chat:write", "commands", "files:write",
+var BotScopes = []string{"channels:history", "channels:read", "chat:write", "chat:write.public", "commands", "files:write",
 	"groups:history", "groups:read", "im:write", "reactions:read", "reactions:write", "users:read"}
 
 // stateTTL is how long an install link stays valid.

@@ -21,9 +21,6 @@ const (
 	defaultWorkspaceBurst  = 16
 )
 
-// errWouldWait: the call may not go before its caller's deadline.
-var errWouldWait = errors.New("slack: rate limited past the deadline")
-
 // gcra is the generic cell rate algorithm (virtual scheduling): requests are
 // booked at times spaced by interval, with up to tolerance of advance (a
 // burst of tolerance/interval+1).
@@ -51,20 +48,41 @@ func (g *gcra) book(t time.Time) {
 
 // limits paces Web API calls. Posts are paced per channel and per
 // workspace; after a 429 every call to that method waits for Retry-After.
+//
+// A post takes its slot in two steps. It books the next free slot of its
+// channel, however far off (a channel's posts queue one per channelIv),
+// and sleeps until then; only then does it take a place in the workspace's
+// pace, which thus sees posts in the order they become due: a long queue
+// in one channel never holds up the posts of another.
 type limits struct {
 	mu        sync.Mutex
 	now       func() time.Time
 	channelIv time.Duration
-	channels  map[string]*gcra
+	channels  map[string]*channelPace
 	workspace gcra
 	blocked   map[string]time.Time // method → no call before
 
-	// Posts go out in the order of their slots: a post whose timer fired
-	// late must not let later ones overtake it, or the server would see
-	// two posts closer than the pace allows.
+	// Posts of one channel go out in the order of their slots: a post
+	// whose timer fired late must not let a later one overtake it, or
+	// Slack would see two posts closer than the pace allows.
 	seq     uint64
-	queued  map[uint64]time.Time // booked posts not sent yet: seq → slot
-	changed chan struct{}        // closed when a post leaves queued
+	queued  map[uint64]queuedPost // posts booked in their channel, not yet in the workspace's pace
+	changed chan struct{}         // closed when a post leaves queued
+
+	// booked, when set, is told of each post's final slot (tests read the
+	// pace from it, not from the wall clock).
+	booked func(channel string, at time.Time)
+}
+
+// channelPace is the pace of one channel.
+type channelPace struct {
+	gcra
+	last time.Time // final slot of the channel's latest post
+}
+
+type queuedPost struct {
+	channel string
+	at      time.Time
 }
 
 func newLimits(channelInterval time.Duration, workspaceRate float64, workspaceBurst int) *limits {
@@ -81,16 +99,33 @@ func newLimits(channelInterval time.Duration, workspaceRate float64, workspaceBu
 	return &limits{
 		now:       time.Now,
 		channelIv: channelInterval,
-		channels:  map[string]*gcra{},
+		channels:  map[string]*channelPace{},
 		workspace: gcra{interval: iv, tolerance: time.Duration(workspaceBurst-1) * iv},
 		blocked:   map[string]time.Time{},
-		queued:    map[uint64]time.Time{},
+		queued:    map[uint64]queuedPost{},
 		changed:   make(chan struct{}),
 	}
 }
 
+// channel returns the pace of a channel (l.mu held).
+func (l *limits) channel(id string, now time.Time) *channelPace {
+	ch := l.channels[id]
+	if ch == nil {
+		if len(l.channels) > 10000 {
+			for k, g := range l.channels {
+				if g.tat.Before(now) && g.last.Before(now) {
+					delete(l.channels, k)
+				}
+			}
+		}
+		ch = &channelPace{gcra: gcra{interval: l.channelIv}}
+		l.channels[id] = ch
+	}
+	return ch
+}
+
 // reserve books the time a call may go and returns it, with the post's
-// place in the send order (0 for calls that are not posts). Only posts
+// place in its channel's queue (0 for calls that are not posts). Only posts
 // (channel != "") are paced; every method waits out its 429 block.
 func (l *limits) reserve(method, channel string) (time.Time, uint64) {
 	l.mu.Lock()
@@ -107,32 +142,53 @@ func (l *limits) reserve(method, channel string) (time.Time, uint64) {
 	if channel == "" {
 		return at, 0
 	}
-	ch := l.channels[channel]
-	if ch == nil {
-		if len(l.channels) > 10000 {
-			for k, g := range l.channels {
-				if g.tat.Before(now) {
-					delete(l.channels, k)
-				}
-			}
-		}
-		ch = &gcra{interval: l.channelIv}
-		l.channels[channel] = ch
-	}
-	// The slot must suit both the channel and the workspace; it is booked
-	// in both at the same time so that neither sees two posts too close.
-	for {
-		next := l.workspace.earliest(ch.earliest(at))
-		if next.Equal(at) {
-			break
-		}
-		at = next
-	}
+	ch := l.channel(channel, now)
+	at = ch.earliest(at)
 	ch.book(at)
-	l.workspace.book(at)
 	l.seq++
-	l.queued[l.seq] = at
+	l.queued[l.seq] = queuedPost{channel: channel, at: at}
 	return at, l.seq
+}
+
+// first reports whether no post of the same channel booked before seq is
+// still queued (l.mu held).
+func (l *limits) first(seq uint64) bool {
+	p := l.queued[seq]
+	for s, q := range l.queued {
+		if q.channel == p.channel && (q.at.Before(p.at) || (q.at.Equal(p.at) && s < seq)) {
+			return false
+		}
+	}
+	return true
+}
+
+// take gives a due post its final slot, in the workspace's pace and no
+// sooner than channelIv after the channel's previous post, and takes it
+// out of the queue (l.mu held).
+func (l *limits) take(seq uint64) time.Time {
+	p := l.queued[seq]
+	now := l.now()
+	ch := l.channel(p.channel, now)
+	at := now
+	if !ch.last.IsZero() {
+		at = later(at, ch.last.Add(l.channelIv))
+	}
+	at = l.workspace.earliest(at)
+	l.workspace.book(at)
+	ch.last = at
+	ch.tat = later(ch.tat, at.Add(l.channelIv))
+	if l.booked != nil {
+		l.booked(p.channel, at)
+	}
+	l.dequeue(seq)
+	return at
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // block stops calls to method for d (a 429's Retry-After).
@@ -145,48 +201,57 @@ func (l *limits) block(method string, d time.Duration) {
 	}
 }
 
-// wait sleeps until the reserved time (and, for a post, until every post
-// booked before it has gone) or until ctx ends.
+// wait sleeps until the call may go, however far off, and returns nil: for
+// a post, its channel's slot, then its turn after the channel's earlier
+// posts, then its place in the workspace's pace. It returns ctx.Err() as
+// soon as ctx is cancelled or its deadline is reached, not before: a slot
+// past the deadline is waited for until the deadline.
 func (l *limits) wait(ctx context.Context, method, channel string) error {
 	at, seq := l.reserve(method, channel)
 	if seq != 0 {
 		defer l.leave(seq)
 	}
-	if deadline, ok := ctx.Deadline(); ok && at.After(deadline) {
-		return errWouldWait
+	if err := l.sleepUntil(ctx, at); err != nil || seq == 0 {
+		return err
 	}
-	if d := at.Sub(l.now()); d > 0 {
-		if err := sleep(ctx, d); err != nil {
-			return err
-		}
-	}
-	for seq != 0 {
+	for {
 		l.mu.Lock()
-		first := true
-		for s, t := range l.queued {
-			if t.Before(at) || (t.Equal(at) && s < seq) {
-				first = false
-				break
-			}
+		if l.first(seq) {
+			at = l.take(seq)
+			l.mu.Unlock()
+			return l.sleepUntil(ctx, at)
 		}
 		changed := l.changed
 		l.mu.Unlock()
-		if first {
-			break
-		}
 		select {
 		case <-changed:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
+}
+
+// sleepUntil sleeps until t on the limiter's clock, or until ctx ends.
+func (l *limits) sleepUntil(ctx context.Context, t time.Time) error {
+	if d := t.Sub(l.now()); d > 0 {
+		return sleep(ctx, d)
+	}
 	return ctx.Err()
 }
 
-// leave takes a post out of the send order.
+// leave takes a post out of the queue if it is still there (its wait
+// ended early).
 func (l *limits) leave(seq uint64) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if _, ok := l.queued[seq]; ok {
+		l.dequeue(seq)
+	}
+}
+
+// dequeue takes a post out of the queue and wakes the posts waiting for
+// their turn (l.mu held).
+func (l *limits) dequeue(seq uint64) {
 	delete(l.queued, seq)
 	close(l.changed)
 	l.changed = make(chan struct{})
@@ -208,11 +273,15 @@ func sleep(ctx context.Context, d time.Duration) error {
 const maxTransientRetries = 5
 
 // call runs one Web API call. It paces posts (channel != ""), waits out a
-// 429's Retry-After and tries again — as often as Slack asks, until ctx
-// ends — and retries a few times, with backoff, failures where the request
-// never reached Slack or Slack answered 5xx.
+// 429's Retry-After and tries again — as often and as long as Slack asks,
+// whatever ctx's deadline, returning ctx.Err() only once ctx has ended —
+// and retries a few times, with backoff, failures where the request never
+// reached Slack or Slack answered 5xx.
 func (a *Adapter) call(ctx context.Context, method, channel string, fn func(context.Context) error) error {
-	backoff := 200 * time.Millisecond
+	backoff := a.retryWait
+	if backoff <= 0 {
+		backoff = 200 * time.Millisecond
+	}
 	limits := a.limitsFor(ctx)
 	for attempt := 0; ; attempt++ {
 		if err := limits.wait(ctx, method, channel); err != nil {
@@ -232,11 +301,6 @@ func (a *Adapter) call(ctx context.Context, method, channel string, fn func(cont
 				a.cfg.OnRateLimit(d)
 			}
 			limits.block(method, d)
-			if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < d {
-				// Waiting would outlast the caller: say so now, so that it
-				// can answer otherwise (an unacknowledged event comes back).
-				return err
-			}
 			a.log.Warn("slack: rate limited, waiting", "method", method, "retry_after", d)
 			continue
 		}

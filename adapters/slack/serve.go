@@ -60,14 +60,22 @@ func (a *Adapter) apply(ev bot.Event) bool {
 }
 
 // answer runs a slash command or shortcut through the core and
-// acknowledges it: with the reply when the core answers within the ack
-// deadline (slash commands carry it in the acknowledgement), else with
-// "working on it" and the reply later through responseURL. ack is called
-// exactly once, before answer returns; its argument is nil for an empty
-// acknowledgement. Slack never redelivers these, so a failure is told to
-// the user rather than left unacknowledged.
+// acknowledges it, never before the core has committed what it changed:
+// Slack never redelivers these, so an acknowledgement must not promise
+// what a crash could lose.
+//
+// The core gets a context that ends handleShare of ackDeadline after the
+// command arrived: the store then commits nothing that has not started,
+// and the acknowledgement says it was not saved. An answer in time goes in
+// the acknowledgement when it fits (slash commands), else through
+// responseURL after an empty acknowledgement. At ackDeadline, a core still
+// at work (a commit under way) gets an empty acknowledgement and its
+// outcome, whatever it is, goes through responseURL. ack is called exactly
+// once, before answer returns; its argument is nil for an empty
+// acknowledgement.
 func (a *Adapter) answer(ev bot.Event, responseURL string, carriesReply bool, ack func(*slackapi.WebhookMessage)) {
-	start := time.Now()
+	arrived := time.Now()
+	ackBy := arrived.Add(a.ackDeadline)
 	ws, channel, user := whereAndWho(ev)
 	if !a.serves(ws.ID) {
 		a.ignoreTeam(ws.ID)
@@ -80,7 +88,7 @@ func (a *Adapter) answer(ev bot.Event, responseURL string, carriesReply bool, ac
 	}
 	results := make(chan result, 1)
 	a.tasks.Go(func() {
-		ctx, cancel := context.WithTimeout(withTeam(context.Background(), ws.ID), a.eventTimeout)
+		ctx, cancel := context.WithDeadline(withTeam(context.Background(), ws.ID), arrived.Add(a.ackDeadline*handleShare/100))
 		defer cancel()
 		if err := a.enrich(ctx, ev); err != nil {
 			results <- result{err: err}
@@ -90,13 +98,17 @@ func (a *Adapter) answer(ev bot.Event, responseURL string, carriesReply bool, ac
 		results <- result{r, err}
 	})
 	outcome := func(r result) *bot.Message {
-		if r.err != nil {
+		switch {
+		case errors.Is(r.err, context.DeadlineExceeded):
+			a.log.Warn("slack: command not committed in time; the user is told to try again", "event", bot.MetaOf(ev).ID, "err", r.err)
+			return &bot.Message{Lines: []bot.Line{{Text: a.texts.busy}}}
+		case r.err != nil:
 			a.log.Error("slack: core failed on interaction", "event", bot.MetaOf(ev).ID, "err", r.err)
 			return &bot.Message{Lines: []bot.Line{{Text: a.texts.failed}}}
 		}
 		return r.reply
 	}
-	timer := time.NewTimer(a.ackDeadline)
+	timer := time.NewTimer(time.Until(ackBy))
 	defer timer.Stop()
 	select {
 	case r := <-results:
@@ -106,9 +118,9 @@ func (a *Adapter) answer(ev bot.Event, responseURL string, carriesReply bool, ac
 			return
 		}
 		if carriesReply {
-			// Permalinks are looked up within what is left of Slack's
-			// three seconds; past that they are built from the team URL.
-			ctx, cancel := context.WithDeadline(withTeam(context.Background(), ws.ID), start.Add(a.ackDeadline+300*time.Millisecond))
+			// Permalinks are looked up within what is left of the ack
+			// deadline; past it they are built from the team URL.
+			ctx, cancel := context.WithDeadline(withTeam(context.Background(), ws.ID), ackBy)
 			p := a.ephemeral(ctx, *msg)
 			cancel()
 			if fitsAck(p) {
@@ -123,11 +135,9 @@ func (a *Adapter) answer(ev bot.Event, responseURL string, carriesReply bool, ac
 		ack(nil)
 		a.tasks.Go(func() { a.deliverLate(ws, channel, user, responseURL, *msg) })
 	case <-timer.C:
-		if carriesReply {
-			ack(&slackapi.WebhookMessage{ResponseType: slackapi.ResponseTypeEphemeral, Text: a.texts.working})
-		} else {
-			ack(nil)
-		}
+		// Not known yet whether it will be committed: the empty
+		// acknowledgement promises nothing.
+		ack(nil)
 		a.tasks.Go(func() {
 			if msg := outcome(<-results); msg != nil {
 				a.deliverLate(ws, channel, user, responseURL, *msg)
@@ -135,6 +145,11 @@ func (a *Adapter) answer(ev bot.Event, responseURL string, carriesReply bool, ac
 		})
 	}
 }
+
+// handleShare is the part of the ack deadline, in percent, that the core
+// has to commit a command; the rest leaves a commit under way the time to
+// end, and the answer the time to be sent.
+const handleShare = 90
 
 // maxAck is the largest acknowledgement payload sent; Slack drops Socket
 // Mode messages of 20 KiB or more.

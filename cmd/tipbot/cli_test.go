@@ -88,8 +88,13 @@ func TestCLIUsage(t *testing.T) {
 func TestCLIVersion(t *testing.T) {
 	t.Parallel()
 	out := mustCLI(t, "", "version")
-	if !strings.HasPrefix(out, "tipbot ") || !strings.Contains(out, "go1.") {
+	if !strings.HasPrefix(out, "tipbot ") || !strings.Contains(out, "go1.") || strings.Contains(out, "(devel)") {
 		t.Errorf("version = %q", out)
+	}
+	for _, flag := range []string{"--version", "-version"} {
+		if got := mustCLI(t, "", flag); got != out {
+			t.Errorf("tipbot %s = %q, want %q", flag, got, out)
+		}
 	}
 }
 
@@ -221,9 +226,22 @@ func TestCLIShellExportBackup(t *testing.T) {
 	if got := mustCLI(t, "", "export", "-db", stdoutCopy); !strings.Contains(got, `"id":"t1"`) {
 		t.Errorf("export of the stdout backup = %q", got)
 	}
-	code, _, errOut = cli(t, context.Background(), "", "backup", "-db", db, "-o", db)
+	code, _, errOut = cli(t, context.Background(), "", "backup", "-db", db, "-o", db, "-force")
 	if code != exitError || !strings.Contains(errOut, "is the database itself") {
 		t.Errorf("backup onto itself: exit %d, stderr:\n%s", code, errOut)
+	}
+	// An existing file is kept unless -force (issue 16).
+	writeFile(t, copyPath, "precious")
+	code, _, errOut = cli(t, context.Background(), "", "backup", "-db", db, "-o", copyPath)
+	if code != exitError || !strings.Contains(errOut, copyPath+" already exists (add -force to overwrite it)") {
+		t.Errorf("backup over an existing file: exit %d, stderr:\n%s", code, errOut)
+	}
+	if got, err := os.ReadFile(copyPath); err != nil || string(got) != "precious" {
+		t.Errorf("backup overwrote %s without -force: %q, %v", copyPath, got, err)
+	}
+	mustCLI(t, "", "backup", "-db", db, "-o", copyPath, "-force")
+	if got := mustCLI(t, "", "export", "-db", copyPath); !strings.Contains(got, `"id":"t1"`) {
+		t.Errorf("export of the forced backup = %q", got)
 	}
 }
 

@@ -652,7 +652,7 @@ func (d *decoder) duration(dst *time.Duration, optional bool) func(*yaml.Node, s
 		if !ok {
 			return
 		}
-		if v == "" && optional {
+		if (v == "" || v == "0") && optional {
 			*dst = 0
 			return
 		}
@@ -789,6 +789,9 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 		},
 		"moderation": func(n *yaml.Node, key string) {
 			d.mapping(n, key, fields{"require_approval": d.boolean(&c.Core.RequireApproval)})
+		},
+		"recovery": func(n *yaml.Node, key string) {
+			d.mapping(n, key, fields{"window": d.duration(&c.Core.RecoveryWindow, true)})
 		},
 		"roles": func(n *yaml.Node, key string) {
 			d.mapping(n, key, fields{

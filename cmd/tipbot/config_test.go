@@ -48,7 +48,7 @@ func TestLoadConfigErrors(t *testing.T) {
 	}{
 		// Unknown keys, at every level.
 		{"top-level typo", "locales: fr\n", nil, []string{`config.yaml:1: unknown key "locales" (did you mean "locale"?)`}},
-		{"top-level unknown", "\n\nplugins: [x]\n", nil, []string{`config.yaml:3: unknown key "plugins" (valid keys: capture, discord, http, locale, moderation, recognition, roles, sessions, slack, store, timezone, useful_reactions)`}},
+		{"top-level unknown", "\n\nplugins: [x]\n", nil, []string{`config.yaml:3: unknown key "plugins" (valid keys: capture, discord, http, locale, moderation, recognition, recovery, roles, sessions, slack, store, timezone, useful_reactions)`}},
 		{"store", "store:\n  paht: x.db\n", nil, []string{`config.yaml:2: unknown key "store.paht" (did you mean "store.path"?)`}},
 		{"slack", "slack:\n  enabled: false\n  tokn: xoxb-1\n", nil, []string{`config.yaml:3: unknown key "slack.tokn"`}},
 		{"discord", "discord:\n  guilds: []\n", nil, []string{`config.yaml:2: unknown key "discord.guilds"`}},
@@ -301,6 +301,7 @@ var specKeys = []string{
 	"recognition", "recognition.digest_channel", "recognition.digest_channel.discord", "recognition.digest_channel.shell", "recognition.digest_channel.slack",
 	"recognition.digest_schedule", "recognition.hall_of_fame_channel", "recognition.hall_of_fame_channel.discord",
 	"recognition.hall_of_fame_channel.shell", "recognition.hall_of_fame_channel.slack", "recognition.threshold",
+	"recovery", "recovery.window",
 	"roles", "roles.admins", "roles.trainers",
 	"sessions", "sessions.catch_up", "sessions.duration", "sessions.reminder",
 	"slack", "slack.api_url", "slack.app_token", "slack.bot_token", "slack.client_id", "slack.client_secret", "slack.enabled", "slack.mode",

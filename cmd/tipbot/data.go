@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,26 +14,21 @@ import (
 )
 
 // openExisting opens the database named by -db, or by the configuration's
-// store.path, refusing to create one: reading verbs must not leave an empty
-// file behind a typo.
-func (e *env) openExisting(configPath, dbPath string) (*store.DB, error) {
-	if dbPath == "" {
-		cfg, err := e.loadConfig(configPath)
-		if err != nil {
+// store.path, read-only (see openForReading): reading verbs must not leave
+// an empty file behind a typo, nor change the file.
+func (e *env) openExisting(ctx context.Context, configPath, dbPath string) (*readDB, error) {
+	cfg, err := e.loadConfig(configPath)
+	if err != nil {
+		if dbPath == "" {
 			return nil, err
 		}
-		dbPath = cfg.Store.Path
+		// -db names the file: a broken configuration only loses the
+		// snapshot fallback.
+		if cfg, err = DefaultConfig(e.lookup); err != nil {
+			return nil, err
+		}
 	}
-	return openExistingDB(dbPath)
-}
-
-func openExistingDB(dbPath string) (*store.DB, error) {
-	if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no database at %s (run tipbot first, or name the file with -db FILE)", dbPath)
-	} else if err != nil {
-		return nil, err
-	}
-	return store.Open(dbPath, store.Options{})
+	return e.openForReading(ctx, cfg, dbPath)
 }
 
 func cmdExport(ctx context.Context, e *env, args []string) (err error) {
@@ -50,7 +43,7 @@ func cmdExport(ctx context.Context, e *env, args []string) (err error) {
 	if !slices.Contains(bot.ExportFormats, *format) {
 		return fmt.Errorf("export: unknown format %q (want %s)", *format, strings.Join(bot.ExportFormats, " or "))
 	}
-	db, err := e.openExisting(*configPath, *dbPath)
+	db, err := e.openExisting(ctx, *configPath, *dbPath)
 	if err != nil {
 		return err
 	}
@@ -97,7 +90,7 @@ func selectWorkspaces(all []bot.Workspace, id, file string) ([]bot.Workspace, er
 // workspaceName returns "T0123 (slack)".
 // workspacesOf lists the workspaces of the database, or the one named by
 // id when it is not empty.
-func workspacesOf(ctx context.Context, db *store.DB, id string) ([]bot.Workspace, error) {
+func workspacesOf(ctx context.Context, db *readDB, id string) ([]bot.Workspace, error) {
 	all, err := db.Workspaces(ctx)
 	if err != nil {
 		return nil, err
@@ -115,6 +108,7 @@ func cmdBackup(ctx context.Context, e *env, args []string) (err error) {
 	configPath := configFlag(fs)
 	dbPath := dbFlag(fs)
 	out := fs.String("o", "", "write the copy to `OUT` (\"-\" for standard output)")
+	force := fs.Bool("force", false, "overwrite OUT when it exists")
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
@@ -123,7 +117,10 @@ func cmdBackup(ctx context.Context, e *env, args []string) (err error) {
 		fs.Usage()
 		return errUsage
 	}
-	db, err := e.openExisting(*configPath, *dbPath)
+	if _, err := os.Stat(*out); *out != "-" && err == nil && !*force {
+		return fmt.Errorf("backup: %s already exists (add -force to overwrite it)", *out)
+	}
+	db, err := e.openExisting(ctx, *configPath, *dbPath)
 	if err != nil {
 		return err
 	}
@@ -139,7 +136,7 @@ func cmdBackup(ctx context.Context, e *env, args []string) (err error) {
 	if same(db.Path(), *out) {
 		return fmt.Errorf("backup: %s is the database itself", *out)
 	}
-	n, err := writeFileAtomic(*out, db)
+	n, err := writeFileAtomic(*out, db.DB)
 	if err != nil {
 		return err
 	}

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
 	"github.com/tipbot/tipbot/bot"
+	"github.com/tipbot/tipbot/store"
 )
 
 // errNotConfirmed means the person did not confirm an erasure.
@@ -32,7 +34,7 @@ func cmdEraseWorkspace(ctx context.Context, e *env, args []string) (err error) {
 	if !*yes && !isTerminal(e.stdin) {
 		return errors.New("erase-workspace: standard input is not a terminal: pass -yes to erase without confirmation")
 	}
-	db, err := e.openExisting(*configPath, *dbPath)
+	db, err := e.openForErasing(*configPath, *dbPath)
 	if err != nil {
 		return err
 	}
@@ -41,7 +43,11 @@ func cmdEraseWorkspace(ctx context.Context, e *env, args []string) (err error) {
 			err = cerr
 		}
 	}()
-	wss, err := workspacesOf(ctx, db, *id)
+	all, err := db.Workspaces(ctx)
+	if err != nil {
+		return err
+	}
+	wss, err := selectWorkspaces(all, *id, db.Path())
 	if err != nil {
 		// A workspace with nothing but an installation has no data
 		// bucket: "platform:id" still names it.
@@ -96,4 +102,27 @@ func isTerminal(r io.Reader) bool {
 		return err == nil && fi.Mode()&os.ModeCharDevice != 0
 	}
 	return false
+}
+
+// openForErasing opens the database named by -db, or by the configuration's
+// store.path, for writing; it is never created. A running tipbot keeps the
+// file locked: it must be stopped first.
+func (e *env) openForErasing(configPath, dbPath string) (*store.DB, error) {
+	if dbPath == "" {
+		cfg, err := e.loadConfig(configPath)
+		if err != nil {
+			return nil, err
+		}
+		dbPath = cfg.Store.Path
+	}
+	if _, err := os.Stat(dbPath); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no database at %s (name the file with -db FILE)", dbPath)
+	} else if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(dbPath, store.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("erase-workspace: %w (stop tipbot first: erasing needs the file to itself)", err)
+	}
+	return db, nil
 }

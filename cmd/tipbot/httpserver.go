@@ -5,10 +5,12 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -94,13 +96,173 @@ func (s *opsServer) backup(w http.ResponseWriter, r *http.Request) {
 	s.log.Info("backup sent over http", "bytes", n, "remote", r.RemoteAddr)
 }
 
+// httpLimits bounds each request the HTTP server reads and how many it
+// serves at once (SPEC, Guarantees), so that slow or oversize clients
+// cannot hold its connections or its memory.
+type httpLimits struct {
+	readHeader  time.Duration // to read a request's headers
+	body        time.Duration // to read its body, from when its headers are read
+	idle        time.Duration // a kept-alive connection waits this long for the next request
+	maxHeader   int           // bytes of request line and headers
+	maxBody     int64         // bytes of body; a larger one is answered 413
+	maxInFlight int           // requests served at once; more are answered 503
+	// bodyBudget bounds the body bytes that the requests in flight may
+	// hold at once (their announced length, maxBody when not announced);
+	// a request beyond it is answered 503 before its body is read.
+	bodyBudget int64
+}
+
+// defaultHTTPLimits are tipbot's limits: Slack's requests are small and
+// sent at once.
+var defaultHTTPLimits = httpLimits{
+	readHeader:  5 * time.Second,
+	body:        10 * time.Second,
+	idle:        60 * time.Second,
+	maxHeader:   64 << 10,
+	maxBody:     1 << 20,
+	maxInFlight: 64,
+	bodyBudget:  8 << 20,
+}
+
+// newHTTPServer returns a server of h within the limits l.
+func newHTTPServer(h http.Handler, l httpLimits, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           limitRequests(h, l, log),
+		ReadHeaderTimeout: l.readHeader,
+		IdleTimeout:       l.idle,
+		MaxHeaderBytes:    l.maxHeader,
+	}
+}
+
+// limitRequests wraps h: beyond l.maxInFlight requests or l.bodyBudget
+// bytes of body at once the next requests get 503 with Retry-After; a body
+// must be read within l.body and be at most l.maxBody bytes (413 beyond,
+// before it is read when its length is announced).
+func limitRequests(h http.Handler, l httpLimits, log *slog.Logger) http.Handler {
+	inFlight := make(chan struct{}, l.maxInFlight)
+	bodies := &budget{left: l.bodyBudget}
+	busy := &everyLog{every: time.Minute}
+	tooBusy := func(w http.ResponseWriter, what string) {
+		if n, due := busy.count(time.Now()); due {
+			log.Warn("http: too many requests at once; answered 503", "over", what, "count", n, "every", busy.every)
+		}
+		w.Header().Set("Retry-After", "1")
+		refuse(w, "too many requests at once, try again", http.StatusServiceUnavailable)
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hasBody := r.Body != nil && r.Body != http.NoBody
+		if hasBody {
+			// Also bounds what the server reads of a body the handler
+			// left unread.
+			_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(l.body))
+		}
+		select {
+		case inFlight <- struct{}{}:
+			defer func() { <-inFlight }()
+		default:
+			tooBusy(w, fmt.Sprintf("%d requests in flight", l.maxInFlight))
+			return
+		}
+		if hasBody {
+			if r.ContentLength > l.maxBody {
+				refuse(w, fmt.Sprintf("request body over %d bytes", l.maxBody), http.StatusRequestEntityTooLarge)
+				return
+			}
+			size := r.ContentLength
+			if size < 0 {
+				size = l.maxBody
+			}
+			if !bodies.take(size) {
+				tooBusy(w, fmt.Sprintf("%d bytes of bodies in flight", l.bodyBudget))
+				return
+			}
+			defer bodies.give(size)
+			r.Body = &bodyDeadline{ReadCloser: http.MaxBytesReader(w, r.Body, l.maxBody), rc: http.NewResponseController(w)}
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// refuse answers a request without reading its body, and closes its
+// connection at once rather than wait for that body.
+func refuse(w http.ResponseWriter, msg string, code int) {
+	w.Header().Set("Connection", "close")
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	http.Error(w, msg, code)
+}
+
+// bodyDeadline lifts a request's read deadline once its body is read, so
+// that a handler still at work after the deadline keeps its context (the
+// server watches the connection for a close once the body is read).
+type bodyDeadline struct {
+	io.ReadCloser
+	rc   *http.ResponseController
+	done bool
+}
+
+func (b *bodyDeadline) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF && !b.done {
+		b.done = true
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
+	return n, err
+}
+
+// budget is a count of bytes that requests take and give back.
+type budget struct {
+	mu   sync.Mutex
+	left int64
+}
+
+// take reserves n bytes, or reports false when fewer are left.
+func (b *budget) take(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n > b.left {
+		return false
+	}
+	b.left -= n
+	return true
+}
+
+// give returns n bytes taken.
+func (b *budget) give(n int64) {
+	b.mu.Lock()
+	b.left += n
+	b.mu.Unlock()
+}
+
+// everyLog allows one log line per interval, counting the events since the
+// previous line.
+type everyLog struct {
+	every time.Duration
+	mu    sync.Mutex
+	next  time.Time
+	n     int
+}
+
+// count records an event at now and reports whether a line is due, with
+// the number of events it stands for.
+func (l *everyLog) count(now time.Time) (n int, due bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.n++
+	if now.Before(l.next) {
+		return 0, false
+	}
+	n, l.n = l.n, 0
+	l.next = now.Add(l.every)
+	return n, true
+}
+
 // serveHTTP listens on addr until ctx ends, then shuts down gracefully.
 func serveHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("http: listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(h, defaultHTTPLimits, log)
 	log.Info("http listening", "addr", ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -106,6 +106,8 @@ func (e *env) run(ctx context.Context, args []string) int {
 		case "help", "-h", "-help", "--help":
 			usage(e.stdout)
 			return exitOK
+		case "-version", "--version":
+			name = "version"
 		}
 	}
 	for _, v := range verbs {
@@ -274,26 +276,50 @@ func cmdCheckConfig(ctx context.Context, e *env, args []string) error {
 // empty, the module version recorded by the Go toolchain is used.
 var version = ""
 
+// versionString describes the build: the version, the commit and its date
+// (from the version control data go build records), the Go version and
+// the platform, e.g. "tipbot v1.2.3, commit 8ca8106abcde (2026-12-07T00:11:16Z),
+// go1.26.0 linux/amd64". A build without version control data (go run,
+// -buildvcs=false) says so rather than print "(devel)" alone.
 func versionString() string {
-	v, rev := version, ""
-	if info, ok := debug.ReadBuildInfo(); ok {
+	info, _ := debug.ReadBuildInfo()
+	return describeBuild(version, info)
+}
+
+func describeBuild(v string, info *debug.BuildInfo) string {
+	var rev, at string
+	modified := false
+	if info != nil {
 		if v == "" {
 			v = info.Main.Version
 		}
 		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				rev = s.Value[:12]
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.time":
+				at = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
 			}
 		}
 	}
-	if v == "" {
-		v = "(devel)"
+	if v == "" || v == "(devel)" {
+		v = "devel"
 	}
-	s := "tipbot " + v + " " + runtime.Version()
+	s := "tipbot " + v
 	if rev != "" {
-		s += " " + rev
+		s += ", commit " + rev[:min(12, len(rev))]
+		if at != "" {
+			s += " (" + at + ")"
+		}
+		if modified {
+			s += " with local changes"
+		}
+	} else {
+		s += ", no commit recorded (built without version control data)"
 	}
-	return s
+	return s + ", " + runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH
 }
 
 func cmdVersion(ctx context.Context, e *env, args []string) error {

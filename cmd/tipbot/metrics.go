@@ -19,6 +19,7 @@ type metrics struct {
 	batch      prometheus.Histogram
 	rateWaits  *prometheus.CounterVec
 	rateWaited *prometheus.CounterVec
+	recovered  *prometheus.CounterVec
 }
 
 // newMetrics registers the metrics; totals of tips and votes are read from
@@ -47,8 +48,11 @@ func newMetrics(st bot.Store) *metrics {
 		rateWaited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tipbot_rate_limit_wait_seconds_total", Help: "Time spent waiting for platform rate limits.",
 		}, []string{"platform"}),
+		recovered: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tipbot_recovered_total", Help: "What recovery after downtime caught up on, by kind (tips, edits, deletions, votes_added, votes_removed).",
+		}, []string{"kind"}),
 	}
-	m.registry.MustRegister(m.events, m.ack, m.commit, m.batch, m.rateWaits, m.rateWaited,
+	m.registry.MustRegister(m.events, m.ack, m.commit, m.batch, m.rateWaits, m.rateWaited, m.recovered,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Name: "tipbot_tips", Help: "Tips stored, all workspaces.",
@@ -107,6 +111,9 @@ func (m *metrics) EventHandled(p bot.Platform, kind string, took time.Duration, 
 	m.events.WithLabelValues(string(p), kind, result).Inc()
 	m.ack.WithLabelValues(string(p)).Observe(took.Seconds())
 }
+
+// Recovered implements bot.RecoveryMetrics.
+func (m *metrics) Recovered(kind string, n int) { m.recovered.WithLabelValues(kind).Add(float64(n)) }
 
 // committed records one store commit.
 func (m *metrics) committed(batch int, took time.Duration) {

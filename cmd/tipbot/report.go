@@ -29,10 +29,7 @@ func cmdReport(ctx context.Context, e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	if *dbPath != "" {
-		cfg.Store.Path = *dbPath
-	}
-	db, err := openExistingDB(cfg.Store.Path)
+	db, err := e.openForReading(ctx, cfg, *dbPath)
 	if err != nil {
 		return err
 	}
@@ -51,7 +48,7 @@ func cmdReport(ctx context.Context, e *env, args []string) (err error) {
 	}
 	b, err := bot.New(bot.Options{
 		Config: cfg.Core,
-		Store:  db,
+		Store:  db.DB,
 		Now:    systemClock,
 		Logger: e.logger(slog.LevelWarn),
 		Cron:   cron.Parse,

@@ -341,20 +341,22 @@ func (c *e2eChat) expectedReport(links bool) []string {
 		tparts = append(tparts, fmt.Sprintf("#%s (%d)", s.name, s.tips))
 	}
 	lines = append(lines, "Top topics: "+strings.Join(tparts, ", "))
-	answered, answers := 0, 0
+	answers := 0
 	for _, s := range c.sessions {
-		if len(s.answers) > 0 {
-			answered++
-		}
 		answers += len(s.answers)
 	}
 	line := fmt.Sprintf("Sessions: %d%s", len(c.sessions), e2eChange(len(c.sessions)))
 	if len(c.sessions) > 0 {
-		line += fmt.Sprintf(" — answer rate %d%% of sessions answered, %s", answered*100/len(c.sessions), e2ePlural(answers, "answer", "answers"))
+		line += fmt.Sprintf(" — %s, %.1f per session", e2ePlural(answers, "answer", "answers"), float64(answers)/float64(len(c.sessions)))
 	}
 	lines = append(lines, line)
 	for _, s := range c.sessions {
-		lines = append(lines, fmt.Sprintf("  %s «%s»: %s", s.id, s.title, e2ePlural(len(s.answers), "answer", "answers")))
+		people := map[string]bool{}
+		for _, a := range s.answers {
+			people[a.author] = true
+		}
+		lines = append(lines, fmt.Sprintf("  %s «%s»: %s from %s", s.id, s.title, e2ePlural(len(s.answers), "answer", "answers"),
+			e2ePlural(len(people), "participant", "participants")))
 	}
 	return append(lines, "Tips pending moderation: 0",
 		fmt.Sprintf("Moderation: %d approved, %d featured, %d rejected", c.moderation["approve"], c.moderation["feature"], c.moderation["reject"]))

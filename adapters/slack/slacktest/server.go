@@ -5,14 +5,15 @@
 // files as Slack would, emits the events people's actions cause (and the
 // bot's own, as Slack does), redelivers unacknowledged events with the same
 // event_id, and enforces chat.postMessage's rate limits with 429 and
-// Retry-After. Pass URL() to slack-go's OptionAPIURL (or tipbot's
-// slack.api_url).
+// Retry-After, and can fail every Web API call for a while (SetOutage).
+// Pass URL() to slack-go's OptionAPIURL (or tipbot's slack.api_url).
 package slacktest
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"mime"
 	"mime/multipart"
@@ -160,10 +161,23 @@ type Call struct {
 	Method string
 	At     time.Time
 	Params url.Values
-	Status int    // HTTP status answered (429 when rate limited)
+	// Status is the HTTP status answered: 429 when rate limited, 500
+	// during an OutageError, 0 when the connection was closed unanswered
+	// (OutageHangUp).
+	Status int
 	Token  string // the token the app sent
 	Team   string // the workspace of that token ("" when not a valid token)
 }
+
+// Outage is how the Web API fails during an outage (SetOutage).
+type Outage int
+
+// The outage modes.
+const (
+	OutageNone   Outage = iota // the Web API works
+	OutageError                // every call is answered 500, and changes nothing
+	OutageHangUp               // every call's connection is closed unanswered, and changes nothing
+)
 
 // Response is an acknowledgement payload or a response_url message.
 type Response struct {
@@ -181,6 +195,7 @@ type Interaction struct {
 	sentAt    time.Time
 
 	acked     bool
+	failed    bool // an HTTP delivery got no 200
 	ackAfter  time.Duration
 	ack       Response
 	responses []Response
@@ -217,6 +232,8 @@ type Server struct {
 
 	mu           sync.Mutex
 	seq          int
+	lastSec      int64 // second of the newest ts
+	historyPages int   // conversations.history pages served
 	users        map[string]User
 	channels     map[string]string   // id → name
 	members      map[string][]string // channel id → member ids, in join order
@@ -227,6 +244,8 @@ type Server struct {
 	calls        []Call
 	rateLimited  int
 	inject       map[string][]int // method → Retry-After seconds of the next answers
+	refuse       map[string][]refusal
+	outage       Outage
 	chanLimit    map[string]time.Time
 	wsTAT        time.Time
 	conns        int
@@ -264,6 +283,7 @@ func NewServer(o Options) *Server {
 		msgs:         map[string][]*Message{},
 		uploads:      map[string][]byte{},
 		inject:       map[string][]int{},
+		refuse:       map[string][]refusal{},
 		chanLimit:    map[string]time.Time{},
 		pinging:      true,
 		envelopes:    map[string]*envelope{},
@@ -359,6 +379,15 @@ func (s *Server) DeliverHTTP(target, signingSecret string) {
 	s.httpTarget, s.httpSecret = target, signingSecret
 }
 
+// SetOutage makes every Web API call fail as mode says from now on, until
+// SetOutage(OutageNone). A failed call is recorded (see Call.Status) and
+// changes nothing; events, response_url and uploads are not affected.
+func (s *Server) SetOutage(mode Outage) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.outage = mode
+}
+
 // FailNext makes the next n calls of method answer 429 with Retry-After.
 func (s *Server) FailNext(method string, n int, retryAfter time.Duration) {
 	s.mu.Lock()
@@ -368,14 +397,39 @@ func (s *Server) FailNext(method string, n int, retryAfter time.Duration) {
 	}
 }
 
+// refusal is an answer FailNextWith queued.
+type refusal struct {
+	status int
+	err    string
+}
+
+// FailNextWith makes the next n calls of method fail without effect: with
+// HTTP status 200 and {"ok":false,"error":slackErr} (not_in_channel,
+// is_archived…), or with another status (500, 503…) and that body.
+func (s *Server) FailNextWith(method string, n, status int, slackErr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.refuse[method] = append(s.refuse[method], refusal{status: status, err: slackErr})
+	}
+}
+
 func (s *Server) nextSeq() int {
 	s.seq++
 	return s.seq
 }
 
+// newTS returns a new message ts: the current second, as Slack's are
+// (recovery reads history from a time), and a sequence number that keeps
+// every ts unique and increasing.
 func (s *Server) newTS() string {
 	n := s.nextSeq()
-	return fmt.Sprintf("%d.%06d", 1714000000+n, n%1000000)
+	sec := time.Now().Unix()
+	if sec < s.lastSec {
+		sec = s.lastSec
+	}
+	s.lastSec = sec
+	return fmt.Sprintf("%d.%06d", sec, n%1000000)
 }
 
 // --- what people do in the workspace ---
@@ -383,6 +437,12 @@ func (s *Server) newTS() string {
 // Say posts a message as a user and sends the app its message event. It
 // returns the message's ts.
 func (s *Server) Say(channel, user, text string) string {
+	ts, _ := s.post(channel, user, "", text)
+	return ts
+}
+
+// SayEvent is Say, also returning the id of the message event.
+func (s *Server) SayEvent(channel, user, text string) (ts, eventID string) {
 	return s.post(channel, user, "", text)
 }
 
@@ -396,12 +456,30 @@ func (s *Server) AddMessage(channel, user, thread, text string) string {
 	return m.TS
 }
 
-// Reply posts a thread reply to parent.
-func (s *Server) Reply(channel, parent, user, text string) string {
-	return s.post(channel, user, parent, text)
+// AddReaction adds a user's reaction as if Slack had given up delivering
+// its event (tipbot was away): no event is sent.
+func (s *Server) AddReaction(channel, ts, user, emoji string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.find(channel, ts)
+	if m == nil {
+		return
+	}
+	if m.Reactions == nil {
+		m.Reactions = map[string][]string{}
+	}
+	if !slices.Contains(m.Reactions[emoji], user) {
+		m.Reactions[emoji] = append(m.Reactions[emoji], user)
+	}
 }
 
-func (s *Server) post(channel, user, thread, text string) string {
+// Reply posts a thread reply to parent.
+func (s *Server) Reply(channel, parent, user, text string) string {
+	ts, _ := s.post(channel, user, parent, text)
+	return ts
+}
+
+func (s *Server) post(channel, user, thread, text string) (ts, eventID string) {
 	s.mu.Lock()
 	m := &Message{Channel: channel, TS: s.newTS(), ThreadTS: thread, User: user, Text: text}
 	s.msgs[channel] = append(s.msgs[channel], m)
@@ -411,8 +489,7 @@ func (s *Server) post(channel, user, thread, text string) string {
 		ev["thread_ts"] = thread
 	}
 	s.mu.Unlock()
-	s.Emit(ev)
-	return m.TS
+	return m.TS, s.Emit(ev)
 }
 
 // Edit changes a message's text and sends message_changed.
@@ -454,17 +531,23 @@ func (s *Server) React(channel, ts, user, emoji string) {
 	s.react(channel, ts, user, emoji, true)
 }
 
+// ReactEvent is React, also returning the id of the reaction_added event
+// ("" when none was sent: no such message, or the user already has it).
+func (s *Server) ReactEvent(channel, ts, user, emoji string) string {
+	return s.react(channel, ts, user, emoji, true)
+}
+
 // Unreact removes a user's reaction and sends reaction_removed.
 func (s *Server) Unreact(channel, ts, user, emoji string) {
 	s.react(channel, ts, user, emoji, false)
 }
 
-func (s *Server) react(channel, ts, user, emoji string, add bool) {
+func (s *Server) react(channel, ts, user, emoji string, add bool) string {
 	s.mu.Lock()
 	m := s.find(channel, ts)
 	if m == nil {
 		s.mu.Unlock()
-		return
+		return ""
 	}
 	if m.Reactions == nil {
 		m.Reactions = map[string][]string{}
@@ -472,7 +555,7 @@ func (s *Server) react(channel, ts, user, emoji string, add bool) {
 	has := slices.Contains(m.Reactions[emoji], user)
 	if has == add {
 		s.mu.Unlock()
-		return
+		return ""
 	}
 	typ := "reaction_removed"
 	if add {
@@ -488,7 +571,7 @@ func (s *Server) react(channel, ts, user, emoji string, add bool) {
 		ev["item_user"] = author
 	}
 	s.mu.Unlock()
-	s.Emit(ev)
+	return s.Emit(ev)
 }
 
 // Emit sends the app an Events API event_callback with this inner event
@@ -618,6 +701,15 @@ func msgJSON(m Message) map[string]any {
 	}
 	if m.ThreadTS != "" {
 		out["thread_ts"] = m.ThreadTS
+	}
+	var reactions []any
+	for _, name := range slices.Sorted(maps.Keys(m.Reactions)) {
+		if users := m.Reactions[name]; len(users) > 0 {
+			reactions = append(reactions, map[string]any{"name": name, "users": users, "count": len(users)})
+		}
+	}
+	if reactions != nil {
+		out["reactions"] = reactions
 	}
 	return out
 }
@@ -760,6 +852,13 @@ func (s *Server) Quiet() bool {
 	return true
 }
 
+// HistoryPages returns how many conversations.history pages were served.
+func (s *Server) HistoryPages() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.historyPages
+}
+
 // Unacked returns the event ids not acknowledged yet.
 func (s *Server) Unacked() []string {
 	s.mu.Lock()
@@ -812,16 +911,17 @@ func (s *Server) WaitFor(timeout time.Duration, cond func() bool) bool {
 }
 
 // Ack waits for the interaction's acknowledgement and returns its payload
-// and how long after sending it came.
+// and how long after sending it came. Over HTTP, it returns at once
+// (false) when the app did not answer 200: Slack does not retry these.
 func (in *Interaction) Ack(timeout time.Duration) (Response, time.Duration, bool) {
-	ok := in.s.WaitFor(timeout, func() bool {
+	in.s.WaitFor(timeout, func() bool {
 		in.s.mu.Lock()
 		defer in.s.mu.Unlock()
-		return in.acked
+		return in.acked || in.failed
 	})
 	in.s.mu.Lock()
 	defer in.s.mu.Unlock()
-	return in.ack, in.ackAfter, ok
+	return in.ack, in.ackAfter, in.acked
 }
 
 // Responses returns the messages posted to the interaction's response_url.
@@ -981,14 +1081,22 @@ func (s *Server) deliverHTTP(env *envelope, attempt int) bool {
 			req.Header.Set("X-Slack-Retry-Num", strconv.Itoa(attempt))
 			req.Header.Set("X-Slack-Retry-Reason", "http_error")
 		}
+		failed := func() bool {
+			if env.inter != nil {
+				s.mu.Lock()
+				env.inter.failed = true
+				s.mu.Unlock()
+			}
+			return false
+		}
 		res, err := (&http.Client{Timeout: 3 * time.Second}).Do(req)
 		if err != nil {
-			return false
+			return failed()
 		}
 		resBody, _ := io.ReadAll(res.Body)
 		res.Body.Close()
 		if res.StatusCode != http.StatusOK {
-			return false
+			return failed()
 		}
 		s.mu.Lock()
 		env.acked = true
@@ -1051,11 +1159,11 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	sort.Slice(pending, func(i, j int) bool { return pending[i].id < pending[j].id })
 	for _, e := range pending {
+		s.mu.Lock()
 		if !e.sentAt.IsZero() && e.attempts < s.o.MaxRetries {
-			s.mu.Lock()
 			e.attempts++
-			s.mu.Unlock()
 		}
+		s.mu.Unlock()
 		s.sendWS(e)
 	}
 	s.read(conn)
@@ -1187,6 +1295,25 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_auth"})
 		return
 	}
+	switch s.outage {
+	case OutageError:
+		call.Status = http.StatusInternalServerError
+		s.calls = append(s.calls, call)
+		s.mu.Unlock()
+		http.Error(w, "fake Slack outage", http.StatusInternalServerError)
+		return
+	case OutageHangUp:
+		call.Status = 0
+		s.calls = append(s.calls, call)
+		s.mu.Unlock()
+		if hj, ok := w.(http.Hijacker); ok {
+			if c, _, err := hj.Hijack(); err == nil {
+				_ = c.Close()
+				return
+			}
+		}
+		panic(http.ErrAbortHandler) // closes the connection unanswered
+	}
 	if retry, limited := s.limited(method, params, call.At); limited {
 		call.Status = http.StatusTooManyRequests
 		s.calls = append(s.calls, call)
@@ -1194,6 +1321,14 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		w.Header().Set("Retry-After", strconv.Itoa(retry))
 		writeJSON(w, http.StatusTooManyRequests, map[string]any{"ok": false, "error": "ratelimited"})
+		return
+	}
+	if q := s.refuse[method]; len(q) > 0 {
+		s.refuse[method] = q[1:]
+		call.Status = q[0].status
+		s.calls = append(s.calls, call)
+		s.mu.Unlock()
+		writeJSON(w, q[0].status, map[string]any{"ok": false, "error": q[0].err})
 		return
 	}
 	s.calls = append(s.calls, call)
@@ -1516,18 +1651,23 @@ func (s *Server) history(p url.Values) map[string]any {
 	if limit <= 0 {
 		limit = 100
 	}
-	var out []any
+	var all []any
 	list := s.msgs[ch]
-	for i := len(list) - 1; i >= 0 && len(out) < limit; i-- {
+	for i := len(list) - 1; i >= 0; i-- {
 		m := list[i]
 		if m.ThreadTS != "" && m.ThreadTS != m.TS {
 			continue
 		}
 		if inRange(m.TS, p.Get("oldest"), p.Get("latest"), inclusive) {
-			out = append(out, msgJSON(*m))
+			all = append(all, msgJSON(*m))
 		}
 	}
-	return map[string]any{"ok": true, "messages": out, "has_more": false}
+	// Pages of limit messages, newest first, as Slack (cursor: an offset).
+	p.Set("limit", strconv.Itoa(limit))
+	page, next := paginate(len(all), p)
+	s.historyPages++
+	return map[string]any{"ok": true, "messages": all[page[0]:page[1]], "has_more": next != "",
+		"response_metadata": map[string]any{"next_cursor": next}}
 }
 
 // replies answers conversations.replies: the thread's parent, then its
