@@ -87,6 +87,11 @@ type ReactionAdded struct {
 	MessageID string
 	User      User   // who reacted
 	Emoji     string // platform emoji name or unicode; skin tones are folded by the core
+	// Variant is set by platforms where one person may hold several
+	// reactions of the same emoji at once (Discord: 👍 and 👍🏽, and a
+	// super reaction as "👍 super"): the reaction as the platform keeps it
+	// apart. The person's vote stays while any of their variants remains.
+	Variant string
 	// Message is the reacted message as far as the adapter knows it: its
 	// author and text are needed to capture it with the capture reaction.
 	// Author.ID may be empty when unknown.
@@ -100,6 +105,7 @@ type ReactionRemoved struct {
 	MessageID string
 	User      User
 	Emoji     string
+	Variant   string // as in ReactionAdded
 }
 
 // ReactionsCleared is reactions taken off a message at once, by a
@@ -111,6 +117,10 @@ type ReactionsCleared struct {
 	Channel   string
 	MessageID string
 	Emoji     string // "" for every emoji
+	// Variant, when set, narrows Emoji to the reactions held as that
+	// variant (ReactionAdded.Variant), its qualified forms ("👍🏽 super")
+	// included.
+	Variant string
 }
 
 // MessageInfo describes a message an event refers to.

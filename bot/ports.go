@@ -152,6 +152,14 @@ type Chat interface {
 	Direct(ctx context.Context, ws Workspace, userID string, m Message) error
 }
 
+// RefReactor is a Chat that needs a message's whole reference, its thread
+// included, to react to it (Discord: a message in a thread is reached
+// through the thread's id). The outbox uses it when it knows the thread.
+type RefReactor interface {
+	// ReactTo adds the bot's reaction to the message ref points at.
+	ReactTo(ctx context.Context, ws Workspace, ref MessageRef, emoji string) error
+}
+
 // CronParser parses a cron expression: five fields ("0 17 * * FRI"),
 // optionally prefixed with "CRON_TZ=Area/City "; without the prefix the
 // times are in loc. The command line provides one (adapters/cron); the core

@@ -47,7 +47,10 @@ type HistoryMessage struct {
 // Reaction is one emoji on a message and the people who hold it.
 type Reaction struct {
 	Emoji string
-	Users []string
+	// Variant is the platform's own form where it keeps variants apart
+	// (Discord's 👍🏽 beside 👍), as ReactionAdded.Variant; "" elsewhere.
+	Variant string
+	Users   []string
 }
 
 // recActivity records, per channel, when the core last committed an event
@@ -328,12 +331,12 @@ func (b *Bot) recoverMessage(ctx context.Context, ws Workspace, channel string, 
 		if b.touchedLive(ws, channel, m.MessageID) {
 			return changed, nil
 		}
-		want := map[string][]string{} // voter → folded useful emojis
+		want := map[string][]string{} // voter → useful emojis as votes keep them
 		for _, r := range m.Reactions {
-			e := BaseEmoji(r.Emoji)
-			if !b.isUseful(p, e) {
+			if !b.isUseful(p, BaseEmoji(r.Emoji)) {
 				continue
 			}
+			e := heldAs(BaseEmoji(r.Emoji), r.Variant)
 			for _, u := range r.Users {
 				if u != "" && !slices.Contains(want[u], e) {
 					want[u] = append(want[u], e)

@@ -12,8 +12,8 @@ import (
 	"github.com/tipbot/tipbot/bot"
 )
 
-// errUnknownChannel is what the directory says of an id that is no channel
-// (Discord answered 404).
+// errUnknownChannel is what the directory says of an id that is no channel,
+// or one tipbot may not see (Discord answered 404 or 403).
 var errUnknownChannel = errors.New("unknown channel")
 
 const (
@@ -81,7 +81,9 @@ func (d *liveDirectory) channel(ctx context.Context, id string) (channelInfo, er
 	}
 	ch, err := d.s.Channel(id, discordgo.WithContext(ctx))
 	if err != nil {
-		if status(err) == http.StatusNotFound {
+		if s := status(err); s == http.StatusNotFound || s == http.StatusForbidden {
+			// Both are remembered: asking again would only add to the
+			// invalid requests Discord counts (403s) before a ban.
 			d.channels.put(id, cachedChannel{missing: true, at: time.Now()})
 			return channelInfo{}, errUnknownChannel
 		}
@@ -121,6 +123,11 @@ func (d *liveDirectory) message(ctx context.Context, location, messageID string)
 	}
 	d.remember(messageID, messageEntry{Location: location, Info: info})
 	return info, nil
+}
+
+func (d *liveDirectory) known(messageID string) (bot.MessageInfo, bool) {
+	e, ok := d.messages.get(messageID)
+	return e.Info, ok && !e.partial
 }
 
 func (d *liveDirectory) remember(messageID string, e messageEntry) {

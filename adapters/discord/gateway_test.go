@@ -19,7 +19,10 @@ import (
 
 func TestHandshakeHeartbeatsAndIntents(t *testing.T) {
 	t.Parallel()
-	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds(), HeartbeatInterval: 50 * time.Millisecond})
+	// discordgo gives up after five intervals without an ACK, closing with
+	// 1000 (which ends the session): keep them longer than a busy
+	// machine's pauses.
+	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds(), HeartbeatInterval: time.Second})
 	a := run(t, fd, &recorder{})
 	ids := fd.Identifies()
 	if len(ids) != 1 {

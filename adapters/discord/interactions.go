@@ -94,6 +94,11 @@ func (a *Adapter) interact(ctx context.Context, ic *discordgo.Interaction, recei
 	case reply == nil:
 		reply = &bot.Message{Lines: []bot.Line{{Text: tx.done}}}
 	}
+	if res.err == nil && a.contentNotice(ev, time.Now()) {
+		m := *reply
+		m.Lines = append(append([]bot.Line(nil), m.Lines...), bot.Line{Text: tx.noContent})
+		reply = &m
+	}
 	a.answer(ctx, ic, tx, reply, deferred)
 }
 
@@ -107,9 +112,9 @@ func (a *Adapter) answer(ctx context.Context, ic *discordgo.Interaction, tx text
 		m.File = nil
 		m.Lines = append(m.Lines, bot.Line{Text: tx.tooLarge})
 	}
-	msgs := render(m, a.link(ic.GuildID))
+	msgs := render(m, a.link(ctx, ic.GuildID))
 	if len(msgs) == 0 {
-		msgs = render(bot.Message{Lines: []bot.Line{{Text: tx.done}}}, a.link(ic.GuildID))
+		msgs = render(bot.Message{Lines: []bot.Line{{Text: tx.done}}}, a.link(ctx, ic.GuildID))
 	}
 	first := msgs[0]
 	var err error

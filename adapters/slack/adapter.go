@@ -69,10 +69,6 @@ type Config struct {
 	// PublicURL is tipbot's address as browsers reach it (http.public_url):
 	// the OAuth redirect is PublicURL + /slack/oauth_redirect.
 	PublicURL string
-	// OnUninstall, when set, is told of a workspace that uninstalled the
-	// app or revoked its bot token, once its installation is removed (the
-	// core drops what its outbox owed there).
-	OnUninstall func(ctx context.Context, ws bot.Workspace)
 }
 
 // Adapter connects one Slack workspace (one bot token) to the core. It

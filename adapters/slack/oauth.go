@@ -215,6 +215,7 @@ func (a *Adapter) saveInstallation(ctx context.Context, in installation) error {
 		return err
 	}
 	a.addTeam(in)
+	a.pause(ctx, bot.Workspace{Platform: bot.Slack, ID: in.TeamID}, false) // installed again: resumed
 	return nil
 }
 

@@ -66,12 +66,7 @@ func (w *installWorld) startAdapter() {
 	log, buf := testLogger(t)
 	w.logs = append(w.logs, buf)
 	a, err := New(Config{Mode: ModeSocket, BotToken: "xoxb-test", AppToken: "xapp-test", APIURL: w.s.URL(), Logger: log,
-		Now: w.clock, Installations: w.db, ClientID: "1111.2222", ClientSecret: "fake-client-secret", PublicURL: w.web.URL,
-		OnUninstall: func(ctx context.Context, ws bot.Workspace) {
-			if _, err := w.bot.DropOutbox(ctx, ws); err != nil {
-				t.Errorf("drop outbox: %v", err)
-			}
-		}}, w.bot)
+		Now: w.clock, Installations: w.db, ClientID: "1111.2222", ClientSecret: "fake-client-secret", PublicURL: w.web.URL}, w.bot)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,6 +172,19 @@ func (w *installWorld) tipPosted(channel, user, text string) string {
 		return false
 	})
 	return token
+}
+
+// paused reports whether the core paused a workspace.
+func (w *installWorld) paused(ws bot.Workspace) bool {
+	paused := false
+	if err := w.db.View(context.Background(), ws, func(tx bot.ReadTx) error {
+		_, err := tx.Record("paused", "workspace")
+		paused = err == nil
+		return nil
+	}); err != nil {
+		w.t.Fatal(err)
+	}
+	return paused
 }
 
 // log returns what every adapter started logged.
@@ -348,6 +356,30 @@ func TestAddToSlack(t *testing.T) {
 	if strings.Count(w.log(), "not installed in are acknowledged and ignored") != 1 {
 		t.Errorf("want one log line about globex's ignored events:\n%s", w.log())
 	}
+
+	globexWS := bot.Workspace{Platform: bot.Slack, ID: globex}
+	if !w.paused(globexWS) {
+		t.Error("globex is not paused after uninstalling")
+	}
+	if w.paused(team) {
+		t.Error("acme is paused")
+	}
+
+	// Installed again: served and resumed.
+	back, err = s.Authorize(w.installLink(), globex, zoe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, body := w.get(back); code != http.StatusOK {
+		t.Fatalf("install again: %d\n%s", code, body)
+	}
+	if w.paused(globexWS) {
+		t.Error("globex still paused once installed again")
+	}
+	if tok := w.tipPosted(globexChan, zoe, "globex is back"); tok != globexToken {
+		t.Errorf("globex /tip after installing again posted with %q", tok)
+	}
+	w.bot.Wait()
 
 	// No token or secret in any log line.
 	for _, secret := range []string{globexToken, "xoxb-grid-secret", "xoxb-test", "fake-client-secret"} {

@@ -229,9 +229,25 @@ func (a *Adapter) uninstallEvent(raw []byte, done func(ok bool)) bool {
 	return true
 }
 
+// Pauser is what a Handler may also do (*bot.Bot does): pause a workspace
+// tipbot was removed from (its schedules stop, what the outbox owed it is
+// dropped), and resume it when it installs tipbot again.
+type Pauser interface {
+	PauseWorkspace(ctx context.Context, ws bot.Workspace, paused bool) error
+}
+
+// pause pauses or resumes a workspace in the core, when it can.
+func (a *Adapter) pause(ctx context.Context, ws bot.Workspace, paused bool) {
+	if p, ok := a.h.(Pauser); ok {
+		if err := p.PauseWorkspace(ctx, ws, paused); err != nil {
+			a.log.Error("slack: cannot pause or resume a workspace", "team", ws.ID, "paused", paused, "err", err)
+		}
+	}
+}
+
 // uninstall stops serving a workspace: its installation is removed (or,
-// for bot_token's own, the token is no longer used) and what the outbox
-// still owed it is dropped (Config.OnUninstall).
+// for bot_token's own, the token is no longer used) and the core pauses
+// it (Pauser): what the outbox still owed it is dropped.
 func (a *Adapter) uninstall(teamID, why string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -251,7 +267,5 @@ func (a *Adapter) uninstall(teamID, why string) {
 		a.defaultGone.Store(true)
 	}
 	a.log.Info("slack: tipbot was removed from a workspace; its tips stay until erased", "team", teamID, "event", why)
-	if a.cfg.OnUninstall != nil {
-		a.cfg.OnUninstall(ctx, ws)
-	}
+	a.pause(ctx, ws, true)
 }

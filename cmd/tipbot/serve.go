@@ -62,11 +62,6 @@ func startAdapters(e *env, cfg Config, b *bot.Bot, db *store.DB, log *slog.Logge
 			ClientID:        cfg.Slack.ClientID,
 			ClientSecret:    cfg.Slack.ClientSecret.Reveal(),
 			PublicURL:       cfg.HTTP.BaseURL(),
-			OnUninstall: func(ctx context.Context, ws bot.Workspace) {
-				if _, err := b.DropOutbox(ctx, ws); err != nil {
-					log.Error("slack: cannot drop the outbox of an uninstalled workspace", "workspace", ws.Key(), "err", err)
-				}
-			},
 		}, b)
 		if err != nil {
 			return nil, err
@@ -85,6 +80,8 @@ func startAdapters(e *env, cfg Config, b *bot.Bot, db *store.DB, log *slog.Logge
 			APIURL:   cfg.Discord.APIURL,
 			GuildIDs: cfg.Discord.GuildIDs,
 			Logger:   log.With("adapter", "discord"),
+			// only this reaction may make the adapter fetch a message
+			CaptureReaction: cfg.Core.CaptureReaction[bot.Discord],
 			OnRateLimit: func(d time.Duration) {
 				ops.metrics.rateLimited(bot.Discord, d)
 			},
