@@ -151,3 +151,21 @@ type SaveAsTip struct {
 	User      User // who used the shortcut
 	Message   MessageInfo
 }
+
+// PeopleUpdated is what a platform says of some people of the workspace: a
+// page of its member list, a profile change, a newcomer, the answer to a
+// lookup the core asked for (PeopleResolver). The core keeps them in the
+// directory of people, fills a new name in where it shows, and, when a
+// person the core had taken for a human turns out to be a bot, removes the
+// votes they gave.
+type PeopleUpdated struct {
+	EventMeta
+	Members []Member
+	// Listed is set on the last page of a complete listing of the
+	// workspace's members: the directory notes when it was last listed
+	// (see Bot.DirectoryListedAt).
+	Listed bool
+	// Resolved is set when Members answer the core's ask (PeopleResolver):
+	// the core then checks that none of them is a bot with votes.
+	Resolved bool
+}

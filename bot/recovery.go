@@ -295,6 +295,15 @@ func (b *Bot) recoverMessage(ctx context.Context, ws Workspace, channel string, 
 	if m.MessageID == "" {
 		return counts, nil
 	}
+	if m.Author.ID != "" && m.Author.Name == "" {
+		// Names and flags come from the directory of people, as for live
+		// events; people it does not know are looked up after the commit.
+		ev := &MessagePosted{EventMeta: EventMeta{Workspace: ws}, Author: m.Author}
+		if resolve := b.fromDirectory(ctx, ev); resolve != nil {
+			defer resolve()
+		}
+		m.Author = ev.Author
+	}
 	p := ws.Platform
 	_, err := b.update(ctx, &EventMeta{Workspace: ws}, func(tx Tx, out *outbox) (bool, error) {
 		counts = RecoveryCounts{}

@@ -31,6 +31,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/tipbot/tipbot/bot"
 )
@@ -119,8 +120,10 @@ type Adapter struct {
 	work     context.Context // context of Handle calls: not cancelled at shutdown
 	gaps     chan []string   // guilds to catch up on after a session that could not be resumed
 
-	dmChannels   *lru[string, string]   // user id → DM channel id
-	interactions *lru[string, struct{}] // interactions received, to skip replays
+	dmChannels   *expirable.LRU[string, string]     // user id → DM channel id
+	interactions *expirable.LRU[string, struct{}]   // interactions received, to skip replays
+	seen         *expirable.LRU[string, bot.Member] // guild/user → as last sent to the directory
+	sightings    sightings                          // members seen, not yet sent
 }
 
 // New returns an adapter; Run connects it. It fails without a token or
@@ -181,11 +184,12 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 		retryWait:    200 * time.Millisecond,
 		appID:        appIDFromToken(token),
 		disconnected: make(chan struct{}, 1),
-		dmChannels:   newLRU[string, string](10_000),
-		interactions: newLRU[string, struct{}](10_000),
+		dmChannels:   expirable.NewLRU[string, string](10_000, nil, 0),
+		interactions: expirable.NewLRU[string, struct{}](10_000, nil, 0),
+		seen:         expirable.NewLRU[string, bot.Member](maxSeenMembers, nil, 0),
 	}
 	a.dir = newLiveDirectory(s, log)
-	a.tr = &translator{dir: a.dir, capture: cfg.CaptureReaction}
+	a.tr = &translator{dir: a.dir, capture: cfg.CaptureReaction, member: a.sightings.add}
 	s.AddHandler(a.onDispatch)
 	s.AddHandler(func(_ *discordgo.Session, rl *discordgo.RateLimit) {
 		if f := a.cfg.OnRateLimit; f != nil && rl.TooManyRequests != nil {
@@ -801,6 +805,7 @@ func (a *Adapter) guildMembership(ctx context.Context, guildID string, removed b
 // process translates a dispatch and hands its events to the core.
 func (a *Adapter) process(d dispatch) {
 	ctx := a.work
+	defer a.noteMembers(ctx)
 	switch v := d.Data.(type) {
 	case *discordgo.GuildDelete:
 		a.guildMembership(ctx, v.ID, true)
@@ -815,6 +820,7 @@ func (a *Adapter) process(d dispatch) {
 			a.log.Error("discord: event not applied", "type", d.Type, "id", bot.MetaOf(ev).ID, "err", err)
 			continue
 		}
+
 		if reply != nil {
 			// Outside interactions Discord has no private replies: a
 			// direct message is the private channel.

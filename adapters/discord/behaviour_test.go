@@ -82,8 +82,14 @@ func TestFullQueueNeverBlocksTheReader(t *testing.T) {
 	if !a.Connected() {
 		t.Error("the gateway dropped while events waited")
 	}
-	if n := len(rec.all()); n > 3 {
-		t.Fatalf("%d events handled: the reactions were not held back, the test tests nothing", n)
+	reactions := 0
+	for _, ev := range rec.all() {
+		if _, ok := ev.(*bot.ReactionAdded); ok {
+			reactions++
+		}
+	}
+	if reactions > 1 {
+		t.Fatalf("%d reactions handled: they were not held back, the test tests nothing", reactions)
 	}
 	once.Do(func() { close(release) })
 	waitFor(t, rec, func(e *bot.ReactionAdded) bool { return strings.HasSuffix(e.ID, ":"+itoa(last)) })

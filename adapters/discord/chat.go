@@ -97,7 +97,7 @@ func (a *Adapter) Direct(ctx context.Context, ws bot.Workspace, userID string, m
 	if ws.Platform != bot.Discord {
 		return fmt.Errorf("discord: direct message for a %s workspace", ws.Platform)
 	}
-	ch, ok := a.dmChannels.get(userID)
+	ch, ok := a.dmChannels.Get(userID)
 	if !ok {
 		err := a.retry(ctx, func() error {
 			c, err := a.s.UserChannelCreate(userID, discordgo.WithContext(ctx))
@@ -109,7 +109,7 @@ func (a *Adapter) Direct(ctx context.Context, ws bot.Workspace, userID string, m
 		if err != nil {
 			return fmt.Errorf("discord: open DM with %s: %w", userID, refusal(err))
 		}
-		a.dmChannels.put(userID, ch)
+		a.dmChannels.Add(userID, ch)
 	}
 	for _, om := range render(m, a.link(ctx, ws.ID)) {
 		if _, err := a.send(ctx, ch, &discordgo.MessageSend{Content: om.Content, Embeds: om.Embeds, Files: om.Files, AllowedMentions: allowedMentions(m)}); err != nil {

@@ -342,7 +342,9 @@ func TestInteractionErrorsAreAnswered(t *testing.T) {
 	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds()})
 	calls := 0
 	rec := &recorder{reply: func(ev bot.Event) (bot.Reply, error) {
-		calls++
+		if _, ok := ev.(*bot.PeopleUpdated); !ok {
+			calls++
+		}
 		return nil, errors.New("disk full")
 	}}
 	run(t, fd, rec)
@@ -393,6 +395,9 @@ func TestResumeReplaysChangeNothing(t *testing.T) {
 	}
 	seen := map[string]int{}
 	for _, ev := range rec.all() {
+		if _, ok := ev.(*bot.PeopleUpdated); ok {
+			continue // the directory's, not a dispatch
+		}
 		seen[bot.MetaOf(ev).ID]++
 	}
 	dups := 0

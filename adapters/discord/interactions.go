@@ -23,13 +23,13 @@ var noMentions = &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMen
 // core never delays the gateway.
 func (a *Adapter) startInteraction(ic *discordgo.Interaction) {
 	received := time.Now()
-	if _, seen := a.interactions.get(ic.ID); seen {
+	if _, seen := a.interactions.Get(ic.ID); seen {
 		// Replayed by a resume: it was answered already (Discord accepts
 		// one answer), and the core would ignore it anyway.
 		a.log.Debug("discord: replayed interaction ignored", "id", ic.ID)
 		return
 	}
-	a.interactions.put(ic.ID, struct{}{})
+	a.interactions.Add(ic.ID, struct{}{})
 	a.stopMu.RLock()
 	if a.stopped {
 		a.stopMu.RUnlock()
@@ -68,6 +68,7 @@ func (a *Adapter) interact(ctx context.Context, ic *discordgo.Interaction, recei
 	go func() {
 		r, err := a.handle(ctx, ev)
 		done <- result{r, err}
+		a.noteMembers(ctx)
 	}()
 	timer := time.NewTimer(max(a.deferAfter-time.Since(received), 0))
 	defer timer.Stop()

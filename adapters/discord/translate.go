@@ -96,6 +96,16 @@ type translator struct {
 	self    string // the bot's own user id
 	dir     directory
 	capture string // the capture emoji; "" means defaultCapture
+	// member, when set, is told of every guild member object a payload
+	// carries, for the directory of people.
+	member func(guildID string, m bot.Member)
+}
+
+// sawMember passes a member object's person to t.member.
+func (t *translator) sawMember(guildID string, u bot.User) {
+	if t.member != nil && guildID != "" && u.ID != "" && u.Name != "" {
+		t.member(guildID, bot.Member{ID: u.ID, Name: u.Name, Bot: u.Bot, Admin: u.Admin})
+	}
 }
 
 // defaultCapture is the core's default capture emoji on Discord.
@@ -345,6 +355,9 @@ func (t *translator) user(ctx context.Context, guildID string, u *discordgo.User
 	if m != nil && !out.Bot && guildID != "" {
 		out.Admin = t.dir.admin(ctx, guildID, u.ID, m.Roles)
 	}
+	if m != nil {
+		t.sawMember(guildID, out)
+	}
 	return out
 }
 
@@ -409,6 +422,7 @@ func (t *translator) interaction(ctx context.Context, ic *discordgo.Interaction)
 	u := ic.Member.User
 	user := bot.User{ID: u.ID, Name: displayName(u, ic.Member), Bot: u.Bot || u.System,
 		Admin: ic.Member.Permissions&adminPermissions != 0}
+	t.sawMember(ic.GuildID, user)
 	channel, thread := t.place(ctx, ic.ChannelID, nil)
 	meta := bot.EventMeta{ID: "ix:" + ic.ID, Workspace: workspace(ic.GuildID), At: snowflakeTime(ic.ID)}
 

@@ -33,7 +33,7 @@ func (a *Adapter) Post(ctx context.Context, ws bot.Workspace, channel string, m 
 	if channel == "" {
 		return "", errors.New("slack: post: no channel")
 	}
-	text, blocks := render(a.namePeople(m), a.linker(ctx))
+	text, blocks := render(a.namePeople(ctx, ws, m), a.linker(ctx))
 	ts := ""
 	if strings.TrimSpace(text) != "" || len(blocks) > 0 {
 		err := a.call(ctx, "chat.postMessage", channel, func(ctx context.Context) (err error) {
@@ -126,7 +126,7 @@ func (a *Adapter) dmChannel(ctx context.Context, userID string) (string, error) 
 		return "", errors.New("slack: direct message: no user")
 	}
 	key := teamOf(ctx) + "/" + userID
-	if id, ok := a.dms.get(key); ok {
+	if id, ok := a.dms.Get(key); ok {
 		return id, nil
 	}
 	var ch *slackapi.Channel
@@ -140,7 +140,7 @@ func (a *Adapter) dmChannel(ctx context.Context, userID string) (string, error) 
 	if ch == nil || ch.ID == "" {
 		return "", fmt.Errorf("slack: open direct message with %s: no channel in answer", userID)
 	}
-	a.dms.put(key, ch.ID)
+	a.dms.Add(key, ch.ID)
 	return ch.ID, nil
 }
 
@@ -186,7 +186,7 @@ func (a *Adapter) permalink(ctx context.Context, ref bot.MessageRef) string {
 		return ""
 	}
 	k := msgKey(ref.Channel, ref.MessageID)
-	if u, ok := a.links.get(k); ok {
+	if u, ok := a.links.Get(k); ok {
 		return u
 	}
 	var link string
@@ -197,7 +197,7 @@ func (a *Adapter) permalink(ctx context.Context, ref bot.MessageRef) string {
 		return err
 	})
 	if err == nil && link != "" {
-		a.links.put(k, link)
+		a.links.Add(k, link)
 		return link
 	}
 	a.log.Debug("slack: chat.getPermalink failed; building the link", "channel", ref.Channel, "ts", ref.MessageID, "err", err)
@@ -229,7 +229,7 @@ func (a *Adapter) Members(ctx context.Context, ws bot.Workspace, channel string)
 		return 0, err
 	}
 	key := ws.ID + "/" + channel
-	if n, ok := a.members.get(key); ok {
+	if n, ok := a.members.Get(key); ok {
 		return n, nil
 	}
 	channels := []string{channel}
@@ -266,7 +266,7 @@ func (a *Adapter) Members(ctx context.Context, ws bot.Workspace, channel string)
 			}
 		}
 	}
-	a.members.put(key, len(people))
+	a.members.Add(key, len(people))
 	return len(people), nil
 }
 

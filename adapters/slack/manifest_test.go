@@ -49,7 +49,8 @@ type manifest struct {
 var (
 	wantScopes = []string{"channels:history", "channels:read", "chat:write", "chat:write.public", "commands", "files:write",
 		"groups:history", "groups:read", "im:write", "reactions:read", "reactions:write", "users:read"}
-	wantEvents = []string{"app_uninstalled", "message.channels", "message.groups", "reaction_added", "reaction_removed", "tokens_revoked"}
+	wantEvents = []string{"app_uninstalled", "message.channels", "message.groups", "reaction_added", "reaction_removed", "team_join",
+		"tokens_revoked", "user_change"}
 )
 
 func readManifest(t *testing.T, path string) manifest {

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"context"
 	"strings"
 	"unicode/utf8"
 
@@ -250,17 +251,28 @@ func namePeople(s, keep string, name func(id string) string) string {
 	}
 }
 
+// memberNamer is what the adapter may ask its Handler (*bot.Bot does):
+// the name the directory of people knows for a person.
+type memberNamer interface {
+	MemberName(ctx context.Context, ws bot.Workspace, id string) string
+}
+
 // namePeople returns m with the people it mentions named instead of pinged,
 // unless m is its author's own words (bot.Message.Own); the credited
-// person's mentions stay. Names are those the adapter knows (users.info
-// answers it keeps), else the mention's label or the id as plain text.
-func (a *Adapter) namePeople(m bot.Message) bot.Message {
+// person's mentions stay. Names are those the directory of people knows
+// (or a lookup just learned), else the mention's label or the id as plain
+// text.
+func (a *Adapter) namePeople(ctx context.Context, ws bot.Workspace, m bot.Message) bot.Message {
 	if m.Own {
 		return m
 	}
+	namer, _ := a.h.(memberNamer)
 	name := func(id string) string {
-		if u, ok := a.users.get(id); ok {
-			return u.Name
+		if r, ok := a.people.recent.Get(id); ok && r.found && r.m.Name != "" {
+			return r.m.Name
+		}
+		if namer != nil {
+			return namer.MemberName(ctx, ws, id)
 		}
 		return ""
 	}

@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -204,6 +205,9 @@ type lifecycle struct {
 // token) in the background, then calls done: it reports whether raw was
 // one of them.
 func (a *Adapter) uninstallEvent(raw []byte, done func(ok bool)) bool {
+	if !bytes.Contains(raw, []byte(`"app_uninstalled"`)) && !bytes.Contains(raw, []byte(`"tokens_revoked"`)) {
+		return false // the common case, without decoding the event twice
+	}
 	var ev lifecycle
 	if json.Unmarshal(raw, &ev) != nil || ev.Type != "event_callback" {
 		return false
