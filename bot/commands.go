@@ -263,7 +263,7 @@ func (b *Bot) cmdTip(ctx context.Context, e *CommandInvoked) (Reply, error) {
 		if t.Status == StatusPending {
 			out.reply = b.private(b.t("tip.pending", t.ID))
 		}
-		post := Message{Thread: t.ThreadID, Lines: []Line{{Text: b.t("tip.post", t.AuthorName, t.Text, t.ID)}}}
+		post := Message{Thread: t.ThreadID, Lines: []Line{{Text: b.t("tip.post", t.AuthorName, t.Text, t.ID)}}, Own: true, Credit: t.AuthorID}
 		if err := b.owePost(tx, out, "tip", t.Channel, post, parcel{LinkTip: t.ID, By: t.AuthorID}); err != nil {
 			return false, err
 		}

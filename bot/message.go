@@ -13,6 +13,16 @@ type Message struct {
 	Lines []Line
 	// File is an optional attachment (exports).
 	File *File
+	// Own is true for a post of its author's own words where they wrote
+	// them (the /tip post): adapters may keep the people they mention
+	// pingable. In every other message (reposts: hall of fame, recap,
+	// digest, search results, thanks…) adapters show people mentioned as
+	// names that ping nobody, except Credit. Broadcasts (@channel,
+	// @everyone, user groups, roles) never ping, in any message.
+	Own bool `json:",omitempty"`
+	// Credit is the person the message credits (a tip's author), the one
+	// person a repost may ping; "" for none.
+	Credit string `json:",omitempty"`
 	// Key, when set, identifies the message for the outbox: sending it
 	// again (after a crash) must not make a second message where the
 	// platform can tell (Discord uses it as the message's nonce).

@@ -321,12 +321,13 @@ func (b *Bot) maybeHallOfFame(tx Tx, out *outbox, ws Workspace, t *Tip) error {
 				{Text: b.t("hof.line", tip.Text, tip.AuthorName, tip.UsefulVotes), Ref: tipRef(tip)},
 				{Text: b.t("hof.footer", tip.ID)},
 			},
+			Credit: tip.AuthorID,
 		}
 		if err := b.owePost(tx, out, "hall-of-fame", channel, post, parcel{By: tip.AuthorID}); err != nil {
 			return err
 		}
 	}
-	thanks := Message{Lines: []Line{{Text: b.t("hof.thanks", tip.UsefulVotes, tip.Text), Ref: tipRef(tip)}}}
+	thanks := Message{Lines: []Line{{Text: b.t("hof.thanks", tip.UsefulVotes, tip.Text), Ref: tipRef(tip)}}, Credit: tip.AuthorID}
 	return b.oweDirect(tx, out, "thanks", tip.AuthorID, thanks)
 }
 

@@ -45,7 +45,7 @@ func (a *Adapter) Post(ctx context.Context, ws bot.Workspace, channel string, m 
 	msgs := render(m, a.link(ctx, ws.ID))
 	first := ""
 	for i, om := range msgs {
-		send := &discordgo.MessageSend{Content: om.Content, Embeds: om.Embeds, Files: om.Files, AllowedMentions: noMentions}
+		send := &discordgo.MessageSend{Content: om.Content, Embeds: om.Embeds, Files: om.Files, AllowedMentions: allowedMentions(m)}
 		if i == 0 {
 			send.Reference = ref
 		}
@@ -114,7 +114,7 @@ func (a *Adapter) Direct(ctx context.Context, ws bot.Workspace, userID string, m
 		a.dmChannels.Add(userID, ch)
 	}
 	for i, om := range render(m, a.link(ctx, ws.ID)) {
-		if _, err := a.send(ctx, ch, &discordgo.MessageSend{Content: om.Content, Embeds: om.Embeds, Files: om.Files, AllowedMentions: noMentions}, keyedNonce(m.Key, i)); err != nil {
+		if _, err := a.send(ctx, ch, &discordgo.MessageSend{Content: om.Content, Embeds: om.Embeds, Files: om.Files, AllowedMentions: allowedMentions(m)}, keyedNonce(m.Key, i)); err != nil {
 			return fmt.Errorf("discord: DM to %s: %w", userID, refusal(err))
 		}
 	}

@@ -156,3 +156,13 @@ func validUTF8(s string) string {
 	}
 	return strings.ToValidUTF8(s, "�")
 }
+
+// allowedMentions is who a post may ping: nobody by what it says (no
+// @everyone, @here, role or people parsed from a tip's words), only the
+// person it credits (bot.Message.Credit) when that person is mentioned.
+func allowedMentions(m bot.Message) *discordgo.MessageAllowedMentions {
+	if m.Credit == "" {
+		return noMentions
+	}
+	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}, Users: []string{m.Credit}}
+}

@@ -58,6 +58,18 @@ type Config struct {
 	Now func() time.Time
 	// OnRateLimit, when set, is told of every 429 waited out (for metrics).
 	OnRateLimit func(wait time.Duration)
+
+	// Installations, when set, keeps the workspaces installed with "Add to
+	// Slack": the adapter serves each with its own bot token (teams.go).
+	Installations InstallStore
+	// ClientID and ClientSecret are the app's OAuth credentials: with them
+	// and PublicURL, OAuthHandler serves "Add to Slack" (oauth.go), and
+	// BotToken may be empty.
+	ClientID     string
+	ClientSecret string
+	// PublicURL is tipbot's address as browsers reach it (http.public_url):
+	// the OAuth redirect is PublicURL + /slack/oauth_redirect.
+	PublicURL string
 }
 
 // Adapter connects one Slack workspace (one bot token) to the core. It
@@ -83,7 +95,13 @@ type Adapter struct {
 	lanes lanes   // events of one channel, in order
 	tasks tracker // everything started and not finished
 
-	self        atomic.Pointer[identity]
+	self        atomic.Pointer[identity] // bot_token's workspace
+	httpClient  *http.Client
+	teamsMu     sync.RWMutex
+	teams       map[string]*installedTeam // installed workspaces by team id
+	ignored     sync.Map                  // team ids whose events were ignored (logged once)
+	defaultGone atomic.Bool               // bot_token's workspace uninstalled the app
+	states      *states                   // OAuth states issued and used
 	connected   atomic.Bool
 	rateLimited atomic.Int64 // 429s met, for tests and logs
 	listings    atomic.Int64 // users.list listings started, for tests
@@ -117,8 +135,11 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 	default:
 		return nil, fmt.Errorf("slack: mode %q: want %q or %q", cfg.Mode, ModeSocket, ModeHTTP)
 	}
-	if cfg.BotToken == "" {
-		return nil, errors.New("slack: bot_token is empty (set SLACK_BOT_TOKEN)")
+	if cfg.BotToken == "" && cfg.ClientID == "" {
+		return nil, errors.New("slack: bot_token is empty (set SLACK_BOT_TOKEN), and no client_id to install with")
+	}
+	if cfg.ClientID != "" && (cfg.ClientSecret == "" || cfg.PublicURL == "") {
+		return nil, errors.New("slack: client_id needs client_secret and http.public_url")
 	}
 	if cfg.Mode == ModeSocket && cfg.AppToken == "" {
 		return nil, errors.New("slack: app_token is empty; socket mode needs an app-level token (set SLACK_APP_TOKEN)")
@@ -167,6 +188,9 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 		dms:          expirable.NewLRU[string, string](10000, nil, 0),
 		members:      newAgeLRU[int](1000, 10*time.Minute),
 		hooks:        &http.Client{Timeout: 10 * time.Second},
+		httpClient:   &http.Client{Timeout: 30 * time.Second},
+		teams:        map[string]*installedTeam{},
+		states:       newStates(),
 		people:       newPeople(),
 		ackDeadline:  2 * time.Second,
 		eventTimeout: time.Minute,
@@ -179,7 +203,7 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 	a.lanes.tasks = &a.tasks
 	opts := []slackapi.Option{
 		slackapi.OptionAPIURL(cfg.APIURL),
-		slackapi.OptionHTTPClient(&http.Client{Timeout: 30 * time.Second}),
+		slackapi.OptionHTTPClient(a.httpClient),
 	}
 	if cfg.Mode == ModeSocket {
 		opts = append(opts, slackapi.OptionAppLevelToken(cfg.AppToken))
@@ -196,17 +220,22 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 // the tokens.
 func (a *Adapter) Run(ctx context.Context) error {
 	defer a.tasks.Wait()
+	if err := a.loadInstallations(ctx); err != nil {
+		return err
+	}
 	// The directory's loops stop when Run does.
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	if err := a.identify(ctx); err != nil {
-		if ctx.Err() != nil {
-			return nil
+	if a.cfg.BotToken != "" {
+		if err := a.identify(ctx); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
 		}
-		return err
 	}
 	a.tasks.Go(func() { a.resolveLoop(ctx) })
-	if d, ok := a.h.(directory); ok {
+	if d, ok := a.h.(directory); ok && a.cfg.BotToken != "" {
 		// Read now, so that whether the directory needs listing is known
 		// once Run has connected.
 		ws := bot.Workspace{Platform: bot.Slack, ID: a.self.Load().TeamID}

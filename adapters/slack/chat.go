@@ -26,17 +26,18 @@ var (
 // thread. When Slack refuses the post for good (bot not in the channel,
 // archived channel…) the error wraps bot.ErrRefused.
 func (a *Adapter) Post(ctx context.Context, ws bot.Workspace, channel string, m bot.Message) (string, error) {
-	if err := checkWorkspace(ws); err != nil {
+	ctx, err := a.scope(ctx, ws)
+	if err != nil {
 		return "", err
 	}
 	if channel == "" {
 		return "", errors.New("slack: post: no channel")
 	}
-	text, blocks := render(m, a.linker(ctx))
+	text, blocks := render(a.namePeople(ctx, ws, m), a.linker(ctx))
 	ts := ""
 	if strings.TrimSpace(text) != "" || len(blocks) > 0 {
 		err := a.call(ctx, "chat.postMessage", channel, func(ctx context.Context) (err error) {
-			_, ts, err = a.api.PostMessageContext(ctx, channel, postOptions(text, blocks, m.Thread)...)
+			_, ts, err = a.apiFor(ctx).PostMessageContext(ctx, channel, postOptions(text, blocks, m.Thread)...)
 			return err
 		})
 		if err != nil {
@@ -73,12 +74,13 @@ func postOptions(text string, blocks []slackapi.Block, thread string) []slackapi
 // colons) to a message. A reaction already there (already_reacted) is
 // success; other refusals (message gone, no access) wrap bot.ErrRefused.
 func (a *Adapter) React(ctx context.Context, ws bot.Workspace, channel, messageID, emoji string) error {
-	if err := checkWorkspace(ws); err != nil {
+	ctx, err := a.scope(ctx, ws)
+	if err != nil {
 		return err
 	}
 	name := strings.Trim(emoji, ":")
-	err := a.call(ctx, "reactions.add", "", func(ctx context.Context) error {
-		return a.api.AddReactionContext(ctx, name, slackapi.NewRefToMessage(channel, messageID))
+	err = a.call(ctx, "reactions.add", "", func(ctx context.Context) error {
+		return a.apiFor(ctx).AddReactionContext(ctx, name, slackapi.NewRefToMessage(channel, messageID))
 	})
 	if se, ok := errors.AsType[slackapi.SlackErrorResponse](err); ok && se.Err == "already_reacted" {
 		return nil
@@ -94,7 +96,8 @@ func (a *Adapter) React(ctx context.Context, ws bot.Workspace, channel, messageI
 // there. When Slack refuses for good (unknown or deactivated person…) the
 // error wraps bot.ErrRefused.
 func (a *Adapter) Direct(ctx context.Context, ws bot.Workspace, userID string, m bot.Message) error {
-	if err := checkWorkspace(ws); err != nil {
+	ctx, err := a.scope(ctx, ws)
+	if err != nil {
 		return err
 	}
 	dm, err := a.dmChannel(ctx, userID)
@@ -122,12 +125,13 @@ func (a *Adapter) dmChannel(ctx context.Context, userID string) (string, error) 
 	if userID == "" {
 		return "", errors.New("slack: direct message: no user")
 	}
-	if id, ok := a.dms.Get(userID); ok {
+	key := teamOf(ctx) + "/" + userID
+	if id, ok := a.dms.Get(key); ok {
 		return id, nil
 	}
 	var ch *slackapi.Channel
 	err := a.call(ctx, "conversations.open", "", func(ctx context.Context) (err error) {
-		ch, _, _, err = a.api.OpenConversationContext(ctx, &slackapi.OpenConversationParameters{Users: []string{userID}})
+		ch, _, _, err = a.apiFor(ctx).OpenConversationContext(ctx, &slackapi.OpenConversationParameters{Users: []string{userID}})
 		return err
 	})
 	if err != nil {
@@ -136,7 +140,7 @@ func (a *Adapter) dmChannel(ctx context.Context, userID string) (string, error) 
 	if ch == nil || ch.ID == "" {
 		return "", fmt.Errorf("slack: open direct message with %s: no channel in answer", userID)
 	}
-	a.dms.Add(userID, ch.ID)
+	a.dms.Add(key, ch.ID)
 	return ch.ID, nil
 }
 
@@ -152,7 +156,7 @@ func (a *Adapter) upload(ctx context.Context, channel, thread, comment string, f
 		name = "tipbot.txt"
 	}
 	err := a.call(ctx, "files.upload", "", func(ctx context.Context) error {
-		_, err := a.api.UploadFileContext(ctx, slackapi.UploadFileParameters{
+		_, err := a.apiFor(ctx).UploadFileContext(ctx, slackapi.UploadFileParameters{
 			Reader:          bytes.NewReader(f.Data),
 			FileSize:        len(f.Data),
 			Filename:        name,
@@ -189,7 +193,7 @@ func (a *Adapter) permalink(ctx context.Context, ref bot.MessageRef) string {
 	lctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	err := a.call(lctx, "chat.getPermalink", "", func(ctx context.Context) (err error) {
-		link, err = a.api.GetPermalinkContext(ctx, &slackapi.PermalinkParameters{Channel: ref.Channel, Ts: ref.MessageID})
+		link, err = a.apiFor(ctx).GetPermalinkContext(ctx, &slackapi.PermalinkParameters{Channel: ref.Channel, Ts: ref.MessageID})
 		return err
 	})
 	if err == nil && link != "" {
@@ -197,13 +201,13 @@ func (a *Adapter) permalink(ctx context.Context, ref bot.MessageRef) string {
 		return link
 	}
 	a.log.Debug("slack: chat.getPermalink failed; building the link", "channel", ref.Channel, "ts", ref.MessageID, "err", err)
-	return a.builtPermalink(ref)
+	return a.builtPermalink(ctx, ref)
 }
 
 // builtPermalink is Slack's permalink format, from the team URL auth.test
 // gave: https://team.slack.com/archives/C123/p1714000000000100.
-func (a *Adapter) builtPermalink(ref bot.MessageRef) string {
-	self := a.self.Load()
+func (a *Adapter) builtPermalink(ctx context.Context, ref bot.MessageRef) string {
+	self := a.selfFor(ctx)
 	if self == nil || self.URL == "" {
 		return ""
 	}
@@ -220,10 +224,12 @@ func (a *Adapter) builtPermalink(ref bot.MessageRef) string {
 // once (users.conversations, conversations.members). Reports divide
 // contributors by it. Answers are cached for ten minutes.
 func (a *Adapter) Members(ctx context.Context, ws bot.Workspace, channel string) (int, error) {
-	if err := checkWorkspace(ws); err != nil {
+	ctx, err := a.scope(ctx, ws)
+	if err != nil {
 		return 0, err
 	}
-	if n, ok := a.members.Get(channel); ok {
+	key := ws.ID + "/" + channel
+	if n, ok := a.members.Get(key); ok {
 		return n, nil
 	}
 	channels := []string{channel}
@@ -234,7 +240,7 @@ func (a *Adapter) Members(ctx context.Context, ws bot.Workspace, channel string)
 		}
 	}
 	self := ""
-	if id := a.self.Load(); id != nil {
+	if id := a.selfFor(ctx); id != nil {
 		self = id.UserID
 	}
 	people := map[string]bool{}
@@ -243,7 +249,7 @@ func (a *Adapter) Members(ctx context.Context, ws bot.Workspace, channel string)
 		for {
 			var ids []string
 			err := a.call(ctx, "conversations.members", "", func(ctx context.Context) (err error) {
-				ids, cursor, err = a.api.GetUsersInConversationContext(ctx,
+				ids, cursor, err = a.apiFor(ctx).GetUsersInConversationContext(ctx,
 					&slackapi.GetUsersInConversationParameters{ChannelID: ch, Cursor: cursor, Limit: 1000})
 				return err
 			})
@@ -260,7 +266,7 @@ func (a *Adapter) Members(ctx context.Context, ws bot.Workspace, channel string)
 			}
 		}
 	}
-	a.members.Add(channel, len(people))
+	a.members.Add(key, len(people))
 	return len(people), nil
 }
 
@@ -271,7 +277,7 @@ func (a *Adapter) botChannels(ctx context.Context) ([]string, error) {
 	for {
 		var chs []slackapi.Channel
 		err := a.call(ctx, "users.conversations", "", func(ctx context.Context) (err error) {
-			chs, cursor, err = a.api.GetConversationsForUserContext(ctx, &slackapi.GetConversationsForUserParameters{
+			chs, cursor, err = a.apiFor(ctx).GetConversationsForUserContext(ctx, &slackapi.GetConversationsForUserParameters{
 				Types: []string{"public_channel", "private_channel"}, ExcludeArchived: true, Limit: 1000, Cursor: cursor})
 			return err
 		})

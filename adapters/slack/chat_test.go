@@ -3,6 +3,7 @@ package slack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -305,5 +306,28 @@ func TestMembers(t *testing.T) {
 	}
 	if _, err := a.Members(ctx, team, "C0NOWHERE"); err == nil {
 		t.Error("Members of a missing channel: no error")
+	}
+}
+
+// A Chat call for a workspace tipbot is not installed in is refused for
+// good: the outbox drops it instead of retrying.
+func TestNotInstalledIsRefused(t *testing.T) {
+	t.Parallel()
+	s := newFake(t, slacktest.Options{})
+	a := start(t, s, &recorder{}, setup{})
+	ctx := context.Background()
+	msg := bot.Message{Lines: []bot.Line{{Text: "hello"}}}
+	elsewhere := bot.Workspace{Platform: bot.Slack, ID: "T0ELSEWHERE"}
+	if _, err := a.Post(ctx, elsewhere, general, msg); !errors.Is(err, bot.ErrRefused) {
+		t.Errorf("post for a workspace tipbot is not installed in: %v, want refused", err)
+	}
+	if err := a.Direct(ctx, elsewhere, alice, msg); !errors.Is(err, bot.ErrRefused) {
+		t.Errorf("direct message there: %v, want refused", err)
+	}
+	if n := len(s.Calls("")); n != 2 { // auth.test and apps.connections.open only
+		t.Errorf("%d Web API calls, want none for the refused ones: %v", n, s.Calls(""))
+	}
+	if _, err := a.Post(ctx, team, general, msg); err != nil {
+		t.Errorf("post to general: %v", err)
 	}
 }

@@ -150,9 +150,9 @@ func FuzzSlackCommand(f *testing.F) {
 // broadcast finds a Slack special mention that notifies many people.
 var broadcast = regexp.MustCompile(`(?i)<!(here|channel|everyone|subteam)`)
 
-// FuzzSlackRender renders arbitrary text: no broadcast mention survives in
+// FuzzSlackBlocks renders arbitrary text: no broadcast mention survives in
 // the blocks or the notification text, and no block exceeds Slack's limits.
-func FuzzSlackRender(f *testing.F) {
+func FuzzSlackBlocks(f *testing.F) {
 	for _, s := range []string{"tip: <!channel> look", "<!here|here> and <!everyone>", "<@U0ALICE01> says <#C0GENERAL|general>",
 		"<https://go.dev|Go> &amp; <b>", "<!subteam^S123|@devs> ping", "<!date^1392734382^{date}|Feb 18>", "<<!channel>>"} {
 		f.Add("Title", s)

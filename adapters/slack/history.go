@@ -19,7 +19,8 @@ const maxHistory = 50000
 // out), oldest first. Pages of 200 are read newest first, as Slack serves
 // them, paced by the method's rate limit (429s are waited out).
 func (a *Adapter) History(ctx context.Context, ws bot.Workspace, channel string, since time.Time, fn func(bot.HistoryMessage) error) error {
-	if err := checkWorkspace(ws); err != nil {
+	ctx, err := a.scope(ctx, ws)
+	if err != nil {
 		return err
 	}
 	oldest := fmt.Sprintf("%d.%06d", since.Unix(), since.Nanosecond()/1000)
@@ -28,7 +29,7 @@ func (a *Adapter) History(ctx context.Context, ws bot.Workspace, channel string,
 	for {
 		var res *slackapi.GetConversationHistoryResponse
 		err := a.call(ctx, "conversations.history", "", func(ctx context.Context) (err error) {
-			res, err = a.api.GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
+			res, err = a.apiFor(ctx).GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
 				ChannelID: channel, Oldest: oldest, Inclusive: true, Limit: 200, Cursor: cursor})
 			return err
 		})
@@ -42,7 +43,7 @@ func (a *Adapter) History(ctx context.Context, ws bot.Workspace, channel string,
 		}
 	}
 	self := ""
-	if id := a.self.Load(); id != nil {
+	if id := a.selfFor(ctx); id != nil {
 		self = id.UserID
 	}
 	slices.Reverse(msgs)

@@ -26,7 +26,8 @@ type manifest struct {
 		} `yaml:"shortcuts"`
 	} `yaml:"features"`
 	OAuth struct {
-		Scopes struct {
+		RedirectURLs []string `yaml:"redirect_urls"`
+		Scopes       struct {
 			Bot []string `yaml:"bot"`
 		} `yaml:"scopes"`
 	} `yaml:"oauth_config"`
@@ -48,7 +49,8 @@ type manifest struct {
 var (
 	wantScopes = []string{"channels:history", "channels:read", "chat:write", "chat:write.public", "commands", "files:write",
 		"groups:history", "groups:read", "im:write", "reactions:read", "reactions:write", "users:read"}
-	wantEvents = []string{"message.channels", "message.groups", "reaction_added", "reaction_removed", "team_join", "user_change"}
+	wantEvents = []string{"app_uninstalled", "message.channels", "message.groups", "reaction_added", "reaction_removed", "team_join",
+		"tokens_revoked", "user_change"}
 )
 
 func readManifest(t *testing.T, path string) manifest {
@@ -79,6 +81,12 @@ func TestManifests(t *testing.T) {
 		scopes := slices.Sorted(slices.Values(m.OAuth.Scopes.Bot))
 		if !slices.Equal(scopes, wantScopes) {
 			t.Errorf("%s: scopes %v, want %v", tc.file, scopes, wantScopes)
+		}
+		if len(m.OAuth.RedirectURLs) != 1 || !strings.HasSuffix(m.OAuth.RedirectURLs[0], RedirectPath) {
+			t.Errorf("%s: redirect URLs %v, want one ending in %s", tc.file, m.OAuth.RedirectURLs, RedirectPath)
+		}
+		if !slices.Equal(BotScopes, wantScopes) {
+			t.Errorf("the install link asks for %v, want %v", BotScopes, wantScopes)
 		}
 		events := slices.Sorted(slices.Values(m.Settings.Events.BotEvents))
 		if !slices.Equal(events, wantEvents) {

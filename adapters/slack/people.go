@@ -140,7 +140,7 @@ func (a *Adapter) resolveLoop(ctx context.Context) {
 					return
 				}
 				var err error
-				if r, err = a.lookUp(ctx, l.id); err != nil {
+				if r, err = a.lookUp(withTeam(ctx, l.ws.ID), l.id); err != nil {
 					if ctx.Err() != nil {
 						return
 					}
@@ -176,7 +176,7 @@ func (a *Adapter) resolveLoop(ctx context.Context) {
 func (a *Adapter) lookUp(ctx context.Context, id string) (lookedUp, error) {
 	var info *slackapi.User
 	err := a.call(ctx, "users.info", "", func(ctx context.Context) (err error) {
-		info, err = a.api.GetUserInfoContext(ctx, id)
+		info, err = a.apiFor(ctx).GetUserInfoContext(ctx, id)
 		return err
 	})
 	if err != nil {
@@ -246,7 +246,8 @@ func (a *Adapter) keepDirectory(ctx context.Context, d directory, ws bot.Workspa
 // listPeople reads users.list page by page, at the method's pace, and
 // hands each page to the core; the last one says the listing is complete.
 func (a *Adapter) listPeople(ctx context.Context, ws bot.Workspace) error {
-	p := a.api.GetUsersPaginated(slackapi.GetUsersOptionLimit(listPage))
+	ctx = withTeam(ctx, ws.ID)
+	p := a.apiFor(ctx).GetUsersPaginated(slackapi.GetUsersOptionLimit(listPage))
 	n := 0
 	for {
 		if err := a.pace(ctx, &a.listPace); err != nil {

@@ -282,8 +282,9 @@ func (a *Adapter) call(ctx context.Context, method, channel string, fn func(cont
 	if backoff <= 0 {
 		backoff = 200 * time.Millisecond
 	}
+	limits := a.limitsFor(ctx)
 	for attempt := 0; ; attempt++ {
-		if err := a.limits.wait(ctx, method, channel); err != nil {
+		if err := limits.wait(ctx, method, channel); err != nil {
 			return err
 		}
 		err := fn(ctx)
@@ -299,7 +300,7 @@ func (a *Adapter) call(ctx context.Context, method, channel string, fn func(cont
 			if a.cfg.OnRateLimit != nil {
 				a.cfg.OnRateLimit(d)
 			}
-			a.limits.block(method, d)
+			limits.block(method, d)
 			a.log.Warn("slack: rate limited, waiting", "method", method, "retry_after", d)
 			continue
 		}

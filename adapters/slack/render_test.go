@@ -18,7 +18,12 @@ func TestEscapeMrkdwn(t *testing.T) {
 		"R&D <3 > all":                        "R&amp;D &lt;3 &gt; all",
 		"already &amp; &lt;escaped&gt;":       "already &amp; &lt;escaped&gt;",
 		"hi <@U0ALICE01> in <#C0GEN|general>": "hi <@U0ALICE01> in <#C0GEN|general>",
-		"see <https://go.dev|Go> <!here>":     "see <https://go.dev|Go> &lt;!here&gt;", // a broadcast shows as text
+		"see <https://go.dev|Go> <!here>":     "see <https://go.dev|Go> @here",
+		"<!channel> <!here|here> <!everyone>": "@channel @here @everyone",
+		"ask <!subteam^S0DEVOPS|@devops> now": "ask @devops now",
+		"<!subteam^S1> <!group> <!foo|<b>>":   "@group @group &lt;!foo|&lt;b&gt;&gt;",
+		"<!subteam^S1|R&D> <!x|a&lt;b>":       "@R&amp;D a&lt;b",
+		"on <!date^1392734382^{date}|Feb 18>": "on <!date^1392734382^{date}|Feb 18>",
 		"<script>alert(1)</script>":           "&lt;script&gt;alert(1)&lt;/script&gt;",
 		"a < b\n> c":                          "a &lt; b\n&gt; c",
 		"<@U1\n>":                             "&lt;@U1\n&gt;",
@@ -91,4 +96,69 @@ func TestRenderRefsAndEmpty(t *testing.T) {
 	if text != "x.csv" || len(blocks) != 0 {
 		t.Errorf("file-only render = %q, %d blocks", text, len(blocks))
 	}
+}
+
+func TestNamePeople(t *testing.T) {
+	t.Parallel()
+	names := map[string]string{"U0DAVE": "Dave <the> admin", "U0ALICE": "alice"}
+	name := func(id string) string { return names[id] }
+	for _, c := range []struct{ in, keep, want string }{
+		{"ask <@U0DAVE> and <@U0ALICE>", "", "ask @Dave &lt;the&gt; admin and @alice"},
+		{"ask <@U0DAVE> and <@U0ALICE>", "U0ALICE", "ask @Dave &lt;the&gt; admin and <@U0ALICE>"},
+		{"<@U0NOBODY> <@W0GRID|gina> <@U1\n>", "", "@U0NOBODY @gina <@U1\n>"},
+		{"no mention, <#C0GEN|general> <@", "", "no mention, <#C0GEN|general> <@"},
+	} {
+		if got := namePeople(c.in, c.keep, name); got != c.want {
+			t.Errorf("namePeople(%q, %q) = %q, want %q", c.in, c.keep, got, c.want)
+		}
+	}
+}
+
+// broadcasts are the sequences Slack reads as mentions of many people.
+var broadcasts = []string{"<!channel", "<!here", "<!everyone", "<!subteam", "<!group"}
+
+// FuzzSlackRender checks that whatever a tip says (and whatever people are
+// called), the post tipbot renders holds no mention Slack would read as a
+// broadcast, in the notification text or in any block.
+func FuzzSlackRender(f *testing.F) {
+	for _, s := range []string{
+		"tip: before a deploy give <!channel> and <!here> a heads-up, ask <@U04DAVE> or <!subteam^S0DEVOPS|@devops> #tip",
+		"<!everyone> rotate the staging keys every Friday",
+		"<<!channel>> <!here|here> <!subteam^S1> <!group>",
+		"<http://x|<!channel>> <@U1|<!here>> &lt;!everyone&gt;",
+		"<!date^1392734382^{date}|Feb 18> <!channel|<!here>>",
+		"", "<", "<!", "<@U1>",
+	} {
+		f.Add(s, "<!channel>", false)
+		f.Add(s, "", true)
+	}
+	f.Fuzz(func(t *testing.T, text, name string, own bool) {
+		m := bot.Message{Title: text, Lines: []bot.Line{{Text: text}, {Text: "💡 " + text}}, Own: own, Credit: "U1"}
+		if !own {
+			m.Title = namePeople(m.Title, m.Credit, func(string) string { return name })
+			for i := range m.Lines {
+				m.Lines[i].Text = namePeople(m.Lines[i].Text, m.Credit, func(string) string { return name })
+			}
+		}
+		fallback, blocks := render(m, func(bot.MessageRef) string { return "https://acme.slack.com/x" })
+		texts := []string{fallback}
+		for _, b := range blocks {
+			switch b := b.(type) {
+			case *slackapi.SectionBlock:
+				texts = append(texts, b.Text.Text)
+				if !b.Text.Verbatim {
+					t.Errorf("section not verbatim: %q", b.Text.Text)
+				}
+			case *slackapi.HeaderBlock:
+				texts = append(texts, b.Text.Text)
+			}
+		}
+		for _, s := range texts {
+			for _, bad := range broadcasts {
+				if strings.Contains(strings.ToLower(s), bad) {
+					t.Fatalf("text %q rendered %q, which holds %s", text, s, bad)
+				}
+			}
+		}
+	})
 }

@@ -35,6 +35,9 @@ func (a *Adapter) serveEventAsync(raw []byte, done func(ok bool)) {
 // translate turns an envelope into a core event; when there is none to
 // apply (ignored or malformed), it calls done(true) and returns false.
 func (a *Adapter) translate(raw []byte, done func(ok bool)) (bot.Event, bool) {
+	if a.uninstallEvent(raw, done) {
+		return nil, false
+	}
 	ev, err := translateEvent(raw)
 	if err != nil {
 		a.log.Warn("slack: ignoring malformed event", "err", err)
@@ -42,6 +45,11 @@ func (a *Adapter) translate(raw []byte, done func(ok bool)) (bot.Event, bool) {
 		return nil, false
 	}
 	if ev == nil {
+		done(true)
+		return nil, false
+	}
+	if ws := bot.MetaOf(ev).Workspace; !a.serves(ws.ID) {
+		a.ignoreTeam(ws.ID)
 		done(true)
 		return nil, false
 	}
@@ -73,7 +81,7 @@ func msgKey(channel, ts string) string { return channel + "/" + ts }
 // apply hands one event to the core and reports whether it was committed.
 // A private reply is sent once the event is acknowledged, in the background.
 func (a *Adapter) apply(ev bot.Event) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), a.eventTimeout)
+	ctx, cancel := context.WithTimeout(withTeam(context.Background(), bot.MetaOf(ev).Workspace.ID), a.eventTimeout)
 	defer cancel()
 	if err := a.enrich(ctx, ev); err != nil {
 		a.log.Warn("slack: cannot complete event; Slack will send it again", "event", bot.MetaOf(ev).ID, "err", err)
@@ -109,13 +117,18 @@ func (a *Adapter) answer(ev bot.Event, responseURL string, carriesReply bool, ac
 	arrived := time.Now()
 	ackBy := arrived.Add(a.ackDeadline)
 	ws, channel, user := whereAndWho(ev)
+	if !a.serves(ws.ID) {
+		a.ignoreTeam(ws.ID)
+		ack(nil)
+		return
+	}
 	type result struct {
 		reply bot.Reply
 		err   error
 	}
 	results := make(chan result, 1)
 	a.tasks.Go(func() {
-		ctx, cancel := context.WithDeadline(context.Background(), arrived.Add(a.ackDeadline*handleShare/100))
+		ctx, cancel := context.WithDeadline(withTeam(context.Background(), ws.ID), arrived.Add(a.ackDeadline*handleShare/100))
 		defer cancel()
 		if err := a.enrich(ctx, ev); err != nil {
 			results <- result{err: err}
@@ -147,7 +160,7 @@ func (a *Adapter) answer(ev bot.Event, responseURL string, carriesReply bool, ac
 		if carriesReply {
 			// Permalinks are looked up within what is left of the ack
 			// deadline; past it they are built from the team URL.
-			ctx, cancel := context.WithDeadline(context.Background(), ackBy)
+			ctx, cancel := context.WithDeadline(withTeam(context.Background(), ws.ID), ackBy)
 			p := a.ephemeral(ctx, *msg)
 			cancel()
 			if fitsAck(p) {
@@ -202,7 +215,7 @@ func (a *Adapter) ephemeral(ctx context.Context, m bot.Message) *slackapi.Webhoo
 // through the interaction's response_url when there is one, else as an
 // ephemeral message in the channel, else as a direct message.
 func (a *Adapter) deliverLate(ws bot.Workspace, channel, user, responseURL string, m bot.Message) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(withTeam(context.Background(), ws.ID), 2*time.Minute)
 	defer cancel()
 	if m.File != nil {
 		f := *m.File
@@ -226,7 +239,7 @@ func (a *Adapter) deliverLate(ws bot.Workspace, channel, user, responseURL strin
 // is one, else (or when that fails) as a direct message. Files always go
 // to the direct message.
 func (a *Adapter) sendPrivately(ws bot.Workspace, channel, user string, m bot.Message) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(withTeam(context.Background(), ws.ID), 5*time.Minute)
 	defer cancel()
 	if m.File == nil && channel != "" && user != "" {
 		text, blocks := render(m, a.linker(ctx))
@@ -235,7 +248,7 @@ func (a *Adapter) sendPrivately(ws bot.Workspace, channel, user string, m bot.Me
 			if len(blocks) > 0 {
 				opts = append(opts, slackapi.MsgOptionBlocks(blocks...))
 			}
-			_, err := a.api.PostEphemeralContext(ctx, channel, user, opts...)
+			_, err := a.apiFor(ctx).PostEphemeralContext(ctx, channel, user, opts...)
 			return err
 		})
 		if err == nil {
@@ -252,7 +265,7 @@ func (a *Adapter) sendPrivately(ws bot.Workspace, channel, user string, m bot.Me
 }
 
 func (a *Adapter) sendFileQuietly(ws bot.Workspace, user string, f bot.File) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(withTeam(context.Background(), ws.ID), 5*time.Minute)
 	defer cancel()
 	if err := a.Direct(ctx, ws, user, bot.Message{File: &f}); err != nil {
 		a.log.Error("slack: file not delivered", "user", user, "file", f.Name, "err", err)
@@ -269,15 +282,15 @@ func (a *Adapter) sendFileQuietly(ws bot.Workspace, user string, f bot.File) {
 func (a *Adapter) enrich(ctx context.Context, ev bot.Event) error {
 	switch e := ev.(type) {
 	case *bot.MessagePosted:
-		e.Author = a.whoIs(e.Author)
+		e.Author = a.whoIs(ctx, e.Author)
 		a.rememberInfo(e.Channel, e.MessageID, bot.MessageInfo{Author: e.Author, Text: e.Text, ThreadID: e.ThreadID})
 	case *bot.MessageEdited:
-		e.Author = a.whoIs(e.Author)
+		e.Author = a.whoIs(ctx, e.Author)
 		a.rememberInfo(e.Channel, e.MessageID, bot.MessageInfo{Author: e.Author, Text: e.Text, ThreadID: e.ThreadID})
 	case *bot.MessageDeleted:
 		a.msgs.Remove(msgKey(e.Channel, e.MessageID))
 	case *bot.ReactionAdded:
-		e.User = a.whoIs(e.User)
+		e.User = a.whoIs(ctx, e.User)
 		if info, ok := a.msgs.Get(msgKey(e.Channel, e.MessageID)); ok {
 			e.Message = info
 			return nil
@@ -300,15 +313,15 @@ func (a *Adapter) enrich(ctx context.Context, ev bot.Event) error {
 		if info.Author.ID == "" {
 			info.Author.ID = e.Message.Author.ID
 		}
-		info.Author = a.whoIs(info.Author)
+		info.Author = a.whoIs(ctx, info.Author)
 		e.Message = info
 	case *bot.ReactionRemoved:
-		e.User = a.whoIs(e.User)
+		e.User = a.whoIs(ctx, e.User)
 	case *bot.CommandInvoked:
-		e.User = a.whoIs(e.User)
+		e.User = a.whoIs(ctx, e.User)
 	case *bot.SaveAsTip:
-		e.User = a.whoIs(e.User)
-		e.Message.Author = a.whoIs(e.Message.Author)
+		e.User = a.whoIs(ctx, e.User)
+		e.Message.Author = a.whoIs(ctx, e.Message.Author)
 	}
 	return nil
 }
@@ -316,11 +329,11 @@ func (a *Adapter) enrich(ctx context.Context, ev bot.Event) error {
 // whoIs completes u when it is the bot itself. Anyone else keeps only
 // their id and the bot flag the payload gave (a handle, as commands carry,
 // is dropped): the core takes names and flags from the directory.
-func (a *Adapter) whoIs(u bot.User) bot.User {
+func (a *Adapter) whoIs(ctx context.Context, u bot.User) bot.User {
 	if u.ID == "" {
 		return u
 	}
-	if self := a.self.Load(); self != nil && (u.ID == self.UserID || u.ID == self.BotID) {
+	if self := a.selfFor(ctx); self != nil && (u.ID == self.UserID || u.ID == self.BotID) {
 		return bot.User{ID: u.ID, Name: self.Name, Bot: true}
 	}
 	return bot.User{ID: u.ID, Bot: u.Bot}
@@ -341,7 +354,7 @@ func displayName(u *slackapi.User) string {
 func (a *Adapter) fetchMessage(ctx context.Context, channel, ts string) (info bot.MessageInfo, found bool, err error) {
 	var msgs []slackapi.Message
 	err = a.call(ctx, "conversations.history", "", func(ctx context.Context) error {
-		res, err := a.api.GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
+		res, err := a.apiFor(ctx).GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
 			ChannelID: channel, Latest: ts, Oldest: ts, Inclusive: true, Limit: 1})
 		if err == nil {
 			msgs = res.Messages
@@ -355,7 +368,7 @@ func (a *Adapter) fetchMessage(ctx context.Context, channel, ts string) (info bo
 		return info, false, err
 	}
 	err = a.call(ctx, "conversations.replies", "", func(ctx context.Context) (err error) {
-		msgs, _, _, err = a.api.GetConversationRepliesContext(ctx, &slackapi.GetConversationRepliesParameters{
+		msgs, _, _, err = a.apiFor(ctx).GetConversationRepliesContext(ctx, &slackapi.GetConversationRepliesParameters{
 			ChannelID: channel, Timestamp: ts, Latest: ts, Oldest: ts, Inclusive: true})
 		return err
 	})

@@ -29,12 +29,28 @@ const callbackSaveTip = "save_tip"
 // outerEvent is the Events API envelope, as posted over HTTP or carried as
 // the payload of a Socket Mode "events_api" envelope.
 type outerEvent struct {
-	Type      string          `json:"type"`
-	TeamID    string          `json:"team_id"`
-	EventID   string          `json:"event_id"`
-	EventTime int64           `json:"event_time"`
-	Challenge string          `json:"challenge"`
-	Event     json.RawMessage `json:"event"`
+	Type           string          `json:"type"`
+	TeamID         string          `json:"team_id"`
+	EventID        string          `json:"event_id"`
+	EventTime      int64           `json:"event_time"`
+	Challenge      string          `json:"challenge"`
+	Event          json.RawMessage `json:"event"`
+	Authorizations authorizations  `json:"authorizations"`
+}
+
+// authorizations name the installation an event is delivered to: in a
+// channel shared with another organisation (Slack Connect) the envelope's
+// team_id may be the other's.
+type authorizations []struct {
+	TeamID string `json:"team_id"`
+}
+
+// team returns the receiving installation's team, else the envelope's.
+func (a authorizations) team(envelope string) string {
+	if len(a) > 0 && a[0].TeamID != "" {
+		return a[0].TeamID
+	}
+	return envelope
 }
 
 // innerEvent holds the fields of the inner events tipbot subscribes to
@@ -93,16 +109,17 @@ func translateEvent(raw []byte) (bot.Event, error) {
 	// (a user object, a malformed field) is read again in two steps, which
 	// say what is wrong.
 	var one struct {
-		Type      string      `json:"type"`
-		TeamID    string      `json:"team_id"`
-		EventID   string      `json:"event_id"`
-		EventTime int64       `json:"event_time"`
-		Event     *innerEvent `json:"event"`
+		Type      string         `json:"type"`
+		TeamID    string         `json:"team_id"`
+		EventID   string         `json:"event_id"`
+		EventTime int64          `json:"event_time"`
+		Event     *innerEvent    `json:"event"`
+		Auths     authorizations `json:"authorizations"`
 	}
 	if err := json.Unmarshal(raw, &one); err != nil || one.Event == nil || one.Type != "event_callback" || one.TeamID == "" {
 		return translateEnvelope(raw)
 	}
-	return translateInner(eventMeta(one.TeamID, one.EventID, one.EventTime), *one.Event)
+	return translateInner(eventMeta(one.Auths.team(one.TeamID), one.EventID, one.EventTime), *one.Event)
 }
 
 // eventMeta is the metadata of an Events API event.
@@ -127,7 +144,7 @@ func translateEnvelope(raw []byte) (bot.Event, error) {
 	if !slackID(outer.TeamID) || len(outer.Event) == 0 {
 		return nil, fmt.Errorf("slack: event %q: %w: no team or no event", outer.EventID, errMalformed)
 	}
-	meta := eventMeta(outer.TeamID, outer.EventID, outer.EventTime)
+	meta := eventMeta(outer.Authorizations.team(outer.TeamID), outer.EventID, outer.EventTime)
 	var in innerEvent
 	if err := json.Unmarshal(outer.Event, &in); err != nil {
 		// user_change and team_join carry a user object, not an id.

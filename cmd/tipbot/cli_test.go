@@ -119,7 +119,7 @@ func TestCLICheckConfig(t *testing.T) {
 	want := "tipbot: " + bad + `:1: locale: "de" is not en or fr` + "\n" +
 		"tipbot: " + bad + `:3: slack.app_token: is empty, but slack.enabled is true in socket mode` +
 		` (environment variable SLACK_APP_TOKEN is not set)` + "\n" +
-		"tipbot: " + bad + `:5: unknown key "slack.tokn" (valid keys: api_url, app_token, bot_token, enabled, mode, signing_secret)` + "\n"
+		"tipbot: " + bad + `:5: unknown key "slack.tokn" (valid keys: api_url, app_token, bot_token, client_id, client_secret, enabled, mode, signing_secret)` + "\n"
 	if code != exitError || out != "" || errOut != want {
 		t.Errorf("bad config: exit %d\nstdout:\n%s\nstderr:\n%s\nwant stderr:\n%s", code, out, errOut, want)
 	}

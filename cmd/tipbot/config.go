@@ -48,6 +48,10 @@ type SlackConfig struct {
 	AppToken      Secret // socket mode
 	SigningSecret Secret // http mode
 	APIURL        string // absolute http(s) URL ending with "/"
+	// ClientID and ClientSecret enable "Add to Slack" (OAuth v2) at
+	// /slack/install: any number of workspaces install the app.
+	ClientID     string
+	ClientSecret Secret
 }
 
 // DiscordConfig is the Discord adapter's configuration.
@@ -74,6 +78,20 @@ type ShellConfig struct {
 type HTTPConfig struct {
 	Addr       string // host:port; "" = no server
 	AdminToken Secret
+	// PublicURL is tipbot's address as browsers reach it (base of the
+	// Slack install redirect and of dashboard links), without a trailing
+	// "/"; "" = http://localhost:PORT (see BaseURL).
+	PublicURL string
+}
+
+// BaseURL returns PublicURL, or http://localhost:PORT of Addr when it is
+// empty.
+func (h HTTPConfig) BaseURL() string {
+	if h.PublicURL != "" {
+		return h.PublicURL
+	}
+	_, port, _ := net.SplitHostPort(h.Addr)
+	return "http://localhost:" + port
 }
 
 // Secret is a configuration value that must never be shown: it prints,
@@ -148,6 +166,7 @@ var secretVars = map[string]string{
 	"slack.bot_token":      "SLACK_BOT_TOKEN",
 	"slack.app_token":      "SLACK_APP_TOKEN",
 	"slack.signing_secret": "SLACK_SIGNING_SECRET",
+	"slack.client_secret":  "SLACK_CLIENT_SECRET",
 	"discord.token":        "DISCORD_BOT_TOKEN",
 	"http.admin_token":     "TIPBOT_ADMIN_TOKEN",
 }
@@ -310,6 +329,7 @@ func (d *decoder) defaults() Config {
 	secret("slack.bot_token", &c.Slack.BotToken)
 	secret("slack.app_token", &c.Slack.AppToken)
 	secret("slack.signing_secret", &c.Slack.SigningSecret)
+	secret("slack.client_secret", &c.Slack.ClientSecret)
 	secret("discord.token", &c.Discord.Token)
 	secret("http.admin_token", &c.HTTP.AdminToken)
 	return c
@@ -730,6 +750,8 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 				"app_token":      d.secret(&c.Slack.AppToken),
 				"signing_secret": d.secret(&c.Slack.SigningSecret),
 				"api_url":        d.str(&c.Slack.APIURL),
+				"client_id":      d.str(&c.Slack.ClientID),
+				"client_secret":  d.secret(&c.Slack.ClientSecret),
 			})
 		},
 		"discord": func(n *yaml.Node, key string) {
@@ -781,6 +803,7 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 			d.mapping(n, key, fields{
 				"addr":        d.str(&c.HTTP.Addr),
 				"admin_token": d.secret(&c.HTTP.AdminToken),
+				"public_url":  d.str(&c.HTTP.PublicURL),
 			})
 		},
 	})
@@ -883,7 +906,14 @@ func (d *decoder) validate(c *Config) {
 	} else if !strings.HasSuffix(u, "/") {
 		c.Slack.APIURL = u + "/"
 	}
-	if c.Slack.Enabled {
+	if c.Slack.Enabled && c.Slack.ClientID != "" {
+		d.require("slack", "slack.client_secret", c.Slack.ClientSecret, "and slack.client_id is set")
+		if c.HTTP.Addr == "" {
+			d.problem(d.line("http.addr", "slack.client_id"), "http.addr",
+				`is empty, but slack.client_id is set: "Add to Slack" needs tipbot's HTTP server (/slack/install, /slack/oauth_redirect)`)
+		}
+	}
+	if c.Slack.Enabled && c.Slack.ClientID == "" {
 		d.require("slack", "slack.bot_token", c.Slack.BotToken, "")
 		switch c.Slack.Mode {
 		case "socket":
@@ -976,6 +1006,13 @@ func (d *decoder) validate(c *Config) {
 	}
 
 	// HTTP.
+	if u := c.HTTP.PublicURL; u != "" {
+		if v, err := checkURL(u); err != "" {
+			bad("http.public_url", "%s", err)
+		} else {
+			c.HTTP.PublicURL = strings.TrimRight(v, "/")
+		}
+	}
 	if a := c.HTTP.Addr; a != "" {
 		host, port, err := net.SplitHostPort(a)
 		if p, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil || strings.ContainsAny(host, " /") || (p == 0 && port != "0") {

@@ -67,6 +67,12 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"duplicate", "locale: en\ntimezone: UTC\nlocale: fr\n", nil, []string{`config.yaml:3: locale: set twice (first at line 1)`}},
 		{"merge key", "base: &b {locale: fr}\n<<: *b\n", nil, []string{`config.yaml:1: unknown key "base"`, `config.yaml:2: unknown key "<<"`}},
 
+		// "Add to Slack".
+		{"oauth without secret nor http", "slack:\n  enabled: true\n  app_token: xapp-1\n  client_id: \"111.222\"\n", nil, []string{
+			`config.yaml:2: slack.client_secret: is empty, but slack.enabled is true and slack.client_id is set (environment variable SLACK_CLIENT_SECRET is not set)`,
+			`config.yaml:4: http.addr: is empty, but slack.client_id is set`}},
+		{"public url", "http:\n  public_url: tipbot.example.com\n", nil, []string{`config.yaml:2: http.public_url: `}},
+
 		// Shapes.
 		{"not a mapping", "- locale\n- en\n", nil, []string{`config.yaml:1: the configuration is a list; want a mapping of keys`}},
 		{"section is a value", "slack: true\n", nil, []string{`config.yaml:1: slack: is a single value; want a mapping of keys`}},
@@ -289,7 +295,7 @@ var specKeys = []string{
 	"capture", "capture.ack_reaction", "capture.ack_reaction.discord", "capture.ack_reaction.shell", "capture.ack_reaction.slack",
 	"capture.hashtags", "capture.max_per_minute", "capture.prefixes", "capture.reaction", "capture.reaction.discord", "capture.reaction.shell", "capture.reaction.slack",
 	"discord", "discord.api_url", "discord.enabled", "discord.guild_ids", "discord.token",
-	"http", "http.addr", "http.admin_token",
+	"http", "http.addr", "http.admin_token", "http.public_url",
 	"locale",
 	"moderation", "moderation.require_approval",
 	"recognition", "recognition.digest_channel", "recognition.digest_channel.discord", "recognition.digest_channel.shell", "recognition.digest_channel.slack",
@@ -298,7 +304,8 @@ var specKeys = []string{
 	"recovery", "recovery.window",
 	"roles", "roles.admins", "roles.trainers",
 	"sessions", "sessions.catch_up", "sessions.duration", "sessions.reminder",
-	"slack", "slack.api_url", "slack.app_token", "slack.bot_token", "slack.enabled", "slack.mode", "slack.signing_secret",
+	"slack", "slack.api_url", "slack.app_token", "slack.bot_token", "slack.client_id", "slack.client_secret", "slack.enabled", "slack.mode",
+	"slack.signing_secret",
 	"store", "store.path",
 	"timezone",
 	"useful_reactions", "useful_reactions.discord", "useful_reactions.shell", "useful_reactions.slack",
@@ -614,5 +621,28 @@ func TestSpecBlock(t *testing.T) {
 	_, err = LoadConfig("k.yaml", []byte("slack:\n  ${X}: 1\n"), secretEnv)
 	if got, want := fmt.Sprint(err), `k.yaml:2: unknown key "slack.${X}"`; !strings.HasPrefix(got, want) {
 		t.Errorf("error = %q, want it to start with %q", got, want)
+	}
+}
+
+// With client_id, client_secret and the HTTP server, Slack needs no
+// bot_token: workspaces install with "Add to Slack".
+func TestConfigAddToSlack(t *testing.T) {
+	t.Parallel()
+	c, err := LoadConfig("c.yaml", []byte("slack:\n  enabled: true\n  app_token: xapp-1\n  client_id: \"111.222\"\n"+
+		"http:\n  addr: \":8080\"\n  public_url: https://tipbot.example.com/\n"), envOf("SLACK_CLIENT_SECRET", "s3cr3t-client"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Slack.ClientID != "111.222" || c.Slack.ClientSecret.Reveal() != "s3cr3t-client" || c.HTTP.PublicURL != "https://tipbot.example.com" {
+		t.Errorf("slack = %+v, http = %+v", c.Slack, c.HTTP)
+	}
+	if got := c.HTTP.BaseURL(); got != "https://tipbot.example.com" {
+		t.Errorf("base URL = %q", got)
+	}
+	if got := (HTTPConfig{Addr: ":8080"}).BaseURL(); got != "http://localhost:8080" {
+		t.Errorf("default base URL = %q", got)
+	}
+	if s := fmt.Sprint(c.Slack.ClientSecret); strings.Contains(s, "s3cr3t") {
+		t.Errorf("client secret prints as %q", s)
 	}
 }

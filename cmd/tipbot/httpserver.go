@@ -31,6 +31,7 @@ type opsServer struct {
 	adminToken string
 	adapters   map[string]connector // enabled adapters by name
 	slack      http.Handler         // POST /slack/events, nil unless slack.mode is http
+	slackOAuth http.Handler         // "Add to Slack" pages, nil unless slack.client_id is set
 	metrics    *metrics
 	log        *slog.Logger
 	admin      *adminThrottle
@@ -52,6 +53,10 @@ func (s *opsServer) handler() http.Handler {
 	mux := http.NewServeMux()
 	if s.slack != nil {
 		mux.Handle("POST /slack/events", s.slack)
+	}
+	if s.slackOAuth != nil {
+		mux.Handle("GET /slack/install", s.slackOAuth)
+		mux.Handle("GET /slack/oauth_redirect", s.slackOAuth)
 	}
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))

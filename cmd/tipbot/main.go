@@ -11,6 +11,7 @@
 //	tipbot backup [-db FILE] -o OUT
 //	tipbot check [-config FILE] [-db FILE]
 //	tipbot salvage -db FILE -o NEW
+//	tipbot erase-workspace [-db FILE] -workspace ID [-yes]
 //	tipbot check-config [-config FILE]
 //	tipbot version
 package main
@@ -87,6 +88,7 @@ func init() {
 		{"backup", "[-db FILE] -o OUT", "write a consistent copy of the database", cmdBackup},
 		{"check", "[-config FILE] [-db FILE]", "check the database file for damage (exit status 0 when sound)", cmdCheck},
 		{"salvage", "-db FILE -o NEW", "copy every record of a damaged database that can still be read into a new file", cmdSalvage},
+		{"erase-workspace", "[-db FILE] -workspace ID [-yes]", "erase everything of one workspace (asks unless -yes)", cmdEraseWorkspace},
 		{"check-config", "[-config FILE]", "validate a configuration, naming the wrong key or value", cmdCheckConfig},
 		{"version", "", "print the version", cmdVersion},
 	}

@@ -78,6 +78,10 @@ func TestPlatformsEndToEnd(t *testing.T) {
 		t.Parallel()
 		testReconnects(t, bin)
 	})
+	t.Run("AddToSlack", func(t *testing.T) {
+		t.Parallel()
+		testAddToSlack(t, bin)
+	})
 }
 
 // testSlackAndDiscord is one tipbot process serving a Slack workspace (in

@@ -58,6 +58,10 @@ func startAdapters(e *env, cfg Config, b *bot.Bot, db *store.DB, log *slog.Logge
 			Locale:          cfg.Core.Locale,
 			Logger:          log.With("adapter", "slack"),
 			OnRateLimit:     func(d time.Duration) { ops.metrics.rateLimited(bot.Slack, d) },
+			Installations:   db,
+			ClientID:        cfg.Slack.ClientID,
+			ClientSecret:    cfg.Slack.ClientSecret.Reveal(),
+			PublicURL:       cfg.HTTP.BaseURL(),
 		}, b)
 		if err != nil {
 			return nil, err
@@ -67,6 +71,7 @@ func startAdapters(e *env, cfg Config, b *bot.Bot, db *store.DB, log *slog.Logge
 		if cfg.Slack.Mode == "http" {
 			ops.slack = a.HTTPHandler()
 		}
+		ops.slackOAuth = a.OAuthHandler()
 		rs = append(rs, runner{name: "slack", run: a.Run})
 	}
 	if cfg.Discord.Enabled {

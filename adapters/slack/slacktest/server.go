@@ -40,6 +40,9 @@ type Options struct {
 	BotUserID string // "U0TIPBOT1"
 	BotID     string // "B0TIPBOT1"
 	BotName   string // "tipbot"
+	// The app's OAuth credentials, checked by oauth.v2.access.
+	ClientID     string // "1111.2222"
+	ClientSecret string // "fake-client-secret"
 
 	// chat.postMessage limits: one post per ChannelInterval per channel
 	// (ChannelTolerance early is forgiven, Slack's "short bursts"), and
@@ -76,6 +79,8 @@ func (o *Options) defaults() {
 	def(&o.BotUserID, "U0TIPBOT1")
 	def(&o.BotID, "B0TIPBOT1")
 	def(&o.BotName, "tipbot")
+	def(&o.ClientID, "1111.2222")
+	def(&o.ClientSecret, "fake-client-secret")
 	if o.ChannelInterval == 0 {
 		o.ChannelInterval = time.Second
 	}
@@ -115,6 +120,19 @@ type User struct {
 	Deleted     bool
 }
 
+// Team is another workspace, where the app is installed through OAuth
+// (Authorize, then the app's oauth.v2.access). The Options' TeamID is the
+// first workspace, served by Options.BotToken.
+type Team struct {
+	ID, Name  string
+	BotToken  string // what oauth.v2.access gives for it
+	BotUserID string
+	BotID     string
+	// Enterprise makes the install an Enterprise Grid organisation-wide
+	// one (is_enterprise_install, no team).
+	Enterprise bool
+}
+
 // Message is a message as the fake keeps it.
 type Message struct {
 	Channel  string
@@ -149,6 +167,8 @@ type Call struct {
 	// during an OutageError, 0 when the connection was closed unanswered
 	// (OutageHangUp).
 	Status int
+	Token  string // the token the app sent
+	Team   string // the workspace of that token ("" when not a valid token)
 }
 
 // Outage is how the Web API fails during an outage (SetOutage).
@@ -245,6 +265,12 @@ type Server struct {
 	usersInfo    int           // users.info requests answered
 	holdInfo     chan struct{} // while set, users.info requests wait for it to close
 
+	teams    map[string]Team   // by id, the first included
+	tokens   map[string]string // live bot token → team id
+	chanTeam map[string]string // channel → team id, when not the first's
+	codes    map[string]grant  // OAuth codes not exchanged yet
+	curTeam  string            // the team of the Web API call being applied
+
 	httpQueue chan *envelope
 	closed    chan struct{}
 	wg        sync.WaitGroup
@@ -271,7 +297,12 @@ func NewServer(o Options) *Server {
 		interactions: map[string]*Interaction{},
 		closed:       make(chan struct{}),
 		httpQueue:    make(chan *envelope, 10000),
+		teams:        map[string]Team{},
+		tokens:       map[string]string{o.BotToken: o.TeamID},
+		chanTeam:     map[string]string{},
+		codes:        map[string]grant{},
 	}
+	s.teams[o.TeamID] = Team{ID: o.TeamID, Name: "Acme", BotToken: o.BotToken, BotUserID: o.BotUserID, BotID: o.BotID}
 	s.users[o.BotUserID] = User{ID: o.BotUserID, Name: o.BotName, DisplayName: o.BotName, Bot: true}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/api/", s.serveAPI)
@@ -609,11 +640,33 @@ func (s *Server) react(channel, ts, user, emoji string, add bool) string {
 // and returns its event_id.
 func (s *Server) Emit(inner map[string]any) string {
 	s.mu.Lock()
+	ch, _ := inner["channel"].(string)
+	if item, ok := inner["item"].(map[string]any); ok && ch == "" {
+		ch, _ = item["channel"].(string)
+	}
+	return s.emitLocked(s.teamOf(ch), inner)
+}
+
+// EmitTeam sends the app an event_callback of another workspace.
+func (s *Server) EmitTeam(team string, inner map[string]any) string {
+	s.mu.Lock()
+	return s.emitLocked(team, inner)
+}
+
+// teamOf returns the workspace of a channel (s.mu held).
+func (s *Server) teamOf(channel string) string {
+	if t, ok := s.chanTeam[channel]; ok {
+		return t
+	}
+	return s.o.TeamID
+}
+
+func (s *Server) emitLocked(team string, inner map[string]any) string {
 	id := fmt.Sprintf("Ev%08d", s.nextSeq())
 	outer := map[string]any{
-		"token": "fake-verification-token", "team_id": s.o.TeamID, "api_app_id": s.o.AppID,
+		"token": "fake-verification-token", "team_id": team, "api_app_id": s.o.AppID,
 		"event": inner, "type": "event_callback", "event_id": id, "event_time": time.Now().Unix(),
-		"authorizations": []any{map[string]any{"team_id": s.o.TeamID, "user_id": s.o.BotUserID, "is_bot": true}},
+		"authorizations": []any{map[string]any{"team_id": team, "user_id": s.teams[team].BotUserID, "is_bot": true}},
 	}
 	payload, _ := json.Marshal(outer)
 	env := &envelope{id: s.envelopeID(), typ: "events_api", eventID: id, payload: payload}
@@ -654,7 +707,7 @@ func (s *Server) Command(channel, user, command, text string) *Interaction {
 	trigger := fmt.Sprintf("%d.%d.%08x", 13345224600+n, 738474920, n)
 	u := s.users[user]
 	p := map[string]string{
-		"token": "fake-verification-token", "team_id": s.o.TeamID, "team_domain": "acme",
+		"token": "fake-verification-token", "team_id": s.teamOf(channel), "team_domain": "acme",
 		"channel_id": channel, "channel_name": s.channels[channel], "user_id": user, "user_name": u.Name,
 		"command": command, "text": text, "api_app_id": s.o.AppID, "is_enterprise_install": "false",
 		"response_url": s.srv.URL + "/hooks/" + trigger, "trigger_id": trigger,
@@ -1290,12 +1343,16 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	hold := s.holdInfo
-	call := Call{Method: method, At: time.Now(), Params: params, Status: http.StatusOK}
-	want := s.o.BotToken
-	if method == "apps.connections.open" {
-		want = s.o.AppToken
+	call := Call{Method: method, At: time.Now(), Params: params, Status: http.StatusOK, Token: token, Team: s.tokens[token]}
+	valid := call.Team != ""
+	switch method {
+	case "apps.connections.open":
+		valid = token == s.o.AppToken
+	case "oauth.v2.access":
+		valid = true // the app authenticates with its client id and secret
 	}
-	if token != want {
+	s.curTeam = call.Team
+	if !valid {
 		s.calls = append(s.calls, call)
 		s.mu.Unlock()
 		writeJSON(w, http.StatusOK, map[string]any{"ok": false, "error": "invalid_auth"})
@@ -1437,8 +1494,11 @@ func errRes(code string) map[string]any { return map[string]any{"ok": false, "er
 func (s *Server) apply(method string, p url.Values) (map[string]any, []map[string]any) {
 	switch method {
 	case "auth.test":
-		return map[string]any{"ok": true, "url": s.o.TeamURL, "team": "Acme", "user": s.o.BotName,
-			"team_id": s.o.TeamID, "user_id": s.o.BotUserID, "bot_id": s.o.BotID, "is_enterprise_install": false}, nil
+		t := s.teams[s.curTeam]
+		return map[string]any{"ok": true, "url": s.o.TeamURL, "team": t.Name, "user": s.o.BotName,
+			"team_id": t.ID, "user_id": t.BotUserID, "bot_id": t.BotID, "is_enterprise_install": false}, nil
+	case "oauth.v2.access":
+		return s.oauthAccess(p), nil
 	case "apps.connections.open":
 		u := strings.Replace(s.srv.URL, "http://", "ws://", 1) + "/ws?ticket=" + strconv.Itoa(s.nextSeq())
 		return map[string]any{"ok": true, "url": u}, nil
@@ -1473,11 +1533,12 @@ func (s *Server) apply(method string, p url.Values) (map[string]any, []map[strin
 		if m.Reactions == nil {
 			m.Reactions = map[string][]string{}
 		}
-		if slices.Contains(m.Reactions[name], s.o.BotUserID) {
+		self := s.teams[s.curTeam].BotUserID
+		if slices.Contains(m.Reactions[name], self) {
 			return errRes("already_reacted"), nil
 		}
-		m.Reactions[name] = append(m.Reactions[name], s.o.BotUserID)
-		ev := map[string]any{"type": "reaction_added", "user": s.o.BotUserID, "reaction": name,
+		m.Reactions[name] = append(m.Reactions[name], self)
+		ev := map[string]any{"type": "reaction_added", "user": self, "reaction": name,
 			"item": map[string]any{"type": "message", "channel": ch, "ts": ts}, "event_ts": s.newTS()}
 		if m.User != "" {
 			ev["item_user"] = m.User
@@ -1515,6 +1576,9 @@ func (s *Server) apply(method string, p url.Values) (map[string]any, []map[strin
 			return errRes("user_not_found"), nil
 		}
 		id := s.DMChannel(users[0])
+		if s.curTeam != s.o.TeamID {
+			s.chanTeam[id] = s.curTeam
+		}
 		return map[string]any{"ok": true, "channel": map[string]any{"id": id, "is_im": true, "user": users[0]}}, nil
 	case "conversations.info":
 		ch := p.Get("channel")
@@ -1611,9 +1675,10 @@ func (s *Server) channelExists(ch string) bool {
 
 func (s *Server) chatPost(p url.Values) (map[string]any, []map[string]any) {
 	ch := p.Get("channel")
-	if !s.channelExists(ch) {
+	if !s.channelExists(ch) || s.teamOf(ch) != s.curTeam {
 		return errRes("channel_not_found"), nil
 	}
+	bot := s.teams[s.curTeam]
 	text, blocks := p.Get("text"), p.Get("blocks")
 	if text == "" && blocks == "" {
 		return errRes("no_text"), nil
@@ -1635,10 +1700,10 @@ func (s *Server) chatPost(p url.Values) (map[string]any, []map[string]any) {
 	if thread != "" && s.find(ch, thread) == nil {
 		return errRes("thread_not_found"), nil
 	}
-	m := &Message{Channel: ch, TS: s.newTS(), ThreadTS: thread, User: s.o.BotUserID, BotID: s.o.BotID, Text: text,
+	m := &Message{Channel: ch, TS: s.newTS(), ThreadTS: thread, User: bot.BotUserID, BotID: bot.BotID, Text: text,
 		Blocks: rawJSON(blocks)}
 	s.msgs[ch] = append(s.msgs[ch], m)
-	ev := map[string]any{"type": "message", "user": s.o.BotUserID, "bot_id": s.o.BotID, "app_id": s.o.AppID,
+	ev := map[string]any{"type": "message", "user": bot.BotUserID, "bot_id": bot.BotID, "app_id": s.o.AppID,
 		"text": text, "ts": m.TS, "channel": ch, "event_ts": m.TS, "channel_type": "channel"}
 	if thread != "" {
 		ev["thread_ts"] = thread
@@ -1783,4 +1848,105 @@ func (s *Server) serveHook(w http.ResponseWriter, r *http.Request) {
 	in.responses = append(in.responses, parseResponse(b))
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, "ok")
+}
+
+// --- installs (OAuth v2) ---
+
+// grant is an approved install waiting for the app to exchange its code.
+type grant struct {
+	team, installer, redirect, scope string
+}
+
+// AddTeam adds a workspace where people can install the app (Authorize).
+// Its bot token works once installed.
+func (s *Server) AddTeam(t Team) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.teams[t.ID] = t
+	s.users[t.BotUserID] = User{ID: t.BotUserID, Name: s.o.BotName, DisplayName: s.o.BotName, Bot: true}
+}
+
+// AddTeamChannel adds a channel of another workspace, with its bot in it.
+func (s *Server) AddTeamChannel(team, id, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.channels[id] = name
+	s.chanTeam[id] = team
+	s.members[id] = []string{s.teams[team].BotUserID}
+}
+
+// Authorize is a person of team approving the install on Slack's authorize
+// page, opened at authorizeURL (the "Add to Slack" link): it checks the
+// link as Slack would and returns where Slack sends the browser back, with
+// a code and the link's state.
+func (s *Server) Authorize(authorizeURL, team, installer string) (string, error) {
+	u, err := url.Parse(authorizeURL)
+	if err != nil {
+		return "", err
+	}
+	q := u.Query()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case u.Path != "/oauth/v2/authorize":
+		return "", fmt.Errorf("authorize: path %q, want /oauth/v2/authorize", u.Path)
+	case q.Get("client_id") != s.o.ClientID:
+		return "", fmt.Errorf("authorize: client_id %q, want %q", q.Get("client_id"), s.o.ClientID)
+	case q.Get("scope") == "" || q.Get("redirect_uri") == "":
+		return "", fmt.Errorf("authorize: no scope or redirect_uri in %s", authorizeURL)
+	}
+	if _, ok := s.teams[team]; !ok {
+		return "", fmt.Errorf("authorize: unknown team %s", team)
+	}
+	code := fmt.Sprintf("code-%d-%s", s.nextSeq(), team)
+	s.codes[code] = grant{team: team, installer: installer, redirect: q.Get("redirect_uri"), scope: q.Get("scope")}
+	back := url.Values{"code": {code}, "state": {q.Get("state")}}
+	return q.Get("redirect_uri") + "?" + back.Encode(), nil
+}
+
+// oauthAccess is oauth.v2.access (s.mu held): a code for a bot token.
+func (s *Server) oauthAccess(p url.Values) map[string]any {
+	if p.Get("client_id") != s.o.ClientID {
+		return errRes("invalid_client_id")
+	}
+	if p.Get("client_secret") != s.o.ClientSecret {
+		return errRes("bad_client_secret")
+	}
+	g, ok := s.codes[p.Get("code")]
+	if !ok {
+		return errRes("invalid_code")
+	}
+	delete(s.codes, p.Get("code"))
+	if p.Get("redirect_uri") != g.redirect {
+		return errRes("bad_redirect_uri")
+	}
+	t := s.teams[g.team]
+	res := map[string]any{"ok": true, "access_token": t.BotToken, "token_type": "bot", "scope": g.scope,
+		"bot_user_id": t.BotUserID, "app_id": s.o.AppID, "authed_user": map[string]any{"id": g.installer}}
+	if t.Enterprise {
+		res["is_enterprise_install"] = true
+		res["enterprise"] = map[string]any{"id": "E" + t.ID, "name": t.Name}
+		res["team"] = nil
+	} else {
+		res["is_enterprise_install"] = false
+		res["team"] = map[string]any{"id": t.ID, "name": t.Name}
+		s.tokens[t.BotToken] = t.ID
+	}
+	return res
+}
+
+// Uninstall is an admin removing the app from a workspace: its bot token
+// stops working and the app gets app_uninstalled then tokens_revoked.
+func (s *Server) Uninstall(team string) {
+	s.mu.Lock()
+	t := s.teams[team]
+	for tok, id := range s.tokens {
+		if id == team {
+			delete(s.tokens, tok)
+		}
+	}
+	s.mu.Unlock()
+	s.EmitTeam(team, map[string]any{"type": "app_uninstalled", "event_ts": "1714000000.000001"})
+	s.EmitTeam(team, map[string]any{"type": "tokens_revoked", "tokens": map[string]any{"bot": []string{t.BotUserID}},
+		"event_ts": "1714000000.000002"})
 }
