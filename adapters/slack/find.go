@@ -16,10 +16,11 @@ import (
 // Slack has no idempotency key for chat.postMessage: this is how the
 // outbox avoids posting twice a message sent just before a crash.
 func (a *Adapter) FindPost(ctx context.Context, ws bot.Workspace, channel string, m bot.Message, since time.Time) (string, error) {
-	if err := checkWorkspace(ws); err != nil {
+	ctx, err := a.scope(ctx, ws)
+	if err != nil {
 		return "", err
 	}
-	self := a.self.Load()
+	self := a.selfFor(ctx)
 	if self == nil {
 		return "", fmt.Errorf("slack: find a post: not signed in yet")
 	}
@@ -30,13 +31,13 @@ func (a *Adapter) FindPost(ctx context.Context, ws bot.Workspace, channel string
 	if m.Thread != "" {
 		method = "conversations.replies"
 	}
-	err := a.call(ctx, method, "", func(ctx context.Context) (err error) {
+	err = a.call(ctx, method, "", func(ctx context.Context) (err error) {
 		if m.Thread != "" {
-			msgs, _, _, err = a.api.GetConversationRepliesContext(ctx, &slackapi.GetConversationRepliesParameters{
+			msgs, _, _, err = a.apiFor(ctx).GetConversationRepliesContext(ctx, &slackapi.GetConversationRepliesParameters{
 				ChannelID: channel, Timestamp: m.Thread, Oldest: oldest, Inclusive: true, Limit: 200})
 			return err
 		}
-		res, err := a.api.GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
+		res, err := a.apiFor(ctx).GetConversationHistoryContext(ctx, &slackapi.GetConversationHistoryParameters{
 			ChannelID: channel, Oldest: oldest, Inclusive: true, Limit: 200})
 		if err == nil {
 			msgs = res.Messages
