@@ -103,7 +103,8 @@ http:
 	client := &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: senders}}
 	// The 64 senders and the memory sampler's /metrics requests may be
 	// 65 requests at once, one over tipbot's limit: a 503 is sent again,
-	// as Slack would, at once, and counted; its latency includes both.
+	// as Slack would, a millisecond later, and counted; its latency
+	// includes both.
 	var busy atomic.Int64
 	post := func(body []byte, ctype string) ([]byte, error) {
 		ts := strconv.FormatInt(time.Now().Unix(), 10)
@@ -122,7 +123,8 @@ http:
 			}
 			out, _ := io.ReadAll(res.Body)
 			res.Body.Close()
-			if res.StatusCode == http.StatusServiceUnavailable && busy.Add(1) < 1000 {
+			if res.StatusCode == http.StatusServiceUnavailable && busy.Add(1) < 5000 {
+				time.Sleep(time.Millisecond)
 				continue
 			}
 			if res.StatusCode != http.StatusOK {
@@ -358,7 +360,8 @@ func (h buckets) quantile(q float64) string {
 // over one kept-alive connection, writing each request in one write and
 // reading its answer with http.ReadResponse: a sender of net/http's client
 // costs about three times the CPU (a goroutine each way per connection).
-// A 503 (too many requests at once) is sent again at once and counted.
+// A 503 (too many requests at once) is sent again a millisecond later and
+// counted.
 type rawSender struct {
 	addr string
 	busy *atomic.Int64
@@ -405,7 +408,8 @@ func (c *rawSender) post(body []byte) error {
 		if res.Close {
 			c.close()
 		}
-		if res.StatusCode == http.StatusServiceUnavailable && c.busy.Add(1) < 1000 {
+		if res.StatusCode == http.StatusServiceUnavailable && c.busy.Add(1) < 5000 {
+			time.Sleep(time.Millisecond) // not to spin while /metrics is served
 			continue
 		}
 		if res.StatusCode != http.StatusOK {
