@@ -200,6 +200,20 @@ func readBody(r io.Reader, size int64) ([]byte, error) {
 }
 
 func (a *Adapter) serveHTTPEvent(w http.ResponseWriter, r *http.Request, body []byte) {
+	uninstall := make(chan bool, 1)
+	if a.uninstallEvent(body, func(ok bool) { uninstall <- ok }) {
+		ackEvent(w, <-uninstall)
+		return
+	}
+	if env, ok := readEnvelope(body); ok {
+		// Most requests: an event, read once.
+		a.logRedelivery(r, env.EventID)
+		ev, err := env.translate()
+		done := make(chan bool, 1)
+		a.serveTranslated(ev, err, func(ok bool) { done <- ok })
+		ackEvent(w, <-done)
+		return
+	}
 	var outer outerEvent
 	if err := json.Unmarshal(body, &outer); err != nil {
 		a.log.Warn("slack: malformed event request", "err", err)
@@ -217,13 +231,24 @@ func (a *Adapter) serveHTTPEvent(w http.ResponseWriter, r *http.Request, body []
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
-		a.log.Debug("slack: event delivered again", "event", outer.EventID, "attempt", n,
-			"reason", r.Header.Get("X-Slack-Retry-Reason"))
-	}
+	a.logRedelivery(r, outer.EventID)
 	done := make(chan bool, 1)
 	a.serveEvent(body, func(ok bool) { done <- ok })
-	if <-done {
+	ackEvent(w, <-done)
+}
+
+// logRedelivery notes an event Slack delivers again.
+func (a *Adapter) logRedelivery(r *http.Request, eventID string) {
+	if n := r.Header.Get("X-Slack-Retry-Num"); n != "" {
+		a.log.Debug("slack: event delivered again", "event", eventID, "attempt", n,
+			"reason", r.Header.Get("X-Slack-Retry-Reason"))
+	}
+}
+
+// ackEvent answers an event's request once the core is done with it:
+// 200 when committed (or nothing to commit), else 503.
+func ackEvent(w http.ResponseWriter, ok bool) {
+	if ok {
 		w.WriteHeader(http.StatusOK)
 		return
 	}

@@ -19,7 +19,16 @@ import (
 // done (an HTTP request does): when the event's lane is idle it is applied
 // in the caller's goroutine, before serveEvent returns.
 func (a *Adapter) serveEvent(raw []byte, done func(ok bool)) {
-	if ev, ok := a.translate(raw, done); ok {
+	if a.uninstallEvent(raw, done) {
+		return
+	}
+	ev, err := translateEvent(raw)
+	a.serveTranslated(ev, err, done)
+}
+
+// serveTranslated is serveEvent for an envelope already translated.
+func (a *Adapter) serveTranslated(ev bot.Event, err error, done func(ok bool)) {
+	if ev, ok := a.checked(ev, err, done); ok {
 		a.lanes.run(laneOf(ev), func() { done(a.apply(ev)) })
 	}
 }
@@ -27,18 +36,18 @@ func (a *Adapter) serveEvent(raw []byte, done func(ok bool)) {
 // serveEventAsync is serveEvent for a caller that must not wait (the
 // Socket Mode read loop): the event is applied in another goroutine.
 func (a *Adapter) serveEventAsync(raw []byte, done func(ok bool)) {
-	if ev, ok := a.translate(raw, done); ok {
+	if a.uninstallEvent(raw, done) {
+		return
+	}
+	ev, err := translateEvent(raw)
+	if ev, ok := a.checked(ev, err, done); ok {
 		a.lanes.do(laneOf(ev), func() { done(a.apply(ev)) })
 	}
 }
 
-// translate turns an envelope into a core event; when there is none to
-// apply (ignored or malformed), it calls done(true) and returns false.
-func (a *Adapter) translate(raw []byte, done func(ok bool)) (bot.Event, bool) {
-	if a.uninstallEvent(raw, done) {
-		return nil, false
-	}
-	ev, err := translateEvent(raw)
+// checked returns a translated event to apply; when there is none
+// (ignored or malformed), it calls done(true) and returns false.
+func (a *Adapter) checked(ev bot.Event, err error, done func(ok bool)) (bot.Event, bool) {
 	if err != nil {
 		a.log.Warn("slack: ignoring malformed event", "err", err)
 		done(true)

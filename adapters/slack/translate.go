@@ -105,21 +105,38 @@ var userSubtypes = map[string]bool{
 // messages, reactions to files, event types it did not subscribe to. The
 // error wraps errMalformed when the payload cannot be read.
 func translateEvent(raw []byte) (bot.Event, error) {
-	// One pass reads the envelope and its inner event; anything it cannot
-	// (a user object, a malformed field) is read again in two steps, which
-	// say what is wrong.
-	var one struct {
-		Type      string         `json:"type"`
-		TeamID    string         `json:"team_id"`
-		EventID   string         `json:"event_id"`
-		EventTime int64          `json:"event_time"`
-		Event     *innerEvent    `json:"event"`
-		Auths     authorizations `json:"authorizations"`
+	if env, ok := readEnvelope(raw); ok {
+		return env.translate()
 	}
-	if err := json.Unmarshal(raw, &one); err != nil || one.Event == nil || one.Type != "event_callback" || one.TeamID == "" {
-		return translateEnvelope(raw)
-	}
-	return translateInner(eventMeta(one.Auths.team(one.TeamID), one.EventID, one.EventTime), *one.Event)
+	return translateEnvelope(raw)
+}
+
+// envelope is an Events API event_callback read in one pass with its
+// inner event.
+type envelope struct {
+	Type      string      `json:"type"`
+	TeamID    string      `json:"team_id"`
+	EventID   string      `json:"event_id"`
+	EventTime int64       `json:"event_time"`
+	Event     *innerEvent `json:"event"`
+	// Auths names the installation that receives the event (Slack
+	// Connect: team_id may be the other organisation's).
+	Auths authorizations `json:"authorizations"`
+}
+
+// readEnvelope reads an event_callback and its inner event in one pass.
+// ok is false for anything that pass cannot read (another request type, a
+// user object, a malformed field): translateEnvelope reads it again in two
+// steps, which say what is wrong.
+func readEnvelope(raw []byte) (env envelope, ok bool) {
+	err := json.Unmarshal(raw, &env)
+	return env, err == nil && env.Event != nil && env.Type == "event_callback" && env.TeamID != ""
+}
+
+// translate turns an envelope readEnvelope read into a core event (see
+// translateEvent).
+func (env envelope) translate() (bot.Event, error) {
+	return translateInner(eventMeta(env.Auths.team(env.TeamID), env.EventID, env.EventTime), *env.Event)
 }
 
 // eventMeta is the metadata of an Events API event.
