@@ -281,6 +281,9 @@ func (a *Adapter) sendFileQuietly(ws bot.Workspace, user string, f bot.File) {
 	}
 }
 
+// errNotSignedIn: the adapter does not know who the bot is yet.
+var errNotSignedIn = errors.New("slack: not signed in yet")
+
 // enrich completes a translated event with what Slack's payload lacks and
 // tipbot has at hand: the bot's own name and flag and, for the capture
 // reaction, the reacted message's author and text. It never asks Slack
@@ -289,6 +292,15 @@ func (a *Adapter) sendFileQuietly(ws bot.Workspace, user string, f bot.File) {
 // (Resolve). It fails only when the capture reaction's message cannot be
 // read for now.
 func (a *Adapter) enrich(ctx context.Context, ev bot.Event) error {
+	switch ev.(type) {
+	case *bot.ReactionAdded, *bot.ReactionRemoved:
+		if a.selfFor(ctx) == nil {
+			// Until auth.test answered, the bot's own reactions (its 💡
+			// on a tip) could not be told from a person's vote: Slack
+			// sends the event again.
+			return errNotSignedIn
+		}
+	}
 	switch e := ev.(type) {
 	case *bot.MessagePosted:
 		e.Author = a.whoIs(ctx, e.Author)
