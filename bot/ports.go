@@ -39,6 +39,10 @@ type ReadTx interface {
 	// created in [from, to) (zero to: no end), oldest first, until fn
 	// returns an error.
 	TipsInChannel(channel string, from, to time.Time, fn func(Tip) error) error
+	// RestrictedTips calls fn, in id order, for each ranked tip restricted
+	// to the channel (Tip.Restricted): the channel's own index, which the
+	// workspace's rankings and search do not hold.
+	RestrictedTips(channel string, fn func(Tip) error) error
 
 	// Vote returns the voter's useful reactions on the tip.
 	Vote(tip TipID, voter string) (Vote, error)
@@ -74,6 +78,9 @@ type ReadTx interface {
 	// Experts returns up to n authors of ranked tips on the topic, ordered by
 	// votes received on those tips, then tips, then id.
 	Experts(topic string, n int) ([]Standing, error)
+	// Rankings and search hold only the tips of the whole workspace, not
+	// restricted ones (see RestrictedTips).
+	//
 	// SearchTips returns up to limit ranked tips that contain every term
 	// (terms as produced by SearchTerms), most useful first, then newest.
 	SearchTips(terms []string, limit int) ([]Tip, error)
