@@ -80,6 +80,9 @@ func (t Tip) ExportVisibility() string {
 type ChannelsUpdated struct {
 	EventMeta
 	Channels []Channel
+	// IfUnknown keeps only the channels the directory does not know yet:
+	// a default (the shell's channels are public unless made private).
+	IfUnknown bool
 }
 
 // ChannelResolver is implemented by a Chat whose events do not say who can
@@ -212,7 +215,7 @@ func (b *Bot) channelsUpdated(ctx context.Context, e *ChannelsUpdated) error {
 			if err != nil {
 				return false, err
 			}
-			if known && old == c {
+			if known && (old == c || e.IfUnknown) {
 				continue
 			}
 			raw, err := json.Marshal(c)
