@@ -78,7 +78,8 @@ type Adapter struct {
 	members *ageLRU[int]
 	hooks   *http.Client // response_url posts
 
-	people people // the directory's lookups and listings
+	people people       // the directory's lookups and listings
+	chans  channelQueue // the directory of channels' lookups
 
 	lanes lanes   // events of one channel, in order
 	tasks tracker // everything started and not finished
@@ -168,6 +169,7 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 		members:      newAgeLRU[int](1000, 10*time.Minute),
 		hooks:        &http.Client{Timeout: 10 * time.Second},
 		people:       newPeople(),
+		chans:        newChannelQueue(),
 		ackDeadline:  2 * time.Second,
 		eventTimeout: time.Minute,
 		fetchTimeout: 10 * time.Second,
@@ -206,6 +208,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 		return err
 	}
 	a.tasks.Go(func() { a.resolveLoop(ctx) })
+	a.tasks.Go(func() { a.channelLoop(ctx) })
 	if d, ok := a.h.(directory); ok {
 		// Read now, so that whether the directory needs listing is known
 		// once Run has connected.

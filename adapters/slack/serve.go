@@ -45,6 +45,11 @@ func (a *Adapter) translate(raw []byte, done func(ok bool)) (bot.Event, bool) {
 		done(true)
 		return nil, false
 	}
+	if c, ok := ev.(*channelTouched); ok {
+		a.channelEvent(c)
+		done(true)
+		return nil, false
+	}
 	return ev, true
 }
 

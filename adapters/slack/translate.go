@@ -29,12 +29,13 @@ const callbackSaveTip = "save_tip"
 // outerEvent is the Events API envelope, as posted over HTTP or carried as
 // the payload of a Socket Mode "events_api" envelope.
 type outerEvent struct {
-	Type      string          `json:"type"`
-	TeamID    string          `json:"team_id"`
-	EventID   string          `json:"event_id"`
-	EventTime int64           `json:"event_time"`
-	Challenge string          `json:"challenge"`
-	Event     json.RawMessage `json:"event"`
+	Type           string          `json:"type"`
+	TeamID         string          `json:"team_id"`
+	Authorizations []authorization `json:"authorizations"`
+	EventID        string          `json:"event_id"`
+	EventTime      int64           `json:"event_time"`
+	Challenge      string          `json:"challenge"`
+	Event          json.RawMessage `json:"event"`
 }
 
 // innerEvent holds the fields of the inner events tipbot subscribes to
@@ -93,16 +94,90 @@ func translateEvent(raw []byte) (bot.Event, error) {
 	// (a user object, a malformed field) is read again in two steps, which
 	// say what is wrong.
 	var one struct {
-		Type      string      `json:"type"`
-		TeamID    string      `json:"team_id"`
-		EventID   string      `json:"event_id"`
-		EventTime int64       `json:"event_time"`
-		Event     *innerEvent `json:"event"`
+		Type           string          `json:"type"`
+		TeamID         string          `json:"team_id"`
+		Authorizations []authorization `json:"authorizations"`
+		EventID        string          `json:"event_id"`
+		EventTime      int64           `json:"event_time"`
+		Event          *innerEvent     `json:"event"`
 	}
 	if err := json.Unmarshal(raw, &one); err != nil || one.Event == nil || one.Type != "event_callback" || one.TeamID == "" {
 		return translateEnvelope(raw)
 	}
-	return translateInner(eventMeta(one.TeamID, one.EventID, one.EventTime), *one.Event)
+	return translateInner(eventMeta(installation(one.Authorizations, one.TeamID), one.EventID, one.EventTime), *one.Event)
+}
+
+// authorization is one installation an Events API envelope is delivered
+// to.
+type authorization struct {
+	TeamID string `json:"team_id"`
+}
+
+// installation returns the workspace an event is filed under: the
+// installation that receives it (authorizations[0].team_id), not the
+// envelope's team_id, which in a channel shared with another organisation
+// (Slack Connect) may name that organisation (Bolt's buildSource does the
+// same).
+func installation(auths []authorization, team string) string {
+	if len(auths) > 0 && auths[0].TeamID != "" {
+		return auths[0].TeamID
+	}
+	return team
+}
+
+// channelTouched is a channel event (renamed, archived, shared or
+// unshared, made private, the bot joined): who can read the channel may
+// have changed, so the adapter looks it up again (conversations.info). It
+// never reaches the core.
+type channelTouched struct {
+	bot.EventMeta
+	Channel string
+	Type    string // the event's type
+	User    string // member_joined_channel: who joined
+}
+
+// channelEvents are the channel events tipbot subscribes to.
+var channelEvents = map[string]bool{
+	"channel_rename": true, "channel_archive": true, "channel_unarchive": true,
+	"channel_shared": true, "channel_unshared": true, "channel_convert_to_private": true,
+	"group_rename": true, "group_archive": true, "group_unarchive": true,
+	"member_joined_channel": true,
+}
+
+// translateChannelEvent turns a channel event into channelTouched, or nil
+// when it names no channel. Its channel is an id or an object with one.
+func translateChannelEvent(meta bot.EventMeta, raw json.RawMessage) (bot.Event, error) {
+	var in struct {
+		Type    string          `json:"type"`
+		User    string          `json:"user"`
+		Channel json.RawMessage `json:"channel"`
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, fmt.Errorf("slack: event %q: %w: %v", meta.ID, errMalformed, err)
+	}
+	var id string
+	if err := json.Unmarshal(in.Channel, &id); err != nil {
+		var obj struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(in.Channel, &obj); err != nil {
+			return nil, fmt.Errorf("slack: event %q: %w: channel: %v", meta.ID, errMalformed, err)
+		}
+		id = obj.ID
+	}
+	if id == "" {
+		return nil, nil
+	}
+	return &channelTouched{EventMeta: meta, Channel: id, Type: in.Type, User: in.User}, nil
+}
+
+// kindHint returns what a channel id says of its kind: Slack's direct
+// message ids start with D.
+func kindHint(channel string) bot.ChannelKind {
+	if strings.HasPrefix(channel, "D") {
+		return bot.ChannelDM
+	}
+	return ""
 }
 
 // eventMeta is the metadata of an Events API event.
@@ -127,7 +202,13 @@ func translateEnvelope(raw []byte) (bot.Event, error) {
 	if outer.TeamID == "" || len(outer.Event) == 0 {
 		return nil, fmt.Errorf("slack: event %q: %w: no team or no event", outer.EventID, errMalformed)
 	}
-	meta := eventMeta(outer.TeamID, outer.EventID, outer.EventTime)
+	meta := eventMeta(installation(outer.Authorizations, outer.TeamID), outer.EventID, outer.EventTime)
+	var kind struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(outer.Event, &kind); err == nil && channelEvents[kind.Type] {
+		return translateChannelEvent(meta, outer.Event)
+	}
 	var in innerEvent
 	if err := json.Unmarshal(outer.Event, &in); err != nil {
 		// user_change and team_join carry a user object, not an id.
@@ -142,6 +223,12 @@ func translateEnvelope(raw []byte) (bot.Event, error) {
 // translateInner turns an inner event into a core event (see
 // translateEvent).
 func translateInner(meta bot.EventMeta, in innerEvent) (bot.Event, error) {
+	if channelEvents[in.Type] {
+		if in.Channel == "" {
+			return nil, nil
+		}
+		return &channelTouched{EventMeta: meta, Channel: in.Channel, Type: in.Type, User: in.User}, nil
+	}
 	switch in.Type {
 	case "message":
 		return translateMessage(meta, in)
@@ -155,7 +242,7 @@ func translateInner(meta bot.EventMeta, in innerEvent) (bot.Event, error) {
 				User: bot.User{ID: in.User}, Emoji: emoji}, nil
 		}
 		ev := &bot.ReactionAdded{EventMeta: meta, Channel: in.Item.Channel, MessageID: in.Item.TS,
-			User: bot.User{ID: in.User}, Emoji: emoji}
+			User: bot.User{ID: in.User}, Emoji: emoji, Kind: kindHint(in.Item.Channel)}
 		ev.Message.Author.ID = in.ItemUser
 		return ev, nil
 	}
@@ -290,8 +377,16 @@ func translateInteraction(cb slackapi.InteractionCallback) (*bot.SaveAsTip, erro
 	if author.ID == "" && m.BotID != "" {
 		author.ID = m.BotID
 	}
+	hint := kindHint(cb.Channel.ID)
+	switch {
+	case cb.Channel.Name == "directmessage":
+		hint = bot.ChannelDM
+	case strings.HasPrefix(cb.Channel.Name, "mpdm-"):
+		hint = bot.ChannelGroupDM
+	}
 	return &bot.SaveAsTip{
 		EventMeta: bot.EventMeta{ID: cb.TriggerID, Workspace: bot.Workspace{Platform: bot.Slack, ID: team}},
+		Kind:      hint,
 		Channel:   cb.Channel.ID,
 		MessageID: ts,
 		User:      bot.User{ID: cb.User.ID, Name: cb.User.Name},

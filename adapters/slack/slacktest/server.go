@@ -218,6 +218,7 @@ type Server struct {
 	historyPages int   // conversations.history pages served
 	users        map[string]User
 	channels     map[string]string   // id → name
+	kinds        map[string]ChannelKind
 	members      map[string][]string // channel id → member ids, in join order
 	msgs         map[string][]*Message
 	ephemerals   []Ephemeral
@@ -257,6 +258,7 @@ func NewServer(o Options) *Server {
 		o:            o,
 		users:        map[string]User{},
 		channels:     map[string]string{},
+		kinds:        map[string]ChannelKind{},
 		members:      map[string][]string{},
 		msgs:         map[string][]*Message{},
 		uploads:      map[string][]byte{},
@@ -389,6 +391,19 @@ func (s *Server) AddChannel(id, name string) {
 		s.members[id] = []string{s.o.BotUserID}
 	}
 	s.channels[id] = name
+}
+
+// ChannelKind is who can read a fake channel, as conversations.info says.
+type ChannelKind struct {
+	Private   bool // is_private
+	ExtShared bool // is_ext_shared: shared with another organisation
+}
+
+// SetChannelKind sets who can read a channel added with AddChannel.
+func (s *Server) SetChannelKind(id string, k ChannelKind) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.kinds[id] = k
 }
 
 // Join makes users members of a channel.
@@ -1518,12 +1533,17 @@ func (s *Server) apply(method string, p url.Values) (map[string]any, []map[strin
 		return map[string]any{"ok": true, "channel": map[string]any{"id": id, "is_im": true, "user": users[0]}}, nil
 	case "conversations.info":
 		ch := p.Get("channel")
+		if strings.HasPrefix(ch, "D") {
+			return map[string]any{"ok": true, "channel": map[string]any{"id": ch, "is_im": true}}, nil
+		}
 		name, ok := s.channels[ch]
 		if !ok {
 			return errRes("channel_not_found"), nil
 		}
-		return map[string]any{"ok": true, "channel": map[string]any{"id": ch, "name": name, "is_channel": true,
-			"num_members": len(s.members[ch])}}, nil
+		k := s.kinds[ch]
+		return map[string]any{"ok": true, "channel": map[string]any{"id": ch, "name": name, "is_channel": !k.Private,
+			"is_group": k.Private, "is_private": k.Private, "is_ext_shared": k.ExtShared, "is_shared": k.ExtShared,
+			"is_member": slices.Contains(s.members[ch], s.o.BotUserID), "num_members": len(s.members[ch])}}, nil
 	case "conversations.members":
 		ch := p.Get("channel")
 		if _, ok := s.channels[ch]; !ok {
