@@ -219,6 +219,7 @@ type Server struct {
 	users        map[string]User
 	channels     map[string]string   // id → name
 	kinds        map[string]ChannelKind
+	envTeam      string // when set, the team_id of the next envelopes (Slack Connect)
 	members      map[string][]string // channel id → member ids, in join order
 	msgs         map[string][]*Message
 	ephemerals   []Ephemeral
@@ -404,6 +405,16 @@ func (s *Server) SetChannelKind(id string, k ChannelKind) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.kinds[id] = k
+}
+
+// SetEnvelopeTeam makes the envelopes of later events carry team as
+// team_id while authorizations[0].team_id stays the installation's, as
+// Slack does for events in a channel shared with another organisation;
+// "" goes back to the installation's team.
+func (s *Server) SetEnvelopeTeam(team string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.envTeam = team
 }
 
 // Join makes users members of a channel.
@@ -625,8 +636,12 @@ func (s *Server) react(channel, ts, user, emoji string, add bool) string {
 func (s *Server) Emit(inner map[string]any) string {
 	s.mu.Lock()
 	id := fmt.Sprintf("Ev%08d", s.nextSeq())
+	envTeam := s.o.TeamID
+	if s.envTeam != "" {
+		envTeam = s.envTeam
+	}
 	outer := map[string]any{
-		"token": "fake-verification-token", "team_id": s.o.TeamID, "api_app_id": s.o.AppID,
+		"token": "fake-verification-token", "team_id": envTeam, "api_app_id": s.o.AppID,
 		"event": inner, "type": "event_callback", "event_id": id, "event_time": time.Now().Unix(),
 		"authorizations": []any{map[string]any{"team_id": s.o.TeamID, "user_id": s.o.BotUserID, "is_bot": true}},
 	}
