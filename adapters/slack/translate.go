@@ -139,7 +139,7 @@ type channelTouched struct {
 // channelEvents are the channel events tipbot subscribes to.
 var channelEvents = map[string]bool{
 	"channel_rename": true, "channel_archive": true, "channel_unarchive": true,
-	"channel_shared": true, "channel_unshared": true, "channel_convert_to_private": true,
+	"channel_shared": true, "channel_unshared": true,
 	"group_rename": true, "group_archive": true, "group_unarchive": true,
 	"member_joined_channel": true,
 }
