@@ -217,9 +217,9 @@ type Server struct {
 	lastSec      int64 // second of the newest ts
 	historyPages int   // conversations.history pages served
 	users        map[string]User
-	channels     map[string]string   // id → name
+	channels     map[string]string // id → name
 	kinds        map[string]ChannelKind
-	envTeam      string // when set, the team_id of the next envelopes (Slack Connect)
+	envTeam      string              // when set, the team_id of the next envelopes (Slack Connect)
 	members      map[string][]string // channel id → member ids, in join order
 	msgs         map[string][]*Message
 	ephemerals   []Ephemeral
