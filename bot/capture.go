@@ -136,7 +136,7 @@ func (b *Bot) capture(tx Tx, out *outbox, n newTip) (Tip, bool, error) {
 		out.reply = r
 		return Tip{}, false, nil
 	}
-	visibility, err := visibilityIn(tx, n.channel)
+	visibility, err := visibilityIn(tx, n.channel, n.threadID)
 	if err != nil {
 		return Tip{}, false, err
 	}

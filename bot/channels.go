@@ -56,6 +56,9 @@ const (
 	// VisibilityUnknown is a tip captured while its channel was unknown:
 	// restricted until the channel is known.
 	VisibilityUnknown Visibility = "unknown"
+	// VisibilityThread restricts a tip to its thread (Tip.ThreadID), a
+	// private thread of its channel (Discord).
+	VisibilityThread Visibility = "thread"
 )
 
 // Restricted reports whether the tip is shown only in its own channel (and
@@ -113,9 +116,20 @@ func channelOf(tx ReadTx, id string) (c Channel, ok bool, err error) {
 	return c, true, nil
 }
 
-// visibilityIn returns the visibility of a tip captured now in channel: a
-// channel not known yet counts as restricted.
-func visibilityIn(tx ReadTx, channel string) (Visibility, error) {
+// visibilityIn returns the visibility of a tip captured now in channel
+// (in thread, when set): a channel not known yet counts as restricted; a
+// thread the directory knows as restricted (a private thread) restricts the
+// tip to it.
+func visibilityIn(tx ReadTx, channel, thread string) (Visibility, error) {
+	if thread != "" {
+		t, ok, err := channelOf(tx, thread)
+		if err != nil {
+			return VisibilityUnknown, err
+		}
+		if ok && t.Restricted() {
+			return VisibilityThread, nil
+		}
+	}
 	c, ok, err := channelOf(tx, channel)
 	switch {
 	case err != nil:
@@ -251,7 +265,7 @@ func (b *Bot) revisit(tx Tx, out *outbox, ws Workspace, c Channel) error {
 	var tips []Tip
 	if err := tx.TipsInChannel(c.ID, time.Time{}, time.Time{}, func(t Tip) error {
 		switch {
-		case c.Restricted() && t.Visibility != VisibilityChannel:
+		case c.Restricted() && (t.Visibility == VisibilityWorkspace || t.Visibility == VisibilityUnknown):
 			tips = append(tips, t)
 		case !c.Restricted() && t.Visibility == VisibilityUnknown:
 			tips = append(tips, t)
@@ -280,6 +294,7 @@ func (b *Bot) revisit(tx Tx, out *outbox, ws Workspace, c Channel) error {
 // every answer and post that quotes tips by viewer.shows.
 type viewer struct {
 	channel string // where the answer is shown; "" for a place no restricted tip belongs (hall of fame, digest)
+	thread  string // the thread it is shown in, if any
 	user    string // who asks; "" for a post
 	foreign bool   // the person belongs to another organisation (Slack Connect)
 	own     bool   // the answer lists the person's own tips (/tips me)
@@ -287,18 +302,21 @@ type viewer struct {
 
 // shows reports whether the tip may be shown here, to this person.
 func (v viewer) shows(t Tip) bool {
-	if v.foreign {
-		return v.channel != "" && t.Channel == v.channel
-	}
-	if !t.Restricted() {
+	here := v.channel != "" && t.Channel == v.channel && (t.Visibility != VisibilityThread || t.ThreadID == v.thread)
+	switch {
+	case v.foreign:
+		return here
+	case !t.Restricted():
+		return true
+	case v.own && v.user != "" && t.AuthorID == v.user:
 		return true
 	}
-	return (v.channel != "" && t.Channel == v.channel) || (v.own && v.user != "" && t.AuthorID == v.user)
+	return here
 }
 
 // commandViewer is the viewer of a command's answer.
 func commandViewer(e *CommandInvoked) viewer {
-	return viewer{channel: e.Channel, user: e.User.ID, foreign: e.User.Foreign}
+	return viewer{channel: e.Channel, thread: e.ThreadID, user: e.User.ID, foreign: e.User.Foreign}
 }
 
 // postViewer is the viewer of a post in a channel made for everyone (hall

@@ -190,3 +190,33 @@ func TestNoCaptureInDirectMessages(t *testing.T) {
 		t.Errorf("%d tips stored, want 0", n)
 	}
 }
+
+func TestPrivateThreadStaysInTheThread(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	h.announce(bot.Channel{ID: "#general", Name: "general", Kind: bot.ChannelPublic})
+	h.announce(bot.Channel{ID: "th1", Name: "secret thread", Kind: bot.ChannelPrivate})
+	m := h.postIn("#general", "th1", alice, "tip: the salary bands are in the private sheet")
+	tip, err := h.tipIn("#general", m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tip.Visibility != bot.VisibilityThread {
+		t.Fatalf("visibility = %q, want thread", tip.Visibility)
+	}
+	ask := func(thread string) string {
+		r := h.handle(&bot.CommandInvoked{EventMeta: h.meta(), Channel: "#general", ThreadID: thread, User: bob, Name: "tips", Text: "search salary"})
+		return r.Text()
+	}
+	if got := ask(""); strings.Contains(got, "salary bands") {
+		t.Errorf("the channel shows the private thread's tip:\n%s", got)
+	}
+	if got := ask("th1"); !strings.Contains(got, "salary bands") {
+		t.Errorf("the thread misses its tip:\n%s", got)
+	}
+	// The channel made private later leaves the thread's tip in its thread.
+	h.announce(bot.Channel{ID: "#general", Name: "general", Kind: bot.ChannelPrivate})
+	if tip, _ := h.tipIn("#general", m); tip.Visibility != bot.VisibilityThread {
+		t.Errorf("visibility after the channel went private = %q", tip.Visibility)
+	}
+}

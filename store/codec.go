@@ -159,7 +159,7 @@ func (d *decoder) code(table []string) string {
 
 var (
 	sourceCodes     = []string{string(bot.SourceCommand), string(bot.SourcePrefix), string(bot.SourceReaction), string(bot.SourceShortcut), string(bot.SourceSession)}
-	visibilityCodes = []string{string(bot.VisibilityChannel), string(bot.VisibilityUnknown)}
+	visibilityCodes = []string{string(bot.VisibilityChannel), string(bot.VisibilityUnknown), string(bot.VisibilityThread)}
 	statusCodes     = []string{string(bot.StatusPublished), string(bot.StatusPending), string(bot.StatusFeatured), string(bot.StatusRejected)}
 )
 
