@@ -220,3 +220,26 @@ func TestPrivateThreadStaysInTheThread(t *testing.T) {
 		t.Errorf("visibility after the channel went private = %q", tip.Visibility)
 	}
 }
+
+func TestReportsCountRestrictedTipsWithoutQuoting(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *bot.Config) {
+		c.Admins = []string{"carol"}
+		c.RequireApproval = true
+	})
+	h.announce(bot.Channel{ID: "#hr", Name: "hr", Kind: bot.ChannelPrivate})
+	h.postIn("#hr", "", bob, "tip: the layoffs list is in the hr drive")
+	h.post(alice, "tip: the wiki has a search box")
+	got := h.commandIn("#general", carol, "tips", "pending")
+	if strings.Contains(got, "layoffs") || !strings.Contains(got, "search box") || !strings.Contains(got, "2") {
+		t.Errorf("/tips pending in #general:\n%s", got)
+	}
+	if got := h.commandIn("#hr", carol, "tips", "pending"); !strings.Contains(got, "layoffs") {
+		t.Errorf("/tips pending in #hr:\n%s", got)
+	}
+	h.commandIn("#general", carol, "tips", "approve t1")
+	got = h.commandIn("#general", carol, "tips", "report month #hr")
+	if strings.Contains(got, "layoffs") || !strings.Contains(got, "Tips captured: 1") {
+		t.Errorf("/tips report of #hr:\n%s", got)
+	}
+}
