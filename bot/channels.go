@@ -323,25 +323,15 @@ func commandViewer(e *CommandInvoked) viewer {
 // of fame, digest): only tips of the whole workspace show there.
 var postViewer = viewer{}
 
-// restrictedHere returns the ranked restricted tips the viewer's channel
-// may show (its per-channel index), filtered by keep.
-func (v viewer) restrictedHere(tx ReadTx, keep func(Tip) bool) ([]Tip, error) {
-	if v.channel == "" {
-		return nil, nil
-	}
-	var out []Tip
-	err := tx.RestrictedTips(v.channel, func(t Tip) error {
-		if v.shows(t) && keep(t) {
-			out = append(out, t)
-		}
-		return nil
-	})
-	return out, err
+// narrow drops the tips of the channel's index the viewer may not see
+// (those of a private thread, asked outside it).
+func (v viewer) narrow(tips []Tip) []Tip {
+	return slices.DeleteFunc(tips, func(t Tip) bool { return !v.shows(t) })
 }
 
-// inPeriod reports whether a tip counts in the period key ("all" or a key
-// of PeriodKeys).
-func inPeriod(t Tip, key string) bool { return key == "all" || slices.Contains(t.Periods, key) }
+// restrictedMargin is how many more of a channel's restricted tips an
+// answer reads than it shows, for those of private threads it drops.
+const restrictedMargin = 5
 
 // cmpRank orders tips most useful first, then lower id (the boards' order).
 func cmpRank(x, y Tip) int {
@@ -362,7 +352,7 @@ func cmpID(x, y TipID) int {
 }
 
 // topTips returns the viewer's n most useful tips of the period: the
-// workspace's board merged with the channel's restricted tips.
+// workspace's board merged with the channel's own.
 func (v viewer) topTips(tx ReadTx, key string, n int) ([]Tip, error) {
 	var tips []Tip
 	if !v.foreign {
@@ -371,11 +361,14 @@ func (v viewer) topTips(tx ReadTx, key string, n int) ([]Tip, error) {
 			return nil, err
 		}
 	}
-	local, err := v.restrictedHere(tx, func(t Tip) bool { return inPeriod(t, key) })
+	if v.channel == "" {
+		return tips, nil
+	}
+	local, err := tx.RestrictedTop(v.channel, key, n+restrictedMargin)
 	if err != nil {
 		return nil, err
 	}
-	if len(local) == 0 {
+	if local = v.narrow(local); len(local) == 0 {
 		return tips, nil
 	}
 	tips = append(tips, local...)
@@ -383,27 +376,26 @@ func (v viewer) topTips(tx ReadTx, key string, n int) ([]Tip, error) {
 	return tips[:min(n, len(tips))], nil
 }
 
-// merge adds the standings of the channel's restricted tips to the
-// workspace's board: board holds the workspace's first entries (asked for
-// n plus the channel's members, so that every member who may rank is in
-// it, or the whole board), local the channel's.
-func mergeStandings(board []Standing, local map[string]*Standing, n int, cmp func(x, y Standing) int) []Standing {
+// mergeStandings adds the standings of the channel's restricted tips to
+// the workspace's board: board holds the workspace's first entries (asked
+// for n plus the channel's members, so that every member who may rank is
+// in it, or the whole board), local the channel's.
+func mergeStandings(board, local []Standing, n int, cmp func(x, y Standing) int) []Standing {
 	if len(local) == 0 {
 		return board[:min(n, len(board))]
 	}
 	sum := map[string]*Standing{}
-	var out []Standing
-	for _, s := range board {
-		sum[s.Member] = &Standing{Member: s.Member, Votes: s.Votes, Tips: s.Tips}
-	}
-	for m, s := range local {
-		if cur := sum[m]; cur != nil {
-			cur.Votes += s.Votes
-			cur.Tips += s.Tips
-		} else {
-			sum[m] = &Standing{Member: m, Votes: s.Votes, Tips: s.Tips}
+	for _, list := range [][]Standing{board, local} {
+		for _, s := range list {
+			if cur := sum[s.Member]; cur != nil {
+				cur.Votes += s.Votes
+				cur.Tips += s.Tips
+			} else {
+				sum[s.Member] = &Standing{Member: s.Member, Votes: s.Votes, Tips: s.Tips}
+			}
 		}
 	}
+	out := make([]Standing, 0, len(sum))
 	for _, s := range sum {
 		out = append(out, *s)
 	}
@@ -411,43 +403,38 @@ func mergeStandings(board []Standing, local map[string]*Standing, n int, cmp fun
 	return out[:min(n, len(out))]
 }
 
-func byVotes(x, y Standing) int {
-	return cmpStanding(x.Votes, y.Votes, x.Tips, y.Tips, x.Member, y.Member)
-}
+func byVotes(x, y Standing) int { return cmpStanding(x.Votes, y.Votes, x.Tips, y.Tips, x.Member, y.Member) }
 
 // topAuthors returns the viewer's n first contributors of the period: the
 // workspace's board and the channel's restricted tips.
 func (v viewer) topAuthors(tx ReadTx, key string, n int) ([]Standing, error) {
-	return v.standings(tx, n, func(t Tip) bool { return inPeriod(t, key) }, func(m int) ([]Standing, error) { return tx.TopAuthors(key, m) })
+	return v.standings(tx, key, n, func(m int) ([]Standing, error) { return tx.TopAuthors(key, m) })
 }
 
 // experts returns the viewer's n experts of a topic.
 func (v viewer) experts(tx ReadTx, topic string, n int) ([]Standing, error) {
-	return v.standings(tx, n, func(t Tip) bool { return slices.Contains(t.Topics, topic) }, func(m int) ([]Standing, error) { return tx.Experts(topic, m) })
+	return v.standings(tx, "#"+topic, n, func(m int) ([]Standing, error) { return tx.Experts(topic, m) })
 }
 
-func (v viewer) standings(tx ReadTx, n int, keep func(Tip) bool, board func(int) ([]Standing, error)) ([]Standing, error) {
-	local, err := v.restrictedHere(tx, keep)
-	if err != nil {
-		return nil, err
-	}
-	authors := map[string]*Standing{}
-	for _, t := range local {
-		s := authors[t.AuthorID]
-		if s == nil {
-			s = &Standing{Member: t.AuthorID}
-			authors[t.AuthorID] = s
-		}
-		s.Tips++
-		s.Votes += int64(t.UsefulVotes)
-	}
-	var ranked []Standing
-	if !v.foreign {
-		if ranked, err = board(n + len(authors)); err != nil {
+// standings merges a workspace board of members with the channel's
+// restricted tips on the same board. The tips of private threads count in
+// the channel's standings: they name people, not what they wrote.
+func (v viewer) standings(tx ReadTx, board string, n int, workspace func(int) ([]Standing, error)) ([]Standing, error) {
+	var local []Standing
+	if v.channel != "" {
+		var err error
+		if local, err = tx.RestrictedStandings(v.channel, board); err != nil {
 			return nil, err
 		}
 	}
-	return mergeStandings(ranked, authors, n, byVotes), nil
+	var ranked []Standing
+	if !v.foreign {
+		var err error
+		if ranked, err = workspace(n + len(local)); err != nil {
+			return nil, err
+		}
+	}
+	return mergeStandings(ranked, local, n, byVotes), nil
 }
 
 // search returns up to limit of the viewer's tips holding every term, most
@@ -460,17 +447,15 @@ func (v viewer) search(tx ReadTx, terms []string, limit int) ([]Tip, error) {
 			return nil, err
 		}
 	}
-	local, err := v.restrictedHere(tx, func(t Tip) bool {
-		have := SearchTerms(t)
-		for _, term := range terms {
-			if !slices.Contains(have, term) {
-				return false
-			}
-		}
-		return true
-	})
-	if err != nil || len(local) == 0 {
-		return tips, err
+	if v.channel == "" {
+		return tips, nil
+	}
+	local, err := tx.RestrictedSearch(v.channel, terms, limit+restrictedMargin)
+	if err != nil {
+		return nil, err
+	}
+	if local = v.narrow(local); len(local) == 0 {
+		return tips, nil
 	}
 	tips = append(tips, local...)
 	slices.SortFunc(tips, func(x, y Tip) int {
@@ -480,4 +465,23 @@ func (v viewer) search(tx ReadTx, terms []string, limit int) ([]Tip, error) {
 		return cmpID(y.ID, x.ID)
 	})
 	return tips[:min(limit, len(tips))], nil
+}
+
+// TopTipsIn returns the n most useful tips of a period ("all" or a key of
+// PeriodKeys) that /tips top run in channel shows a member of the
+// workspace: the workspace's board merged with the channel's own.
+func TopTipsIn(tx ReadTx, channel, period string, n int) ([]Tip, error) {
+	return viewer{channel: channel}.topTips(tx, period, n)
+}
+
+// TopAuthorsIn returns the n first contributors of a period that /tips top
+// run in channel shows.
+func TopAuthorsIn(tx ReadTx, channel, period string, n int) ([]Standing, error) {
+	return viewer{channel: channel}.topAuthors(tx, period, n)
+}
+
+// SearchIn returns up to limit tips holding every term (see QueryTerms)
+// that /tips search run in channel shows.
+func SearchIn(tx ReadTx, channel string, terms []string, limit int) ([]Tip, error) {
+	return viewer{channel: channel}.search(tx, terms, limit)
 }

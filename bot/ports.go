@@ -43,6 +43,17 @@ type ReadTx interface {
 	// to the channel (Tip.Restricted): the channel's own index, which the
 	// workspace's rankings and search do not hold.
 	RestrictedTips(channel string, fn func(Tip) error) error
+	// RestrictedTop returns up to n of the channel's ranked restricted
+	// tips on a board (a key of PeriodKeys, "all", or "#topic"), most
+	// useful first, then lower id.
+	RestrictedTop(channel, board string, n int) ([]Tip, error)
+	// RestrictedStandings returns the authors of the channel's ranked
+	// restricted tips on a board with the votes and tips they gathered
+	// there, in no particular order.
+	RestrictedStandings(channel, board string) ([]Standing, error)
+	// RestrictedSearch returns up to limit of the channel's ranked
+	// restricted tips holding every term, most useful first, then newest.
+	RestrictedSearch(channel string, terms []string, limit int) ([]Tip, error)
 
 	// Vote returns the voter's useful reactions on the tip.
 	Vote(tip TipID, voter string) (Vote, error)

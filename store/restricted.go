@@ -2,22 +2,33 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
+	"slices"
+
+	"go.etcd.io/bbolt"
 
 	"github.com/tipbot/tipbot/bot"
 )
 
 // Restricted tips (bot.Tip.Restricted) are shown only in their channel: the
-// workspace's boards and search terms leave them out (see indexed), and a
-// per-channel index lists them, kept in the records bucket under a kind no
-// core record uses:
+// workspace's boards and search terms leave them out (see indexed), and
+// each channel has an index of its own, kept in the records bucket under a
+// kind no core record uses, and in the terms bucket under terms no query
+// can spell:
 //
 //	records/
-//	  \x00restricted/  str(channel) id(8) → ""   ranked restricted tips
+//	  \x00restricted/
+//	    't' str(channel) id(8)                          → ""           the channel's ranked restricted tips
+//	    'r' str(channel) str(board) ^votes(4) id(8)     → str(author)  their rankings: board is a period of
+//	                                                                    the tip ("all" included) or "#topic"
+//	terms/
+//	  str("\x00" channel "\x00" term) ...               postings, as the workspace's terms
 //
-// A channel's answers merge the workspace's rankings with that index, so a
-// ranking never filters a long list after the fact.
+// A channel's answers merge the workspace's rankings with its own, so a
+// ranking never filters a long list after the fact: a vote on a
+// restricted tip moves its rank keys, as on the workspace's boards.
 var kindRestricted = []byte("\x00restricted")
 
 // indexed reports whether a tip is in the workspace's boards and search
@@ -27,13 +38,47 @@ func indexed(t bot.Tip) bool { return t.Ranked() && !t.Restricted() }
 // restrictedHere reports whether a tip is in its channel's index.
 func restrictedHere(t bot.Tip) bool { return t.Ranked() && t.Restricted() }
 
-func restrictedKey(t bot.Tip) []byte { return append(appendStr(nil, t.Channel), tipKey(t.ID)...) }
+func restrictedTipKey(t bot.Tip) []byte {
+	return append(appendStr([]byte{'t'}, t.Channel), tipKey(t.ID)...)
+}
 
-// updateRestricted moves a tip's entry in the per-channel index from old
+func restrictedBoardPrefix(channel, board string) []byte {
+	return appendStr(appendStr([]byte{'r'}, channel), board)
+}
+
+// restrictedBoards returns the rankings of a channel a restricted tip is
+// in: its periods ("all" included) and its topics as "#topic".
+func restrictedBoards(t bot.Tip) []string {
+	boards := tipPeriods(t)
+	for _, topic := range t.Topics {
+		if b := "#" + topic; !slices.Contains(boards, b) {
+			boards = append(boards, b)
+		}
+	}
+	return boards
+}
+
+// scopedTerm is a search term of a channel's restricted tips.
+func scopedTerm(channel, term string) string { return "\x00" + channel + "\x00" + term }
+
+// restrictedTerms returns the scoped search terms of a tip in its
+// channel's index.
+func restrictedTerms(t bot.Tip, present bool) []string {
+	if !present || !restrictedHere(t) {
+		return nil
+	}
+	terms := bot.SearchTerms(t)
+	for i, term := range terms {
+		terms[i] = scopedTerm(t.Channel, term)
+	}
+	return terms
+}
+
+// updateRestricted moves a tip's entries in its channel's index from old
 // to cur.
 func (t *tx) updateRestricted(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) error {
 	oldIn, curIn := hadOld && restrictedHere(old), hasCur && restrictedHere(cur)
-	if !oldIn && !curIn || (oldIn && curIn && old.Channel == cur.Channel) {
+	if !oldIn && !curIn {
 		return nil
 	}
 	records, err := t.wbucket(bRecords)
@@ -44,31 +89,88 @@ func (t *tx) updateRestricted(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool
 	if err != nil {
 		return fmt.Errorf("store: restricted index: %w", err)
 	}
+	rankKeys := func(tip bot.Tip) map[string][]byte {
+		keys := map[string][]byte{}
+		for _, board := range restrictedBoards(tip) {
+			k := append(restrictedBoardPrefix(tip.Channel, board), tipRankKey(tip.UsefulVotes, tip.ID)...)
+			keys[string(k)] = appendStr(nil, tip.AuthorID)
+		}
+		return keys
+	}
+	var oldKeys, curKeys map[string][]byte
 	if oldIn {
-		if err := b.Delete(restrictedKey(old)); err != nil {
+		oldKeys = rankKeys(old)
+	}
+	if curIn {
+		curKeys = rankKeys(cur)
+	}
+	for k := range oldKeys {
+		if _, keep := curKeys[k]; !keep {
+			if err := b.Delete([]byte(k)); err != nil {
+				return fmt.Errorf("store: restricted index: %w", err)
+			}
+		}
+	}
+	for k, v := range curKeys {
+		if !bytes.Equal(oldKeys[k], v) {
+			if err := b.Put([]byte(k), v); err != nil {
+				return fmt.Errorf("store: restricted index: %w", err)
+			}
+		}
+	}
+	if oldIn && (!curIn || old.Channel != cur.Channel) {
+		if err := b.Delete(restrictedTipKey(old)); err != nil {
 			return fmt.Errorf("store: restricted index: %w", err)
 		}
 	}
-	if curIn {
-		if err := b.Put(restrictedKey(cur), empty); err != nil {
+	if curIn && (!oldIn || old.Channel != cur.Channel) {
+		if err := b.Put(restrictedTipKey(cur), empty); err != nil {
 			return fmt.Errorf("store: restricted index: %w", err)
+		}
+	}
+	// Search postings: votes do not touch them.
+	if oldIn && curIn && old.Channel == cur.Channel && old.Text == cur.Text && slices.Equal(old.Topics, cur.Topics) {
+		return nil
+	}
+	oldTerms, curTerms := restrictedTerms(old, hadOld), restrictedTerms(cur, hasCur)
+	terms, err := t.wbucket(bTerms)
+	if err != nil {
+		return err
+	}
+	for _, term := range oldTerms {
+		if !slices.Contains(curTerms, term) {
+			if err := removePosting(terms, term, uint64(old.ID)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, term := range curTerms {
+		if !slices.Contains(oldTerms, term) {
+			if err := addPosting(terms, term, uint64(cur.ID)); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// RestrictedTips calls fn, in id order, for each ranked tip restricted to
-// the channel.
-func (t *tx) RestrictedTips(channel string, fn func(bot.Tip) error) error {
+// restrictedBucket returns the restricted index for reading, or nil.
+func (t *tx) restrictedBucket() *bbolt.Bucket {
 	records := t.bucket(bRecords)
 	if records == nil {
 		return nil
 	}
-	b := records.Bucket(kindRestricted)
+	return records.Bucket(kindRestricted)
+}
+
+// RestrictedTips calls fn, in id order, for each ranked tip restricted to
+// the channel.
+func (t *tx) RestrictedTips(channel string, fn func(bot.Tip) error) error {
+	b := t.restrictedBucket()
 	if b == nil {
 		return nil
 	}
-	prefix := appendStr(nil, channel)
+	prefix := appendStr([]byte{'t'}, channel)
 	var ids []bot.TipID
 	c := b.Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
@@ -77,8 +179,16 @@ func (t *tx) RestrictedTips(channel string, fn func(bot.Tip) error) error {
 		}
 		ids = append(ids, bot.TipID(binary.BigEndian.Uint64(k[len(prefix):])))
 	}
+	return t.eachTip(ids, fn)
+}
+
+// eachTip calls fn for each tip of ids that exists.
+func (t *tx) eachTip(ids []bot.TipID, fn func(bot.Tip) error) error {
 	for _, id := range ids {
 		tip, err := t.Tip(id)
+		if err == bot.ErrNotFound {
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -87,4 +197,104 @@ func (t *tx) RestrictedTips(channel string, fn func(bot.Tip) error) error {
 		}
 	}
 	return nil
+}
+
+// RestrictedTop returns up to n of the channel's restricted tips on a
+// board (a period key, "all", or "#topic"), most useful first, then lower
+// id.
+func (t *tx) RestrictedTop(channel, board string, n int) ([]bot.Tip, error) {
+	b := t.restrictedBucket()
+	if b == nil || n <= 0 {
+		return nil, nil
+	}
+	prefix := restrictedBoardPrefix(channel, board)
+	var ids []bot.TipID
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(ids) < n; k, _ = c.Next() {
+		if len(k) != len(prefix)+12 {
+			return nil, fmt.Errorf("store: restricted index: %w", errCorrupt)
+		}
+		ids = append(ids, bot.TipID(binary.BigEndian.Uint64(k[len(prefix)+4:])))
+	}
+	var out []bot.Tip
+	err := t.eachTip(ids, func(tip bot.Tip) error { out = append(out, tip); return nil })
+	return out, err
+}
+
+// RestrictedStandings returns the authors of the channel's restricted
+// tips on a board with the votes and tips they gathered there, in no
+// particular order. It reads the board's keys, not the tips.
+func (t *tx) RestrictedStandings(channel, board string) ([]bot.Standing, error) {
+	b := t.restrictedBucket()
+	if b == nil {
+		return nil, nil
+	}
+	prefix := restrictedBoardPrefix(channel, board)
+	by := map[string]*bot.Standing{}
+	var out []bot.Standing
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if len(k) != len(prefix)+12 {
+			return nil, fmt.Errorf("store: restricted index: %w", errCorrupt)
+		}
+		d := decoder{b: v}
+		author := d.str()
+		if d.err != nil {
+			return nil, fmt.Errorf("store: restricted index: %w", d.err)
+		}
+		s := by[author]
+		if s == nil {
+			s = &bot.Standing{Member: author}
+			by[author] = s
+		}
+		s.Tips++
+		s.Votes += int64(^binary.BigEndian.Uint32(k[len(prefix):]))
+	}
+	for _, s := range by {
+		out = append(out, *s)
+	}
+	return out, nil
+}
+
+// RestrictedSearch returns up to limit of the channel's restricted tips
+// holding every term, most useful first, then newest.
+func (t *tx) RestrictedSearch(channel string, query []string, limit int) ([]bot.Tip, error) {
+	terms := t.bucket(bTerms)
+	query = dedupe(query)
+	if terms == nil || limit <= 0 || len(query) == 0 {
+		return nil, nil
+	}
+	type termInfo struct {
+		prefix []byte
+		n      uint64
+	}
+	infos := make([]termInfo, len(query))
+	for i, q := range query {
+		infos[i].prefix = termKey(scopedTerm(channel, q))
+		if infos[i].n = postingCount(terms, infos[i].prefix); infos[i].n == 0 {
+			return nil, nil
+		}
+	}
+	slices.SortFunc(infos, func(a, b termInfo) int { return cmp.Compare(a.n, b.n) })
+	matches, err := postings(terms, infos[0].prefix, infos[0].n)
+	if err != nil {
+		return nil, err
+	}
+	for _, info := range infos[1:] {
+		if len(matches) == 0 {
+			return nil, nil
+		}
+		other, err := postings(terms, info.prefix, info.n)
+		if err != nil {
+			return nil, err
+		}
+		matches = intersectDesc(matches, other)
+	}
+	ids, err := t.rankDirect(matches, limit)
+	if err != nil {
+		return nil, err
+	}
+	var out []bot.Tip
+	err = t.eachTip(ids, func(tip bot.Tip) error { out = append(out, tip); return nil })
+	return out, err
 }
