@@ -65,6 +65,20 @@ const (
 // to its author in /tips me).
 func (t Tip) Restricted() bool { return t.Visibility != VisibilityWorkspace }
 
+// Scope returns the key of the index a restricted tip is kept in (see
+// ReadTx.RestrictedTop): its channel, or, restricted to a thread, its
+// channel and thread (ThreadScope).
+func (t Tip) Scope() string {
+	if t.Visibility == VisibilityThread {
+		return ThreadScope(t.Channel, t.ThreadID)
+	}
+	return t.Channel
+}
+
+// ThreadScope returns the index key of the tips restricted to a thread of
+// a channel.
+func ThreadScope(channel, thread string) string { return channel + "\x00" + thread }
+
 // ExportVisibility returns the export column visibility: "workspace" or
 // "channel".
 func (t Tip) ExportVisibility() string {
@@ -329,6 +343,18 @@ func (v viewer) narrow(tips []Tip) []Tip {
 	return slices.DeleteFunc(tips, func(t Tip) bool { return !v.shows(t) })
 }
 
+// scopes returns the indexes of restricted tips the viewer may see: the
+// channel's, and its thread's when the answer is given in a thread.
+func (v viewer) scopes() []string {
+	switch {
+	case v.channel == "":
+		return nil
+	case v.thread == "":
+		return []string{v.channel}
+	}
+	return []string{v.channel, ThreadScope(v.channel, v.thread)}
+}
+
 // restrictedMargin is how many more of a channel's restricted tips an
 // answer reads than it shows, for those of private threads it drops.
 const restrictedMargin = 5
@@ -361,12 +387,13 @@ func (v viewer) topTips(tx ReadTx, key string, n int) ([]Tip, error) {
 			return nil, err
 		}
 	}
-	if v.channel == "" {
-		return tips, nil
-	}
-	local, err := tx.RestrictedTop(v.channel, key, n+restrictedMargin)
-	if err != nil {
-		return nil, err
+	var local []Tip
+	for _, scope := range v.scopes() {
+		more, err := tx.RestrictedTop(scope, key, n+restrictedMargin)
+		if err != nil {
+			return nil, err
+		}
+		local = append(local, more...)
 	}
 	if local = v.narrow(local); len(local) == 0 {
 		return tips, nil
@@ -403,7 +430,9 @@ func mergeStandings(board, local []Standing, n int, cmp func(x, y Standing) int)
 	return out[:min(n, len(out))]
 }
 
-func byVotes(x, y Standing) int { return cmpStanding(x.Votes, y.Votes, x.Tips, y.Tips, x.Member, y.Member) }
+func byVotes(x, y Standing) int {
+	return cmpStanding(x.Votes, y.Votes, x.Tips, y.Tips, x.Member, y.Member)
+}
 
 // topAuthors returns the viewer's n first contributors of the period: the
 // workspace's board and the channel's restricted tips.
@@ -416,16 +445,17 @@ func (v viewer) experts(tx ReadTx, topic string, n int) ([]Standing, error) {
 	return v.standings(tx, "#"+topic, n, func(m int) ([]Standing, error) { return tx.Experts(topic, m) })
 }
 
-// standings merges a workspace board of members with the channel's
-// restricted tips on the same board. The tips of private threads count in
-// the channel's standings: they name people, not what they wrote.
+// standings merges a workspace board of members with the restricted tips
+// the viewer may see on the same board; a member counted in two lists
+// (the channel's and its thread's) is summed by mergeStandings.
 func (v viewer) standings(tx ReadTx, board string, n int, workspace func(int) ([]Standing, error)) ([]Standing, error) {
 	var local []Standing
-	if v.channel != "" {
-		var err error
-		if local, err = tx.RestrictedStandings(v.channel, board); err != nil {
+	for _, scope := range v.scopes() {
+		more, err := tx.RestrictedStandings(scope, board)
+		if err != nil {
 			return nil, err
 		}
+		local = append(local, more...)
 	}
 	var ranked []Standing
 	if !v.foreign {
@@ -447,12 +477,13 @@ func (v viewer) search(tx ReadTx, terms []string, limit int) ([]Tip, error) {
 			return nil, err
 		}
 	}
-	if v.channel == "" {
-		return tips, nil
-	}
-	local, err := tx.RestrictedSearch(v.channel, terms, limit+restrictedMargin)
-	if err != nil {
-		return nil, err
+	var local []Tip
+	for _, scope := range v.scopes() {
+		more, err := tx.RestrictedSearch(scope, terms, limit+restrictedMargin)
+		if err != nil {
+			return nil, err
+		}
+		local = append(local, more...)
 	}
 	if local = v.narrow(local); len(local) == 0 {
 		return tips, nil

@@ -39,21 +39,22 @@ type ReadTx interface {
 	// created in [from, to) (zero to: no end), oldest first, until fn
 	// returns an error.
 	TipsInChannel(channel string, from, to time.Time, fn func(Tip) error) error
-	// RestrictedTips calls fn, in id order, for each ranked tip restricted
-	// to the channel (Tip.Restricted): the channel's own index, which the
-	// workspace's rankings and search do not hold.
-	RestrictedTips(channel string, fn func(Tip) error) error
-	// RestrictedTop returns up to n of the channel's ranked restricted
-	// tips on a board (a key of PeriodKeys, "all", or "#topic"), most
-	// useful first, then lower id.
-	RestrictedTop(channel, board string, n int) ([]Tip, error)
-	// RestrictedStandings returns the authors of the channel's ranked
+	// RestrictedTips calls fn, in id order, for each ranked restricted tip
+	// (Tip.Restricted) of a scope (Tip.Scope: a channel, or a channel's
+	// thread): the scope's own index, which the workspace's rankings and
+	// search do not hold.
+	RestrictedTips(scope string, fn func(Tip) error) error
+	// RestrictedTop returns up to n of the scope's ranked restricted tips
+	// on a board (a key of PeriodKeys, "all", or "#topic"), most useful
+	// first, then lower id.
+	RestrictedTop(scope, board string, n int) ([]Tip, error)
+	// RestrictedStandings returns the authors of the scope's ranked
 	// restricted tips on a board with the votes and tips they gathered
 	// there, in no particular order.
-	RestrictedStandings(channel, board string) ([]Standing, error)
-	// RestrictedSearch returns up to limit of the channel's ranked
-	// restricted tips holding every term, most useful first, then newest.
-	RestrictedSearch(channel string, terms []string, limit int) ([]Tip, error)
+	RestrictedStandings(scope, board string) ([]Standing, error)
+	// RestrictedSearch returns up to limit of the scope's ranked restricted
+	// tips holding every term, most useful first, then newest.
+	RestrictedSearch(scope string, terms []string, limit int) ([]Tip, error)
 
 	// Vote returns the voter's useful reactions on the tip.
 	Vote(tip TipID, voter string) (Vote, error)

@@ -12,21 +12,23 @@ import (
 	"github.com/tipbot/tipbot/bot"
 )
 
-// Restricted tips (bot.Tip.Restricted) are shown only in their channel: the
+// Restricted tips (bot.Tip.Restricted) are shown only in their channel (or thread): the
 // workspace's boards and search terms leave them out (see indexed), and
-// each channel has an index of its own, kept in the records bucket under a
+// each scope (bot.Tip.Scope: a channel, or a channel's private thread)
+// has an index of its own, kept in the records bucket under a
 // kind no core record uses, and in the terms bucket under terms no query
 // can spell:
 //
 //	records/
 //	  \x00restricted/
-//	    't' str(channel) id(8)                          → ""           the channel's ranked restricted tips
-//	    'r' str(channel) str(board) ^votes(4) id(8)     → str(author)  their rankings: board is a period of
+//	    't' str(scope) id(8)                          → ""           the scope's ranked restricted tips
+//	    'r' str(scope) str(board) ^votes(4) id(8)     → str(author)  their rankings: board is a period of
 //	                                                                    the tip ("all" included) or "#topic"
 //	terms/
-//	  str("\x00" channel "\x00" term) ...               postings, as the workspace's terms
+//	  str("\x00" scope "\x00" term) ...               postings, as the workspace's terms
 //
-// A channel's answers merge the workspace's rankings with its own, so a
+// A channel's answers merge the workspace's rankings with its own (and its
+// thread's), so a
 // ranking never filters a long list after the fact: a vote on a
 // restricted tip moves its rank keys, as on the workspace's boards.
 var kindRestricted = []byte("\x00restricted")
@@ -39,14 +41,14 @@ func indexed(t bot.Tip) bool { return t.Ranked() && !t.Restricted() }
 func restrictedHere(t bot.Tip) bool { return t.Ranked() && t.Restricted() }
 
 func restrictedTipKey(t bot.Tip) []byte {
-	return append(appendStr([]byte{'t'}, t.Channel), tipKey(t.ID)...)
+	return append(appendStr([]byte{'t'}, t.Scope()), tipKey(t.ID)...)
 }
 
-func restrictedBoardPrefix(channel, board string) []byte {
-	return appendStr(appendStr([]byte{'r'}, channel), board)
+func restrictedBoardPrefix(scope, board string) []byte {
+	return appendStr(appendStr([]byte{'r'}, scope), board)
 }
 
-// restrictedBoards returns the rankings of a channel a restricted tip is
+// restrictedBoards returns the rankings of a scope a restricted tip is
 // in: its periods ("all" included) and its topics as "#topic".
 func restrictedBoards(t bot.Tip) []string {
 	boards := tipPeriods(t)
@@ -58,23 +60,23 @@ func restrictedBoards(t bot.Tip) []string {
 	return boards
 }
 
-// scopedTerm is a search term of a channel's restricted tips.
-func scopedTerm(channel, term string) string { return "\x00" + channel + "\x00" + term }
+// scopedTerm is a search term of a scope's restricted tips.
+func scopedTerm(scope, term string) string { return "\x00" + scope + "\x00" + term }
 
 // restrictedTerms returns the scoped search terms of a tip in its
-// channel's index.
+// scope's index.
 func restrictedTerms(t bot.Tip, present bool) []string {
 	if !present || !restrictedHere(t) {
 		return nil
 	}
 	terms := bot.SearchTerms(t)
 	for i, term := range terms {
-		terms[i] = scopedTerm(t.Channel, term)
+		terms[i] = scopedTerm(t.Scope(), term)
 	}
 	return terms
 }
 
-// updateRestricted moves a tip's entries in its channel's index from old
+// updateRestricted moves a tip's entries in its scope's index from old
 // to cur.
 func (t *tx) updateRestricted(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) error {
 	oldIn, curIn := hadOld && restrictedHere(old), hasCur && restrictedHere(cur)
@@ -92,7 +94,7 @@ func (t *tx) updateRestricted(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool
 	rankKeys := func(tip bot.Tip) map[string][]byte {
 		keys := map[string][]byte{}
 		for _, board := range restrictedBoards(tip) {
-			k := append(restrictedBoardPrefix(tip.Channel, board), tipRankKey(tip.UsefulVotes, tip.ID)...)
+			k := append(restrictedBoardPrefix(tip.Scope(), board), tipRankKey(tip.UsefulVotes, tip.ID)...)
 			keys[string(k)] = appendStr(nil, tip.AuthorID)
 		}
 		return keys
@@ -118,18 +120,18 @@ func (t *tx) updateRestricted(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool
 			}
 		}
 	}
-	if oldIn && (!curIn || old.Channel != cur.Channel) {
+	if oldIn && (!curIn || old.Scope() != cur.Scope()) {
 		if err := b.Delete(restrictedTipKey(old)); err != nil {
 			return fmt.Errorf("store: restricted index: %w", err)
 		}
 	}
-	if curIn && (!oldIn || old.Channel != cur.Channel) {
+	if curIn && (!oldIn || old.Scope() != cur.Scope()) {
 		if err := b.Put(restrictedTipKey(cur), empty); err != nil {
 			return fmt.Errorf("store: restricted index: %w", err)
 		}
 	}
 	// Search postings: votes do not touch them.
-	if oldIn && curIn && old.Channel == cur.Channel && old.Text == cur.Text && slices.Equal(old.Topics, cur.Topics) {
+	if oldIn && curIn && old.Scope() == cur.Scope() && old.Text == cur.Text && slices.Equal(old.Topics, cur.Topics) {
 		return nil
 	}
 	oldTerms, curTerms := restrictedTerms(old, hadOld), restrictedTerms(cur, hasCur)
@@ -164,13 +166,13 @@ func (t *tx) restrictedBucket() *bbolt.Bucket {
 }
 
 // RestrictedTips calls fn, in id order, for each ranked tip restricted to
-// the channel.
-func (t *tx) RestrictedTips(channel string, fn func(bot.Tip) error) error {
+// the scope.
+func (t *tx) RestrictedTips(scope string, fn func(bot.Tip) error) error {
 	b := t.restrictedBucket()
 	if b == nil {
 		return nil
 	}
-	prefix := appendStr([]byte{'t'}, channel)
+	prefix := appendStr([]byte{'t'}, scope)
 	var ids []bot.TipID
 	c := b.Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
@@ -199,15 +201,15 @@ func (t *tx) eachTip(ids []bot.TipID, fn func(bot.Tip) error) error {
 	return nil
 }
 
-// RestrictedTop returns up to n of the channel's restricted tips on a
+// RestrictedTop returns up to n of the scope's restricted tips on a
 // board (a period key, "all", or "#topic"), most useful first, then lower
 // id.
-func (t *tx) RestrictedTop(channel, board string, n int) ([]bot.Tip, error) {
+func (t *tx) RestrictedTop(scope, board string, n int) ([]bot.Tip, error) {
 	b := t.restrictedBucket()
 	if b == nil || n <= 0 {
 		return nil, nil
 	}
-	prefix := restrictedBoardPrefix(channel, board)
+	prefix := restrictedBoardPrefix(scope, board)
 	var ids []bot.TipID
 	c := b.Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(ids) < n; k, _ = c.Next() {
@@ -221,15 +223,15 @@ func (t *tx) RestrictedTop(channel, board string, n int) ([]bot.Tip, error) {
 	return out, err
 }
 
-// RestrictedStandings returns the authors of the channel's restricted
+// RestrictedStandings returns the authors of the scope's restricted
 // tips on a board with the votes and tips they gathered there, in no
 // particular order. It reads the board's keys, not the tips.
-func (t *tx) RestrictedStandings(channel, board string) ([]bot.Standing, error) {
+func (t *tx) RestrictedStandings(scope, board string) ([]bot.Standing, error) {
 	b := t.restrictedBucket()
 	if b == nil {
 		return nil, nil
 	}
-	prefix := restrictedBoardPrefix(channel, board)
+	prefix := restrictedBoardPrefix(scope, board)
 	by := map[string]*bot.Standing{}
 	var out []bot.Standing
 	c := b.Cursor()
@@ -256,9 +258,9 @@ func (t *tx) RestrictedStandings(channel, board string) ([]bot.Standing, error) 
 	return out, nil
 }
 
-// RestrictedSearch returns up to limit of the channel's restricted tips
+// RestrictedSearch returns up to limit of the scope's restricted tips
 // holding every term, most useful first, then newest.
-func (t *tx) RestrictedSearch(channel string, query []string, limit int) ([]bot.Tip, error) {
+func (t *tx) RestrictedSearch(scope string, query []string, limit int) ([]bot.Tip, error) {
 	terms := t.bucket(bTerms)
 	query = dedupe(query)
 	if terms == nil || limit <= 0 || len(query) == 0 {
@@ -270,7 +272,7 @@ func (t *tx) RestrictedSearch(channel string, query []string, limit int) ([]bot.
 	}
 	infos := make([]termInfo, len(query))
 	for i, q := range query {
-		infos[i].prefix = termKey(scopedTerm(channel, q))
+		infos[i].prefix = termKey(scopedTerm(scope, q))
 		if infos[i].n = postingCount(terms, infos[i].prefix); infos[i].n == 0 {
 			return nil, nil
 		}
