@@ -403,14 +403,9 @@ func (v viewer) topTips(tx ReadTx, key string, n int) ([]Tip, error) {
 	return tips[:min(n, len(tips))], nil
 }
 
-// mergeStandings adds the standings of the channel's restricted tips to
-// the workspace's board: board holds the workspace's first entries (asked
-// for n plus the channel's members, so that every member who may rank is
-// in it, or the whole board), local the channel's.
+// mergeStandings sums the standings of the lists per member (the
+// workspace's board and a channel's own, say) and returns the first n.
 func mergeStandings(board, local []Standing, n int, cmp func(x, y Standing) int) []Standing {
-	if len(local) == 0 {
-		return board[:min(n, len(board))]
-	}
 	sum := map[string]*Standing{}
 	for _, list := range [][]Standing{board, local} {
 		for _, s := range list {
@@ -435,20 +430,61 @@ func byVotes(x, y Standing) int {
 }
 
 // topAuthors returns the viewer's n first contributors of the period: the
-// workspace's board and the channel's restricted tips.
+// workspace's board and the restricted tips the viewer may see. Only the
+// workspace's first n are read, and the workspace standing of a person
+// of the channel only when they may rank: whoever is not among the first
+// n has at most the n-th's votes there.
 func (v viewer) topAuthors(tx ReadTx, key string, n int) ([]Standing, error) {
-	return v.standings(tx, key, n, func(m int) ([]Standing, error) { return tx.TopAuthors(key, m) })
+	local, err := v.localStandings(tx, key)
+	if err != nil || v.foreign || len(local) == 0 {
+		if err != nil || v.foreign {
+			return mergeStandings(nil, local, n, byVotes), err
+		}
+		return tx.TopAuthors(key, n)
+	}
+	board, err := tx.TopAuthors(key, n)
+	if err != nil {
+		return nil, err
+	}
+	exact := slices.Clone(board)
+	onBoard := map[string]bool{}
+	for _, s := range board {
+		onBoard[s.Member] = true
+	}
+	var rest []Standing // local people not on the board
+	for _, s := range local {
+		if onBoard[s.Member] {
+			exact = append(exact, s)
+		} else {
+			rest = append(rest, s)
+		}
+	}
+	exact = mergeStandings(exact, nil, len(exact), byVotes)
+	if len(board) < n {
+		// The board was read whole: the others have nothing there.
+		return mergeStandings(exact, rest, n, byVotes), nil
+	}
+	floor := board[n-1].Votes // the most anyone else has on the board
+	bar := exact[min(n, len(exact))-1].Votes
+	for _, s := range rest {
+		if s.Votes+floor < bar {
+			continue // cannot rank
+		}
+		ws, _, err := tx.AuthorRank(key, s.Member)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+		s.Votes += ws.Votes
+		s.Tips += ws.Tips
+		exact = append(exact, s)
+	}
+	return mergeStandings(exact, nil, n, byVotes), nil
 }
 
-// experts returns the viewer's n experts of a topic.
-func (v viewer) experts(tx ReadTx, topic string, n int) ([]Standing, error) {
-	return v.standings(tx, "#"+topic, n, func(m int) ([]Standing, error) { return tx.Experts(topic, m) })
-}
-
-// standings merges a workspace board of members with the restricted tips
-// the viewer may see on the same board; a member counted in two lists
-// (the channel's and its thread's) is summed by mergeStandings.
-func (v viewer) standings(tx ReadTx, board string, n int, workspace func(int) ([]Standing, error)) ([]Standing, error) {
+// localStandings returns the standings of the restricted tips the viewer
+// may see on a board (a person counted in the channel's and its thread's
+// index once, summed).
+func (v viewer) localStandings(tx ReadTx, board string) ([]Standing, error) {
 	var local []Standing
 	for _, scope := range v.scopes() {
 		more, err := tx.RestrictedStandings(scope, board)
@@ -457,14 +493,25 @@ func (v viewer) standings(tx ReadTx, board string, n int, workspace func(int) ([
 		}
 		local = append(local, more...)
 	}
-	var ranked []Standing
+	return mergeStandings(local, nil, len(local), byVotes), nil
+}
+
+// experts returns the viewer's n experts of a topic: the workspace's
+// experts board, read for n plus the channel's people (so that everyone
+// who may rank is read), merged with the restricted tips the viewer may
+// see.
+func (v viewer) experts(tx ReadTx, topic string, n int) ([]Standing, error) {
+	local, err := v.localStandings(tx, "#"+topic)
+	if err != nil {
+		return nil, err
+	}
+	var board []Standing
 	if !v.foreign {
-		var err error
-		if ranked, err = workspace(n + len(local)); err != nil {
+		if board, err = tx.Experts(topic, n+len(local)); err != nil {
 			return nil, err
 		}
 	}
-	return mergeStandings(ranked, local, n, byVotes), nil
+	return mergeStandings(board, local, n, byVotes), nil
 }
 
 // search returns up to limit of the viewer's tips holding every term, most

@@ -2,10 +2,17 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tipbot/tipbot/bot"
+	"github.com/tipbot/tipbot/store"
 )
 
 // commandIn runs a command in a channel and returns the reply's text.
@@ -241,5 +248,86 @@ func TestReportsCountRestrictedTipsWithoutQuoting(t *testing.T) {
 	got = h.commandIn("#general", carol, "tips", "report month #hr")
 	if strings.Contains(got, "layoffs") || !strings.Contains(got, "Tips captured: 1") {
 		t.Errorf("/tips report of #hr:\n%s", got)
+	}
+}
+
+// TestChannelViewMatchesBruteForce checks the channel view's merged
+// rankings against sums over every tip visible in the channel.
+func TestChannelViewMatchesBruteForce(t *testing.T) {
+	t.Parallel()
+	db, err := store.Open(filepath.Join(t.TempDir(), "tipbot.db"), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ws := bot.Workspace{Platform: bot.Shell, ID: "local"}
+	r := rand.New(rand.NewPCG(20, 26))
+	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	var all []bot.Tip
+	if err := db.Update(context.Background(), ws, func(tx bot.Tx) error {
+		for i := 1; i <= 400; i++ {
+			tip := bot.Tip{ID: bot.TipID(i), Channel: "#general", AuthorID: fmt.Sprintf("u%02d", r.IntN(30)),
+				Text: "tip number " + strconv.Itoa(i) + " about deploys", Source: bot.SourcePrefix, Status: bot.StatusPublished,
+				UsefulVotes: r.IntN(12), CreatedAt: at, UpdatedAt: at, Periods: bot.PeriodKeys(at, time.UTC)}
+			if r.IntN(4) == 0 {
+				tip.Channel, tip.Visibility = "#hr", bot.VisibilityChannel
+			}
+			all = append(all, tip)
+			if err := tx.PutTip(tip); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, channel := range []string{"#hr", "#general"} {
+		want := map[string]int64{}
+		for _, tip := range all {
+			if !tip.Restricted() || tip.Channel == channel {
+				want[tip.AuthorID] += int64(tip.UsefulVotes)
+			}
+		}
+		if err := db.View(context.Background(), ws, func(tx bot.ReadTx) error {
+			for _, n := range []int{1, 5, 12} {
+				got, err := bot.TopAuthorsIn(tx, channel, "all", n)
+				if err != nil {
+					return err
+				}
+				if len(got) != n {
+					t.Fatalf("%s top %d: %d authors", channel, n, len(got))
+				}
+				for i, s := range got {
+					if s.Votes != want[s.Member] {
+						t.Errorf("%s top %d: %s has %d votes, want %d", channel, n, s.Member, s.Votes, want[s.Member])
+					}
+					if i > 0 && got[i-1].Votes < s.Votes {
+						t.Errorf("%s top %d: not in order: %+v", channel, n, got)
+					}
+				}
+				// Nobody left out has more votes than the last one shown.
+				for m, v := range want {
+					if v > got[n-1].Votes && !slices.ContainsFunc(got, func(s bot.Standing) bool { return s.Member == m }) {
+						t.Errorf("%s top %d: %s (%d votes) left out: %+v", channel, n, m, v, got)
+					}
+				}
+			}
+			found, err := bot.SearchIn(tx, channel, bot.QueryTerms("deploys"), 1000)
+			if err != nil {
+				return err
+			}
+			visible := 0
+			for _, tip := range all {
+				if !tip.Restricted() || tip.Channel == channel {
+					visible++
+				}
+			}
+			if len(found) != visible {
+				t.Errorf("%s search: %d tips, want %d", channel, len(found), visible)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
