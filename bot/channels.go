@@ -466,18 +466,18 @@ func (v viewer) topAuthors(tx ReadTx, key string, n int) ([]Standing, error) {
 	}
 	floor := board[n-1].Votes // the most anyone else has on the board
 	bar := exact[min(n, len(exact))-1].Votes
+	var ask []string
 	for _, s := range rest {
-		if s.Votes+floor < bar {
-			continue // cannot rank
+		if s.Votes+floor >= bar { // may rank
+			ask = append(ask, s.Member)
+			exact = append(exact, s)
 		}
-		ws, _, err := tx.AuthorRank(key, s.Member)
-		if err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, err
-		}
-		s.Votes += ws.Votes
-		s.Tips += ws.Tips
-		exact = append(exact, s)
 	}
+	more, err := tx.AuthorStandings(key, ask)
+	if err != nil {
+		return nil, err
+	}
+	exact = append(exact, more...)
 	return mergeStandings(exact, nil, n, byVotes), nil
 }
 

@@ -82,6 +82,10 @@ type ReadTx interface {
 	// AuthorRank returns the author's standing in the period and their rank
 	// (1 = first); ErrNotFound when they have no ranked tip in the period.
 	AuthorRank(period, authorID string) (Standing, int, error)
+	// AuthorStandings returns the standings in the period of those of the
+	// authors who have ranked tips in it, without their ranks, in no
+	// particular order.
+	AuthorStandings(period string, authorIDs []string) ([]Standing, error)
 	// CountAuthors returns how many distinct authors have ranked tips in the period.
 	CountAuthors(period string) (int, error)
 	// TopTopics returns up to n topics of ranked tips created in the period,

@@ -300,3 +300,40 @@ func (t *tx) RestrictedSearch(scope string, query []string, limit int) ([]bot.Ti
 	err = t.eachTip(ids, func(tip bot.Tip) error { out = append(out, tip); return nil })
 	return out, err
 }
+
+// AuthorStandings returns the standings in the period of those of the
+// authors who have ranked tips in it, in no particular order. It reads
+// each shard of the board holding one of them once, not the ranks.
+func (t *tx) AuthorStandings(period string, authorIDs []string) ([]bot.Standing, error) {
+	boards, key, count, err := t.memberBoard(kindAuthors, period)
+	if err != nil || count == 0 || len(authorIDs) == 0 {
+		return nil, err
+	}
+	n := shardCount(count)
+	byShard := map[uint32]map[string]bool{}
+	for _, id := range authorIDs {
+		sh := shardOf(id, n)
+		if byShard[sh] == nil {
+			byShard[sh] = map[string]bool{}
+		}
+		byShard[sh][id] = true
+	}
+	var out []bot.Standing
+	for sh, want := range byShard {
+		r := shardReader{boards.Get(shardKey(key, sh))}
+		for left := len(want); left > 0; {
+			votes, tips, member, ok, err := r.next()
+			if err != nil {
+				return nil, fmt.Errorf("store: authors board %s: %w", period, err)
+			}
+			if !ok {
+				break
+			}
+			if want[string(member)] {
+				out = append(out, bot.Standing{Member: string(member), Votes: votes, Tips: tips})
+				left--
+			}
+		}
+	}
+	return out, nil
+}
