@@ -47,6 +47,8 @@ type Bot struct {
 	cron    CronParser
 	metrics Metrics
 	wake    chan struct{} // pokes the scheduler (Run)
+	// channels remembers the channels the directory knows.
+	channels knownChannels
 }
 
 // New returns a Bot. It fails when the configuration is unusable (unknown

@@ -136,6 +136,10 @@ func (b *Bot) capture(tx Tx, out *outbox, n newTip) (Tip, bool, error) {
 		out.reply = r
 		return Tip{}, false, nil
 	}
+	visibility, err := visibilityIn(tx, n.channel, n.threadID)
+	if err != nil {
+		return Tip{}, false, err
+	}
 	now := b.now()
 	text := clip(n.text)
 	status := StatusPublished
@@ -157,6 +161,7 @@ func (b *Bot) capture(tx Tx, out *outbox, n newTip) (Tip, bool, error) {
 		CreatedAt:  now,
 		UpdatedAt:  now,
 		Periods:    PeriodKeys(now, b.cfg.Location),
+		Visibility: visibility,
 	}
 	if n.capturedBy != n.author.ID {
 		t.CapturedBy = n.capturedBy
@@ -493,6 +498,12 @@ func (b *Bot) saveAsTip(ctx context.Context, e *SaveAsTip) (Reply, error) {
 	}
 	if r := b.tooLong(e.Message.Text); r != nil {
 		return r, nil
+	}
+	if why, err := b.captureRefusal(ctx, e.Workspace, e.Channel, e.Kind); err != nil || why != "" {
+		if err != nil {
+			return nil, err
+		}
+		return b.private(why), nil
 	}
 	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
 		if t, err := tx.TipByMessage(e.Channel, e.MessageID); err == nil {

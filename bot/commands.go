@@ -334,12 +334,13 @@ func (b *Bot) cmdTop(ctx context.Context, e *CommandInvoked, args []string) (Rep
 	var authors []Standing
 	var tips []Tip
 	names := map[string]string{}
+	v := commandViewer(e)
 	err := b.view(ctx, e.Workspace, func(tx ReadTx) error {
 		var err error
-		if authors, err = tx.TopAuthors(key, 5); err != nil {
+		if authors, err = v.topAuthors(tx, key, 5); err != nil {
 			return err
 		}
-		if tips, err = tx.TopTips(key, 5); err != nil {
+		if tips, err = v.topTips(tx, key, 5); err != nil {
 			return err
 		}
 		return b.names(tx, authors, names)
@@ -413,7 +414,7 @@ func (b *Bot) cmdSearch(ctx context.Context, e *CommandInvoked, args []string) (
 	var tips []Tip
 	if err := b.view(ctx, e.Workspace, func(tx ReadTx) error {
 		var err error
-		tips, err = tx.SearchTips(terms, searchCounted)
+		tips, err = commandViewer(e).search(tx, terms, searchCounted)
 		return err
 	}); err != nil {
 		return nil, err
@@ -441,9 +442,13 @@ func (b *Bot) cmdMe(ctx context.Context, e *CommandInvoked, args []string) (Repl
 	var mine []Tip
 	var standing Standing
 	var rank, total int
+	v := commandViewer(e)
+	v.own = true
 	err := b.view(ctx, e.Workspace, func(tx ReadTx) error {
 		if err := tx.TipsByAuthor(e.User.ID, func(t Tip) error {
-			mine = append(mine, t)
+			if v.shows(t) {
+				mine = append(mine, t)
+			}
 			return nil
 		}); err != nil {
 			return err
@@ -503,7 +508,7 @@ func (b *Bot) cmdExperts(ctx context.Context, e *CommandInvoked, args []string) 
 	names := map[string]string{}
 	if err := b.view(ctx, e.Workspace, func(tx ReadTx) error {
 		var err error
-		if experts, err = tx.Experts(topic, 5); err != nil {
+		if experts, err = commandViewer(e).experts(tx, topic, 5); err != nil {
 			return err
 		}
 		return b.names(tx, experts, names)

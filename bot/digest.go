@@ -117,11 +117,11 @@ func (b *Bot) digest(tx ReadTx, p Period, at time.Time) (Message, error) {
 	prev := PreviousPeriodStart(p, PeriodStart(p, at, b.cfg.Location))
 	key := PeriodKey(p, prev, b.cfg.Location)
 	m := Message{Title: b.t("digest.title", b.t("period.previous."+string(p)))}
-	tips, err := tx.TopTips(key, 5)
+	tips, err := postViewer.topTips(tx, key, 5)
 	if err != nil {
 		return m, err
 	}
-	authors, err := tx.TopAuthors(key, 5)
+	authors, err := postViewer.topAuthors(tx, key, 5)
 	if err != nil {
 		return m, err
 	}

@@ -96,6 +96,9 @@ type ReactionAdded struct {
 	// author and text are needed to capture it with the capture reaction.
 	// Author.ID may be empty when unknown.
 	Message MessageInfo
+	// Kind is what the platform's payload says of the channel's kind
+	// ("" when it says nothing): nothing is captured in direct messages.
+	Kind ChannelKind
 }
 
 // ReactionRemoved is a reaction taken off a message.
@@ -150,6 +153,9 @@ type SaveAsTip struct {
 	MessageID string
 	User      User // who used the shortcut
 	Message   MessageInfo
+	// Kind is what the platform's payload says of the channel's kind
+	// ("" when it says nothing): nothing is captured in direct messages.
+	Kind ChannelKind
 }
 
 // PeopleUpdated is what a platform says of some people of the workspace: a

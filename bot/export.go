@@ -17,6 +17,9 @@ import (
 var ExportColumns = []string{
 	"id", "workspace", "platform", "channel", "message_id", "author_id", "author_name",
 	"text", "topics", "source", "session_id", "status", "useful_votes", "created_at",
+	// SPEC puts applied and paths before visibility; they come here once
+	// they exist.
+	"visibility",
 }
 
 // ExportFormats are the formats Export writes.
@@ -38,6 +41,7 @@ type exportRecord struct {
 	Status      string   `json:"status"`
 	UsefulVotes int      `json:"useful_votes"`
 	CreatedAt   string   `json:"created_at"`
+	Visibility  string   `json:"visibility"`
 }
 
 func newExportRecord(ws Workspace, t Tip) exportRecord {
@@ -60,6 +64,7 @@ func newExportRecord(ws Workspace, t Tip) exportRecord {
 		Status:      string(t.Status),
 		UsefulVotes: t.UsefulVotes,
 		CreatedAt:   t.CreatedAt.UTC().Format(time.RFC3339),
+		Visibility:  t.ExportVisibility(),
 	}
 }
 
@@ -68,7 +73,7 @@ func (r exportRecord) row() []string {
 	row := []string{
 		r.ID, r.Workspace, r.Platform, r.Channel, r.MessageID, r.AuthorID, r.AuthorName,
 		r.Text, strings.Join(r.Topics, " "), r.Source, r.SessionID, r.Status,
-		strconv.Itoa(r.UsefulVotes), r.CreatedAt,
+		strconv.Itoa(r.UsefulVotes), r.CreatedAt, r.Visibility,
 	}
 	for i, cell := range row {
 		row[i] = csvCell(cell)

@@ -72,7 +72,7 @@ func exportFixture(t *testing.T) bot.Store {
 			{ID: 7, Channel: "#formation", MessageID: "12", ThreadID: "10", AuthorID: "bob", AuthorName: "Bob «Éloïse» Müller",
 				Text:   "Astuce, \"guillemets\" et virgules,\nsur deux lignes: Ctrl+Maj+V colle sans mise en forme ✓ #excel #Raccourcis",
 				Topics: []string{"excel", "raccourcis"}, Source: bot.SourceSession, SessionID: 3,
-				Status: bot.StatusPending, CreatedAt: at.Add(time.Hour)},
+				Status: bot.StatusPending, CreatedAt: at.Add(time.Hour), Visibility: bot.VisibilityChannel},
 		},
 		wsSlack: {
 			{ID: 42, Channel: "C0123", MessageID: "1712345678.000100", AuthorID: "U1", AuthorName: "",
@@ -90,14 +90,14 @@ func exportFixture(t *testing.T) bot.Store {
 // wantRows are the CSV rows of exportFixture for wsLocal then wsSlack.
 var wantRows = [][]string{
 	{"t1", "local", "shell", "#general", "3", "alice", "alice", "tip: use git bisect to find regressions #git",
-		"git", "prefix", "", "published", "2", "2025-03-14T08:26:53Z"},
+		"git", "prefix", "", "published", "2", "2025-03-14T08:26:53Z", "workspace"},
 	{"t7", "local", "shell", "#formation", "12", "bob", "Bob «Éloïse» Müller",
 		"Astuce, \"guillemets\" et virgules,\nsur deux lignes: Ctrl+Maj+V colle sans mise en forme ✓ #excel #Raccourcis",
-		"excel raccourcis", "session", "s3", "pending", "0", "2025-03-14T09:26:53Z"},
+		"excel raccourcis", "session", "s3", "pending", "0", "2025-03-14T09:26:53Z", "channel"},
 	{"t42", "T123", "slack", "C0123", "1712345678.000100", "U1", "", "<script>&amp; =SUM(A1)",
-		"", "reaction", "", "rejected", "0", "2025-03-14T08:26:53Z"},
+		"", "reaction", "", "rejected", "0", "2025-03-14T08:26:53Z", "workspace"},
 	{"t43", "T123", "slack", "C0123", "1712345679.000200", "U2", "Zoë", "   ",
-		"", "command", "", "featured", "11", "2025-03-14T08:26:53Z"},
+		"", "command", "", "featured", "11", "2025-03-14T08:26:53Z", "workspace"},
 }
 
 func TestExportCSVRoundTrip(t *testing.T) {
@@ -178,7 +178,7 @@ func TestExportJSONL(t *testing.T) {
 				want := wantRows[i]
 				got := []string{rec.ID, rec.Workspace, rec.Platform, rec.Channel, jsonField(fields, "message_id"),
 					jsonField(fields, "author_id"), jsonField(fields, "author_name"), rec.Text, strings.Join(rec.Topics, " "),
-					rec.Source, jsonField(fields, "session_id"), rec.Status, string(fields["useful_votes"]), jsonField(fields, "created_at")}
+					rec.Source, jsonField(fields, "session_id"), rec.Status, string(fields["useful_votes"]), jsonField(fields, "created_at"), jsonField(fields, "visibility")}
 				if !reflect.DeepEqual(got, want) {
 					t.Errorf("line %d:\n got %q\nwant %q", i+1, got, want)
 				}

@@ -42,6 +42,13 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (reply Reply, err error) {
 			}
 		}()
 	}
+	if resolve := b.channelLookup(ctx, ev); resolve != nil {
+		defer func() {
+			if err == nil {
+				resolve()
+			}
+		}()
+	}
 	switch e := ev.(type) {
 	case *MessagePosted:
 		return b.messagePosted(ctx, e)
@@ -61,6 +68,8 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (reply Reply, err error) {
 		return b.saveAsTip(ctx, e)
 	case *PeopleUpdated:
 		return nil, b.peopleUpdated(ctx, e)
+	case *ChannelsUpdated:
+		return nil, b.channelsUpdated(ctx, e)
 	}
 	return nil, fmt.Errorf("bot: unknown event %T", ev)
 }
@@ -86,6 +95,8 @@ func EventKind(ev Event) string {
 		return "shortcut"
 	case *PeopleUpdated:
 		return "people_updated"
+	case *ChannelsUpdated:
+		return "channels_updated"
 	}
 	return "unknown"
 }

@@ -98,6 +98,9 @@ type harness struct {
 	msgs   map[string]bot.MessageInfo // message id → what was posted
 	// wrap, when set before open, interposes on the Bot's store.
 	wrap func(bot.Store) bot.Store
+	// announced holds the channels handle told the directory of: like the
+	// shell, the harness's channels are public unless a test says not.
+	announced map[string]bool
 }
 
 func newHarness(t testing.TB, configure func(*bot.Config)) *harness {
@@ -192,12 +195,28 @@ func user(name string) bot.User {
 
 func (h *harness) handle(ev bot.Event) bot.Reply {
 	h.t.Helper()
+	if ch := bot.ChannelOf(ev); ch != "" && !h.announced[ch] {
+		h.announce(bot.Channel{ID: ch, Name: ch, Kind: bot.ChannelPublic})
+	}
 	r, err := h.bot.Handle(context.Background(), ev)
 	if err != nil {
 		h.t.Fatalf("handle %T: %v", ev, err)
 	}
 	h.bot.Wait()
 	return r
+}
+
+// announce tells the directory of channels about a channel.
+func (h *harness) announce(c bot.Channel) {
+	h.t.Helper()
+	if h.announced == nil {
+		h.announced = map[string]bool{}
+	}
+	h.announced[c.ID] = true
+	if _, err := h.bot.Handle(context.Background(), &bot.ChannelsUpdated{EventMeta: h.meta(), Channels: []bot.Channel{c}}); err != nil {
+		h.t.Fatalf("announce %s: %v", c.ID, err)
+	}
+	h.bot.Wait()
 }
 
 func (h *harness) meta() bot.EventMeta { return bot.EventMeta{ID: h.nextID("ev"), Workspace: h.ws} }

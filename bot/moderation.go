@@ -139,6 +139,7 @@ func (b *Bot) cmdPending(ctx context.Context, e *CommandInvoked, args []string) 
 	}
 	var tips []Tip
 	var total int64
+	v := commandViewer(e)
 	err := b.view(ctx, e.Workspace, func(tx ReadTx) error {
 		var err error
 		if total, err = tx.Counter(counterPending); err != nil {
@@ -156,7 +157,7 @@ func (b *Bot) cmdPending(ctx context.Context, e *CommandInvoked, args []string) 
 			if errors.Is(err, ErrNotFound) {
 				return nil
 			}
-			if err == nil {
+			if err == nil && v.shows(t) { // others are counted, not quoted
 				tips = append(tips, t)
 			}
 			return err

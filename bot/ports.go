@@ -39,6 +39,22 @@ type ReadTx interface {
 	// created in [from, to) (zero to: no end), oldest first, until fn
 	// returns an error.
 	TipsInChannel(channel string, from, to time.Time, fn func(Tip) error) error
+	// RestrictedTips calls fn, in id order, for each ranked restricted tip
+	// (Tip.Restricted) of a scope (Tip.Scope: a channel, or a channel's
+	// thread): the scope's own index, which the workspace's rankings and
+	// search do not hold.
+	RestrictedTips(scope string, fn func(Tip) error) error
+	// RestrictedTop returns up to n of the scope's ranked restricted tips
+	// on a board (a key of PeriodKeys, "all", or "#topic"), most useful
+	// first, then lower id.
+	RestrictedTop(scope, board string, n int) ([]Tip, error)
+	// RestrictedStandings returns the authors of the scope's ranked
+	// restricted tips on a board with the votes and tips they gathered
+	// there, in no particular order.
+	RestrictedStandings(scope, board string) ([]Standing, error)
+	// RestrictedSearch returns up to limit of the scope's ranked restricted
+	// tips holding every term, most useful first, then newest.
+	RestrictedSearch(scope string, terms []string, limit int) ([]Tip, error)
 
 	// Vote returns the voter's useful reactions on the tip.
 	Vote(tip TipID, voter string) (Vote, error)
@@ -66,6 +82,10 @@ type ReadTx interface {
 	// AuthorRank returns the author's standing in the period and their rank
 	// (1 = first); ErrNotFound when they have no ranked tip in the period.
 	AuthorRank(period, authorID string) (Standing, int, error)
+	// AuthorStandings returns the standings in the period of those of the
+	// authors who have ranked tips in it, without their ranks, in no
+	// particular order.
+	AuthorStandings(period string, authorIDs []string) ([]Standing, error)
 	// CountAuthors returns how many distinct authors have ranked tips in the period.
 	CountAuthors(period string) (int, error)
 	// TopTopics returns up to n topics of ranked tips created in the period,
@@ -74,6 +94,9 @@ type ReadTx interface {
 	// Experts returns up to n authors of ranked tips on the topic, ordered by
 	// votes received on those tips, then tips, then id.
 	Experts(topic string, n int) ([]Standing, error)
+	// Rankings and search hold only the tips of the whole workspace, not
+	// restricted ones (see RestrictedTips).
+	//
 	// SearchTips returns up to limit ranked tips that contain every term
 	// (terms as produced by SearchTerms), most useful first, then newest.
 	SearchTips(terms []string, limit int) ([]Tip, error)

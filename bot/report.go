@@ -258,7 +258,9 @@ func (b *Bot) scanFigures(tx ReadTx, f *Figures, in func(time.Time) bool) error 
 		if !t.Ranked() {
 			return nil
 		}
-		top = keepTop(top, t)
+		if !t.Restricted() { // counted, never quoted
+			top = keepTop(top, t)
+		}
 		f.UsefulVotes += int64(t.UsefulVotes)
 		a := authors[t.AuthorID]
 		if a == nil {

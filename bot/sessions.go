@@ -255,7 +255,10 @@ func (b *Bot) recap(tx ReadTx, s Session) (Message, error) {
 	m.Lines = append(m.Lines, Line{Text: b.t("recap.summary", b.plural("answers", int64(len(answers))), b.plural("participants", int64(len(names))), strings.Join(names, ", "))})
 	slices.SortStableFunc(answers, func(x, y Tip) int { return y.UsefulVotes - x.UsefulVotes })
 	m.Lines = append(m.Lines, Line{Text: b.t("recap.top")})
-	for i, t := range answers[:min(3, len(answers))] {
+	// The recap is posted in the session's channel: an answer restricted
+	// to a private thread of it is counted, not quoted.
+	shown := slices.DeleteFunc(slices.Clone(answers), func(t Tip) bool { return !(viewer{channel: s.Channel}).shows(t) })
+	for i, t := range shown[:min(3, len(shown))] {
 		m.Lines = append(m.Lines, b.tipLine(fmt.Sprintf("%d. ", i+1), t))
 	}
 	m.Lines = append(m.Lines, Line{Text: b.t("recap.thanks")})

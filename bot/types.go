@@ -61,6 +61,10 @@ type User struct {
 	Name  string // display name; may be empty when the platform did not say
 	Bot   bool   // bots are never captured and never vote
 	Admin bool   // platform admin (Slack admin/owner, Discord Manage Server)
+	// Foreign is set for a person of another organisation than the
+	// workspace's (Slack Connect): they see only the tips of the channel
+	// they ask in.
+	Foreign bool
 }
 
 // TipID is a tip's short id within its workspace (shown as "t42").
@@ -154,6 +158,9 @@ type Tip struct {
 	Periods []string
 	// HallOfFame is true once the tip has been posted in the hall of fame.
 	HallOfFame bool
+	// Visibility restricts the tip to its channel when the channel is not
+	// readable by the whole workspace, or not known yet (see Restricted).
+	Visibility Visibility
 }
 
 // Ranked reports whether the tip counts in leaderboards, search and report

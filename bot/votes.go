@@ -61,6 +61,28 @@ func (b *Bot) reactionAdded(ctx context.Context, e *ReactionAdded) (Reply, error
 		}
 		capture = false
 	}
+	var refused Reply
+	if capture {
+		why, err := b.captureRefusal(ctx, e.Workspace, e.Channel, e.Kind)
+		if err != nil {
+			return nil, err
+		}
+		if why != "" {
+			refused, capture = b.private(why), false
+			if !useful {
+				return refused, nil
+			}
+		}
+	}
+	if refused != nil {
+		reply, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+			return b.addVote(tx, out, e.Workspace, e.Channel, e.MessageID, e.User.ID, heldAs(emoji, e.Variant))
+		})
+		if err != nil || reply != nil {
+			return reply, err
+		}
+		return refused, nil
+	}
 	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
 		changed := false
 		if capture {
@@ -309,7 +331,7 @@ func (b *Bot) removePendingVote(tx Tx, channel, messageID, voter, emoji string) 
 // its hall of fame post and the author's thanks. It happens once per tip:
 // the mark stays even if votes go down and up again. The caller stores t.
 func (b *Bot) maybeHallOfFame(tx Tx, out *outbox, ws Workspace, t *Tip) error {
-	if t.HallOfFame || !t.Ranked() || b.cfg.Threshold <= 0 || t.UsefulVotes < b.cfg.Threshold {
+	if t.HallOfFame || !t.Ranked() || t.Restricted() || b.cfg.Threshold <= 0 || t.UsefulVotes < b.cfg.Threshold {
 		return nil
 	}
 	t.HallOfFame = true

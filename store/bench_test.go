@@ -119,7 +119,7 @@ func loadOrBuild(b *testing.B) (*benchData, error) {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	d := &benchData{path: filepath.Join(dir, fmt.Sprintf("tipbot-bench-%d.db", n)), tips: n, vocab: newVocabulary()}
+	d := &benchData{path: filepath.Join(dir, fmt.Sprintf("tipbot-bench-%d%s.db", n, benchRestrictedSuffix())), tips: n, vocab: newVocabulary()}
 	d.months = benchMonthKeys()
 	if meta, ok := readBenchMeta(d.path); ok && meta.Tips == n {
 		d.votes, d.built = meta.Votes, time.Duration(meta.BuildSeconds*float64(time.Second))
@@ -273,6 +273,7 @@ func (g *generator) tip(id int) benchTip {
 		AuthorName: "",
 	}
 	t.AuthorName = "Author " + t.AuthorID[5:]
+	t.Visibility = benchVisibility(t.Channel)
 	t.Topics = bot.Topics(t.Text, nil)
 	k := min(int(r.ExpFloat64()*10+0.5), 300)
 	voters := make([]string, 0, k)

@@ -125,7 +125,7 @@ func rankBoards(t bot.Tip) []string {
 // topic in the topics board of each period, its author among the experts
 // of each topic. Periods and topics count once each.
 func forEachShare(t bot.Tip, fn func(kind byte, board, member string)) {
-	if !t.Ranked() {
+	if !indexed(t) {
 		return
 	}
 	period := func(p string) {
@@ -154,7 +154,7 @@ func forEachShare(t bot.Tip, fn func(kind byte, board, member string)) {
 // updateBoards moves a tip's contribution to every board from old (absent
 // when hadOld is false) to cur (absent when hasCur is false).
 func (t *tx) updateBoards(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) error {
-	oldRanked, curRanked := hadOld && old.Ranked(), hasCur && cur.Ranked()
+	oldRanked, curRanked := hadOld && indexed(old), hasCur && indexed(cur)
 	if !oldRanked && !curRanked {
 		return nil
 	}
@@ -499,6 +499,9 @@ func (t *tx) updateIndexes(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) e
 		}
 	}
 	if err := t.updateChannels(old, hadOld, cur, hasCur); err != nil {
+		return err
+	}
+	if err := t.updateRestricted(old, hadOld, cur, hasCur); err != nil {
 		return err
 	}
 	if err := t.updateBoards(old, hadOld, cur, hasCur); err != nil {

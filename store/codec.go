@@ -158,8 +158,9 @@ func (d *decoder) code(table []string) string {
 }
 
 var (
-	sourceCodes = []string{string(bot.SourceCommand), string(bot.SourcePrefix), string(bot.SourceReaction), string(bot.SourceShortcut), string(bot.SourceSession)}
-	statusCodes = []string{string(bot.StatusPublished), string(bot.StatusPending), string(bot.StatusFeatured), string(bot.StatusRejected)}
+	sourceCodes     = []string{string(bot.SourceCommand), string(bot.SourcePrefix), string(bot.SourceReaction), string(bot.SourceShortcut), string(bot.SourceSession)}
+	visibilityCodes = []string{string(bot.VisibilityChannel), string(bot.VisibilityUnknown), string(bot.VisibilityThread)}
+	statusCodes     = []string{string(bot.StatusPublished), string(bot.StatusPending), string(bot.StatusFeatured), string(bot.StatusRejected)}
 )
 
 // encodeTip writes every field of t but its id, which is the key.
@@ -182,6 +183,11 @@ func encodeTip(t bot.Tip) []byte {
 	e.str(t.CapturedBy)
 	e.strs(t.Periods)
 	e.bool(t.HallOfFame)
+	// Added later: absent (workspace) in older records and in tips of the
+	// whole workspace.
+	if t.Visibility != bot.VisibilityWorkspace {
+		e.code(string(t.Visibility), visibilityCodes)
+	}
 	return e.b
 }
 
@@ -207,6 +213,9 @@ func decodeTip(id bot.TipID, b []byte) (bot.Tip, error) {
 	t.CapturedBy = d.str()
 	t.Periods = d.strs()
 	t.HallOfFame = d.bool()
+	if len(d.b) > 0 && d.err == nil {
+		t.Visibility = bot.Visibility(d.code(visibilityCodes))
+	}
 	if d.err != nil {
 		return bot.Tip{}, fmt.Errorf("store: tip %s: %w", id, d.err)
 	}

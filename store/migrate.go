@@ -128,7 +128,7 @@ func migrateV2(tx *bbolt.Tx) error {
 				return err
 			}
 			channelKeys = append(channelKeys, channelKey(tip))
-			if !tip.Ranked() {
+			if !indexed(tip) {
 				return nil
 			}
 			for _, period := range rankBoards(tip) {

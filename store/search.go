@@ -171,7 +171,7 @@ func removePosting(terms *bbolt.Bucket, term string, id uint64) error {
 
 // indexTerms returns the search terms of a tip that is in the index.
 func indexTerms(t bot.Tip, present bool) []string {
-	if !present || !t.Ranked() {
+	if !present || !indexed(t) {
 		return nil
 	}
 	return bot.SearchTerms(t)
@@ -180,7 +180,7 @@ func indexTerms(t bot.Tip, present bool) []string {
 // updateTerms moves a tip's postings from old to cur. Votes do not matter;
 // when the text, topics and ranking are unchanged nothing is done.
 func (t *tx) updateTerms(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) error {
-	if hadOld && hasCur && old.Ranked() == cur.Ranked() && old.Text == cur.Text && slices.Equal(old.Topics, cur.Topics) {
+	if hadOld && hasCur && indexed(old) == indexed(cur) && old.Text == cur.Text && slices.Equal(old.Topics, cur.Topics) {
 		return nil
 	}
 	oldTerms, curTerms := indexTerms(old, hadOld), indexTerms(cur, hasCur)

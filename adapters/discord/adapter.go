@@ -545,6 +545,9 @@ func (a *Adapter) onDispatch(_ *discordgo.Session, e *discordgo.Event) {
 			a.setRemoved(v.ID, false)
 			a.enqueue(dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: e.Struct})
 		}
+	case *discordgo.ChannelCreate, *discordgo.ChannelUpdate, *discordgo.ChannelDelete,
+		*discordgo.ThreadCreate, *discordgo.ThreadUpdate, *discordgo.ThreadDelete:
+		a.enqueue(dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: e.Struct})
 	case *discordgo.MessageReactionAdd, *discordgo.MessageReactionRemove:
 		d := dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: e.Struct}
 		d.readReactionExtras(e.RawData)
@@ -611,6 +614,12 @@ func dispatchChannel(d dispatch) string {
 		return "guild:" + v.ID
 	case *discordgo.GuildCreate:
 		return "guild:" + v.ID
+	}
+	if c, ok := channelEvent(d); ok && c != nil {
+		// A channel's changes queue with its messages (a thread's
+		// messages carry the thread's id), so a thread is known before
+		// what is said in it.
+		return c.ID
 	}
 	return ""
 }
@@ -812,6 +821,11 @@ func (a *Adapter) process(d dispatch) {
 		return
 	case *discordgo.GuildCreate:
 		a.guildMembership(ctx, v.ID, false)
+		a.channelsChanged(ctx, d)
+		return
+	}
+	if _, ok := channelEvent(d); ok {
+		a.channelsChanged(ctx, d)
 		return
 	}
 	for _, ev := range a.tr.translate(ctx, d) {

@@ -99,14 +99,20 @@ func (t *memTx) DeleteRecord(kind, key string) error {
 type recorder struct {
 	chat bot.Chat
 
-	mu     sync.Mutex
-	events []bot.Event
-	errs   []error // from the background deliveries
-	wg     sync.WaitGroup
+	mu       sync.Mutex
+	events   []bot.Event
+	channels []bot.ChannelsUpdated // what the shell told the directory of channels, kept apart from events
+	errs     []error               // from the background deliveries
+	wg       sync.WaitGroup
 }
 
 func (r *recorder) Handle(ctx context.Context, ev bot.Event) (bot.Reply, error) {
 	r.mu.Lock()
+	if c, ok := ev.(*bot.ChannelsUpdated); ok {
+		r.channels = append(r.channels, *c)
+		r.mu.Unlock()
+		return nil, nil
+	}
 	r.events = append(r.events, ev)
 	r.mu.Unlock()
 	switch ev := ev.(type) {

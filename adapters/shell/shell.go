@@ -83,6 +83,9 @@ type Adapter struct {
 
 	// The current user and channel, used by Run only.
 	user, channel string
+	// announced holds the channels told to the bot's directory of
+	// channels in this run (used by Run only).
+	announced map[string]bool
 }
 
 // New returns a shell adapter. Run reports missing options.
@@ -236,6 +239,8 @@ func (a *Adapter) handleLine(ctx context.Context, line string) (quit bool) {
 		a.switchUser(rest)
 	case "in":
 		a.switchChannel(rest)
+	case "private":
+		a.makePrivate(ctx, rest)
 	case "reply":
 		a.reply(ctx, rest)
 	case "react":
@@ -366,9 +371,46 @@ func (a *Adapter) refuse(err error) {
 	a.say(fmt.Sprintf(a.t.storeFailed, err))
 }
 
+// announce tells the bot's directory of channels about a shell channel;
+// with ifUnknown only when the directory does not know it yet.
+func (a *Adapter) announce(ctx context.Context, c bot.Channel, ifUnknown bool) bool {
+	if a.announced == nil {
+		a.announced = map[string]bool{}
+	}
+	ev := &bot.ChannelsUpdated{EventMeta: bot.EventMeta{Workspace: a.ws}, Channels: []bot.Channel{c}, IfUnknown: ifUnknown}
+	if _, err := a.bot.Handle(ctx, ev); err != nil {
+		a.log.Error("shell: handle event", "err", err)
+		a.say(fmt.Sprintf(a.t.failed, err))
+		return false
+	}
+	a.announced[c.ID] = true
+	return true
+}
+
+// makePrivate makes a shell channel private: its tips are restricted to it.
+func (a *Adapter) makePrivate(ctx context.Context, arg string) {
+	name, extra := cutWord(arg)
+	if name == "" || extra != "" {
+		a.say(a.t.usagePriv)
+		return
+	}
+	ch := "#" + strings.ToLower(strings.TrimPrefix(name, "#"))
+	if !validName(ch[1:]) {
+		a.say(fmt.Sprintf(a.t.badChannel, name))
+		return
+	}
+	if a.announce(ctx, bot.Channel{ID: ch, Name: ch[1:], Kind: bot.ChannelPrivate}, false) {
+		a.say(fmt.Sprintf(a.t.madePrivate, ch))
+	}
+}
+
 // deliver hands an event to the bot, waits for its outbound messages and
 // prints its private reply.
 func (a *Adapter) deliver(ctx context.Context, ev bot.Event) {
+	if ch := bot.ChannelOf(ev); ch != "" && !a.announced[ch] {
+		// Shell channels are public unless made private (/private).
+		a.announce(ctx, bot.Channel{ID: ch, Name: ch[1:], Kind: bot.ChannelPublic}, true)
+	}
 	reply, err := a.bot.Handle(ctx, ev)
 	a.bot.Wait()
 	if err != nil {

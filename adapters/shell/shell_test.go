@@ -457,10 +457,10 @@ func TestHelp(t *testing.T) {
 		if strings.ContainsRune(out, '\uFFFD') {
 			t.Errorf("%s /help has replacement characters:\n%s", locale, out)
 		}
-		if n := strings.Count(out, "\n"); n != 13 {
-			t.Errorf("%s /help has %d lines, want 13:\n%s", locale, n, out)
+		if n := strings.Count(out, "\n"); n != 14 {
+			t.Errorf("%s /help has %d lines, want 14:\n%s", locale, n, out)
 		}
-		for _, verb := range []string{"/as", "/in", "/reply", "/react", "/unreact", "/edit", "/delete", "/save", "/tip", "/help", "/quit"} {
+		for _, verb := range []string{"/as", "/in", "/private", "/reply", "/react", "/unreact", "/edit", "/delete", "/save", "/tip", "/help", "/quit"} {
 			if !strings.Contains(out, "\n  "+verb+" ") {
 				t.Errorf("%s /help has no line for %s:\n%s", locale, verb, out)
 			}
@@ -482,5 +482,33 @@ func TestLongestLine(t *testing.T) {
 	checkOutput(t, out, "[1] #general you: "+text+"\n")
 	if len(events) != 1 || events[0].(*bot.MessagePosted).Text != text {
 		t.Errorf("the bot did not get the whole line")
+	}
+}
+
+// TestPrivate checks that shell channels are told to the directory of
+// channels as public unless made private with /private, and that /private
+// refuses a bad channel name.
+func TestPrivate(t *testing.T) {
+	rec := &recorder{}
+	var out bytes.Buffer
+	a := New(Options{Bot: rec, Store: newMemStore(), In: strings.NewReader("/private #HR\n/in #hr\nhello\n/in #random\nhi\n/private\n/private #no!\n"), Out: &out})
+	rec.chat = a
+	if err := a.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkOutput(t, out.String(), `#hr is now private: its tips show only in it (and to their author in /tips me)
+(you are you in #hr)
+[1] #hr you: hello
+(you are you in #random)
+[2] #random you: hi
+usage: /private #CHANNEL
+"#no!" is not a channel name: use #letters-digits
+`)
+	want := []bot.ChannelsUpdated{
+		{EventMeta: bot.EventMeta{Workspace: local}, Channels: []bot.Channel{{ID: "#hr", Name: "hr", Kind: bot.ChannelPrivate}}},
+		{EventMeta: bot.EventMeta{Workspace: local}, Channels: []bot.Channel{{ID: "#random", Name: "random", Kind: bot.ChannelPublic}}, IfUnknown: true},
+	}
+	if !reflect.DeepEqual(rec.channels, want) {
+		t.Errorf("channels told:\n got %+v\nwant %+v", rec.channels, want)
 	}
 }

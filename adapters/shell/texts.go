@@ -17,6 +17,8 @@ type texts struct {
 	badName     string // %s name
 	botName     string // %s the bot's name
 	badChannel  string // %s channel
+	usagePriv   string
+	madePrivate string // %s channel
 	badEmoji    string // %s emoji
 	noMessage   string // %s id
 	already     string // %s user, %s emoji, %s id
@@ -45,6 +47,7 @@ var english = texts{
   TEXT                  post TEXT as the current user in the current channel
   /as NAME              speak as NAME
   /in #CHANNEL          go to #CHANNEL
+  /private #CHANNEL     make #CHANNEL private: its tips show only there
   /reply ID TEXT        reply in the thread of message ID
   /react ID EMOJI       add a reaction (bulb, +1, star, bookmark, or :bulb:)
   /unreact ID EMOJI     remove your reaction
@@ -64,6 +67,8 @@ var english = texts{
 	usageEdit:   "usage: /edit ID TEXT",
 	usageDelete: "usage: /delete ID",
 	usageSave:   "usage: /save ID",
+	usagePriv:   "usage: /private #CHANNEL",
+	madePrivate: "%s is now private: its tips show only in it (and to their author in /tips me)",
 	badName:     "%q is not a user name: use letters, digits, '.', '-' or '_'",
 	botName:     "%s is the bot's name: pick another one",
 	badChannel:  "%q is not a channel name: use #letters-digits",
@@ -92,6 +97,7 @@ var french = texts{
   TEXTE                 publie TEXTE au nom de l'utilisateur courant dans le canal courant
   /as NOM               parler en tant que NOM
   /in #CANAL            aller dans #CANAL
+  /private #CANAL       rendre #CANAL privé : ses astuces ne se montrent que là
   /reply ID TEXTE       répondre dans le fil du message ID
   /react ID EMOJI       ajouter une réaction (bulb, +1, star, bookmark, ou :bulb:)
   /unreact ID EMOJI     retirer votre réaction
@@ -111,6 +117,8 @@ var french = texts{
 	usageEdit:   "usage : /edit ID TEXTE",
 	usageDelete: "usage : /delete ID",
 	usageSave:   "usage : /save ID",
+	usagePriv:   "usage : /private #CANAL",
+	madePrivate: "%s est désormais privé : ses astuces ne se montrent que là (et à leur auteur dans /tips me)",
 	badName:     "%q n'est pas un nom d'utilisateur : lettres, chiffres, '.', '-' ou '_'",
 	botName:     "%s est le nom du bot : choisissez-en un autre",
 	badChannel:  "%q n'est pas un nom de canal : #lettres-chiffres",

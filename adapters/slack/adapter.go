@@ -90,7 +90,8 @@ type Adapter struct {
 	members *ageLRU[int]
 	hooks   *http.Client // response_url posts
 
-	people people // the directory's lookups and listings
+	people people       // the directory's lookups and listings
+	chans  channelQueue // the directory of channels' lookups
 
 	lanes lanes   // events of one channel, in order
 	tasks tracker // everything started and not finished
@@ -192,6 +193,7 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 		teams:        map[string]*installedTeam{},
 		states:       newStates(),
 		people:       newPeople(),
+		chans:        newChannelQueue(),
 		ackDeadline:  2 * time.Second,
 		eventTimeout: time.Minute,
 		fetchTimeout: 10 * time.Second,
@@ -235,6 +237,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 		}
 	}
 	a.tasks.Go(func() { a.resolveLoop(ctx) })
+	a.tasks.Go(func() { a.channelLoop(ctx) })
 	if d, ok := a.h.(directory); ok && a.cfg.BotToken != "" {
 		// Read now, so that whether the directory needs listing is known
 		// once Run has connected.

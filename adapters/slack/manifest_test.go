@@ -49,8 +49,9 @@ type manifest struct {
 var (
 	wantScopes = []string{"channels:history", "channels:read", "chat:write", "chat:write.public", "commands", "files:write",
 		"groups:history", "groups:read", "im:write", "reactions:read", "reactions:write", "users:read"}
-	wantEvents = []string{"app_uninstalled", "message.channels", "message.groups", "reaction_added", "reaction_removed", "team_join",
-		"tokens_revoked", "user_change"}
+	wantEvents = []string{"app_uninstalled", "channel_archive", "channel_rename", "channel_shared", "channel_unarchive", "channel_unshared",
+		"group_archive", "group_rename", "group_unarchive", "member_joined_channel",
+		"message.channels", "message.groups", "reaction_added", "reaction_removed", "team_join", "tokens_revoked", "user_change"}
 )
 
 func readManifest(t *testing.T, path string) manifest {

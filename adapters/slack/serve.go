@@ -57,6 +57,11 @@ func (a *Adapter) checked(ev bot.Event, err error, done func(ok bool)) (bot.Even
 		done(true)
 		return nil, false
 	}
+	if c, ok := ev.(*channelTouched); ok {
+		a.channelEvent(c)
+		done(true)
+		return nil, false
+	}
 	if ws := bot.MetaOf(ev).Workspace; !a.serves(ws.ID) {
 		a.ignoreTeam(ws.ID)
 		done(true)

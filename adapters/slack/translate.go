@@ -130,13 +130,69 @@ type envelope struct {
 // steps, which say what is wrong.
 func readEnvelope(raw []byte) (env envelope, ok bool) {
 	err := json.Unmarshal(raw, &env)
-	return env, err == nil && env.Event != nil && env.Type == "event_callback" && env.TeamID != ""
+	return env, err == nil && env.Event != nil && env.Type == "event_callback" && env.TeamID != "" &&
+		!channelEvents[env.Event.Type]
 }
 
 // translate turns an envelope readEnvelope read into a core event (see
 // translateEvent).
 func (env envelope) translate() (bot.Event, error) {
 	return translateInner(eventMeta(env.Auths.team(env.TeamID), env.EventID, env.EventTime), *env.Event)
+}
+
+// channelTouched is a channel event (renamed, archived, shared or
+// unshared, made private, the bot joined): who can read the channel may
+// have changed, so the adapter looks it up again (conversations.info). It
+// never reaches the core.
+type channelTouched struct {
+	bot.EventMeta
+	Channel string
+	Type    string // the event's type
+	User    string // member_joined_channel: who joined
+}
+
+// channelEvents are the channel events tipbot subscribes to.
+var channelEvents = map[string]bool{
+	"channel_rename": true, "channel_archive": true, "channel_unarchive": true,
+	"channel_shared": true, "channel_unshared": true,
+	"group_rename": true, "group_archive": true, "group_unarchive": true,
+	"member_joined_channel": true,
+}
+
+// translateChannelEvent turns a channel event into channelTouched, or nil
+// when it names no channel. Its channel is an id or an object with one.
+func translateChannelEvent(meta bot.EventMeta, raw json.RawMessage) (bot.Event, error) {
+	var in struct {
+		Type    string          `json:"type"`
+		User    string          `json:"user"`
+		Channel json.RawMessage `json:"channel"`
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, fmt.Errorf("slack: event %q: %w: %v", meta.ID, errMalformed, err)
+	}
+	var id string
+	if err := json.Unmarshal(in.Channel, &id); err != nil {
+		var obj struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(in.Channel, &obj); err != nil {
+			return nil, fmt.Errorf("slack: event %q: %w: channel: %v", meta.ID, errMalformed, err)
+		}
+		id = obj.ID
+	}
+	if id == "" {
+		return nil, nil
+	}
+	return &channelTouched{EventMeta: meta, Channel: id, Type: in.Type, User: in.User}, nil
+}
+
+// kindHint returns what a channel id says of its kind: Slack's direct
+// message ids start with D.
+func kindHint(channel string) bot.ChannelKind {
+	if strings.HasPrefix(channel, "D") {
+		return bot.ChannelDM
+	}
+	return ""
 }
 
 // eventMeta is the metadata of an Events API event.
@@ -162,6 +218,12 @@ func translateEnvelope(raw []byte) (bot.Event, error) {
 		return nil, fmt.Errorf("slack: event %q: %w: no team or no event", outer.EventID, errMalformed)
 	}
 	meta := eventMeta(outer.Authorizations.team(outer.TeamID), outer.EventID, outer.EventTime)
+	var kind struct {
+		Type string `json:"type"`
+	}
+	if err := json.Unmarshal(outer.Event, &kind); err == nil && channelEvents[kind.Type] {
+		return translateChannelEvent(meta, outer.Event)
+	}
 	var in innerEvent
 	if err := json.Unmarshal(outer.Event, &in); err != nil {
 		// user_change and team_join carry a user object, not an id.
@@ -176,6 +238,12 @@ func translateEnvelope(raw []byte) (bot.Event, error) {
 // translateInner turns an inner event into a core event (see
 // translateEvent).
 func translateInner(meta bot.EventMeta, in innerEvent) (bot.Event, error) {
+	if channelEvents[in.Type] {
+		if in.Channel == "" {
+			return nil, nil
+		}
+		return &channelTouched{EventMeta: meta, Channel: in.Channel, Type: in.Type, User: in.User}, nil
+	}
 	switch in.Type {
 	case "message":
 		return translateMessage(meta, in)
@@ -189,7 +257,7 @@ func translateInner(meta bot.EventMeta, in innerEvent) (bot.Event, error) {
 				User: bot.User{ID: in.User}, Emoji: emoji}, nil
 		}
 		ev := &bot.ReactionAdded{EventMeta: meta, Channel: in.Item.Channel, MessageID: in.Item.TS,
-			User: bot.User{ID: in.User}, Emoji: emoji}
+			User: bot.User{ID: in.User}, Emoji: emoji, Kind: kindHint(in.Item.Channel)}
 		ev.Message.Author.ID = in.ItemUser
 		return ev, nil
 	}
@@ -338,8 +406,16 @@ func translateInteraction(cb slackapi.InteractionCallback) (*bot.SaveAsTip, erro
 	if author.ID == "" && m.BotID != "" {
 		author.ID = m.BotID
 	}
+	hint := kindHint(cb.Channel.ID)
+	switch {
+	case cb.Channel.Name == "directmessage":
+		hint = bot.ChannelDM
+	case strings.HasPrefix(cb.Channel.Name, "mpdm-"):
+		hint = bot.ChannelGroupDM
+	}
 	return &bot.SaveAsTip{
 		EventMeta: bot.EventMeta{ID: cb.TriggerID, Workspace: bot.Workspace{Platform: bot.Slack, ID: team}},
+		Kind:      hint,
 		Channel:   cb.Channel.ID,
 		MessageID: ts,
 		User:      bot.User{ID: cb.User.ID, Name: cb.User.Name},

@@ -140,6 +140,11 @@ func TestAdminBackupUnderLoad(t *testing.T) {
 	}
 
 	ws := bot.Workspace{Platform: bot.Shell, ID: "local"}
+	// #general is public, as the shell says of its channels.
+	if _, err := b.Handle(context.Background(), &bot.ChannelsUpdated{EventMeta: bot.EventMeta{Workspace: ws},
+		Channels: []bot.Channel{{ID: "#general", Name: "general", Kind: bot.ChannelPublic}}}); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var written atomic.Int64

@@ -108,7 +108,7 @@ tip: use git bisect to find regressions #git
 		t.Fatalf("export is not CSV: %v\n%s", err, out)
 	}
 	header := []string{"id", "workspace", "platform", "channel", "message_id", "author_id", "author_name", "text",
-		"topics", "source", "session_id", "status", "useful_votes", "created_at"}
+		"topics", "source", "session_id", "status", "useful_votes", "created_at", "visibility"}
 	if len(rows) != 2 || !slices.Equal(rows[0], header) {
 		t.Fatalf("export: want the header and one tip, got:\n%s", out)
 	}

@@ -130,6 +130,37 @@ func (s *Server) StartThread(messageID, name string) string {
 	return c.ID
 }
 
+// StartPrivateThread starts a private thread (type 12) in a channel and
+// dispatches THREAD_CREATE; it returns the thread id.
+func (s *Server) StartPrivateThread(channel, name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	parent, ok := s.channels[channel]
+	if !ok {
+		panic("discordtest: no channel " + channel)
+	}
+	id := s.newID()
+	c := &channelRec{Channel: Channel{ID: id, Name: name, Type: 12, ParentID: channel}, guildID: parent.guildID}
+	s.channels[id] = c
+	j := s.channelJSON(c)
+	j["newly_created"] = true
+	s.dispatchLocked("THREAD_CREATE", j)
+	return id
+}
+
+// HideChannel denies VIEW_CHANNEL to @everyone in a channel's permission
+// overwrites and dispatches CHANNEL_UPDATE.
+func (s *Server) HideChannel(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.channels[id]
+	if !ok {
+		panic("discordtest: no channel " + id)
+	}
+	c.Hidden = true
+	s.dispatchLocked("CHANNEL_UPDATE", s.channelJSON(c))
+}
+
 // AddChannel creates a text channel in a guild and dispatches CHANNEL_CREATE.
 func (s *Server) AddChannel(guild, id, name string) {
 	s.mu.Lock()

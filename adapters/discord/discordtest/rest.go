@@ -593,6 +593,9 @@ func (s *Server) channelJSON(c *channelRec) map[string]any {
 	if c.ParentID != "" {
 		j["parent_id"] = c.ParentID
 	}
+	if c.Hidden && c.guildID != "" {
+		j["permission_overwrites"] = []any{map[string]any{"id": c.guildID, "type": 0, "allow": "0", "deny": "1024"}}
+	}
 	if c.Type == 11 || c.Type == 12 {
 		j["thread_metadata"] = map[string]any{"archived": false, "auto_archive_duration": 1440, "locked": false}
 	}

@@ -83,6 +83,9 @@ type Role struct {
 type Channel struct {
 	ID, Name, ParentID string
 	Type               int
+	// Hidden denies VIEW_CHANNEL to @everyone in the channel's
+	// permission overwrites: only some roles or members see it.
+	Hidden bool
 }
 
 // Member is a person (or bot) in a guild.

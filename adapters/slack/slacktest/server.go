@@ -237,7 +237,9 @@ type Server struct {
 	lastSec      int64 // second of the newest ts
 	historyPages int   // conversations.history pages served
 	users        map[string]User
-	channels     map[string]string   // id → name
+	channels     map[string]string // id → name
+	kinds        map[string]ChannelKind
+	envTeam      string              // when set, the team_id of the next envelopes (Slack Connect)
 	members      map[string][]string // channel id → member ids, in join order
 	msgs         map[string][]*Message
 	ephemerals   []Ephemeral
@@ -283,6 +285,7 @@ func NewServer(o Options) *Server {
 		o:            o,
 		users:        map[string]User{},
 		channels:     map[string]string{},
+		kinds:        map[string]ChannelKind{},
 		members:      map[string][]string{},
 		msgs:         map[string][]*Message{},
 		uploads:      map[string][]byte{},
@@ -420,6 +423,29 @@ func (s *Server) AddChannel(id, name string) {
 		s.members[id] = []string{s.o.BotUserID}
 	}
 	s.channels[id] = name
+}
+
+// ChannelKind is who can read a fake channel, as conversations.info says.
+type ChannelKind struct {
+	Private   bool // is_private
+	ExtShared bool // is_ext_shared: shared with another organisation
+}
+
+// SetChannelKind sets who can read a channel added with AddChannel.
+func (s *Server) SetChannelKind(id string, k ChannelKind) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.kinds[id] = k
+}
+
+// SetEnvelopeTeam makes the envelopes of later events carry team as
+// team_id while authorizations[0].team_id stays the installation's, as
+// Slack does for events in a channel shared with another organisation;
+// "" goes back to the installation's team.
+func (s *Server) SetEnvelopeTeam(team string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.envTeam = team
 }
 
 // Join makes users members of a channel.
@@ -663,8 +689,12 @@ func (s *Server) teamOf(channel string) string {
 
 func (s *Server) emitLocked(team string, inner map[string]any) string {
 	id := fmt.Sprintf("Ev%08d", s.nextSeq())
+	envTeam := team
+	if s.envTeam != "" {
+		envTeam = s.envTeam
+	}
 	outer := map[string]any{
-		"token": "fake-verification-token", "team_id": team, "api_app_id": s.o.AppID,
+		"token": "fake-verification-token", "team_id": envTeam, "api_app_id": s.o.AppID,
 		"event": inner, "type": "event_callback", "event_id": id, "event_time": time.Now().Unix(),
 		"authorizations": []any{map[string]any{"team_id": team, "user_id": s.teams[team].BotUserID, "is_bot": true}},
 	}
@@ -1582,12 +1612,17 @@ func (s *Server) apply(method string, p url.Values) (map[string]any, []map[strin
 		return map[string]any{"ok": true, "channel": map[string]any{"id": id, "is_im": true, "user": users[0]}}, nil
 	case "conversations.info":
 		ch := p.Get("channel")
+		if strings.HasPrefix(ch, "D") {
+			return map[string]any{"ok": true, "channel": map[string]any{"id": ch, "is_im": true}}, nil
+		}
 		name, ok := s.channels[ch]
 		if !ok {
 			return errRes("channel_not_found"), nil
 		}
-		return map[string]any{"ok": true, "channel": map[string]any{"id": ch, "name": name, "is_channel": true,
-			"num_members": len(s.members[ch])}}, nil
+		k := s.kinds[ch]
+		return map[string]any{"ok": true, "channel": map[string]any{"id": ch, "name": name, "is_channel": !k.Private,
+			"is_group": k.Private, "is_private": k.Private, "is_ext_shared": k.ExtShared, "is_shared": k.ExtShared,
+			"is_member": slices.Contains(s.members[ch], s.o.BotUserID), "num_members": len(s.members[ch])}}, nil
 	case "conversations.members":
 		ch := p.Get("channel")
 		if _, ok := s.channels[ch]; !ok {
