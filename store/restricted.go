@@ -135,25 +135,7 @@ func (t *tx) updateRestricted(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool
 		return nil
 	}
 	oldTerms, curTerms := restrictedTerms(old, hadOld), restrictedTerms(cur, hasCur)
-	terms, err := t.wbucket(bTerms)
-	if err != nil {
-		return err
-	}
-	for _, term := range oldTerms {
-		if !slices.Contains(curTerms, term) {
-			if err := removePosting(terms, term, uint64(old.ID)); err != nil {
-				return err
-			}
-		}
-	}
-	for _, term := range curTerms {
-		if !slices.Contains(oldTerms, term) {
-			if err := addPosting(terms, term, uint64(cur.ID)); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return t.movePostings(oldTerms, curTerms, old.ID, cur.ID)
 }
 
 // restrictedBucket returns the restricted index for reading, or nil.

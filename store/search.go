@@ -187,20 +187,26 @@ func (t *tx) updateTerms(old bot.Tip, hadOld bool, cur bot.Tip, hasCur bool) err
 	if len(oldTerms) == 0 && len(curTerms) == 0 {
 		return nil
 	}
+	return t.movePostings(oldTerms, curTerms, old.ID, cur.ID)
+}
+
+// movePostings removes a tip's postings of the terms it lost and adds
+// those of the terms it gained.
+func (t *tx) movePostings(oldTerms, curTerms []string, oldID, curID bot.TipID) error {
 	terms, err := t.wbucket(bTerms)
 	if err != nil {
 		return err
 	}
 	for _, term := range oldTerms {
 		if !slices.Contains(curTerms, term) {
-			if err := removePosting(terms, term, uint64(old.ID)); err != nil {
+			if err := removePosting(terms, term, uint64(oldID)); err != nil {
 				return err
 			}
 		}
 	}
 	for _, term := range curTerms {
 		if !slices.Contains(oldTerms, term) {
-			if err := addPosting(terms, term, uint64(cur.ID)); err != nil {
+			if err := addPosting(terms, term, uint64(curID)); err != nil {
 				return err
 			}
 		}
