@@ -50,6 +50,26 @@ func TestVoteRules(t *testing.T) {
 			h.unreact(bob, m, "+1::skin-tone-2")
 			return m
 		}, 1},
+		{"variants a platform keeps apart each hold the vote (Discord: 👍, 👍🏽, a super 👍)", func(h *harness) string {
+			m := h.post(alice, "tip: variants")
+			variant := func(add bool, u bot.User, v string) {
+				if add {
+					h.handle(&bot.ReactionAdded{EventMeta: h.meta(), Channel: "#general", MessageID: m, User: u, Emoji: v, Variant: v, Message: h.msgs[m]})
+				} else {
+					h.handle(&bot.ReactionRemoved{EventMeta: h.meta(), Channel: "#general", MessageID: m, User: u, Emoji: v, Variant: v})
+				}
+			}
+			variant(true, bob, "+1")
+			variant(true, bob, "+1::skin-tone-3")
+			variant(false, bob, "+1::skin-tone-3") // 👍 still there: bob's vote stays
+			variant(true, carol, "+1::skin-tone-5")
+			h.handle(&bot.ReactionAdded{EventMeta: h.meta(), Channel: "#general", MessageID: m, User: carol, Emoji: "+1::skin-tone-5",
+				Variant: "+1::skin-tone-5 super", Message: h.msgs[m]})
+			variant(false, carol, "+1::skin-tone-5") // the super reaction holds carol's vote
+			variant(true, user("dave"), "bulb")
+			variant(false, user("dave"), "bulb")
+			return m
+		}, 2},
 		{"bots never vote", func(h *harness) string {
 			m := h.post(alice, "tip: bots")
 			h.react(robot, m, "bulb")

@@ -338,7 +338,8 @@ func (b *Bot) ackReaction(tx Tx, out *outbox, ws Workspace, t Tip) error {
 	if emoji == "" || t.MessageID == "" {
 		return nil
 	}
-	return b.owe(tx, out, parcel{Kind: parcelReact, What: "ack", Channel: t.Channel, Target: t.MessageID, Emoji: emoji, By: t.AuthorID})
+	return b.owe(tx, out, parcel{Kind: parcelReact, What: "ack", Channel: t.Channel, Target: t.MessageID, Thread: t.ThreadID,
+		Emoji: emoji, By: t.AuthorID})
 }
 
 func (b *Bot) messagePosted(ctx context.Context, e *MessagePosted) (Reply, error) {

@@ -666,6 +666,9 @@ func (b *Bot) forget(tx Tx, id, anonymous string, found forgetScan) (tips, votes
 	if err := tx.DeletePerson(id); err != nil {
 		return 0, 0, err
 	}
+	if err := tx.DeleteMember(id); err != nil {
+		return 0, 0, err
+	}
 	if err := tx.DeleteRecord(recTrainer, id); err != nil {
 		return 0, 0, err
 	}

@@ -87,6 +87,11 @@ type ReactionAdded struct {
 	MessageID string
 	User      User   // who reacted
 	Emoji     string // platform emoji name or unicode; skin tones are folded by the core
+	// Variant is set by platforms where one person may hold several
+	// reactions of the same emoji at once (Discord: 👍 and 👍🏽, and a
+	// super reaction as "👍 super"): the reaction as the platform keeps it
+	// apart. The person's vote stays while any of their variants remains.
+	Variant string
 	// Message is the reacted message as far as the adapter knows it: its
 	// author and text are needed to capture it with the capture reaction.
 	// Author.ID may be empty when unknown.
@@ -100,6 +105,7 @@ type ReactionRemoved struct {
 	MessageID string
 	User      User
 	Emoji     string
+	Variant   string // as in ReactionAdded
 }
 
 // ReactionsCleared is reactions taken off a message at once, by a
@@ -111,6 +117,10 @@ type ReactionsCleared struct {
 	Channel   string
 	MessageID string
 	Emoji     string // "" for every emoji
+	// Variant, when set, narrows Emoji to the reactions held as that
+	// variant (ReactionAdded.Variant), its qualified forms ("👍🏽 super")
+	// included.
+	Variant string
 }
 
 // MessageInfo describes a message an event refers to.
@@ -140,4 +150,22 @@ type SaveAsTip struct {
 	MessageID string
 	User      User // who used the shortcut
 	Message   MessageInfo
+}
+
+// PeopleUpdated is what a platform says of some people of the workspace: a
+// page of its member list, a profile change, a newcomer, the answer to a
+// lookup the core asked for (PeopleResolver). The core keeps them in the
+// directory of people, fills a new name in where it shows, and, when a
+// person the core had taken for a human turns out to be a bot, removes the
+// votes they gave.
+type PeopleUpdated struct {
+	EventMeta
+	Members []Member
+	// Listed is set on the last page of a complete listing of the
+	// workspace's members: the directory notes when it was last listed
+	// (see Bot.DirectoryListedAt).
+	Listed bool
+	// Resolved is set when Members answer the core's ask (PeopleResolver):
+	// the core then checks that none of them is a bot with votes.
+	Resolved bool
 }

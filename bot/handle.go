@@ -35,6 +35,13 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (reply Reply, err error) {
 			b.markActivity(ctx, m.Workspace, ChannelOf(ev))
 		}
 	}()
+	if resolve := b.fromDirectory(ctx, ev); resolve != nil {
+		defer func() {
+			if err == nil {
+				resolve()
+			}
+		}()
+	}
 	switch e := ev.(type) {
 	case *MessagePosted:
 		return b.messagePosted(ctx, e)
@@ -52,6 +59,8 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (reply Reply, err error) {
 		return b.command(ctx, e)
 	case *SaveAsTip:
 		return b.saveAsTip(ctx, e)
+	case *PeopleUpdated:
+		return nil, b.peopleUpdated(ctx, e)
 	}
 	return nil, fmt.Errorf("bot: unknown event %T", ev)
 }
@@ -75,6 +84,8 @@ func EventKind(ev Event) string {
 		return "command"
 	case *SaveAsTip:
 		return "shortcut"
+	case *PeopleUpdated:
+		return "people_updated"
 	}
 	return "unknown"
 }

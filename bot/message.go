@@ -26,6 +26,10 @@ type Line struct {
 type MessageRef struct {
 	Channel   string
 	MessageID string
+	// Thread is the tip's ThreadID: on platforms where a thread has its own
+	// id (Discord, forum posts included), the message lives there rather
+	// than in Channel, its parent.
+	Thread string
 }
 
 // File is an attachment.

@@ -72,6 +72,7 @@ type parcel struct {
 	To      string   `json:"to,omitempty"`      // direct: the person
 	Message *Message `json:"message,omitempty"` // post, direct
 	Target  string   `json:"target,omitempty"`  // react: the message
+	Thread  string   `json:"thread,omitempty"`  // react: the target's thread (MessageRef.Thread)
 	Emoji   string   `json:"emoji,omitempty"`   // react
 	// ThreadOf posts in the thread of that session's prompt, looked up when
 	// sent (the prompt, queued earlier in the same lane, is posted first).
@@ -400,6 +401,9 @@ func (b *Bot) sendParcel(ctx context.Context, ws Workspace, p parcel) (string, e
 		}
 		return c.Post(ctx, ws, p.Channel, m)
 	case parcelReact:
+		if rc, ok := c.(RefReactor); ok && p.Thread != "" {
+			return "", rc.ReactTo(ctx, ws, MessageRef{Channel: p.Channel, MessageID: p.Target, Thread: p.Thread}, p.Emoji)
+		}
 		return "", c.React(ctx, ws, p.Channel, p.Target, p.Emoji)
 	case parcelDirect:
 		return "", c.Direct(ctx, ws, p.To, *p.Message)

@@ -54,6 +54,8 @@ type ReadTx interface {
 
 	// Person returns what is kept about a contributor.
 	Person(id string) (Person, error)
+	// Member returns what the directory of people knows of a person.
+	Member(id string) (Member, error)
 
 	// TopTips returns up to n ranked tips created in the period, most useful
 	// first (ties: lower id first). period is a key from PeriodKeys or "all".
@@ -129,6 +131,11 @@ type Tx interface {
 	PutPerson(p Person) error
 	DeletePerson(id string) error
 
+	// PutMember stores a person in the directory of people; DeleteMember
+	// erases them (no error when missing).
+	PutMember(m Member) error
+	DeleteMember(id string) error
+
 	// AddCounter adds delta to a named counter.
 	AddCounter(name string, delta int64) error
 	// MarkEvent remembers an event id as handled at time at.
@@ -150,6 +157,24 @@ type Chat interface {
 	React(ctx context.Context, ws Workspace, channel, messageID, emoji string) error
 	// Direct sends a private message to a person.
 	Direct(ctx context.Context, ws Workspace, userID string, m Message) error
+}
+
+// RefReactor is a Chat that needs a message's whole reference, its thread
+// included, to react to it (Discord: a message in a thread is reached
+// through the thread's id). The outbox uses it when it knows the thread.
+type RefReactor interface {
+	// ReactTo adds the bot's reaction to the message ref points at.
+	ReactTo(ctx context.Context, ws Workspace, ref MessageRef, emoji string) error
+}
+
+// PeopleResolver is implemented by a Chat whose platform's events name
+// people by id only (Slack). After an event is committed, the core passes
+// it the people the event named that the directory does not know; the
+// adapter looks them up in the background (coalesced, paced) and sends
+// what it learned as a PeopleUpdated event with Resolved set. Resolve must
+// not block.
+type PeopleResolver interface {
+	Resolve(ws Workspace, ids []string)
 }
 
 // CronParser parses a cron expression: five fields ("0 17 * * FRI"),

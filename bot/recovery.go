@@ -47,7 +47,10 @@ type HistoryMessage struct {
 // Reaction is one emoji on a message and the people who hold it.
 type Reaction struct {
 	Emoji string
-	Users []string
+	// Variant is the platform's own form where it keeps variants apart
+	// (Discord's 👍🏽 beside 👍), as ReactionAdded.Variant; "" elsewhere.
+	Variant string
+	Users   []string
 }
 
 // recActivity records, per channel, when the core last committed an event
@@ -92,7 +95,7 @@ func (b *Bot) markActivity(ctx context.Context, ws Workspace, channel string) {
 	err := b.store.Update(ctx, ws, func(tx Tx) error {
 		return tx.PutRecord(recActivity, channel, []byte(now.UTC().Format(time.RFC3339Nano)))
 	})
-	if err != nil {
+	if err != nil && ctx.Err() == nil {
 		b.log.Warn("recovery: cannot record a channel's activity", "workspace", ws.Key(), "err", err)
 	}
 }
@@ -292,6 +295,15 @@ func (b *Bot) recoverMessage(ctx context.Context, ws Workspace, channel string, 
 	if m.MessageID == "" {
 		return counts, nil
 	}
+	if m.Author.ID != "" && m.Author.Name == "" {
+		// Names and flags come from the directory of people, as for live
+		// events; people it does not know are looked up after the commit.
+		ev := &MessagePosted{EventMeta: EventMeta{Workspace: ws}, Author: m.Author}
+		if resolve := b.fromDirectory(ctx, ev); resolve != nil {
+			defer resolve()
+		}
+		m.Author = ev.Author
+	}
 	p := ws.Platform
 	_, err := b.update(ctx, &EventMeta{Workspace: ws}, func(tx Tx, out *outbox) (bool, error) {
 		counts = RecoveryCounts{}
@@ -328,12 +340,12 @@ func (b *Bot) recoverMessage(ctx context.Context, ws Workspace, channel string, 
 		if b.touchedLive(ws, channel, m.MessageID) {
 			return changed, nil
 		}
-		want := map[string][]string{} // voter → folded useful emojis
+		want := map[string][]string{} // voter → useful emojis as votes keep them
 		for _, r := range m.Reactions {
-			e := BaseEmoji(r.Emoji)
-			if !b.isUseful(p, e) {
+			if !b.isUseful(p, BaseEmoji(r.Emoji)) {
 				continue
 			}
+			e := heldAs(BaseEmoji(r.Emoji), r.Variant)
 			for _, u := range r.Users {
 				if u != "" && !slices.Contains(want[u], e) {
 					want[u] = append(want[u], e)
@@ -452,7 +464,9 @@ func (b *Bot) recoverAll(ctx context.Context) {
 	}
 	workspaces, err := b.store.Workspaces(ctx)
 	if err != nil {
-		b.log.Error("recovery: cannot list workspaces", "err", err)
+		if ctx.Err() == nil {
+			b.log.Error("recovery: cannot list workspaces", "err", err)
+		}
 		return
 	}
 	for _, ws := range workspaces {

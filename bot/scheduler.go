@@ -84,6 +84,10 @@ func (b *Bot) tick(ctx context.Context) (time.Time, error) {
 		if b.chat(ws.Platform) == nil {
 			continue
 		}
+		if paused, err := b.isPaused(ctx, ws); paused || err != nil {
+			errs = append(errs, err) // paused: see PauseWorkspace
+			continue
+		}
 		t, err := b.tickSessions(ctx, ws)
 		soonest(t)
 		errs = append(errs, err)

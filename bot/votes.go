@@ -77,7 +77,7 @@ func (b *Bot) reactionAdded(ctx context.Context, e *ReactionAdded) (Reply, error
 			changed = created
 		}
 		if useful {
-			voted, err := b.addVote(tx, out, e.Workspace, e.Channel, e.MessageID, e.User.ID, emoji)
+			voted, err := b.addVote(tx, out, e.Workspace, e.Channel, e.MessageID, e.User.ID, heldAs(emoji, e.Variant))
 			if err != nil {
 				return false, err
 			}
@@ -96,9 +96,23 @@ func (b *Bot) reactionRemoved(ctx context.Context, e *ReactionRemoved) error {
 		return nil // taking the capture reaction off does not un-capture: the tip may have votes
 	}
 	_, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
-		return b.removeVote(tx, e.Channel, e.MessageID, e.User.ID, emoji)
+		changed, err := b.removeVote(tx, e.Channel, e.MessageID, e.User.ID, heldAs(emoji, e.Variant))
+		if err == nil && !changed && e.Variant != "" {
+			// a vote recorded before variants were kept apart
+			changed, err = b.removeVote(tx, e.Channel, e.MessageID, e.User.ID, emoji)
+		}
+		return changed, err
 	})
 	return err
+}
+
+// heldAs is how a person's reaction is kept in their vote: the folded
+// emoji, or the variant where the platform keeps variants apart.
+func heldAs(emoji, variant string) string {
+	if variant != "" {
+		return variant
+	}
+	return emoji
 }
 
 func (b *Bot) reactionsCleared(ctx context.Context, e *ReactionsCleared) error {
@@ -114,7 +128,12 @@ func (b *Bot) reactionsCleared(ctx context.Context, e *ReactionsCleared) error {
 		if e.Emoji == "" {
 			return nil
 		}
-		return slices.DeleteFunc(slices.Clone(emojis), func(s string) bool { return s == emoji })
+		return slices.DeleteFunc(slices.Clone(emojis), func(s string) bool {
+			if e.Variant != "" {
+				return s == e.Variant || strings.HasPrefix(s, e.Variant+" ")
+			}
+			return s == emoji
+		})
 	}
 	_, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
 		t, err := tx.TipByMessage(e.Channel, e.MessageID)
@@ -316,7 +335,7 @@ func tipRef(t Tip) *MessageRef {
 	if t.MessageID == "" {
 		return nil
 	}
-	return &MessageRef{Channel: t.Channel, MessageID: t.MessageID}
+	return &MessageRef{Channel: t.Channel, MessageID: t.MessageID, Thread: t.ThreadID}
 }
 
 func insertSorted(list []string, s string) []string {

@@ -15,6 +15,7 @@ import (
 const (
 	tipFormat    = 1
 	personFormat = 1
+	memberFormat = 1
 )
 
 var errCorrupt = errors.New("corrupt record")
@@ -249,6 +250,40 @@ func decodePerson(id string, b []byte) (bot.Person, error) {
 		return bot.Person{}, fmt.Errorf("store: person %q: %w", id, d.err)
 	}
 	return p, nil
+}
+
+// encodeMember writes a directory entry: format, flags (bot 1, admin 2,
+// deleted 4), name, locale.
+func encodeMember(m bot.Member) []byte {
+	e := encoder{b: make([]byte, 0, 4+len(m.Name)+len(m.Locale))}
+	e.byte(memberFormat)
+	var flags byte
+	if m.Bot {
+		flags |= 1
+	}
+	if m.Admin {
+		flags |= 2
+	}
+	if m.Deleted {
+		flags |= 4
+	}
+	e.byte(flags)
+	e.str(m.Name)
+	e.str(m.Locale)
+	return e.b
+}
+
+func decodeMember(id string, b []byte) (bot.Member, error) {
+	d := decoder{b: b}
+	if v := d.byte(); v != memberFormat {
+		return bot.Member{}, fmt.Errorf("store: member %q: unknown format %d", id, v)
+	}
+	flags := d.byte()
+	m := bot.Member{ID: id, Bot: flags&1 != 0, Admin: flags&2 != 0, Deleted: flags&4 != 0, Name: d.str(), Locale: d.str()}
+	if d.err != nil {
+		return bot.Member{}, fmt.Errorf("store: member %q: %w", id, d.err)
+	}
+	return m, nil
 }
 
 // encodeEmojis writes an emoji set: each name as uvarint length and bytes.

@@ -37,6 +37,7 @@
 //	      str(term)                     → posting count (uvarint)
 //	      str(term) ^minID(8)           → block: the other ids, increasing, as uvarint gaps
 //	    channels/  str(channel) created(8) id(8) → ""   (created: Unix seconds, sign bit flipped)
+//	    people/    person id                   → directory entry (format, flags, name, locale)
 //
 // Only ranked tips (bot.Tip.Ranked) appear in boards and terms; every
 // ranked tip counts in the "all" period whether or not its Periods name it.
@@ -99,6 +100,13 @@ const schemaVersion = 3
 // of the single writer's time; at 400 the heap still stays far below its
 // 64 MB budget.
 const GCPercent = 400
+
+// MemoryLimit is the soft memory limit (runtime/debug.SetMemoryLimit) the
+// tipbot binary runs with unless GOMEMLIMIT is set: with GCPercent alone
+// the heap may grow to five times the live set between collections; near
+// this limit the collector runs sooner, so the process stays small while
+// ordinary loads keep GCPercent's pace.
+const MemoryLimit = 64 << 20
 
 // maxBatch bounds how many Update calls share one transaction.
 const maxBatch = 4096

@@ -365,6 +365,9 @@ func decodes(path [][]byte, k, v []byte) error {
 	case "persons":
 		_, err := decodePerson(string(k), v)
 		return err
+	case "people":
+		_, err := decodeMember(string(k), v)
+		return err
 	case "counters":
 		if len(v) != 8 {
 			return fmt.Errorf("counter %q is %d bytes, not 8", k, len(v))

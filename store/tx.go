@@ -28,6 +28,7 @@ const (
 	bBoards
 	bTerms
 	bChannels
+	bPeople
 	nSubs
 )
 
@@ -49,6 +50,7 @@ var sub = [nSubs]struct {
 	bBoards:   {[]byte("boards"), 0.5},
 	bTerms:    {[]byte("terms"), 0.5},
 	bChannels: {[]byte("channels"), 0.9},
+	bPeople:   {[]byte("people"), 0.5},
 }
 
 // tx is one workspace's view of a bbolt transaction. It implements bot.Tx;
@@ -345,6 +347,20 @@ func (t *tx) Person(id string) (bot.Person, error) {
 		return bot.Person{}, bot.ErrNotFound
 	}
 	return decodePerson(id, v)
+}
+
+// Member returns what the directory of people knows of a person, or
+// bot.ErrNotFound.
+func (t *tx) Member(id string) (bot.Member, error) {
+	b := t.bucket(bPeople)
+	if b == nil || id == "" {
+		return bot.Member{}, bot.ErrNotFound
+	}
+	v := b.Get([]byte(id))
+	if v == nil {
+		return bot.Member{}, bot.ErrNotFound
+	}
+	return decodeMember(id, v)
 }
 
 // Counter returns a named counter, 0 when never set.
@@ -732,6 +748,39 @@ func (t *tx) DeletePerson(id string) error {
 	}
 	if err := b.Delete([]byte(id)); err != nil {
 		return fmt.Errorf("store: delete person: %w", err)
+	}
+	return nil
+}
+
+// PutMember stores a person in the directory of people.
+func (t *tx) PutMember(m bot.Member) error {
+	if m.ID == "" {
+		return fmt.Errorf("store: put member: empty id")
+	}
+	if len(m.ID) > maxKeyPart {
+		return fmt.Errorf("store: put member: id longer than %d bytes", maxKeyPart)
+	}
+	b, err := t.wbucket(bPeople)
+	if err != nil {
+		return err
+	}
+	if err := b.Put([]byte(m.ID), encodeMember(m)); err != nil {
+		return fmt.Errorf("store: put member: %w", err)
+	}
+	return nil
+}
+
+// DeleteMember erases a person from the directory; no error when missing.
+func (t *tx) DeleteMember(id string) error {
+	if id == "" {
+		return nil
+	}
+	b, err := t.wbucket(bPeople)
+	if err != nil {
+		return err
+	}
+	if err := b.Delete([]byte(id)); err != nil {
+		return fmt.Errorf("store: delete member: %w", err)
 	}
 	return nil
 }

@@ -31,6 +31,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/gorilla/websocket"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/tipbot/tipbot/bot"
 )
@@ -54,6 +55,10 @@ type Config struct {
 	Logger *slog.Logger
 	// OnRateLimit, when set, is told of every 429 waited out (for metrics).
 	OnRateLimit func(wait time.Duration)
+	// CaptureReaction is the core's capture emoji for Discord (default
+	// 🔖): only a reaction with it on a message the adapter has not seen
+	// makes the adapter fetch that message.
+	CaptureReaction string
 }
 
 // intents are the gateway intents tipbot asks for. Message content is
@@ -70,7 +75,7 @@ const InvitePermissions = discordgo.PermissionViewChannel | discordgo.Permission
 
 const (
 	workers        = 8                // ordered queues; a channel always uses the same one
-	queueSize      = 256              // events waiting per queue before the gateway reader waits
+	queueWarn      = 10_000           // events waiting in one queue before a warning is logged
 	handleAttempts = 3                // tries of a failing Handle before the event is logged and dropped
 	handleTimeout  = 2 * time.Minute  // bound on one Handle call
 	closeTimeout   = 30 * time.Second // bound on waiting for in-flight events at shutdown
@@ -85,6 +90,7 @@ type Adapter struct {
 	s   *discordgo.Session
 	dir *liveDirectory
 	tr  *translator
+	gw  *gatewaySwitch
 
 	// deferAfter is how long an interaction waits for the core before
 	// answering "thinking..." (Discord allows 3 s for the first answer).
@@ -94,22 +100,30 @@ type Adapter struct {
 	retryWait time.Duration
 
 	mu        sync.Mutex
-	appID     string // the application id (= the bot's user id for current apps)
-	self      string // the bot's user id, once Run knows it
-	gwSession string // current gateway session id
-	noContent bool   // the message content intent was refused
+	appID     string          // the application id (= the bot's user id for current apps)
+	self      string          // the bot's user id, once Run knows it
+	gwSession string          // current gateway session id
+	resumeURL string          // READY's resume_gateway_url
+	noContent bool            // the message content intent was refused
+	removed   map[string]bool // guilds tipbot was removed from (GUILD_DELETE)
+	// noticed is the UTC day (2006-01-02) each guild's admins were last
+	// told that the message content intent is missing.
+	noticed map[string]string
 
 	connected    atomic.Bool
 	disconnected chan struct{}
 
-	queues   []chan dispatch
+	queues   []*eventQueue
 	stopMu   sync.RWMutex
 	stopped  bool
 	inflight sync.WaitGroup
 	work     context.Context // context of Handle calls: not cancelled at shutdown
+	gaps     chan []string   // guilds to catch up on after a session that could not be resumed
 
-	dmChannels   *lru[string, string]   // user id → DM channel id
-	interactions *lru[string, struct{}] // interactions received, to skip replays
+	dmChannels   *expirable.LRU[string, string]     // user id → DM channel id
+	interactions *expirable.LRU[string, struct{}]   // interactions received, to skip replays
+	seen         *expirable.LRU[string, bot.Member] // guild/user → as last sent to the directory
+	sightings    sightings                          // members seen, not yet sent
 }
 
 // New returns an adapter; Run connects it. It fails without a token or
@@ -150,27 +164,32 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 	}
 	// No Client.Timeout: it would count the wait in the pacer; the
 	// rewriter bounds each request from the moment it goes.
+	gw := &gatewaySwitch{}
 	s.Client = &http.Client{Transport: newRewriter(base, newPacer(globalRate, globalBurst), http.DefaultTransport)}
+	s.Dialer = gw.newDialer()
 	s.ShouldReconnectOnError = false // Run reconnects, so it sees close codes such as 4014
 	s.SyncEvents = true              // dispatches reach onDispatch in gateway order
 	s.Identify.Intents = intents
 	s.Identify.Compress = false
-	s.LogLevel = discordgo.LogError
+	s.LogLevel = discordgo.LogInformational // routeLibraryLogs drops all but errors and op 9
 
 	a := &Adapter{
+		gw:           gw,
 		cfg:          cfg,
 		h:            h,
+		gaps:         make(chan []string, 16),
 		log:          log,
 		s:            s,
 		deferAfter:   1500 * time.Millisecond,
 		retryWait:    200 * time.Millisecond,
 		appID:        appIDFromToken(token),
 		disconnected: make(chan struct{}, 1),
-		dmChannels:   newLRU[string, string](10_000),
-		interactions: newLRU[string, struct{}](10_000),
+		dmChannels:   expirable.NewLRU[string, string](10_000, nil, 0),
+		interactions: expirable.NewLRU[string, struct{}](10_000, nil, 0),
+		seen:         expirable.NewLRU[string, bot.Member](maxSeenMembers, nil, 0),
 	}
 	a.dir = newLiveDirectory(s, log)
-	a.tr = &translator{dir: a.dir}
+	a.tr = &translator{dir: a.dir, capture: cfg.CaptureReaction, member: a.sightings.add}
 	s.AddHandler(a.onDispatch)
 	s.AddHandler(func(_ *discordgo.Session, rl *discordgo.RateLimit) {
 		if f := a.cfg.OnRateLimit; f != nil && rl.TooManyRequests != nil {
@@ -209,8 +228,8 @@ func (a *Adapter) InviteURL() string {
 	return "https://discord.com/oauth2/authorize?" + v.Encode()
 }
 
-// Run connects to the gateway, registers the application commands and
-// serves events until ctx ends; then it closes the gateway, lets the events
+// Run connects to the gateway, registers the application commands (beside
+// the gateway: see registerCommands) and serves events until ctx ends; then it closes the gateway, lets the events
 // already received finish and returns nil. It returns an error when Discord
 // refuses the token or the intents, which retrying cannot fix.
 func (a *Adapter) Run(ctx context.Context) error {
@@ -241,7 +260,16 @@ func (a *Adapter) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	a.registerCommands(ctx)
+	// Registration runs beside the gateway: a slow or rate-limited
+	// registration never delays connecting, reconnecting or stopping. So
+	// does the heartbeat watchdog.
+	var beside sync.WaitGroup
+	defer beside.Wait()
+	bctx, stop := context.WithCancel(ctx)
+	defer stop()
+	beside.Go(func() { a.registerCommands(bctx) })
+	beside.Go(func() { a.watchHeartbeats(bctx) })
+	beside.Go(func() { a.catchUpAfterGaps(bctx) })
 	for {
 		select {
 		case <-ctx.Done():
@@ -289,6 +317,18 @@ func (a *Adapter) whoAmI(ctx context.Context) (*discordgo.User, error) {
 func (a *Adapter) connect(ctx context.Context) error {
 	wait := time.Second
 	for {
+		a.mu.Lock()
+		session, resumeURL := a.gwSession, a.resumeURL
+		a.mu.Unlock()
+		if session == "" {
+			// an identify: the default gateway, within session_start_limit
+			a.gw.want("")
+			if !a.waitSessionStart(ctx) {
+				return ctx.Err()
+			}
+		} else {
+			a.gw.want(resumeURL) // discordgo resumes once it has a session
+		}
 		err := a.s.Open()
 		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
 			return nil
@@ -339,42 +379,101 @@ func (a *Adapter) MessageContent() bool {
 	return !a.noContent
 }
 
+// HealthNote returns what /healthz should say beyond "connected": that the
+// Message Content intent is missing, or "".
+func (a *Adapter) HealthNote() string {
+	if a.MessageContent() {
+		return ""
+	}
+	return "message content intent missing: prefixes, hashtags and 🔖 on ordinary messages capture nothing (see docs/discord.md)"
+}
+
+// contentNotice reports whether an admin's command answer should carry
+// the notice that the Message Content intent is missing: always for help,
+// else for the first admin command of the day in the guild.
+func (a *Adapter) contentNotice(ev bot.Event, now time.Time) bool {
+	c, ok := ev.(*bot.CommandInvoked)
+	if !ok || c.Name != cmdTips || !c.User.Admin {
+		return false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if !a.noContent {
+		return false
+	}
+	day, guild := now.UTC().Format(time.DateOnly), c.Workspace.ID
+	first := a.noticed[guild] != day
+	if a.noticed == nil {
+		a.noticed = map[string]string{}
+	}
+	a.noticed[guild] = day
+	return first || c.Text == "help" || strings.HasPrefix(c.Text, "help ")
+}
+
 // registerCommands bulk-overwrites tipbot's commands in each configured
 // guild, or globally. With guilds configured, global commands left by an
 // earlier global registration are removed, so commands do not show twice.
-// Failures are logged: events still work without commands.
+// It runs on its own goroutine: a 429 is waited out here, with ctx
+// (discordgo's own wait, which ignores ctx, is turned off for these
+// calls), and network errors and 5xx answers are retried later with
+// backoff. Refusals are logged: events still work without commands.
 func (a *Adapter) registerCommands(ctx context.Context) {
 	a.mu.Lock()
 	app := a.appID
 	a.mu.Unlock()
 	cmds := applicationCommands()
-	guilds := a.cfg.GuildIDs
-	if len(guilds) == 0 {
-		guilds = []string{""}
+	pending := a.cfg.GuildIDs
+	if len(pending) == 0 {
+		pending = []string{""}
 	}
-	for _, g := range guilds {
-		err := a.retry(ctx, func() error {
-			_, err := a.s.ApplicationCommandBulkOverwrite(app, g, cmds, discordgo.WithContext(ctx))
-			return err
-		})
-		where := "globally (Discord may take up to an hour to show them)"
-		if g != "" {
-			where = "in guild " + g
+	wait := time.Second
+	for len(pending) > 0 {
+		var again []string
+		var after time.Duration
+		for _, g := range pending {
+			_, err := a.s.ApplicationCommandBulkOverwrite(app, g, cmds, discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
+			where := "globally (Discord may take up to an hour to show them)"
+			if g != "" {
+				where = "in guild " + g
+			}
+			var rl *discordgo.RateLimitError
+			switch {
+			case err == nil:
+				a.log.Info("discord: commands registered " + where)
+			case ctx.Err() != nil:
+				return
+			case errors.As(err, &rl):
+				again, after = append(again, g), max(after, rl.RetryAfter)
+				if f := a.cfg.OnRateLimit; f != nil {
+					f(rl.RetryAfter)
+				}
+			case transient(err):
+				again = append(again, g)
+				a.log.Warn("discord: registering commands failed "+where+"; retrying later", "err", err)
+			default:
+				a.log.Error("discord: registering commands failed "+where+"; was the bot invited with the applications.commands scope?", "err", err)
+			}
 		}
-		if err != nil {
-			a.log.Error("discord: registering commands failed "+where+"; was the bot invited with the applications.commands scope?", "err", err)
-			continue
+		if len(again) == 0 {
+			break
 		}
-		a.log.Info("discord: commands registered " + where)
+		d := max(after, wait)
+		wait = min(2*wait, maxBackoff)
+		a.log.Info("discord: command registration postponed", "guilds", len(again), "in", d)
+		if !sleep(ctx, d) {
+			return
+		}
+		pending = again
 	}
 	if len(a.cfg.GuildIDs) == 0 {
 		return
 	}
-	global, err := a.s.ApplicationCommands(app, "", discordgo.WithContext(ctx))
+	global, err := a.s.ApplicationCommands(app, "", discordgo.WithContext(ctx), discordgo.WithRetryOnRatelimit(false))
 	if err != nil || len(global) == 0 {
 		return
 	}
-	if _, err := a.s.ApplicationCommandBulkOverwrite(app, "", []*discordgo.ApplicationCommand{}, discordgo.WithContext(ctx)); err != nil {
+	if _, err := a.s.ApplicationCommandBulkOverwrite(app, "", []*discordgo.ApplicationCommand{}, discordgo.WithContext(ctx),
+		discordgo.WithRetryOnRatelimit(false)); err != nil {
 		a.log.Warn("discord: removing the global commands failed; they may show twice", "err", err)
 		return
 	}
@@ -399,8 +498,27 @@ func (a *Adapter) session() string {
 func (a *Adapter) onDispatch(_ *discordgo.Session, e *discordgo.Event) {
 	switch v := e.Struct.(type) {
 	case *discordgo.Ready:
+		var r struct {
+			ResumeGatewayURL string `json:"resume_gateway_url"`
+		}
+		_ = json.Unmarshal(e.RawData, &r)
 		a.mu.Lock()
+		if a.gwSession != "" && a.gwSession != v.SessionID {
+			// Not resumed: what Discord sent in between is not replayed,
+			// so the core reads the guilds' channels back.
+			a.log.Warn("discord: the gateway session could not be resumed; catching up on what was said meanwhile", "old", a.gwSession)
+			var guilds []string
+			for _, g := range v.Guilds {
+				guilds = append(guilds, g.ID)
+			}
+			select {
+			case a.gaps <- guilds:
+			default:
+				a.log.Warn("discord: a catch-up is already waiting; this gap joins it")
+			}
+		}
 		a.gwSession = v.SessionID
+		a.resumeURL = r.ResumeGatewayURL
 		if v.Application != nil && v.Application.ID != "" {
 			a.appID = v.Application.ID
 		}
@@ -414,8 +532,25 @@ func (a *Adapter) onDispatch(_ *discordgo.Session, e *discordgo.Event) {
 		if v.Interaction != nil {
 			a.startInteraction(v.Interaction)
 		}
+	case *discordgo.GuildDelete:
+		// Without "unavailable" the bot was removed from the server (an
+		// outage sets it); GUILD_CREATE follows an invitation back, and
+		// every connect.
+		if v.Guild != nil && v.ID != "" && !v.Unavailable {
+			a.setRemoved(v.ID, true)
+			a.enqueue(dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: e.Struct})
+		}
+	case *discordgo.GuildCreate:
+		if v.Guild != nil && v.ID != "" {
+			a.setRemoved(v.ID, false)
+			a.enqueue(dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: e.Struct})
+		}
+	case *discordgo.MessageReactionAdd, *discordgo.MessageReactionRemove:
+		d := dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: e.Struct}
+		d.readReactionExtras(e.RawData)
+		a.enqueue(d)
 	case *discordgo.MessageCreate, *discordgo.MessageUpdate, *discordgo.MessageDelete, *discordgo.MessageDeleteBulk,
-		*discordgo.MessageReactionAdd, *discordgo.MessageReactionRemove, *discordgo.MessageReactionRemoveAll:
+		*discordgo.MessageReactionRemoveAll:
 		a.enqueue(dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: e.Struct})
 	case nil: // an event discordgo does not decode
 		if e.Type == reactionRemoveEmojiType {
@@ -472,17 +607,25 @@ func dispatchChannel(d dispatch) string {
 		}
 	case *reactionRemoveEmoji:
 		return v.ChannelID
+	case *discordgo.GuildDelete:
+		return "guild:" + v.ID
+	case *discordgo.GuildCreate:
+		return "guild:" + v.ID
 	}
 	return ""
 }
 
 func (a *Adapter) startWorkers() {
-	a.queues = make([]chan dispatch, workers)
+	a.queues = make([]*eventQueue, workers)
 	for i := range a.queues {
-		q := make(chan dispatch, queueSize)
+		q := newEventQueue()
 		a.queues[i] = q
 		go func() {
-			for d := range q {
+			for {
+				d, ok := q.pop()
+				if !ok {
+					return
+				}
 				a.process(d)
 				a.inflight.Done()
 			}
@@ -490,8 +633,9 @@ func (a *Adapter) startWorkers() {
 	}
 }
 
-// enqueue hands a dispatch to its channel's queue, waiting when the queue
-// is full (the gateway reader then slows down; nothing is dropped).
+// enqueue hands a dispatch to its channel's queue. It never waits: the
+// gateway reader also reads interactions and heartbeat acknowledgements,
+// which must not queue behind a burst of events.
 func (a *Adapter) enqueue(d dispatch) {
 	a.stopMu.RLock()
 	if a.stopped || a.queues == nil {
@@ -504,7 +648,66 @@ func (a *Adapter) enqueue(d dispatch) {
 	h.Write([]byte(dispatchChannel(d)))
 	q := a.queues[h.Sum32()%uint32(len(a.queues))]
 	a.stopMu.RUnlock()
-	q <- d
+	if n := q.push(d); n == queueWarn {
+		a.log.Warn("discord: events are arriving faster than tipbot handles them", "waiting", n, "channel", dispatchChannel(d))
+	}
+}
+
+// eventQueue is an unbounded FIFO of dispatches for one worker: pushing
+// never blocks.
+type eventQueue struct {
+	mu     sync.Mutex
+	items  []dispatch
+	wake   chan struct{}
+	closed bool
+}
+
+func newEventQueue() *eventQueue { return &eventQueue{wake: make(chan struct{}, 1)} }
+
+// push appends d and returns how many dispatches wait.
+func (q *eventQueue) push(d dispatch) int {
+	q.mu.Lock()
+	q.items = append(q.items, d)
+	n := len(q.items)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	return n
+}
+
+// pop waits for the next dispatch; false once the queue is closed and empty.
+func (q *eventQueue) pop() (dispatch, bool) {
+	for {
+		q.mu.Lock()
+		if len(q.items) > 0 {
+			d := q.items[0]
+			q.items[0] = dispatch{}
+			q.items = q.items[1:]
+			if len(q.items) == 0 {
+				q.items = nil // let the backing array go after a burst
+			}
+			q.mu.Unlock()
+			return d, true
+		}
+		closed := q.closed
+		q.mu.Unlock()
+		if closed {
+			return dispatch{}, false
+		}
+		<-q.wake
+	}
+}
+
+func (q *eventQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
 }
 
 // stopWorkers waits (up to closeTimeout) for the events and interactions
@@ -521,22 +724,103 @@ func (a *Adapter) stopWorkers() {
 	select {
 	case <-done:
 		for _, q := range a.queues {
-			close(q)
+			q.close()
 		}
 	case <-time.After(closeTimeout):
 		a.log.Error("discord: events still being handled at shutdown")
 	}
 }
 
+// Recoverer is what a Handler may also do: catch up on a workspace after
+// events were missed (*bot.Bot satisfies it).
+type Recoverer interface {
+	Recover(ctx context.Context, ws bot.Workspace) (bot.RecoveryCounts, error)
+}
+
+// catchUpAfterGaps runs the core's recovery for the guilds of each gateway
+// session that could not be resumed, until ctx ends.
+func (a *Adapter) catchUpAfterGaps(ctx context.Context) {
+	r, ok := a.h.(Recoverer)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case guilds := <-a.gaps:
+			if !ok {
+				continue
+			}
+			for _, g := range guilds {
+				if _, err := r.Recover(ctx, workspace(g)); err != nil && ctx.Err() == nil {
+					a.log.Warn("discord: catching up after a lost session failed", "guild", g, "err", err)
+				}
+			}
+		}
+	}
+}
+
+// Pauser is what a Handler may also do: pause a workspace tipbot was
+// removed from, and resume it (*bot.Bot satisfies it).
+type Pauser interface {
+	PauseWorkspace(ctx context.Context, ws bot.Workspace, paused bool) error
+}
+
+// setRemoved records whether tipbot was removed from a guild: nothing is
+// sent to a guild it was removed from (each refusal would count toward
+// Discord's invalid-request limit).
+func (a *Adapter) setRemoved(guildID string, removed bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.removed == nil {
+		a.removed = map[string]bool{}
+	}
+	if removed {
+		a.removed[guildID] = true
+	} else {
+		delete(a.removed, guildID)
+	}
+}
+
+func (a *Adapter) isRemoved(guildID string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.removed[guildID]
+}
+
+// guildMembership tells the core the bot was removed from a guild (its
+// schedules and digests pause, what was owed it is dropped) or is in it
+// (again).
+func (a *Adapter) guildMembership(ctx context.Context, guildID string, removed bool) {
+	p, ok := a.h.(Pauser)
+	if !ok {
+		return
+	}
+	if removed {
+		a.log.Warn("discord: tipbot was removed from a server; pausing it", "guild", guildID)
+	}
+	if err := p.PauseWorkspace(ctx, workspace(guildID), removed); err != nil {
+		a.log.Error("discord: pausing or resuming a server failed", "guild", guildID, "removed", removed, "err", err)
+	}
+}
+
 // process translates a dispatch and hands its events to the core.
 func (a *Adapter) process(d dispatch) {
 	ctx := a.work
+	defer a.noteMembers(ctx)
+	switch v := d.Data.(type) {
+	case *discordgo.GuildDelete:
+		a.guildMembership(ctx, v.ID, true)
+		return
+	case *discordgo.GuildCreate:
+		a.guildMembership(ctx, v.ID, false)
+		return
+	}
 	for _, ev := range a.tr.translate(ctx, d) {
 		reply, err := a.handle(ctx, ev)
 		if err != nil {
 			a.log.Error("discord: event not applied", "type", d.Type, "id", bot.MetaOf(ev).ID, "err", err)
 			continue
 		}
+
 		if reply != nil {
 			// Outside interactions Discord has no private replies: a
 			// direct message is the private channel.
@@ -615,10 +899,20 @@ func appIDFromToken(token string) string {
 var libraryLogs sync.Once
 
 // routeLibraryLogs sends discordgo's own log lines (errors only) to slog's
-// default logger instead of the standard log package.
+// default logger instead of the standard log package, and delays the
+// identify discordgo sends after op 9 (see gateway.go).
 func routeLibraryLogs() {
 	libraryLogs.Do(func() {
 		discordgo.Logger = func(level, _ int, format string, args ...any) {
+			if format == op9Log {
+				// discordgo identifies right after this line: Discord
+				// asks for a wait of 1–5 s after op 9 first.
+				time.Sleep(identifyDelay())
+				return
+			}
+			if level > discordgo.LogError {
+				return
+			}
 			slog.Default().Log(context.Background(), slog.LevelError, "discordgo: "+fmt.Sprintf(format, args...))
 		}
 	})

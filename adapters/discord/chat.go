@@ -40,7 +40,7 @@ func (a *Adapter) Post(ctx context.Context, ws bot.Workspace, channel string, m 
 			ref = &discordgo.MessageReference{MessageID: m.Thread, ChannelID: target, GuildID: ws.ID, FailIfNotExists: &no}
 		}
 	}
-	msgs := render(m, a.link(ws.ID))
+	msgs := render(m, a.link(ctx, ws.ID))
 	first := ""
 	for i, om := range msgs {
 		send := &discordgo.MessageSend{Content: om.Content, Embeds: om.Embeds, Files: om.Files, AllowedMentions: noMentions}
@@ -65,10 +65,18 @@ func (a *Adapter) Post(ctx context.Context, ws bot.Workspace, channel string, m 
 // "name:id") to a message of the workspace's guild. A refusal for good
 // (unknown message, missing access) wraps bot.ErrRefused.
 func (a *Adapter) React(ctx context.Context, ws bot.Workspace, channel, messageID, emoji string) error {
+	return a.ReactTo(ctx, ws, bot.MessageRef{Channel: channel, MessageID: messageID}, emoji)
+}
+
+// ReactTo is React for a message that may be in a thread (ref.Thread, as
+// the core stored it): the reaction goes to the thread's message, even
+// after a restart emptied the adapter's memory (bot.RefReactor).
+func (a *Adapter) ReactTo(ctx context.Context, ws bot.Workspace, ref bot.MessageRef, emoji string) error {
+	channel, messageID := ref.Channel, ref.MessageID
 	if err := a.checkChannel(ctx, ws, channel); err != nil {
 		return refusal(err)
 	}
-	location, _ := a.dir.location(channel, messageID)
+	location := a.locate(ctx, ref)
 	e := apiEmoji(emoji)
 	if e == "" {
 		return fmt.Errorf("discord: react: empty emoji")
@@ -89,7 +97,7 @@ func (a *Adapter) Direct(ctx context.Context, ws bot.Workspace, userID string, m
 	if ws.Platform != bot.Discord {
 		return fmt.Errorf("discord: direct message for a %s workspace", ws.Platform)
 	}
-	ch, ok := a.dmChannels.get(userID)
+	ch, ok := a.dmChannels.Get(userID)
 	if !ok {
 		err := a.retry(ctx, func() error {
 			c, err := a.s.UserChannelCreate(userID, discordgo.WithContext(ctx))
@@ -101,9 +109,9 @@ func (a *Adapter) Direct(ctx context.Context, ws bot.Workspace, userID string, m
 		if err != nil {
 			return fmt.Errorf("discord: open DM with %s: %w", userID, refusal(err))
 		}
-		a.dmChannels.put(userID, ch)
+		a.dmChannels.Add(userID, ch)
 	}
-	for _, om := range render(m, a.link(ws.ID)) {
+	for _, om := range render(m, a.link(ctx, ws.ID)) {
 		if _, err := a.send(ctx, ch, &discordgo.MessageSend{Content: om.Content, Embeds: om.Embeds, Files: om.Files, AllowedMentions: noMentions}); err != nil {
 			return fmt.Errorf("discord: DM to %s: %w", userID, refusal(err))
 		}
@@ -118,6 +126,9 @@ func (a *Adapter) checkChannel(ctx context.Context, ws bot.Workspace, channel st
 	}
 	if channel == "" {
 		return errors.New("discord: no channel")
+	}
+	if a.isRemoved(ws.ID) {
+		return fmt.Errorf("discord: tipbot was removed from guild %s: %w", ws.ID, bot.ErrRefused)
 	}
 	ci, err := a.dir.channel(ctx, channel)
 	if err != nil {
@@ -240,17 +251,35 @@ func apiEmoji(e string) string {
 
 // link returns the jump-link maker of a guild: a message in a thread links
 // through the thread.
-func (a *Adapter) link(guild string) func(bot.MessageRef) string {
+func (a *Adapter) link(ctx context.Context, guild string) func(bot.MessageRef) string {
 	return func(r bot.MessageRef) string {
 		if guild == "" || r.Channel == "" {
 			return ""
 		}
-		location, _ := a.dir.location(r.Channel, r.MessageID)
-		return jumpURL(guild, location, r.MessageID)
+		return jumpURL(guild, a.locate(ctx, r), r.MessageID)
 	}
 }
 
-var _ bot.Chat = (*Adapter)(nil)
+// locate returns the channel or thread a message is in: where the adapter
+// saw it, else ref.Thread when that is a thread (a forum post is one too),
+// else ref.Channel. A Thread that is not a thread is the message a reply
+// answered, in ref.Channel.
+func (a *Adapter) locate(ctx context.Context, ref bot.MessageRef) string {
+	if location, ok := a.dir.location(ref.Channel, ref.MessageID); ok {
+		return location
+	}
+	if ref.Thread != "" && ref.Thread != ref.Channel {
+		if ci, err := a.dir.channel(ctx, ref.Thread); err == nil && ci.Thread {
+			return ref.Thread
+		}
+	}
+	return ref.Channel
+}
+
+var (
+	_ bot.Chat       = (*Adapter)(nil)
+	_ bot.RefReactor = (*Adapter)(nil)
+)
 
 // Members tells reports how many people are in the workspace's guild
 // (bot.Audience): the count Discord gives with the guild, bots included.

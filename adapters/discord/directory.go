@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/tipbot/tipbot/bot"
 )
 
-// errUnknownChannel is what the directory says of an id that is no channel
-// (Discord answered 404).
+// errUnknownChannel is what the directory says of an id that is no channel,
+// or one tipbot may not see (Discord answered 404 or 403).
 var errUnknownChannel = errors.New("unknown channel")
 
 const (
@@ -27,9 +28,9 @@ const (
 type liveDirectory struct {
 	s        *discordgo.Session
 	log      *slog.Logger
-	channels *lru[string, cachedChannel]
-	messages *lru[string, cachedMessage]
-	guilds   *lru[string, cachedGuild]
+	channels *expirable.LRU[string, cachedChannel]
+	messages *expirable.LRU[string, cachedMessage]
+	guilds   *expirable.LRU[string, cachedGuild]
 }
 
 type cachedChannel struct {
@@ -58,9 +59,9 @@ func newLiveDirectory(s *discordgo.Session, log *slog.Logger) *liveDirectory {
 	return &liveDirectory{
 		s:        s,
 		log:      log,
-		channels: newLRU[string, cachedChannel](10_000),
-		messages: newLRU[string, cachedMessage](10_000),
-		guilds:   newLRU[string, cachedGuild](1_000),
+		channels: expirable.NewLRU[string, cachedChannel](10_000, nil, 0),
+		messages: expirable.NewLRU[string, cachedMessage](10_000, nil, 0),
+		guilds:   expirable.NewLRU[string, cachedGuild](1_000, nil, 0),
 	}
 }
 
@@ -71,7 +72,7 @@ func (d *liveDirectory) channel(ctx context.Context, id string) (channelInfo, er
 		d.s.State.RUnlock()
 		return ci, nil
 	}
-	if c, ok := d.channels.get(id); ok {
+	if c, ok := d.channels.Get(id); ok {
 		if !c.missing {
 			return c.info, nil
 		}
@@ -81,28 +82,30 @@ func (d *liveDirectory) channel(ctx context.Context, id string) (channelInfo, er
 	}
 	ch, err := d.s.Channel(id, discordgo.WithContext(ctx))
 	if err != nil {
-		if status(err) == http.StatusNotFound {
-			d.channels.put(id, cachedChannel{missing: true, at: time.Now()})
+		if s := status(err); s == http.StatusNotFound || s == http.StatusForbidden {
+			// Both are remembered: asking again would only add to the
+			// invalid requests Discord counts (403s) before a ban.
+			d.channels.Add(id, cachedChannel{missing: true, at: time.Now()})
 			return channelInfo{}, errUnknownChannel
 		}
 		return channelInfo{}, err
 	}
 	ci := channelInfo{GuildID: ch.GuildID, ParentID: ch.ParentID, Thread: ch.IsThread()}
-	d.channels.put(id, cachedChannel{info: ci, at: time.Now()})
+	d.channels.Add(id, cachedChannel{info: ci, at: time.Now()})
 	return ci, nil
 }
 
 // location returns the channel or thread a message is in, as far as the
 // adapter has seen it; else the channel given.
 func (d *liveDirectory) location(channel, messageID string) (string, bool) {
-	if e, ok := d.messages.get(messageID); ok && e.Location != "" {
+	if e, ok := d.messages.Get(messageID); ok && e.Location != "" {
 		return e.Location, true
 	}
 	return channel, false
 }
 
 func (d *liveDirectory) message(ctx context.Context, location, messageID string) (bot.MessageInfo, error) {
-	if e, ok := d.messages.get(messageID); ok {
+	if e, ok := d.messages.Get(messageID); ok {
 		if !e.partial {
 			return e.Info, nil
 		}
@@ -123,15 +126,20 @@ func (d *liveDirectory) message(ctx context.Context, location, messageID string)
 	return info, nil
 }
 
+func (d *liveDirectory) known(messageID string) (bot.MessageInfo, bool) {
+	e, ok := d.messages.Get(messageID)
+	return e.Info, ok && !e.partial
+}
+
 func (d *liveDirectory) remember(messageID string, e messageEntry) {
 	c := cachedMessage{messageEntry: e}
 	if len(e.Info.Text) > maxCachedText {
 		c.Info.Text, c.partial = "", true
 	}
-	d.messages.put(messageID, c)
+	d.messages.Add(messageID, c)
 }
 
-func (d *liveDirectory) forget(messageID string) { d.messages.remove(messageID) }
+func (d *liveDirectory) forget(messageID string) { d.messages.Remove(messageID) }
 
 func (d *liveDirectory) admin(ctx context.Context, guildID, userID string, roles []string) bool {
 	if g, err := d.s.State.Guild(guildID); err == nil {
@@ -140,7 +148,7 @@ func (d *liveDirectory) admin(ctx context.Context, guildID, userID string, roles
 		d.s.State.RUnlock()
 		return ok
 	}
-	if c, ok := d.guilds.get(guildID); ok && time.Since(c.at) < guildTTL {
+	if c, ok := d.guilds.Get(guildID); ok && time.Since(c.at) < guildTTL {
 		return isAdmin(c.g, userID, roles)
 	}
 	g, err := d.s.Guild(guildID, discordgo.WithContext(ctx))
@@ -148,6 +156,6 @@ func (d *liveDirectory) admin(ctx context.Context, guildID, userID string, roles
 		d.log.Debug("discord: fetching a guild failed", "guild", guildID, "err", err)
 		return false
 	}
-	d.guilds.put(guildID, cachedGuild{g: g, at: time.Now()})
+	d.guilds.Add(guildID, cachedGuild{g: g, at: time.Now()})
 	return isAdmin(g, userID, roles)
 }

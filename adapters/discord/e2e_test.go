@@ -359,12 +359,31 @@ func TestEndToEnd(t *testing.T) {
 	if ans := w.ask(bob, "tips-admin", discordtest.Sub("export")); len(ans.Files) != 0 || !strings.Contains(ans.Text(), "Only admins") {
 		t.Errorf("a member's export = %+v", ans)
 	}
+	// The member objects of payloads fill the directory of people.
+	member := func(id string) (bot.Member, error) {
+		var m bot.Member
+		err := w.db.View(context.Background(), ws, func(tx bot.ReadTx) error {
+			var err error
+			m, err = tx.Member(id)
+			return err
+		})
+		return m, err
+	}
+	if m, err := member(mod); err != nil || m.Name == "" || !m.Admin || m.Bot {
+		t.Errorf("directory entry of the moderator = %+v, %v", m, err)
+	}
+	if m, err := member(alice); err != nil || m.Name == "" || m.Admin {
+		t.Errorf("directory entry of alice = %+v, %v", m, err)
+	}
 	if ans := w.ask(alice, "tips", discordtest.Sub("forget-me")); !strings.Contains(ans.Text(), "forget-me confirm") {
 		t.Errorf("forget-me = %q", ans.Text())
 	}
 	w.ask(alice, "tips", discordtest.Sub("forget-me", discordtest.Bool("confirm", true)))
 	if _, err := w.tip(general, bisect.ID); !errors.Is(err, bot.ErrNotFound) {
 		t.Errorf("alice's tip after forget-me: %v", err)
+	}
+	if _, err := member(alice); !errors.Is(err, bot.ErrNotFound) {
+		t.Errorf("alice in the directory after forget-me: %v", err)
 	}
 	if fd.RateLimited() != 0 {
 		t.Errorf("%d requests over a rate limit", fd.RateLimited())

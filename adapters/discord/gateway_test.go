@@ -19,7 +19,10 @@ import (
 
 func TestHandshakeHeartbeatsAndIntents(t *testing.T) {
 	t.Parallel()
-	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds(), HeartbeatInterval: 50 * time.Millisecond})
+	// discordgo gives up after five intervals without an ACK, closing with
+	// 1000 (which ends the session): keep them longer than a busy
+	// machine's pauses.
+	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds(), HeartbeatInterval: time.Second})
 	a := run(t, fd, &recorder{})
 	ids := fd.Identifies()
 	if len(ids) != 1 {
@@ -339,7 +342,9 @@ func TestInteractionErrorsAreAnswered(t *testing.T) {
 	fd := discordtest.New(t, discordtest.Options{Guilds: testGuilds()})
 	calls := 0
 	rec := &recorder{reply: func(ev bot.Event) (bot.Reply, error) {
-		calls++
+		if _, ok := ev.(*bot.PeopleUpdated); !ok {
+			calls++
+		}
 		return nil, errors.New("disk full")
 	}}
 	run(t, fd, rec)
@@ -390,6 +395,9 @@ func TestResumeReplaysChangeNothing(t *testing.T) {
 	}
 	seen := map[string]int{}
 	for _, ev := range rec.all() {
+		if _, ok := ev.(*bot.PeopleUpdated); ok {
+			continue // the directory's, not a dispatch
+		}
 		seen[bot.MetaOf(ev).ID]++
 	}
 	dups := 0

@@ -23,13 +23,13 @@ var noMentions = &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMen
 // core never delays the gateway.
 func (a *Adapter) startInteraction(ic *discordgo.Interaction) {
 	received := time.Now()
-	if _, seen := a.interactions.get(ic.ID); seen {
+	if _, seen := a.interactions.Get(ic.ID); seen {
 		// Replayed by a resume: it was answered already (Discord accepts
 		// one answer), and the core would ignore it anyway.
 		a.log.Debug("discord: replayed interaction ignored", "id", ic.ID)
 		return
 	}
-	a.interactions.put(ic.ID, struct{}{})
+	a.interactions.Add(ic.ID, struct{}{})
 	a.stopMu.RLock()
 	if a.stopped {
 		a.stopMu.RUnlock()
@@ -68,6 +68,7 @@ func (a *Adapter) interact(ctx context.Context, ic *discordgo.Interaction, recei
 	go func() {
 		r, err := a.handle(ctx, ev)
 		done <- result{r, err}
+		a.noteMembers(ctx)
 	}()
 	timer := time.NewTimer(max(a.deferAfter-time.Since(received), 0))
 	defer timer.Stop()
@@ -94,6 +95,11 @@ func (a *Adapter) interact(ctx context.Context, ic *discordgo.Interaction, recei
 	case reply == nil:
 		reply = &bot.Message{Lines: []bot.Line{{Text: tx.done}}}
 	}
+	if res.err == nil && a.contentNotice(ev, time.Now()) {
+		m := *reply
+		m.Lines = append(append([]bot.Line(nil), m.Lines...), bot.Line{Text: tx.noContent})
+		reply = &m
+	}
 	a.answer(ctx, ic, tx, reply, deferred)
 }
 
@@ -107,9 +113,9 @@ func (a *Adapter) answer(ctx context.Context, ic *discordgo.Interaction, tx text
 		m.File = nil
 		m.Lines = append(m.Lines, bot.Line{Text: tx.tooLarge})
 	}
-	msgs := render(m, a.link(ic.GuildID))
+	msgs := render(m, a.link(ctx, ic.GuildID))
 	if len(msgs) == 0 {
-		msgs = render(bot.Message{Lines: []bot.Line{{Text: tx.done}}}, a.link(ic.GuildID))
+		msgs = render(bot.Message{Lines: []bot.Line{{Text: tx.done}}}, a.link(ctx, ic.GuildID))
 	}
 	first := msgs[0]
 	var err error

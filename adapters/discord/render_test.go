@@ -283,22 +283,3 @@ func TestRequestTimeoutStartsAfterThePacer(t *testing.T) {
 		}
 	})
 }
-
-func TestLRU(t *testing.T) {
-	t.Parallel()
-	c := newLRU[string, int](2)
-	c.put("a", 1)
-	c.put("b", 2)
-	c.get("a")
-	c.put("c", 3) // evicts b, the least recently used
-	if _, ok := c.get("b"); ok {
-		t.Error("b survived")
-	}
-	if v, ok := c.get("a"); !ok || v != 1 {
-		t.Error("a lost")
-	}
-	c.remove("a")
-	if _, ok := c.get("a"); ok {
-		t.Error("a not removed")
-	}
-}

@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -28,7 +29,9 @@ import (
 //   - a reply (message_reference) outside a thread has ThreadID = the
 //     replied-to message id;
 //   - emojis are the unicode text ("💡", skin tones left for the core to
-//     fold) or "name:id" for a server's custom emoji.
+//     fold) or "name:id" for a server's custom emoji; a reaction's Variant
+//     is the emoji unfolded, with " super" for a super reaction (burst),
+//     since Discord lets one person hold 👍, 👍🏽 and a super 👍 at once.
 
 // dispatch is one gateway event as the adapter received it: its type, its
 // sequence number in the gateway session, that session's id and the
@@ -38,6 +41,22 @@ type dispatch struct {
 	Seq     int64
 	Session string
 	Data    any
+	// AuthorID and Burst are a reaction's message_author_id and burst (a
+	// super reaction), which discordgo v0.29 does not decode.
+	AuthorID string
+	Burst    bool
+}
+
+// readReactionExtras reads what discordgo drops from a reaction's raw
+// payload.
+func (d *dispatch) readReactionExtras(raw json.RawMessage) {
+	var x struct {
+		MessageAuthorID string `json:"message_author_id"`
+		Burst           bool   `json:"burst"`
+	}
+	if json.Unmarshal(raw, &x) == nil {
+		d.AuthorID, d.Burst = x.MessageAuthorID, x.Burst
+	}
 }
 
 // channelInfo is where a channel lives.
@@ -60,6 +79,10 @@ type directory interface {
 	// message returns the author and text of a message, from memory or
 	// from the REST API.
 	message(ctx context.Context, location, messageID string) (bot.MessageInfo, error)
+	// known returns what memory holds of a message, without asking
+	// Discord: full is false when the message is unknown or its text was
+	// too long to keep (the author may still be known).
+	known(messageID string) (info bot.MessageInfo, full bool)
 	// remember and forget keep the message memory current.
 	remember(messageID string, e messageEntry)
 	forget(messageID string)
@@ -70,8 +93,32 @@ type directory interface {
 
 // translator turns dispatches into core events.
 type translator struct {
-	self string // the bot's own user id
-	dir  directory
+	self    string // the bot's own user id
+	dir     directory
+	capture string // the capture emoji; "" means defaultCapture
+	// member, when set, is told of every guild member object a payload
+	// carries, for the directory of people.
+	member func(guildID string, m bot.Member)
+}
+
+// sawMember passes a member object's person to t.member.
+func (t *translator) sawMember(guildID string, u bot.User) {
+	if t.member != nil && guildID != "" && u.ID != "" && u.Name != "" {
+		t.member(guildID, bot.Member{ID: u.ID, Name: u.Name, Bot: u.Bot, Admin: u.Admin})
+	}
+}
+
+// defaultCapture is the core's default capture emoji on Discord.
+const defaultCapture = "🔖"
+
+// isCapture reports whether emoji is the capture reaction (skin tones and
+// variation selectors aside).
+func (t *translator) isCapture(emoji string) bool {
+	c := t.capture
+	if c == "" {
+		c = defaultCapture
+	}
+	return bot.BaseEmoji(apiEmoji(c)) == bot.BaseEmoji(emoji)
 }
 
 // translate returns the core events for a dispatch: none for what tipbot
@@ -135,7 +182,7 @@ func (t *translator) cleared(ctx context.Context, guildID, location, messageID, 
 			ID:        "react0:" + messageID + ":" + emoji + ":" + d.Session + ":" + strconv.FormatInt(d.Seq, 10),
 			Workspace: workspace(guildID),
 		},
-		Channel: channel, MessageID: messageID, Emoji: emoji,
+		Channel: channel, MessageID: messageID, Emoji: emoji, Variant: emoji,
 	}
 }
 
@@ -274,16 +321,30 @@ func (t *translator) reaction(ctx context.Context, r *discordgo.MessageReaction,
 		ID:        kind + ":" + r.MessageID + ":" + r.UserID + ":" + emoji + ":" + d.Session + ":" + strconv.FormatInt(d.Seq, 10),
 		Workspace: workspace(r.GuildID),
 	}
-	if !added {
-		return &bot.ReactionRemoved{EventMeta: meta, Channel: channel, MessageID: r.MessageID, User: user, Emoji: emoji}
+	// Discord keeps 👍, 👍🏽 and a super 👍 apart: one person may hold
+	// them all, and takes them off one at a time.
+	variant := emoji
+	if d.Burst {
+		variant += " super"
 	}
-	ev := &bot.ReactionAdded{EventMeta: meta, Channel: channel, MessageID: r.MessageID, User: user, Emoji: emoji}
+	if !added {
+		return &bot.ReactionRemoved{EventMeta: meta, Channel: channel, MessageID: r.MessageID, User: user, Emoji: emoji, Variant: variant}
+	}
+	ev := &bot.ReactionAdded{EventMeta: meta, Channel: channel, MessageID: r.MessageID, User: user, Emoji: emoji, Variant: variant}
 	if !user.Bot {
-		// The reaction does not say who wrote the message; capturing it
-		// with the capture reaction needs that.
-		if info, err := t.dir.message(ctx, r.ChannelID, r.MessageID); err == nil {
-			ev.Message = info
+		// Capturing needs the message's author and text. Only the capture
+		// reaction on a message not in memory asks Discord: a burst of
+		// other reactions costs no request.
+		info, full := t.dir.known(r.MessageID)
+		if !full && t.isCapture(emoji) {
+			if fetched, err := t.dir.message(ctx, r.ChannelID, r.MessageID); err == nil {
+				info = fetched
+			}
 		}
+		if info.Author.ID == "" && d.AuthorID != "" {
+			info.Author = bot.User{ID: d.AuthorID, Bot: d.AuthorID == t.self}
+		}
+		ev.Message = info
 	}
 	return ev
 }
@@ -293,6 +354,9 @@ func (t *translator) user(ctx context.Context, guildID string, u *discordgo.User
 	out := bot.User{ID: u.ID, Name: displayName(u, m), Bot: u.Bot || u.System}
 	if m != nil && !out.Bot && guildID != "" {
 		out.Admin = t.dir.admin(ctx, guildID, u.ID, m.Roles)
+	}
+	if m != nil {
+		t.sawMember(guildID, out)
 	}
 	return out
 }
@@ -358,6 +422,7 @@ func (t *translator) interaction(ctx context.Context, ic *discordgo.Interaction)
 	u := ic.Member.User
 	user := bot.User{ID: u.ID, Name: displayName(u, ic.Member), Bot: u.Bot || u.System,
 		Admin: ic.Member.Permissions&adminPermissions != 0}
+	t.sawMember(ic.GuildID, user)
 	channel, thread := t.place(ctx, ic.ChannelID, nil)
 	meta := bot.EventMeta{ID: "ix:" + ic.ID, Workspace: workspace(ic.GuildID), At: snowflakeTime(ic.ID)}
 

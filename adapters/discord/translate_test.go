@@ -62,6 +62,11 @@ func (d *mapDirectory) message(_ context.Context, location, id string) (bot.Mess
 	return e.Info, nil
 }
 
+func (d *mapDirectory) known(id string) (bot.MessageInfo, bool) {
+	e, ok := d.messages[id]
+	return e.Info, ok
+}
+
 func (d *mapDirectory) remember(id string, e messageEntry) { d.messages[id] = e }
 func (d *mapDirectory) forget(id string)                   { delete(d.messages, id) }
 func (d *mapDirectory) admin(_ context.Context, guild, user string, roles []string) bool {
@@ -101,7 +106,11 @@ func readDispatch(t *testing.T, name string) dispatch {
 	}
 	// discordgo hands on what it could decode even after an error.
 	_ = json.Unmarshal(e.RawData, v)
-	return dispatch{Type: e.Type, Seq: e.Sequence, Session: "sess1", Data: v}
+	d := dispatch{Type: e.Type, Seq: e.Sequence, Session: "sess1", Data: v}
+	if strings.HasPrefix(e.Type, "MESSAGE_REACTION_") {
+		d.readReactionExtras(e.RawData)
+	}
+	return d
 }
 
 func at(s string) time.Time {
@@ -152,22 +161,28 @@ func TestTranslateGatewayEvents(t *testing.T) {
 		}},
 		{"reaction_add_unicode.json", []bot.Event{&bot.ReactionAdded{
 			EventMeta: bot.EventMeta{ID: "react+:" + m1 + ":" + bob + ":🔖:sess1:54", Workspace: ws},
-			Channel:   general, MessageID: m1, User: bot.User{ID: bob, Name: "Bob"}, Emoji: "🔖", Message: cached1}}},
+			Channel:   general, MessageID: m1, User: bot.User{ID: bob, Name: "Bob"}, Emoji: "🔖", Variant: "🔖", Message: cached1}}},
 		{"reaction_add_skin_tone.json", []bot.Event{&bot.ReactionAdded{
 			EventMeta: bot.EventMeta{ID: "react+:1300000000000000004:" + carol + ":👍🏽:sess1:55", Workspace: ws},
-			Channel:   general, MessageID: "1300000000000000004", User: bot.User{ID: carol, Name: "carol"}, Emoji: "👍🏽",
+			Channel:   general, MessageID: "1300000000000000004", User: bot.User{ID: carol, Name: "carol"}, Emoji: "👍🏽", Variant: "👍🏽",
+			Message: bot.MessageInfo{Author: bot.User{ID: bob, Name: "Bob"}, Text: "pair programming on hard bugs", ThreadID: thread}}}},
+		// a super reaction is kept apart from the same emoji's plain one
+		{"reaction_add_burst.json", []bot.Event{&bot.ReactionAdded{
+			EventMeta: bot.EventMeta{ID: "react+:1300000000000000004:" + carol + ":👍:sess1:61", Workspace: ws},
+			Channel:   general, MessageID: "1300000000000000004", User: bot.User{ID: carol, Name: "carol"}, Emoji: "👍", Variant: "👍 super",
 			Message: bot.MessageInfo{Author: bot.User{ID: bob, Name: "Bob"}, Text: "pair programming on hard bugs", ThreadID: thread}}}},
 		{"reaction_add_custom.json", []bot.Event{&bot.ReactionAdded{
 			EventMeta: bot.EventMeta{ID: "react+:" + m1 + ":" + owner + ":partyblob:1500000000000000001:sess1:56", Workspace: ws},
-			Channel:   general, MessageID: m1, User: bot.User{ID: owner, Name: "olga", Admin: true}, Emoji: "partyblob:1500000000000000001", Message: cached1}}},
+			Channel:   general, MessageID: m1, User: bot.User{ID: owner, Name: "olga", Admin: true}, Emoji: "partyblob:1500000000000000001",
+			Variant: "partyblob:1500000000000000001", Message: cached1}}},
 		{"reaction_add_self.json", nil},
 		{"reaction_add_other_bot.json", []bot.Event{&bot.ReactionAdded{
 			EventMeta: bot.EventMeta{ID: "react+:" + m1 + ":" + otherBot + ":💡:sess1:58", Workspace: ws},
-			Channel:   general, MessageID: m1, User: bot.User{ID: otherBot, Name: "otherbot", Bot: true}, Emoji: "💡"}}},
+			Channel:   general, MessageID: m1, User: bot.User{ID: otherBot, Name: "otherbot", Bot: true}, Emoji: "💡", Variant: "💡"}}},
 		{"reaction_add_dm.json", nil},
 		{"reaction_remove.json", []bot.Event{&bot.ReactionRemoved{
 			EventMeta: bot.EventMeta{ID: "react-:" + m1 + ":" + bob + ":💡:sess1:60", Workspace: ws},
-			Channel:   general, MessageID: m1, User: bot.User{ID: bob}, Emoji: "💡"}}},
+			Channel:   general, MessageID: m1, User: bot.User{ID: bob}, Emoji: "💡", Variant: "💡"}}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.TrimSuffix(tt.file, ".json"), func(t *testing.T) {
@@ -198,16 +213,26 @@ func TestTranslateRemembersMessages(t *testing.T) {
 	if _, ok := dir.messages["1300000000000000004"]; ok {
 		t.Error("a deleted message is still remembered")
 	}
-	// a reaction on an unknown message asks the directory (REST), and
-	// goes on without an author when that fails
+	// the capture reaction on an unknown message asks the directory
+	// (REST), and goes on with the author message_author_id names when
+	// that fails
 	d := readDispatch(t, "reaction_add_unicode.json")
 	d.Data.(*discordgo.MessageReactionAdd).MessageID = "1300000000000000099"
 	evs := tr.translate(ctx, d)
-	if len(evs) != 1 || evs[0].(*bot.ReactionAdded).Message.Author.ID != "" {
+	if len(evs) != 1 || evs[0].(*bot.ReactionAdded).Message.Author.ID != mod {
 		t.Errorf("reaction on an unknown message = %s", dump(evs))
 	}
 	if len(dir.fetched) != 1 || dir.fetched[0] != general+"/1300000000000000099" {
 		t.Errorf("fetched %v", dir.fetched)
+	}
+	// any other reaction asks nothing: the author comes from the payload
+	d.Data.(*discordgo.MessageReactionAdd).Emoji.Name = "🎉"
+	evs = tr.translate(ctx, d)
+	if len(evs) != 1 || evs[0].(*bot.ReactionAdded).Message.Author.ID != mod {
+		t.Errorf("🎉 on an unknown message = %s", dump(evs))
+	}
+	if len(dir.fetched) != 1 {
+		t.Errorf("🎉 fetched the message: %v", dir.fetched)
 	}
 }
 

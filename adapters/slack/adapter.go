@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/tipbot/tipbot/bot"
@@ -71,15 +72,13 @@ type Adapter struct {
 	capture string
 
 	limits  *limits
-	users   *cache[bot.User]
-	msgs    *cache[bot.MessageInfo]
-	links   *cache[string]
-	dms     *cache[string]
-	members *cache[int]
+	msgs    *ageLRU[bot.MessageInfo]
+	links   *expirable.LRU[string, string]
+	dms     *expirable.LRU[string, string]
+	members *ageLRU[int]
 	hooks   *http.Client // response_url posts
 
-	lookupMu sync.Mutex
-	lookups  map[string]chan struct{} // users.info calls in flight
+	people people // the directory's lookups and listings
 
 	lanes lanes   // events of one channel, in order
 	tasks tracker // everything started and not finished
@@ -87,11 +86,14 @@ type Adapter struct {
 	self        atomic.Pointer[identity]
 	connected   atomic.Bool
 	rateLimited atomic.Int64 // 429s met, for tests and logs
+	listings    atomic.Int64 // users.list listings started, for tests
 
 	// Knobs that tests turn; New sets Slack's values.
 	ackDeadline  time.Duration // commands are acknowledged within this of their arrival
 	eventTimeout time.Duration // longest a core Handle may take
 	fetchTimeout time.Duration // longest the reading of a reacted message may take
+	lookupPace   gcra          // users.info calls (Tier 4)
+	listPace     gcra          // users.list pages (Tier 2)
 	pingInterval time.Duration // Socket Mode: reconnect when Slack has not pinged for this long
 	retryWait    time.Duration // first wait before retrying a call that failed on the way (doubles)
 }
@@ -160,18 +162,19 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 		texts:        tx,
 		capture:      foldEmoji(cfg.CaptureReaction),
 		limits:       newLimits(defaultChannelInterval, defaultWorkspaceRate, defaultWorkspaceBurst),
-		users:        newCache[bot.User](10000, 10*time.Minute, now),
-		msgs:         newCache[bot.MessageInfo](5000, 24*time.Hour, now),
-		links:        newCache[string](20000, 0, now),
-		dms:          newCache[string](10000, 0, now),
-		members:      newCache[int](1000, 10*time.Minute, now),
+		msgs:         newAgeLRU[bot.MessageInfo](5000, 24*time.Hour),
+		links:        expirable.NewLRU[string, string](20000, nil, 0),
+		dms:          expirable.NewLRU[string, string](10000, nil, 0),
+		members:      newAgeLRU[int](1000, 10*time.Minute),
 		hooks:        &http.Client{Timeout: 10 * time.Second},
-		lookups:      map[string]chan struct{}{},
+		people:       newPeople(),
 		ackDeadline:  2 * time.Second,
 		eventTimeout: time.Minute,
 		fetchTimeout: 10 * time.Second,
 		pingInterval: 30 * time.Second,
 		retryWait:    200 * time.Millisecond,
+		lookupPace:   gcra{interval: lookupInterval, tolerance: lookupBurst * lookupInterval},
+		listPace:     gcra{interval: listInterval, tolerance: listBurst * listInterval},
 	}
 	a.lanes.tasks = &a.tasks
 	opts := []slackapi.Option{
@@ -193,11 +196,22 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 // the tokens.
 func (a *Adapter) Run(ctx context.Context) error {
 	defer a.tasks.Wait()
+	// The directory's loops stop when Run does.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	if err := a.identify(ctx); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return err
+	}
+	a.tasks.Go(func() { a.resolveLoop(ctx) })
+	if d, ok := a.h.(directory); ok {
+		// Read now, so that whether the directory needs listing is known
+		// once Run has connected.
+		ws := bot.Workspace{Platform: bot.Slack, ID: a.self.Load().TeamID}
+		at, err := d.DirectoryListedAt(ctx, ws)
+		a.tasks.Go(func() { a.keepDirectory(ctx, d, ws, at, err) })
 	}
 	if a.cfg.Mode == ModeHTTP {
 		a.connected.Store(true)
@@ -275,6 +289,32 @@ func (l *lanes) do(key string, fn func()) {
 	}
 }
 
+// run is do for a caller that may wait: when the key's lane is idle, fn
+// runs at once in the caller's goroutine (counted by the tracker), saving
+// two goroutine hand-offs per event; functions of the key queued
+// meanwhile are then drained as do would.
+func (l *lanes) run(key string, fn func()) {
+	l.mu.Lock()
+	if l.queues == nil {
+		l.queues = map[string][]func(){}
+	}
+	if q, running := l.queues[key]; running {
+		l.queues[key] = append(q, fn)
+		l.mu.Unlock()
+		return
+	}
+	l.queues[key] = nil // running
+	l.mu.Unlock()
+	l.tasks.Do(fn)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.queues[key]) == 0 {
+		delete(l.queues, key)
+		return
+	}
+	l.tasks.Go(func() { l.drain(key) })
+}
+
 func (l *lanes) drain(key string) {
 	for {
 		l.mu.Lock()
@@ -309,6 +349,15 @@ func (t *tracker) Go(fn func()) {
 		defer t.done()
 		fn()
 	}()
+}
+
+// Do runs fn in the caller's goroutine, counted until it returns.
+func (t *tracker) Do(fn func()) {
+	t.mu.Lock()
+	t.n++
+	t.mu.Unlock()
+	defer t.done()
+	fn()
 }
 
 func (t *tracker) done() {

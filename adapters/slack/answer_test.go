@@ -94,7 +94,6 @@ func runAnswer(t *testing.T, h Handler, locale string, carriesReply bool) answer
 	}
 	hooks := &fakeHooks{start: time.Now()}
 	a.hooks = &http.Client{Transport: hooks}
-	a.users.put(bob, bot.User{ID: bob, Name: "Bob"})
 	ev, err := translateCommand(slackapi.SlashCommand{TeamID: team.ID, ChannelID: general, UserID: bob, Command: "/tip",
 		Text: "squash before merging", ResponseURL: hookURL, TriggerID: "1.2.3"})
 	if err != nil {

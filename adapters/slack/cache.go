@@ -1,73 +1,42 @@
 package slack
 
 import (
-	"sync"
 	"time"
+
+	"github.com/hashicorp/golang-lru/v2/expirable"
 )
 
-// cache is a small bounded map with an optional time to live. When full,
-// the oldest entries go first.
-type cache[V any] struct {
-	mu    sync.Mutex
-	max   int
-	ttl   time.Duration // 0 = entries never expire
-	now   func() time.Time
-	items map[string]cacheItem[V]
-	order []string // insertion order, for eviction
+// ageLRU is a bounded LRU cache whose entries expire ttl after they were
+// added, checked when read. It is golang-lru's expirable cache used
+// without its own TTL: with a TTL, that cache starts a goroutine that never
+// ends (golang-lru v2.0.7 has no way to stop it), one per adapter, which
+// outlives tests and their synctest bubbles.
+type ageLRU[V any] struct {
+	lru *expirable.LRU[string, aged[V]]
+	ttl time.Duration
 }
 
-type cacheItem[V any] struct {
-	v       V
-	expires time.Time
+type aged[V any] struct {
+	v  V
+	at time.Time
 }
 
-func newCache[V any](max int, ttl time.Duration, now func() time.Time) *cache[V] {
-	return &cache[V]{max: max, ttl: ttl, now: now, items: make(map[string]cacheItem[V])}
+func newAgeLRU[V any](size int, ttl time.Duration) *ageLRU[V] {
+	return &ageLRU[V]{lru: expirable.NewLRU[string, aged[V]](size, nil, 0), ttl: ttl}
 }
 
-func (c *cache[V]) get(k string) (V, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	it, ok := c.items[k]
-	if !ok || (c.ttl > 0 && c.now().After(it.expires)) {
+// Get returns the value of key unless it is missing or older than the TTL.
+func (c *ageLRU[V]) Get(key string) (V, bool) {
+	e, ok := c.lru.Get(key)
+	if !ok || time.Since(e.at) >= c.ttl {
 		var zero V
 		return zero, false
 	}
-	return it.v, true
+	return e.v, true
 }
 
-// put stores v for the cache's ttl (or for ttl when given).
-func (c *cache[V]) put(k string, v V, ttl ...time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	d := c.ttl
-	if len(ttl) > 0 {
-		d = ttl[0]
-	}
-	if _, ok := c.items[k]; !ok {
-		c.order = append(c.order, k)
-	}
-	c.items[k] = cacheItem[V]{v: v, expires: c.now().Add(d)}
-	for len(c.items) > c.max && len(c.order) > 0 {
-		old := c.order[0]
-		c.order = c.order[1:]
-		delete(c.items, old)
-	}
-	if len(c.order) > 2*c.max+16 { // deleted keys linger in order; compact
-		keep := c.order[:0]
-		for _, k := range c.order {
-			if _, ok := c.items[k]; ok {
-				keep = append(keep, k)
-			}
-		}
-		c.order = keep
-	}
-}
+// Add sets the value of key, dropping the least recently used beyond the size.
+func (c *ageLRU[V]) Add(key string, v V) { c.lru.Add(key, aged[V]{v, time.Now()}) }
 
-func (c *cache[V]) delete(k string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.items, k)
-}
-
-func msgKey(channel, ts string) string { return channel + "/" + ts }
+// Remove forgets key.
+func (c *ageLRU[V]) Remove(key string) { c.lru.Remove(key) }

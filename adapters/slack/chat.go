@@ -122,7 +122,7 @@ func (a *Adapter) dmChannel(ctx context.Context, userID string) (string, error) 
 	if userID == "" {
 		return "", errors.New("slack: direct message: no user")
 	}
-	if id, ok := a.dms.get(userID); ok {
+	if id, ok := a.dms.Get(userID); ok {
 		return id, nil
 	}
 	var ch *slackapi.Channel
@@ -136,7 +136,7 @@ func (a *Adapter) dmChannel(ctx context.Context, userID string) (string, error) 
 	if ch == nil || ch.ID == "" {
 		return "", fmt.Errorf("slack: open direct message with %s: no channel in answer", userID)
 	}
-	a.dms.put(userID, ch.ID)
+	a.dms.Add(userID, ch.ID)
 	return ch.ID, nil
 }
 
@@ -182,7 +182,7 @@ func (a *Adapter) permalink(ctx context.Context, ref bot.MessageRef) string {
 		return ""
 	}
 	k := msgKey(ref.Channel, ref.MessageID)
-	if u, ok := a.links.get(k); ok {
+	if u, ok := a.links.Get(k); ok {
 		return u
 	}
 	var link string
@@ -193,7 +193,7 @@ func (a *Adapter) permalink(ctx context.Context, ref bot.MessageRef) string {
 		return err
 	})
 	if err == nil && link != "" {
-		a.links.put(k, link)
+		a.links.Add(k, link)
 		return link
 	}
 	a.log.Debug("slack: chat.getPermalink failed; building the link", "channel", ref.Channel, "ts", ref.MessageID, "err", err)
@@ -223,7 +223,7 @@ func (a *Adapter) Members(ctx context.Context, ws bot.Workspace, channel string)
 	if err := checkWorkspace(ws); err != nil {
 		return 0, err
 	}
-	if n, ok := a.members.get(channel); ok {
+	if n, ok := a.members.Get(channel); ok {
 		return n, nil
 	}
 	channels := []string{channel}
@@ -260,7 +260,7 @@ func (a *Adapter) Members(ctx context.Context, ws bot.Workspace, channel string)
 			}
 		}
 	}
-	a.members.put(channel, len(people))
+	a.members.Add(channel, len(people))
 	return len(people), nil
 }
 

@@ -252,7 +252,7 @@ func TestRepliesArePrivate(t *testing.T) {
 	rec := &recorder{reply: func(ev bot.Event) (bot.Reply, error) {
 		switch e := ev.(type) {
 		case *bot.MessagePosted:
-			return &bot.Message{Lines: []bot.Line{{Text: "Thanks " + e.Author.Name + ", tip saved"}}}, nil
+			return &bot.Message{Lines: []bot.Line{{Text: "Thanks " + e.Author.ID + ", tip saved"}}}, nil
 		case *bot.CommandInvoked:
 			return &bot.Message{Lines: []bot.Line{{Text: "Here is your export."}},
 				File: &bot.File{Name: "tips.csv", Data: []byte("id\nt1\n")}}, nil
@@ -262,7 +262,7 @@ func TestRepliesArePrivate(t *testing.T) {
 	start(t, s, rec, setup{})
 	s.Say(general, alice, "tip: x")
 	waitFor(t, s, "the ephemeral thanks", func() bool { return len(s.Ephemerals()) == 1 })
-	if e := s.Ephemerals()[0]; e.User != alice || e.Channel != general || e.Text != "Thanks Alice, tip saved" {
+	if e := s.Ephemerals()[0]; e.User != alice || e.Channel != general || e.Text != "Thanks "+alice+", tip saved" {
 		t.Errorf("ephemeral = %+v", e)
 	}
 	in := s.Command(general, admin, "/tips", "export csv")

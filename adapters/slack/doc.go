@@ -6,6 +6,10 @@
 // does), translates them into core events (translate.go) and hands them to
 // the core. It acknowledges an event only after the core has committed it,
 // always within Slack's three seconds, and answers commands privately.
+// No event waits on a call to Slack about people: their names and flags
+// come from the core's directory of people, which the adapter fills
+// (users.list at first start and daily, team_join and user_change events,
+// users.info after the commit for someone it does not know: people.go).
 //
 // Outbound, an Adapter implements bot.Chat: Block Kit messages with a
 // plain-text fallback, reactions, private messages and file uploads, paced

@@ -50,10 +50,8 @@ func (a *Adapter) History(ctx context.Context, ws bot.Workspace, channel string,
 		if m.ThreadTimestamp != "" && m.ThreadTimestamp != m.Timestamp {
 			continue // a reply shown in the channel: threads are not read back
 		}
+		// Names and flags come from the core's directory of people.
 		author := bot.User{ID: m.User, Bot: m.BotID != "" || m.SubType == "bot_message"}
-		if !author.Bot && author.ID != "" {
-			author = a.user(ctx, author)
-		}
 		hm := bot.HistoryMessage{MessageID: m.Timestamp, Author: author, Text: m.Text}
 		for _, r := range m.Reactions {
 			users := slices.DeleteFunc(slices.Clone(r.Users), func(u string) bool { return u == self })

@@ -48,7 +48,7 @@ type manifest struct {
 var (
 	wantScopes = []string{"channels:history", "channels:read", "chat:write", "chat:write.public", "commands", "files:write",
 		"groups:history", "groups:read", "im:write", "reactions:read", "reactions:write", "users:read"}
-	wantEvents = []string{"message.channels", "message.groups", "reaction_added", "reaction_removed"}
+	wantEvents = []string{"message.channels", "message.groups", "reaction_added", "reaction_removed", "team_join", "user_change"}
 )
 
 func readManifest(t *testing.T, path string) manifest {

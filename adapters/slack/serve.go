@@ -11,24 +11,64 @@ import (
 	"github.com/tipbot/tipbot/bot"
 )
 
-// serveEvent translates an Events API envelope and applies it in its
-// channel's lane, in Slack's order. done learns whether the envelope may be
+// serveEvent translates an Events API envelope and applies it in its lane
+// (see laneOf), in Slack's order. done learns whether the envelope may be
 // acknowledged: true once the core committed the event (or when there was
 // nothing to commit: ignored or malformed payloads), false when the core
-// failed, so that Slack delivers the event again.
+// failed, so that Slack delivers the event again. The caller waits for
+// done (an HTTP request does): when the event's lane is idle it is applied
+// in the caller's goroutine, before serveEvent returns.
 func (a *Adapter) serveEvent(raw []byte, done func(ok bool)) {
+	if ev, ok := a.translate(raw, done); ok {
+		a.lanes.run(laneOf(ev), func() { done(a.apply(ev)) })
+	}
+}
+
+// serveEventAsync is serveEvent for a caller that must not wait (the
+// Socket Mode read loop): the event is applied in another goroutine.
+func (a *Adapter) serveEventAsync(raw []byte, done func(ok bool)) {
+	if ev, ok := a.translate(raw, done); ok {
+		a.lanes.do(laneOf(ev), func() { done(a.apply(ev)) })
+	}
+}
+
+// translate turns an envelope into a core event; when there is none to
+// apply (ignored or malformed), it calls done(true) and returns false.
+func (a *Adapter) translate(raw []byte, done func(ok bool)) (bot.Event, bool) {
 	ev, err := translateEvent(raw)
 	if err != nil {
 		a.log.Warn("slack: ignoring malformed event", "err", err)
 		done(true)
-		return
+		return nil, false
 	}
 	if ev == nil {
 		done(true)
-		return
+		return nil, false
 	}
-	a.lanes.do(bot.ChannelOf(ev), func() { done(a.apply(ev)) })
+	return ev, true
 }
+
+// laneOf returns the key of the lane an event is applied in: events of one
+// lane reach the core one after the other, in the order Slack sent them,
+// and lanes run in parallel so that their commits are grouped. Messages
+// keep their channel's order; a person's reactions on a message keep
+// theirs (an add, then its removal), whatever the other people do there.
+// People's updates share one lane.
+func laneOf(ev bot.Event) string {
+	switch e := ev.(type) {
+	case *bot.ReactionAdded:
+		return reactionLane(e.Channel, e.MessageID, e.User.ID)
+	case *bot.ReactionRemoved:
+		return reactionLane(e.Channel, e.MessageID, e.User.ID)
+	case *bot.PeopleUpdated:
+		return "people"
+	}
+	return bot.ChannelOf(ev)
+}
+
+func reactionLane(channel, ts, user string) string { return "r/" + channel + "/" + ts + "/" + user }
+
+func msgKey(channel, ts string) string { return channel + "/" + ts }
 
 // apply hands one event to the core and reports whether it was committed.
 // A private reply is sent once the event is acknowledged, in the background.
@@ -219,23 +259,26 @@ func (a *Adapter) sendFileQuietly(ws bot.Workspace, user string, f bot.File) {
 	}
 }
 
-// enrich completes a translated event with what Slack's payload lacks:
-// people's names, admin and bot flags (users.info, cached) and, for the
-// capture reaction, the reacted message's author and text. It fails only
-// when the capture reaction's message cannot be read for now.
+// enrich completes a translated event with what Slack's payload lacks and
+// tipbot has at hand: the bot's own name and flag and, for the capture
+// reaction, the reacted message's author and text. It never asks Slack
+// about people: their names and flags come from the directory of people,
+// in the core, and those it does not know are looked up after the commit
+// (Resolve). It fails only when the capture reaction's message cannot be
+// read for now.
 func (a *Adapter) enrich(ctx context.Context, ev bot.Event) error {
 	switch e := ev.(type) {
 	case *bot.MessagePosted:
-		e.Author = a.user(ctx, e.Author)
+		e.Author = a.whoIs(e.Author)
 		a.rememberInfo(e.Channel, e.MessageID, bot.MessageInfo{Author: e.Author, Text: e.Text, ThreadID: e.ThreadID})
 	case *bot.MessageEdited:
-		e.Author = a.user(ctx, e.Author)
+		e.Author = a.whoIs(e.Author)
 		a.rememberInfo(e.Channel, e.MessageID, bot.MessageInfo{Author: e.Author, Text: e.Text, ThreadID: e.ThreadID})
 	case *bot.MessageDeleted:
-		a.msgs.delete(msgKey(e.Channel, e.MessageID))
+		a.msgs.Remove(msgKey(e.Channel, e.MessageID))
 	case *bot.ReactionAdded:
-		e.User = a.user(ctx, e.User)
-		if info, ok := a.msgs.get(msgKey(e.Channel, e.MessageID)); ok {
+		e.User = a.whoIs(e.User)
+		if info, ok := a.msgs.Get(msgKey(e.Channel, e.MessageID)); ok {
 			e.Message = info
 			return nil
 		}
@@ -243,7 +286,7 @@ func (a *Adapter) enrich(ctx context.Context, ev bot.Event) error {
 			return nil
 		}
 		// A long rate limit on reading history must not hold the
-		// channel's other events: the event fails, Slack sends it again.
+		// message's other events: the event fails, Slack sends it again.
 		fctx, cancel := context.WithTimeout(ctx, a.fetchTimeout)
 		info, found, err := a.fetchMessage(fctx, e.Channel, e.MessageID)
 		cancel()
@@ -257,79 +300,30 @@ func (a *Adapter) enrich(ctx context.Context, ev bot.Event) error {
 		if info.Author.ID == "" {
 			info.Author.ID = e.Message.Author.ID
 		}
-		if !info.Author.Bot && info.Author.ID != "" {
-			info.Author = a.user(ctx, info.Author)
-		}
+		info.Author = a.whoIs(info.Author)
 		e.Message = info
 	case *bot.ReactionRemoved:
-		e.User = a.user(ctx, e.User)
+		e.User = a.whoIs(e.User)
 	case *bot.CommandInvoked:
-		e.User = a.user(ctx, e.User)
+		e.User = a.whoIs(e.User)
 	case *bot.SaveAsTip:
-		e.User = a.user(ctx, e.User)
-		if !e.Message.Author.Bot && e.Message.Author.ID != "" {
-			e.Message.Author = a.user(ctx, e.Message.Author)
-		}
+		e.User = a.whoIs(e.User)
+		e.Message.Author = a.whoIs(e.Message.Author)
 	}
 	return nil
 }
 
-// user completes u (whose ID is set) from users.info, cached. When Slack
-// cannot say, u comes back as it was.
-func (a *Adapter) user(ctx context.Context, u bot.User) bot.User {
+// whoIs completes u when it is the bot itself. Anyone else keeps only
+// their id and the bot flag the payload gave (a handle, as commands carry,
+// is dropped): the core takes names and flags from the directory.
+func (a *Adapter) whoIs(u bot.User) bot.User {
 	if u.ID == "" {
 		return u
 	}
 	if self := a.self.Load(); self != nil && (u.ID == self.UserID || u.ID == self.BotID) {
 		return bot.User{ID: u.ID, Name: self.Name, Bot: true}
 	}
-	if c, ok := a.users.get(u.ID); ok {
-		return c
-	}
-	// One lookup per person at a time: others wait for its answer.
-	a.lookupMu.Lock()
-	if wait, ok := a.lookups[u.ID]; ok {
-		a.lookupMu.Unlock()
-		select {
-		case <-wait:
-		case <-ctx.Done():
-			return u
-		}
-		if c, ok := a.users.get(u.ID); ok {
-			return c
-		}
-		return u
-	}
-	wait := make(chan struct{})
-	a.lookups[u.ID] = wait
-	a.lookupMu.Unlock()
-	defer func() {
-		a.lookupMu.Lock()
-		delete(a.lookups, u.ID)
-		a.lookupMu.Unlock()
-		close(wait)
-	}()
-	var info *slackapi.User
-	err := a.call(ctx, "users.info", "", func(ctx context.Context) (err error) {
-		info, err = a.api.GetUserInfoContext(ctx, u.ID)
-		return err
-	})
-	if err != nil {
-		a.log.Warn("slack: users.info failed", "user", u.ID, "err", err)
-		a.users.put(u.ID, u, time.Minute)
-		return u
-	}
-	out := bot.User{
-		ID:    u.ID,
-		Name:  displayName(info),
-		Bot:   info.IsBot || u.Bot,
-		Admin: info.IsAdmin || info.IsOwner || info.IsPrimaryOwner,
-	}
-	if out.Name == "" {
-		out.Name = u.Name
-	}
-	a.users.put(u.ID, out)
-	return out
+	return bot.User{ID: u.ID, Bot: u.Bot}
 }
 
 func displayName(u *slackapi.User) string {
@@ -408,10 +402,10 @@ const maxRemembered = 4000
 func (a *Adapter) rememberInfo(channel, ts string, info bot.MessageInfo) {
 	k := msgKey(channel, ts)
 	if len(info.Text) > maxRemembered {
-		a.msgs.delete(k)
+		a.msgs.Remove(k)
 		return
 	}
-	a.msgs.put(k, info)
+	a.msgs.Add(k, info)
 }
 
 // notFound reports Slack errors meaning the message cannot be had, now or

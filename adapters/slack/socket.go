@@ -99,7 +99,7 @@ func (a *Adapter) onSocketEvent(ctx context.Context, sm *socketmode.Client, evt 
 		}
 		// Acks wait for the connection when it is down; they never hold
 		// this loop, which must keep reading slack-go's events.
-		a.serveEvent(req.Payload, func(ok bool) {
+		a.serveEventAsync(req.Payload, func(ok bool) {
 			if ok {
 				a.tasks.Go(func() { a.ack(ctx, sm, req.EnvelopeID, nil) })
 			}

@@ -15,7 +15,8 @@ import (
 // This file turns Slack payloads into core events. Its functions are pure:
 // they read only their arguments, so they are table-tested from the JSON
 // files in testdata/. Users come out with their id (and Bot when the payload
-// says so); the adapter fills names and admin flags from users.info later.
+// says so); the core fills names and admin flags from its directory of
+// people, which user_change and team_join events keep up to date.
 
 // errMalformed marks a payload that cannot be understood. Such payloads are
 // acknowledged and logged: Slack sending them again would not help.
@@ -88,6 +89,34 @@ var userSubtypes = map[string]bool{
 // messages, reactions to files, event types it did not subscribe to. The
 // error wraps errMalformed when the payload cannot be read.
 func translateEvent(raw []byte) (bot.Event, error) {
+	// One pass reads the envelope and its inner event; anything it cannot
+	// (a user object, a malformed field) is read again in two steps, which
+	// say what is wrong.
+	var one struct {
+		Type      string      `json:"type"`
+		TeamID    string      `json:"team_id"`
+		EventID   string      `json:"event_id"`
+		EventTime int64       `json:"event_time"`
+		Event     *innerEvent `json:"event"`
+	}
+	if err := json.Unmarshal(raw, &one); err != nil || one.Event == nil || one.Type != "event_callback" || one.TeamID == "" {
+		return translateEnvelope(raw)
+	}
+	return translateInner(eventMeta(one.TeamID, one.EventID, one.EventTime), *one.Event)
+}
+
+// eventMeta is the metadata of an Events API event.
+func eventMeta(team, id string, unix int64) bot.EventMeta {
+	meta := bot.EventMeta{ID: id, Workspace: bot.Workspace{Platform: bot.Slack, ID: team}}
+	if unix > 0 {
+		meta.At = time.Unix(unix, 0).UTC()
+	}
+	return meta
+}
+
+// translateEnvelope is translateEvent in two steps: the envelope, then its
+// inner event.
+func translateEnvelope(raw []byte) (bot.Event, error) {
 	var outer outerEvent
 	if err := json.Unmarshal(raw, &outer); err != nil {
 		return nil, fmt.Errorf("slack: events api envelope: %w: %v", errMalformed, err)
@@ -98,17 +127,21 @@ func translateEvent(raw []byte) (bot.Event, error) {
 	if !slackID(outer.TeamID) || len(outer.Event) == 0 {
 		return nil, fmt.Errorf("slack: event %q: %w: no team or no event", outer.EventID, errMalformed)
 	}
+	meta := eventMeta(outer.TeamID, outer.EventID, outer.EventTime)
 	var in innerEvent
 	if err := json.Unmarshal(outer.Event, &in); err != nil {
+		// user_change and team_join carry a user object, not an id.
+		if in.Type == "user_change" || in.Type == "team_join" {
+			return translatePerson(meta, outer.Event)
+		}
 		return nil, fmt.Errorf("slack: event %q: %w: %v", outer.EventID, errMalformed, err)
 	}
-	meta := bot.EventMeta{
-		ID:        outer.EventID,
-		Workspace: bot.Workspace{Platform: bot.Slack, ID: outer.TeamID},
-	}
-	if outer.EventTime > 0 {
-		meta.At = time.Unix(outer.EventTime, 0).UTC()
-	}
+	return translateInner(meta, in)
+}
+
+// translateInner turns an inner event into a core event (see
+// translateEvent).
+func translateInner(meta bot.EventMeta, in innerEvent) (bot.Event, error) {
 	switch in.Type {
 	case "message":
 		return translateMessage(meta, in)
@@ -127,6 +160,33 @@ func translateEvent(raw []byte) (bot.Event, error) {
 		return ev, nil
 	}
 	return nil, nil
+}
+
+// translatePerson turns a user_change or team_join event into a directory
+// update.
+func translatePerson(meta bot.EventMeta, raw json.RawMessage) (bot.Event, error) {
+	var in struct {
+		User slackapi.User `json:"user"`
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, fmt.Errorf("slack: event %q: %w: %v", meta.ID, errMalformed, err)
+	}
+	if in.User.ID == "" {
+		return nil, fmt.Errorf("slack: event %q: %w: user without id", meta.ID, errMalformed)
+	}
+	return &bot.PeopleUpdated{EventMeta: meta, Members: []bot.Member{memberOf(&in.User)}}, nil
+}
+
+// memberOf is what the directory keeps of a Slack user.
+func memberOf(u *slackapi.User) bot.Member {
+	return bot.Member{
+		ID:      u.ID,
+		Name:    displayName(u),
+		Bot:     u.IsBot || u.ID == "USLACKBOT",
+		Admin:   u.IsAdmin || u.IsOwner || u.IsPrimaryOwner,
+		Locale:  u.Locale,
+		Deleted: u.Deleted,
+	}
 }
 
 func translateMessage(meta bot.EventMeta, in innerEvent) (bot.Event, error) {

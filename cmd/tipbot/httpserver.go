@@ -81,6 +81,9 @@ func (s *opsServer) healthz(w http.ResponseWriter, r *http.Request) {
 			ok = false
 			fmt.Fprintf(&b, "%s: not connected\n", name)
 		}
+		if n, ok := a.(interface{ HealthNote() string }); ok && n.HealthNote() != "" {
+			fmt.Fprintf(&b, "%s: %s\n", name, n.HealthNote()) // degraded, still 200
+		}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	if !ok {

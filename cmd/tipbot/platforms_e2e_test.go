@@ -497,7 +497,7 @@ http: {addr: "127.0.0.1:0"}
 
 // platBuild builds tipbot into a temporary folder, with the race detector
 // when the tests run with it (the packages are then already compiled so).
-func platBuild(t *testing.T) string {
+func platBuild(t testing.TB) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
@@ -543,7 +543,7 @@ type tipbotProc struct {
 // -config FILE" in dir, with the environment variables env (the tokens)
 // and nothing else of ours. It is killed when the test ends if still
 // running; its log is shown when the test fails.
-func startTipbot(t *testing.T, bin, dir, config string, env ...string) *tipbotProc {
+func startTipbot(t testing.TB, bin, dir, config string, env ...string) *tipbotProc {
 	t.Helper()
 	path := filepath.Join(dir, "tipbot.yaml")
 	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
@@ -589,7 +589,7 @@ var platListening = regexp.MustCompile(`msg="http listening" addr=(\S+)`)
 
 // addr returns the address the HTTP server listens on, from the log line
 // tipbot writes once it listens (http.addr is 127.0.0.1:0).
-func (p *tipbotProc) addr(t *testing.T) string {
+func (p *tipbotProc) addr(t testing.TB) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -609,7 +609,7 @@ func (p *tipbotProc) addr(t *testing.T) string {
 }
 
 // waitHealthy polls /healthz until it answers 200 and returns its body.
-func (p *tipbotProc) waitHealthy(t *testing.T) string {
+func (p *tipbotProc) waitHealthy(t testing.TB) string {
 	t.Helper()
 	url := "http://" + p.addr(t) + "/healthz"
 	deadline := time.Now().Add(30 * time.Second)

@@ -75,6 +75,8 @@ func startAdapters(e *env, cfg Config, b *bot.Bot, db *store.DB, log *slog.Logge
 			APIURL:   cfg.Discord.APIURL,
 			GuildIDs: cfg.Discord.GuildIDs,
 			Logger:   log.With("adapter", "discord"),
+			// only this reaction may make the adapter fetch a message
+			CaptureReaction: cfg.Core.CaptureReaction[bot.Discord],
 			OnRateLimit: func(d time.Duration) {
 				ops.metrics.rateLimited(bot.Discord, d)
 			},

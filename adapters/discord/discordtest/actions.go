@@ -59,7 +59,28 @@ func (s *Server) React(id, user, emoji string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.mustMessage(id)
+	hold(m, user, emoji, true)
 	return s.dispatchLocked("MESSAGE_REACTION_ADD", s.reactionJSON(m, user, emoji, true))
+}
+
+// SuperReact adds a member's super reaction (burst) and dispatches
+// MESSAGE_REACTION_ADD; it returns the sequence.
+func (s *Server) SuperReact(id, user, emoji string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j := s.reactionJSON(s.mustMessage(id), user, emoji, true)
+	j["burst"], j["type"], j["burst_colors"] = true, 1, []string{"#ffcc4d"}
+	return s.dispatchLocked("MESSAGE_REACTION_ADD", j)
+}
+
+// SuperUnreact removes a member's super reaction and dispatches
+// MESSAGE_REACTION_REMOVE; it returns the sequence.
+func (s *Server) SuperUnreact(id, user, emoji string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	j := s.reactionJSON(s.mustMessage(id), user, emoji, false)
+	j["burst"], j["type"] = true, 1
+	return s.dispatchLocked("MESSAGE_REACTION_REMOVE", j)
 }
 
 // Unreact removes a member's reaction and dispatches MESSAGE_REACTION_REMOVE.
@@ -67,6 +88,7 @@ func (s *Server) Unreact(id, user, emoji string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.mustMessage(id)
+	hold(m, user, emoji, false)
 	return s.dispatchLocked("MESSAGE_REACTION_REMOVE", s.reactionJSON(m, user, emoji, false))
 }
 
@@ -77,6 +99,11 @@ func (s *Server) ClearReactions(id, emoji string) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.mustMessage(id)
+	for e := range m.Held {
+		if emoji == "" || e == emoji {
+			delete(m.Held, e)
+		}
+	}
 	s.reactions = slices.DeleteFunc(s.reactions, func(r Reaction) bool {
 		return r.MessageID == id && (emoji == "" || r.Emoji == emoji)
 	})
@@ -110,6 +137,27 @@ func (s *Server) AddChannel(guild, id, name string) {
 	c := &channelRec{Channel: Channel{ID: id, Name: name}, guildID: guild}
 	s.channels[id] = c
 	s.dispatchLocked("CHANNEL_CREATE", s.channelJSON(c))
+}
+
+// RemoveBot removes the bot from a guild, as an admin kicking it does:
+// GUILD_DELETE without "unavailable" is dispatched, and REST answers 403
+// for the guild and its channels from then on.
+func (s *Server) RemoveBot(guild string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.removed == nil {
+		s.removed = map[string]bool{}
+	}
+	s.removed[guild] = true
+	return s.dispatchLocked("GUILD_DELETE", map[string]any{"id": guild})
+}
+
+// InviteBack adds the bot to a guild it was removed from: GUILD_CREATE.
+func (s *Server) InviteBack(guild string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.removed, guild)
+	return s.dispatchLocked("GUILD_CREATE", s.guildJSON(s.guilds[guild]))
 }
 
 func (s *Server) mustMessage(id string) *Message {
@@ -335,4 +383,44 @@ func Contains(text string, parts ...string) bool {
 		}
 	}
 	return true
+}
+
+// hold records (or takes back) a member's normal reaction on a message.
+func hold(m *Message, user, emoji string, add bool) {
+	if m.Held == nil {
+		m.Held = map[string][]string{}
+	}
+	has := slices.Contains(m.Held[emoji], user)
+	switch {
+	case add && !has:
+		m.Held[emoji] = append(m.Held[emoji], user)
+	case !add && has:
+		m.Held[emoji] = slices.DeleteFunc(m.Held[emoji], func(u string) bool { return u == user })
+		if len(m.Held[emoji]) == 0 {
+			delete(m.Held, emoji)
+		}
+	}
+}
+
+// AddMessage stores a message as if posted while the bot was away: no
+// dispatch. It returns the message.
+func (s *Server) AddMessage(channel, user, content string) Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch, ok := s.channels[channel]
+	if !ok {
+		s.tb.Fatalf("discordtest: AddMessage in unknown channel %s", channel)
+	}
+	m := &Message{ID: s.newID(), ChannelID: channel, GuildID: ch.guildID, AuthorID: user, Content: content, Created: time.Now()}
+	s.messages[m.ID] = m
+	s.order = append(s.order, m.ID)
+	return *m
+}
+
+// AddReaction adds a member's reaction as if made while the bot was away:
+// no dispatch.
+func (s *Server) AddReaction(id, user, emoji string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	hold(s.mustMessage(id), user, emoji, true)
 }

@@ -2,6 +2,7 @@ package discordtest
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
@@ -124,9 +125,19 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		c.close()
 	}()
+	path := r.URL.Path
 	for {
 		_, data, err := ws.ReadMessage()
 		if err != nil {
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				s.mu.Lock()
+				s.closes = append(s.closes, ce.Code)
+				if (ce.Code == websocket.CloseNormalClosure || ce.Code == websocket.CloseGoingAway) && s.conn == c {
+					s.sessionID = "" // Discord ends the session: no resume
+				}
+				s.mu.Unlock()
+			}
 			return
 		}
 		var p payload
@@ -138,15 +149,18 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 		case 1:
 			s.mu.Lock()
 			s.beats++
+			muted := s.muted
 			s.mu.Unlock()
-			c.send(map[string]any{"op": 11})
+			if !muted {
+				c.send(map[string]any{"op": 11})
+			}
 		case 2:
 			var id struct {
 				Token   string `json:"token"`
 				Intents int    `json:"intents"`
 			}
 			_ = json.Unmarshal(p.D, &id)
-			s.identify(c, id.Token, id.Intents)
+			s.identify(c, id.Token, id.Intents, path)
 		case 6:
 			var rs struct {
 				Token     string `json:"token"`
@@ -154,7 +168,7 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 				Seq       int64  `json:"seq"`
 			}
 			_ = json.Unmarshal(p.D, &rs)
-			s.resume(c, rs.Token, rs.SessionID, rs.Seq)
+			s.resume(c, rs.Token, rs.SessionID, rs.Seq, path)
 		}
 	}
 }
@@ -163,10 +177,10 @@ func (s *Server) tokenOK(t string) bool {
 	return strings.TrimPrefix(t, "Bot ") == s.opts.Token
 }
 
-func (s *Server) identify(c *gwConn, token string, intents int) {
+func (s *Server) identify(c *gwConn, token string, intents int, path string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.idents = append(s.idents, Identify{Token: token, Intents: intents})
+	s.idents = append(s.idents, Identify{Token: token, Intents: intents, Path: path, At: time.Now()})
 	if !s.tokenOK(token) {
 		c.closeWith(4004, "Authentication failed.")
 		return
@@ -192,7 +206,7 @@ func (s *Server) identify(c *gwConn, token string, intents int) {
 		"user":               s.userJSON(AppID, BotName, true),
 		"guilds":             guilds,
 		"session_id":         s.sessionID,
-		"resume_gateway_url": s.wsURL(),
+		"resume_gateway_url": s.resumeURL(),
 		"application":        map[string]any{"id": AppID, "flags": 0},
 		"private_channels":   []any{},
 	})
@@ -201,10 +215,11 @@ func (s *Server) identify(c *gwConn, token string, intents int) {
 	}
 }
 
-func (s *Server) resume(c *gwConn, token, session string, seq int64) {
+func (s *Server) resume(c *gwConn, token, session string, seq int64, path string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.tokenOK(token) || session == "" || session != s.sessionID {
+		s.invalid = time.Now()
 		c.send(map[string]any{"op": 9, "d": false})
 		return
 	}
@@ -212,7 +227,7 @@ func (s *Server) resume(c *gwConn, token, session string, seq int64) {
 		s.conn.close()
 	}
 	s.conn = c
-	s.resumes++
+	s.resumes = append(s.resumes, Resume{Path: path, At: time.Now()})
 	from := seq
 	if seq > 0 {
 		from = max(seq-int64(s.opts.ReplayOverlap), 0)
@@ -226,6 +241,12 @@ func (s *Server) resume(c *gwConn, token, session string, seq int64) {
 }
 
 func (s *Server) wsURL() string { return "ws" + strings.TrimPrefix(s.URL, "http") + "/gateway" }
+
+// resumeURL is READY's resume_gateway_url: another address of the same
+// gateway, so tests can tell where a client resumed.
+func (s *Server) resumeURL() string {
+	return "ws" + strings.TrimPrefix(s.URL, "http") + "/resume-gateway"
+}
 
 // Dispatch sends a gateway event (op 0) and returns its sequence number.
 // With no client connected it is kept for the next Resume, as Discord does.
@@ -276,6 +297,7 @@ func (s *Server) InvalidSession() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.conn != nil {
+		s.invalid = time.Now()
 		s.conn.send(map[string]any{"op": 9, "d": false})
 	}
 }

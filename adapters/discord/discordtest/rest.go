@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +26,8 @@ const (
 func (s *Server) routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /gateway", s.serveGateway)
 	mux.HandleFunc("GET /gateway/", s.serveGateway) // discordgo adds a slash
+	mux.HandleFunc("GET /resume-gateway", s.serveGateway)
+	mux.HandleFunc("GET /resume-gateway/", s.serveGateway)
 	api := func(pattern string, h func(w http.ResponseWriter, r *http.Request, body []byte)) {
 		method, path, _ := strings.Cut(pattern, " ")
 		mux.HandleFunc(method+" /api/v9"+path, func(w http.ResponseWriter, r *http.Request) { s.serveREST(w, r, h) })
@@ -41,6 +45,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	api("POST /webhooks/{app}/{token}", s.webhookFollowup)
 	api("GET /channels/{channel}", s.getChannel)
 	api("GET /channels/{channel}/messages/{message}", s.getMessage)
+	api("GET /channels/{channel}/messages", s.listMessages)
+	api("GET /channels/{channel}/messages/{message}/reactions/{emoji}", s.listReactions)
 	api("POST /channels/{channel}/messages", s.postMessage)
 	api("PUT /channels/{channel}/messages/{message}/reactions/{emoji}/@me", s.putReaction)
 	api("POST /users/@me/channels", s.openDM)
@@ -90,7 +96,33 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request, h func(http.R
 	if s.limit(rec, r, exempt) {
 		return
 	}
+	if s.forbidden(r) {
+		apiError(rec, 403, 50001, "Missing Access")
+		return
+	}
 	h(rec, r, body)
+}
+
+// forbidden reports whether a request is about a guild the bot was
+// removed from (the guild, or one of its channels).
+func (s *Server) forbidden(r *http.Request) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.removed) == 0 {
+		return false
+	}
+	parts := strings.Split(strings.TrimPrefix(r.URL.Path, "/api/v9/"), "/")
+	if len(parts) < 2 {
+		return false
+	}
+	switch parts[0] {
+	case "guilds":
+		return s.removed[parts[1]]
+	case "channels":
+		c, ok := s.channels[parts[1]]
+		return ok && s.removed[c.guildID]
+	}
+	return false
 }
 
 type recorder struct {
@@ -174,8 +206,12 @@ func (s *Server) limit(w http.ResponseWriter, r *http.Request, exempt bool) bool
 }
 
 func (s *Server) getGateway(w http.ResponseWriter, _ *http.Request, _ []byte) {
+	remaining, resetAfter := 999, time.Duration(0)
+	if left := s.opts.SessionsExhaustedFor - time.Since(s.created); left > 0 {
+		remaining, resetAfter = 0, left
+	}
 	writeJSON(w, 200, map[string]any{"url": s.wsURL(), "shards": 1,
-		"session_start_limit": map[string]any{"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
+		"session_start_limit": map[string]any{"total": 1000, "remaining": remaining, "reset_after": resetAfter.Milliseconds(), "max_concurrency": 1}})
 }
 
 func (s *Server) putCommands(w http.ResponseWriter, r *http.Request, body []byte) {
@@ -610,6 +646,8 @@ func (s *Server) reactionJSON(m *Message, user, emoji string, add bool) map[stri
 	if add {
 		j["member"] = s.memberJSON(m.GuildID, user, true)
 		j["message_author_id"] = m.AuthorID
+	}
+	if user != "" {
 		j["burst"] = false
 		j["type"] = 0
 	}
@@ -617,3 +655,92 @@ func (s *Server) reactionJSON(m *Message, user, emoji string, add bool) map[stri
 }
 
 func formatInt(v int64) string { return strconv.FormatInt(v, 10) }
+
+// snowflakeLess orders snowflakes (decimal strings) by value.
+func snowflakeLess(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
+}
+
+// listMessages answers GET /channels/{channel}/messages?after=ID&limit=N:
+// the N messages right after ID, newest first, as Discord, with their
+// reaction counts.
+func (s *Server) listMessages(w http.ResponseWriter, r *http.Request, _ []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	channel := r.PathValue("channel")
+	if _, ok := s.channels[channel]; !ok {
+		apiError(w, 404, 10003, "Unknown Channel")
+		return
+	}
+	after := r.URL.Query().Get("after")
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	if limit <= 0 || limit > 100 {
+		limit = 50
+	}
+	var picked []*Message
+	for _, id := range s.order {
+		m := s.messages[id]
+		if m.ChannelID != channel || m.Deleted || (after != "" && !snowflakeLess(after, m.ID)) {
+			continue
+		}
+		if len(picked) < limit {
+			picked = append(picked, m)
+		}
+	}
+	out := []any{}
+	for i := len(picked) - 1; i >= 0; i-- {
+		m := picked[i]
+		j := s.messageJSON(m, false)
+		var reactions []any
+		for _, e := range slices.Sorted(maps.Keys(m.Held)) {
+			reactions = append(reactions, map[string]any{"emoji": map[string]any{"id": nil, "name": e}, "count": len(m.Held[e]), "me": false})
+		}
+		if reactions != nil {
+			j["reactions"] = reactions
+		}
+		out = append(out, j)
+	}
+	writeJSON(w, 200, out)
+}
+
+// listReactions answers GET .../reactions/{emoji}?after=USER&limit=N: the
+// members holding the emoji, by id.
+func (s *Server) listReactions(w http.ResponseWriter, r *http.Request, _ []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.messages[r.PathValue("message")]
+	if !ok || m.Deleted || m.ChannelID != r.PathValue("channel") {
+		apiError(w, 404, 10008, "Unknown Message")
+		return
+	}
+	emoji, _ := url.PathUnescape(r.PathValue("emoji"))
+	after := r.URL.Query().Get("after")
+	limit, _ := strconv.Atoi(r.URL.Query().Get("limit"))
+	if limit <= 0 || limit > 100 {
+		limit = 25
+	}
+	users := slices.SortedFunc(slices.Values(m.Held[emoji]), func(a, b string) int {
+		if snowflakeLess(a, b) {
+			return -1
+		}
+		if a == b {
+			return 0
+		}
+		return 1
+	})
+	out := []any{}
+	for _, u := range users {
+		if after != "" && !snowflakeLess(after, u) {
+			continue
+		}
+		if len(out) == limit {
+			break
+		}
+		mem, _ := s.member(m.GuildID, u)
+		out = append(out, s.userJSON(u, nameOr(mem.Name, u), mem.Bot))
+	}
+	writeJSON(w, 200, out)
+}

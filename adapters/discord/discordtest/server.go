@@ -58,7 +58,10 @@ type Options struct {
 	// GlobalLimit is the requests per second allowed across routes
 	// (interaction routes excepted); default 50.
 	GlobalLimit int
-	Guilds      []Guild
+	// SessionsExhaustedFor makes /gateway/bot report no identify left
+	// (session_start_limit.remaining 0) until that long after New.
+	SessionsExhaustedFor time.Duration
+	Guilds               []Guild
 }
 
 // Guild is a server of the fake.
@@ -75,7 +78,8 @@ type Role struct {
 	Permissions int64
 }
 
-// Channel is a text channel (Type 0) or a thread (Type 11, with ParentID).
+// Channel is a text channel (Type 0), a forum (Type 15) or a thread (Type
+// 11, with ParentID; a forum's posts are threads too).
 type Channel struct {
 	ID, Name, ParentID string
 	Type               int
@@ -110,6 +114,9 @@ type Message struct {
 	Deleted                          bool
 	Edited                           time.Time
 	Created                          time.Time
+	// Held maps an emoji to the members who hold it (normal reactions,
+	// not the bot's), as GET .../reactions/{emoji} lists them.
+	Held map[string][]string
 }
 
 // Response is what the bot sent about an interaction: Kind "callback"
@@ -155,6 +162,14 @@ type Request struct {
 type Identify struct {
 	Token   string
 	Intents int
+	Path    string    // the URL path the connection was opened on
+	At      time.Time // when it arrived
+}
+
+// Resume is one op 6 the gateway accepted.
+type Resume struct {
+	Path string // the URL path the connection was opened on
+	At   time.Time
 }
 
 // Reaction is one reaction the bot added.
@@ -191,8 +206,13 @@ type Server struct {
 	frames    []frame
 	intents   int
 	idents    []Identify
-	resumes   int
+	resumes   []Resume
 	beats     int
+	muted     bool      // heartbeats are not acknowledged
+	closes    []int     // close codes the client sent
+	invalid   time.Time // when op 9 was last sent
+	created   time.Time
+	removed   map[string]bool // guilds the bot was removed from
 	requests  []Request
 	responses map[string][]Response
 	tokens    map[string]string // interaction token → id
@@ -231,7 +251,7 @@ func New(tb testing.TB, o Options) *Server {
 		o.GlobalLimit = 50
 	}
 	s := &Server{
-		tb: tb, opts: o,
+		tb: tb, opts: o, created: time.Now(),
 		nextID:    time.Now().UnixMilli(),
 		guilds:    map[string]*Guild{},
 		channels:  map[string]*channelRec{},
@@ -360,6 +380,13 @@ func (s *Server) InjectError(method, path string, n, status int, after bool) {
 	s.injected = append(s.injected, injection{method: method, path: path, n: n, status: status, after: after})
 }
 
+// ClearInjections forgets the failures asked for and not yet used.
+func (s *Server) ClearInjections() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.injected = nil
+}
+
 // Identifies returns the Identify payloads received.
 func (s *Server) Identifies() []Identify {
 	s.mu.Lock()
@@ -371,7 +398,38 @@ func (s *Server) Identifies() []Identify {
 func (s *Server) Resumes() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.resumes
+	return len(s.resumes)
+}
+
+// ResumeLog returns the Resumes the gateway accepted.
+func (s *Server) ResumeLog() []Resume {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Resume(nil), s.resumes...)
+}
+
+// MuteHeartbeats stops (or restarts) acknowledging heartbeats, as a
+// connection gone "zombie" does.
+func (s *Server) MuteHeartbeats(mute bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.muted = mute
+}
+
+// CloseCodes returns the close codes the client closed the gateway with.
+// Like Discord, the fake ends the session on 1000 and 1001: it cannot be
+// resumed after them.
+func (s *Server) CloseCodes() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int(nil), s.closes...)
+}
+
+// InvalidatedAt returns when op 9 was last sent (zero if never).
+func (s *Server) InvalidatedAt() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.invalid
 }
 
 // Heartbeats returns how many heartbeats the gateway received.

@@ -111,6 +111,8 @@ type User struct {
 	Admin       bool
 	Owner       bool
 	Bot         bool
+	Locale      string // e.g. "fr-FR"
+	Deleted     bool
 }
 
 // Message is a message as the fake keeps it.
@@ -240,6 +242,8 @@ type Server struct {
 	httpTarget   string
 	httpSecret   string
 	errs         []string
+	usersInfo    int           // users.info requests answered
+	holdInfo     chan struct{} // while set, users.info requests wait for it to close
 
 	httpQueue chan *envelope
 	closed    chan struct{}
@@ -291,6 +295,7 @@ func (s *Server) Close() {
 	default:
 	}
 	close(s.closed)
+	s.ReleaseUsersInfo()
 	s.mu.Lock()
 	if s.conn != nil {
 		_ = s.conn.c.Close()
@@ -312,11 +317,68 @@ func (s *Server) fail(format string, args ...any) {
 	s.errs = append(s.errs, fmt.Sprintf(format, args...))
 }
 
-// AddUser adds a member to the workspace.
+// AddUser adds a member to the workspace (silently: see Welcome).
 func (s *Server) AddUser(u User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.users[u.ID] = u
+}
+
+// Welcome adds a member to the workspace and emits team_join, as Slack
+// does when someone joins; it returns the event id.
+func (s *Server) Welcome(u User) string {
+	s.mu.Lock()
+	s.users[u.ID] = u
+	ts := s.newTS()
+	s.mu.Unlock()
+	return s.Emit(map[string]any{"type": "team_join", "user": s.userJSON(u), "event_ts": ts})
+}
+
+// UpdateUser changes a member (their profile, flags) and emits
+// user_change; it returns the event id.
+func (s *Server) UpdateUser(u User) string {
+	s.mu.Lock()
+	s.users[u.ID] = u
+	ts := s.newTS()
+	s.mu.Unlock()
+	return s.Emit(map[string]any{"type": "user_change", "user": s.userJSON(u), "event_ts": ts})
+}
+
+// HoldUsersInfo makes users.info requests wait, unanswered, until
+// ReleaseUsersInfo: what the app does meanwhile cannot depend on them.
+func (s *Server) HoldUsersInfo() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.holdInfo == nil {
+		s.holdInfo = make(chan struct{})
+	}
+}
+
+// ReleaseUsersInfo lets held and later users.info requests through.
+func (s *Server) ReleaseUsersInfo() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.holdInfo != nil {
+		close(s.holdInfo)
+		s.holdInfo = nil
+	}
+}
+
+// UsersInfoAnswered returns how many users.info requests were answered
+// (Calls counts them when they arrive, held or not).
+func (s *Server) UsersInfoAnswered() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.usersInfo
+}
+
+// userJSON is a member as users.info, users.list and events show them
+// (s.mu not needed: it reads only u and the options).
+func (s *Server) userJSON(u User) map[string]any {
+	return map[string]any{
+		"id": u.ID, "team_id": s.o.TeamID, "name": u.Name, "real_name": u.RealName, "deleted": u.Deleted,
+		"is_admin": u.Admin, "is_owner": u.Owner, "is_primary_owner": false, "is_bot": u.Bot, "locale": u.Locale,
+		"profile": map[string]any{"display_name": u.DisplayName, "real_name": u.RealName}}
 }
 
 // AddChannel adds a channel the bot is in.
@@ -1227,6 +1289,7 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		token = bearer
 	}
 	s.mu.Lock()
+	hold := s.holdInfo
 	call := Call{Method: method, At: time.Now(), Params: params, Status: http.StatusOK}
 	want := s.o.BotToken
 	if method == "apps.connections.open" {
@@ -1275,6 +1338,15 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.calls = append(s.calls, call)
+	if hold != nil && method == "users.info" {
+		s.mu.Unlock()
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+			return
+		}
+		s.mu.Lock()
+	}
 	res, events := s.apply(method, params)
 	s.mu.Unlock()
 	writeJSON(w, http.StatusOK, res)
@@ -1412,14 +1484,24 @@ func (s *Server) apply(method string, p url.Values) (map[string]any, []map[strin
 		}
 		return map[string]any{"ok": true}, []map[string]any{ev}
 	case "users.info":
+		s.usersInfo++
 		u, ok := s.users[p.Get("user")]
 		if !ok {
 			return errRes("user_not_found"), nil
 		}
-		return map[string]any{"ok": true, "user": map[string]any{
-			"id": u.ID, "team_id": s.o.TeamID, "name": u.Name, "real_name": u.RealName, "deleted": false,
-			"is_admin": u.Admin, "is_owner": u.Owner, "is_primary_owner": false, "is_bot": u.Bot,
-			"profile": map[string]any{"display_name": u.DisplayName, "real_name": u.RealName}}}, nil
+		return map[string]any{"ok": true, "user": s.userJSON(u)}, nil
+	case "users.list":
+		ids := make([]string, 0, len(s.users))
+		for id := range s.users {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		page, next := paginate(len(ids), p)
+		members := make([]any, 0, page[1]-page[0])
+		for _, id := range ids[page[0]:page[1]] {
+			members = append(members, s.userJSON(s.users[id]))
+		}
+		return map[string]any{"ok": true, "members": members, "response_metadata": map[string]any{"next_cursor": next}}, nil
 	case "conversations.history":
 		return s.history(p), nil
 	case "conversations.replies":
