@@ -99,7 +99,7 @@ func translateEvent(raw []byte) (bot.Event, error) {
 		EventTime int64       `json:"event_time"`
 		Event     *innerEvent `json:"event"`
 	}
-	if err := json.Unmarshal(raw, &one); err != nil || one.Event == nil || one.Type != "event_callback" || one.TeamID == "" {
+	if err := json.Unmarshal(raw, &one); err != nil || one.Event == nil || one.Type != "event_callback" || !slackID(one.TeamID) {
 		return translateEnvelope(raw)
 	}
 	return translateInner(eventMeta(one.TeamID, one.EventID, one.EventTime), *one.Event)
