@@ -14,7 +14,7 @@ import (
 
 // FuzzDecoders feeds arbitrary bytes to every record decoder of the store.
 // None may panic, and what decodes must encode and decode back the same:
-// a tip, a person, an emoji set; a search block's ids must increase (a
+// a tip, a person, a directory entry, an emoji set; a search block's ids must increase (a
 // corrupt gap must not wrap past 2^64); the quick tipVotes must agree with
 // the full decoder.
 func FuzzDecoders(f *testing.F) {
@@ -38,6 +38,11 @@ func FuzzDecoders(f *testing.F) {
 				t.Fatalf("person %+v encodes to what decodes as %+v, %v", p, again, err)
 			}
 		}
+		if m, err := decodeMember("U1", b); err == nil {
+			if again, err := decodeMember("U1", encodeMember(m)); err != nil || !reflect.DeepEqual(again, m) {
+				t.Fatalf("member %+v encodes to what decodes as %+v, %v", m, again, err)
+			}
+		}
 		if e, err := decodeEmojis(b); err == nil {
 			if again, err := decodeEmojis(encodeEmojis(e)); err != nil || !reflect.DeepEqual(again, e) {
 				t.Fatalf("emojis %q encode to what decodes as %q, %v", e, again, err)
@@ -54,7 +59,7 @@ func FuzzDecoders(f *testing.F) {
 		}
 		_, _ = decodeShard(b, -1, nil)
 		_, _ = tipVotes(b)
-		for _, kind := range []string{"tips", "persons", "counters", "votes", "pending", "boards"} {
+		for _, kind := range []string{"tips", "persons", "people", "counters", "votes", "pending", "boards"} {
 			_ = decodes([][]byte{bucketWS, []byte("shell:local"), []byte(kind)}, b[:min(8, len(b))], b)
 		}
 	})

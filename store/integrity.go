@@ -242,7 +242,40 @@ func (s *scan) page(id uint64) ([]byte, error) {
 
 // run walks the whole tree from the root bucket.
 func (s *scan) run() {
+	s.checkFreelist()
 	s.walkPage(nil, s.meta.root, 0)
+}
+
+// checkFreelist reads the freelist page, which bbolt loads at open: its
+// ids must fit in it and name pages of the file.
+func (s *scan) checkFreelist() {
+	id := s.meta.freelist
+	if id == ^uint64(0) {
+		return // not synced (NoFreelistSync): bbolt rebuilds it
+	}
+	buf, err := s.page(id)
+	if err != nil {
+		s.damaged([][]byte{[]byte("(freelist)")}, "%v", err)
+		return
+	}
+	if flags := le.Uint16(buf[8:]); flags != flagFreelist {
+		s.damaged([][]byte{[]byte("(freelist)")}, "page %d is not a freelist page (flags %#x)", id, flags)
+		return
+	}
+	count, at := uint64(le.Uint16(buf[10:])), uint64(pageHeaderSize)
+	if count == 0xFFFF {
+		count, at = le.Uint64(buf[pageHeaderSize:]), pageHeaderSize+8
+	}
+	if count > (uint64(len(buf))-at)/8 {
+		s.damaged([][]byte{[]byte("(freelist)")}, "freelist page %d claims %d ids, more than it holds", id, count)
+		return
+	}
+	for i := range count {
+		if free := le.Uint64(buf[at+8*i:]); free < 2 || free >= s.meta.hwm {
+			s.damaged([][]byte{[]byte("(freelist)")}, "freelist page %d names page %d, outside the file", id, free)
+			return
+		}
+	}
 }
 
 func (s *scan) walkPage(path [][]byte, id uint64, depth int) {
@@ -364,6 +397,9 @@ func decodes(path [][]byte, k, v []byte) error {
 		return err
 	case "persons":
 		_, err := decodePerson(string(k), v)
+		return err
+	case "people":
+		_, err := decodeMember(string(k), v)
 		return err
 	case "counters":
 		if len(v) != 8 {

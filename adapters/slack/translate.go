@@ -130,7 +130,7 @@ type envelope struct {
 // steps, which say what is wrong.
 func readEnvelope(raw []byte) (env envelope, ok bool) {
 	err := json.Unmarshal(raw, &env)
-	return env, err == nil && env.Event != nil && env.Type == "event_callback" && env.TeamID != "" &&
+	return env, err == nil && env.Event != nil && env.Type == "event_callback" && slackID(env.TeamID) &&
 		!channelEvents[env.Event.Type]
 }
 
