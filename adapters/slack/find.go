@@ -20,10 +20,10 @@ func (a *Adapter) FindPost(ctx context.Context, ws bot.Workspace, channel string
 	if err != nil {
 		return "", err
 	}
-	self := a.selfFor(ctx)
-	if self == nil {
-		return "", fmt.Errorf("slack: find a post: not signed in yet")
+	if err := a.waitSignedIn(ctx); err != nil {
+		return "", err
 	}
+	self := a.selfFor(ctx)
 	text, _ := render(m, nil)
 	oldest := fmt.Sprintf("%d.%06d", since.Unix(), since.Nanosecond()/1000)
 	var msgs []slackapi.Message

@@ -23,6 +23,11 @@ func (a *Adapter) History(ctx context.Context, ws bot.Workspace, channel string,
 	if err != nil {
 		return err
 	}
+	// The bot's own reactions (its 💡) must be told apart from votes:
+	// wait until it knows who it is (Run signs in beside the recovery).
+	if err := a.waitSignedIn(ctx); err != nil {
+		return err
+	}
 	oldest := fmt.Sprintf("%d.%06d", since.Unix(), since.Nanosecond()/1000)
 	var msgs []slackapi.Message
 	cursor := ""
@@ -62,6 +67,27 @@ func (a *Adapter) History(ctx context.Context, ws bot.Workspace, channel string,
 		}
 		if err := fn(hm); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// signInWait bounds how long a call that needs the bot's identity waits
+// for auth.test.
+const signInWait = time.Minute
+
+// waitSignedIn waits until the adapter knows who the bot is in the
+// workspace ctx names, ctx's end, or signInWait.
+func (a *Adapter) waitSignedIn(ctx context.Context) error {
+	deadline := time.Now().Add(signInWait)
+	for a.selfFor(ctx) == nil {
+		if time.Now().After(deadline) {
+			return errNotSignedIn
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
 		}
 	}
 	return nil
