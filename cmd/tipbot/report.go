@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/tipbot/tipbot/adapters/cron"
 	"github.com/tipbot/tipbot/bot"
+	"github.com/tipbot/tipbot/cron"
 )
 
 // cmdReport prints the engagement report of each workspace (or of the one
