@@ -15,7 +15,6 @@ import (
 	rcron "github.com/robfig/cron/v3"
 
 	"github.com/tipbot/tipbot/bot"
-	"github.com/tipbot/tipbot/internal/setting"
 )
 
 // Parse parses spec. Without a CRON_TZ= (or TZ=) prefix the expression is
@@ -118,7 +117,7 @@ func LoadLocation(name string) (*time.Location, error) {
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
-		return nil, fmt.Errorf("%s is not a time zone (such as Europe/Paris or UTC)", setting.Quote(name))
+		return nil, fmt.Errorf("%s is not a time zone (such as Europe/Paris or UTC)", bot.QuoteValue(name))
 	}
 	return loc, nil
 }

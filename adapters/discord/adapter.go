@@ -34,7 +34,6 @@ import (
 	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/tipbot/tipbot/bot"
-	"github.com/tipbot/tipbot/internal/setting"
 )
 
 // Handler applies core events; *bot.Bot satisfies it.
@@ -146,7 +145,7 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 	if cfg.APIURL == "" {
 		cfg.APIURL = DefaultAPIURL
 	}
-	if err := setting.Err("discord", cfg.Validate()); err != nil {
+	if err := bot.SettingsError("discord", cfg.Validate()); err != nil {
 		return nil, err
 	}
 	var base *url.URL

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/tipbot/tipbot/internal/setting"
+	"github.com/tipbot/tipbot/bot"
 )
 
 // DefaultAPIURL is Discord's own address, the default of Config.APIURL.
@@ -15,19 +15,19 @@ const DefaultAPIURL = "https://discord.com"
 // trims trailing "/"), the token and the guild ids. It returns the
 // problems found, keyed as in the section; none when c is usable. An empty
 // APIURL is refused: New fills in DefaultAPIURL before it calls Validate.
-func (c *Config) Validate() []setting.Problem {
-	var ps []setting.Problem
-	if msg := setting.URL(c.APIURL); msg != "" {
-		ps = append(ps, setting.Problem{Key: "api_url", Msg: msg})
+func (c *Config) Validate() []bot.SettingProblem {
+	var ps []bot.SettingProblem
+	if msg := bot.CheckURL(c.APIURL); msg != "" {
+		ps = append(ps, bot.SettingProblem{Key: "api_url", Msg: msg})
 	} else {
 		c.APIURL = strings.TrimRight(c.APIURL, "/")
 	}
 	if c.Token == "" {
-		ps = append(ps, setting.Problem{Key: "token", Required: true})
+		ps = append(ps, bot.SettingProblem{Key: "token", Required: true})
 	}
 	for i, id := range c.GuildIDs {
 		if msg := CheckID("guild", id); msg != "" {
-			ps = append(ps, setting.Problem{Key: fmt.Sprintf("guild_ids[%d]", i), Msg: setting.Quote(id) + " " + msg})
+			ps = append(ps, bot.SettingProblem{Key: fmt.Sprintf("guild_ids[%d]", i), Msg: bot.QuoteValue(id) + " " + msg})
 		}
 	}
 	return ps

@@ -14,7 +14,6 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/tipbot/tipbot/bot"
-	"github.com/tipbot/tipbot/internal/setting"
 )
 
 // Handler applies one event and returns the private reply for the person
@@ -134,7 +133,7 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 	if cfg.APIURL == "" {
 		cfg.APIURL = DefaultAPIURL
 	}
-	if err := setting.Err("slack", cfg.Validate()); err != nil {
+	if err := bot.SettingsError("slack", cfg.Validate()); err != nil {
 		return nil, err
 	}
 	if cfg.ClientID != "" && cfg.PublicURL == "" {

@@ -21,7 +21,7 @@ import (
 
 	slackapi "github.com/slack-go/slack"
 
-	"github.com/tipbot/tipbot/internal/loglimit"
+	"github.com/tipbot/tipbot/bot"
 )
 
 // maxBody bounds the requests HTTPHandler reads; Slack's are far smaller.
@@ -40,14 +40,14 @@ const maxSkew = 5 * time.Minute
 // is dropped as soon as it is read. Refusals are logged at most once a
 // minute, with their count and never their body. Bodies over 1 MB get 413.
 func (a *Adapter) HTTPHandler() http.Handler {
-	return &httpHandler{a: a, refusals: loglimit.Every{Interval: time.Minute},
+	return &httpHandler{a: a, refusals: bot.LogEvery{Interval: time.Minute},
 		large: sync.Pool{New: func() any { return new([maxBody]byte) }}}
 }
 
 // httpHandler serves POST /slack/events for an Adapter.
 type httpHandler struct {
 	a        *Adapter
-	refusals loglimit.Every // a flood of forged requests logs one line a minute
+	refusals bot.LogEvery // a flood of forged requests logs one line a minute
 	// large recycles the buffers of large bodies that failed their
 	// signature, cleared, so that a flood of forged requests makes no
 	// garbage; a signed body is never recycled, its events may keep it.

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/tipbot/tipbot/internal/setting"
+	"github.com/tipbot/tipbot/bot"
 )
 
 // Validate checks the settings of tipbot.yaml's slack section that c
@@ -13,21 +13,21 @@ import (
 // needs. It returns the problems found, keyed as in the section; none when
 // c is usable. Empty Mode and APIURL are refused: New fills in their
 // defaults, ModeSocket and DefaultAPIURL, before it calls Validate.
-func (c *Config) Validate() []setting.Problem {
-	var ps []setting.Problem
+func (c *Config) Validate() []bot.SettingProblem {
+	var ps []bot.SettingProblem
 	switch c.Mode {
 	case ModeSocket, ModeHTTP:
 	default:
-		ps = append(ps, setting.Problem{Key: "mode", Msg: fmt.Sprintf("%s is not %s or %s", setting.Quote(c.Mode), ModeSocket, ModeHTTP)})
+		ps = append(ps, bot.SettingProblem{Key: "mode", Msg: fmt.Sprintf("%s is not %s or %s", bot.QuoteValue(c.Mode), ModeSocket, ModeHTTP)})
 	}
-	if msg := setting.URL(c.APIURL); msg != "" {
-		ps = append(ps, setting.Problem{Key: "api_url", Msg: msg})
+	if msg := bot.CheckURL(c.APIURL); msg != "" {
+		ps = append(ps, bot.SettingProblem{Key: "api_url", Msg: msg})
 	} else if !strings.HasSuffix(c.APIURL, "/") {
 		c.APIURL += "/" // slack-go appends method names to it
 	}
 	required := func(key, v, when string) {
 		if v == "" {
-			ps = append(ps, setting.Problem{Key: key, Required: true, When: when})
+			ps = append(ps, bot.SettingProblem{Key: key, Required: true, When: when})
 		}
 	}
 	if c.ClientID != "" {

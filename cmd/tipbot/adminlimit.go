@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tipbot/tipbot/internal/loglimit"
+	"github.com/tipbot/tipbot/bot"
 )
 
 // Failed admin attempts a client address may make: a burst of adminBurst,
@@ -25,8 +25,8 @@ const (
 type adminThrottle struct {
 	mu      sync.Mutex
 	clients map[string]*tokens
-	denied  loglimit.Every // refused attempts, logged at most once a minute
-	failed  loglimit.Every // wrong tokens, logged at most once a minute
+	denied  bot.LogEvery // refused attempts, logged at most once a minute
+	failed  bot.LogEvery // wrong tokens, logged at most once a minute
 }
 
 type tokens struct {
@@ -35,7 +35,7 @@ type tokens struct {
 }
 
 func newAdminThrottle() *adminThrottle {
-	return &adminThrottle{clients: map[string]*tokens{}, denied: loglimit.Every{Interval: time.Minute}, failed: loglimit.Every{Interval: time.Minute}}
+	return &adminThrottle{clients: map[string]*tokens{}, denied: bot.LogEvery{Interval: time.Minute}, failed: bot.LogEvery{Interval: time.Minute}}
 }
 
 // clientOf is the address of the client that sent r (without the port;

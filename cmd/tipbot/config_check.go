@@ -13,7 +13,6 @@ import (
 	"github.com/tipbot/tipbot/adapters/slack"
 	"github.com/tipbot/tipbot/bot"
 	"github.com/tipbot/tipbot/cron"
-	"github.com/tipbot/tipbot/internal/setting"
 )
 
 func checkNonEmpty(s string) string {
@@ -68,7 +67,7 @@ func (d *decoder) validate(c *Config) {
 		bad("store.path", "is empty")
 	}
 	if c.Core.Locale != "en" && c.Core.Locale != "fr" {
-		bad("locale", "%s is not en or fr", setting.Quote(c.Core.Locale))
+		bad("locale", "%s is not en or fr", bot.QuoteValue(c.Core.Locale))
 	}
 
 	// Slack and Discord check their own sections.
@@ -102,7 +101,7 @@ func (d *decoder) validate(c *Config) {
 				m.v[p] = v
 			}
 			if strings.TrimSpace(v) == "" || strings.ContainsAny(v, " \t\n") {
-				bad(key, "%s is not an emoji", setting.Quote(v))
+				bad(key, "%s is not an emoji", bot.QuoteValue(v))
 			}
 		}
 		key := "useful_reactions." + string(p)
@@ -116,7 +115,7 @@ func (d *decoder) validate(c *Config) {
 				list[i] = e
 			}
 			if strings.TrimSpace(e) == "" || strings.ContainsAny(e, " \t\n") {
-				bad(key, "%s is not an emoji", setting.Quote(e))
+				bad(key, "%s is not an emoji", bot.QuoteValue(e))
 			}
 		}
 		for _, m := range []struct {
@@ -128,12 +127,12 @@ func (d *decoder) validate(c *Config) {
 			switch {
 			case v == "":
 			case strings.ContainsAny(v, " \t\n"):
-				bad(key, "%s is not a channel", setting.Quote(v))
+				bad(key, "%s is not a channel", bot.QuoteValue(v))
 			case p == bot.Shell && !strings.HasPrefix(v, "#"):
 				v = "#" + v
 			case p == bot.Discord:
 				if msg := discord.CheckID("channel", v); msg != "" {
-					bad(key, "%s %s", setting.Quote(v), msg)
+					bad(key, "%s %s", bot.QuoteValue(v), msg)
 				}
 			}
 			m.v[p] = v
@@ -147,7 +146,7 @@ func (d *decoder) validate(c *Config) {
 	}
 	if s := c.Core.DigestSchedule; s != "" {
 		if err := checkCron(s); err != nil {
-			bad("recognition.digest_schedule", "%s is not a cron schedule such as \"0 9 1 * *\" (minute hour day-of-month month day-of-week, optionally after CRON_TZ=Zone): %v", setting.Quote(s), err)
+			bad("recognition.digest_schedule", "%s is not a cron schedule such as \"0 9 1 * *\" (minute hour day-of-month month day-of-week, optionally after CRON_TZ=Zone): %v", bot.QuoteValue(s), err)
 		} else if c.Core.DigestChannel[bot.Slack] == "" && c.Core.DigestChannel[bot.Discord] == "" && c.Core.DigestChannel[bot.Shell] == "" {
 			d.problem(d.line("recognition.digest_channel", "recognition.digest_schedule"), "recognition.digest_channel",
 				"is empty for every platform, but recognition.digest_schedule is set: say where to post the digest")
@@ -159,7 +158,7 @@ func (d *decoder) validate(c *Config) {
 
 	// HTTP.
 	if u := c.HTTP.PublicURL; u != "" {
-		if msg := setting.URL(u); msg != "" {
+		if msg := bot.CheckURL(u); msg != "" {
 			bad("http.public_url", "%s", msg)
 		} else {
 			c.HTTP.PublicURL = strings.TrimRight(u, "/")
@@ -168,14 +167,14 @@ func (d *decoder) validate(c *Config) {
 	if a := c.HTTP.Addr; a != "" {
 		host, port, err := net.SplitHostPort(a)
 		if p, perr := strconv.ParseUint(port, 10, 16); err != nil || perr != nil || strings.ContainsAny(host, " /") || (p == 0 && port != "0") {
-			bad("http.addr", "%s is not an address such as :8080 or 127.0.0.1:8080", setting.Quote(a))
+			bad("http.addr", "%s is not an address such as :8080 or 127.0.0.1:8080", bot.QuoteValue(a))
 		}
 	}
 }
 
 // section reports the problems an adapter found in its section; values
 // it requires count only when the adapter is enabled.
-func (d *decoder) section(adapter string, enabled bool, ps []setting.Problem) {
+func (d *decoder) section(adapter string, enabled bool, ps []bot.SettingProblem) {
 	for _, p := range ps {
 		key := adapter + "." + p.Key
 		switch {

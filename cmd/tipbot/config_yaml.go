@@ -16,7 +16,6 @@ import (
 	"github.com/tipbot/tipbot/adapters/discord"
 	"github.com/tipbot/tipbot/bot"
 	"github.com/tipbot/tipbot/cron"
-	"github.com/tipbot/tipbot/internal/setting"
 )
 
 type decoder struct {
@@ -302,7 +301,7 @@ func (d *decoder) boolean(dst *bool) func(*yaml.Node, string) {
 		case "false":
 			*dst = false
 		default:
-			d.problem(n.Line, key, "%s is not true or false", setting.Quote(v))
+			d.problem(n.Line, key, "%s is not true or false", bot.QuoteValue(v))
 		}
 	}
 }
@@ -315,7 +314,7 @@ func (d *decoder) integer(dst *int) func(*yaml.Node, string) {
 		}
 		i, err := strconv.Atoi(v)
 		if err != nil {
-			d.problem(n.Line, key, "%s is not a whole number", setting.Quote(v))
+			d.problem(n.Line, key, "%s is not a whole number", bot.QuoteValue(v))
 			return
 		}
 		*dst = i
@@ -346,7 +345,7 @@ func (d *decoder) list(dst *[]string, check func(string) string) func(*yaml.Node
 			}
 			if check != nil {
 				if msg := check(v); msg != "" {
-					d.problem(deref(item).Line, ikey, "%s %s", setting.Quote(v), msg)
+					d.problem(deref(item).Line, ikey, "%s %s", bot.QuoteValue(v), msg)
 					bad = true
 					continue
 				}
@@ -371,11 +370,11 @@ func (d *decoder) duration(dst *time.Duration, optional bool) func(*yaml.Node, s
 		}
 		dur, err := parseDuration(v)
 		if err != nil {
-			d.problem(n.Line, key, "%s is not a duration such as 45m, 2h, 1h30m or 2d", setting.Quote(v))
+			d.problem(n.Line, key, "%s is not a duration such as 45m, 2h, 1h30m or 2d", bot.QuoteValue(v))
 			return
 		}
 		if dur <= 0 {
-			d.problem(n.Line, key, "%s is not positive", setting.Quote(v))
+			d.problem(n.Line, key, "%s is not positive", bot.QuoteValue(v))
 			return
 		}
 		*dst = dur

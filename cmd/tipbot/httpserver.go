@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tipbot/tipbot/bot"
-	"github.com/tipbot/tipbot/internal/loglimit"
 	"github.com/tipbot/tipbot/store"
 )
 
@@ -175,7 +174,7 @@ func newHTTPServer(h http.Handler, l httpLimits, log *slog.Logger) *http.Server 
 func limitRequests(h http.Handler, l httpLimits, log *slog.Logger) http.Handler {
 	inFlight := make(chan struct{}, l.maxInFlight)
 	bodies := &budget{left: l.bodyBudget}
-	busy := &loglimit.Every{Interval: time.Minute}
+	busy := &bot.LogEvery{Interval: time.Minute}
 	tooBusy := func(w http.ResponseWriter, what string) {
 		if n, due := busy.Count(time.Now()); due {
 			log.Warn("http: too many requests at once; answered 503", "over", what, "count", n, "every", busy.Interval)

@@ -1,4 +1,4 @@
-package loglimit
+package bot
 
 import (
 	"testing"
@@ -7,8 +7,8 @@ import (
 
 // One line a minute: the first occurrence is logged at once, the next
 // ones wait for the minute and are counted in the line that ends it.
-func TestEvery(t *testing.T) {
-	l := Every{Interval: time.Minute}
+func TestLogEvery(t *testing.T) {
+	l := LogEvery{Interval: time.Minute}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i, step := range []struct {
 		at  time.Duration

@@ -3,7 +3,7 @@
 // (its constructor and `tipbot check-config` call the same Validate) and
 // reports Problems, which name the key and say what is wrong in the words
 // check-config prints.
-package setting
+package bot
 
 import (
 	"errors"
@@ -12,8 +12,8 @@ import (
 	"strconv"
 )
 
-// Problem is one setting of an adapter's section that Validate refuses.
-type Problem struct {
+// SettingProblem is one setting of an adapter's section that Validate refuses.
+type SettingProblem struct {
 	// Key is the setting's key inside the section, as written in
 	// tipbot.yaml: "mode", "api_url", "guild_ids[1]".
 	Key string
@@ -28,7 +28,7 @@ type Problem struct {
 }
 
 // Error returns "KEY: MSG", or "KEY: is empty (WHEN)" for a required value.
-func (p Problem) Error() string {
+func (p SettingProblem) Error() string {
 	if !p.Required {
 		return p.Key + ": " + p.Msg
 	}
@@ -38,9 +38,9 @@ func (p Problem) Error() string {
 	return p.Key + ": is empty (" + p.When + ")"
 }
 
-// Err joins problems into one error for a constructor, each prefixed with
+// SettingsError joins problems into one error for a constructor, each prefixed with
 // the adapter's name; nil when there are none.
-func Err(adapter string, ps []Problem) error {
+func SettingsError(adapter string, ps []SettingProblem) error {
 	errs := make([]error, len(ps))
 	for i, p := range ps {
 		errs[i] = fmt.Errorf("%s: %w", adapter, p)
@@ -48,25 +48,25 @@ func Err(adapter string, ps []Problem) error {
 	return errors.Join(errs...)
 }
 
-// URL returns "" when s is an absolute http(s) URL without query or
+// CheckURL returns "" when s is an absolute http(s) URL without query or
 // fragment, else what is wrong with it. Credentials in the URL are not
 // repeated in the message.
-func URL(s string) string {
+func CheckURL(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
 		return "is not a URL"
 	}
 	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
-		return Quote(u.Redacted()) + " is not an absolute http(s) URL"
+		return QuoteValue(u.Redacted()) + " is not an absolute http(s) URL"
 	}
 	if u.RawQuery != "" || u.Fragment != "" {
-		return Quote(u.Redacted()) + " has a query or fragment"
+		return QuoteValue(u.Redacted()) + " has a query or fragment"
 	}
 	return ""
 }
 
-// Quote quotes a value for a message, shortened to 80 characters.
-func Quote(s string) string {
+// QuoteValue quotes a value for a message, shortened to 80 characters.
+func QuoteValue(s string) string {
 	if len(s) > 80 {
 		s = s[:77] + "..."
 	}

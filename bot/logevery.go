@@ -1,16 +1,16 @@
 // Package loglimit keeps floods (forged requests, refused tokens, a busy
 // server) out of the log: one line per interval, which counts what
 // happened since the previous line.
-package loglimit
+package bot
 
 import (
 	"sync"
 	"time"
 )
 
-// Every allows one log line per Interval. The zero value allows a line
+// LogEvery allows one log line per Interval. The zero value allows a line
 // each time; it is safe for concurrent use.
-type Every struct {
+type LogEvery struct {
 	Interval time.Duration
 
 	mu   sync.Mutex
@@ -21,7 +21,7 @@ type Every struct {
 // Count records one occurrence at now and reports whether a line is due,
 // with the number of occurrences the line stands for (this one included);
 // n is 0 when no line is due.
-func (l *Every) Count(now time.Time) (n int, due bool) {
+func (l *LogEvery) Count(now time.Time) (n int, due bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.n++
