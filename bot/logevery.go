@@ -1,6 +1,3 @@
-// Package loglimit keeps floods (forged requests, refused tokens, a busy
-// server) out of the log: one line per interval, which counts what
-// happened since the previous line.
 package bot
 
 import (
@@ -8,7 +5,9 @@ import (
 	"time"
 )
 
-// LogEvery allows one log line per Interval. The zero value allows a line
+// LogEvery keeps floods (forged requests, refused tokens, a busy server)
+// out of the log: it allows one log line per Interval, which counts what
+// happened since the previous line. The zero value allows a line
 // each time; it is safe for concurrent use.
 type LogEvery struct {
 	Interval time.Duration

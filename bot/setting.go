@@ -1,9 +1,10 @@
-// Package setting is what cmd/tipbot and the adapters share to check
-// configuration: each adapter validates its own section of tipbot.yaml
-// (its constructor and `tipbot check-config` call the same Validate) and
-// reports Problems, which name the key and say what is wrong in the words
-// check-config prints.
 package bot
+
+// What cmd/tipbot and the adapters share to check configuration: each
+// adapter validates its own section of tipbot.yaml (its constructor and
+// `tipbot check-config` call the same Validate) and reports
+// SettingProblems, which name the key and say what is wrong in the words
+// check-config prints.
 
 import (
 	"errors"
