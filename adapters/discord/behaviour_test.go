@@ -18,9 +18,10 @@ import (
 // Tests of issue 21: Discord as it really behaves.
 
 // TestReactionBurstNeverDelaysCommands: 600 🎉 on a 1.3 KB message while
-// someone runs /tips me in another channel. The command is answered within
-// Discord's 3 s (the fake's clock; in practice it takes milliseconds) and
-// no 🎉 makes tipbot read the message by REST.
+// someone runs /tips me in another channel. The command is applied before
+// the burst queued ahead of it is through (it is answered within Discord's
+// 3 s: the log gives the time) and no 🎉 makes tipbot read the message by
+// REST.
 func TestReactionBurstNeverDelaysCommands(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, discordtest.Options{}, nil)
@@ -39,10 +40,14 @@ func TestReactionBurstNeverDelaysCommands(t *testing.T) {
 	fd.Answer(t, id)
 	first := fd.Responses(id)[0]
 	t.Logf("first answer (%s type %d) %v after the command, behind 600 🎉", first.Kind, first.Type, first.At.Sub(sent).Round(time.Millisecond))
-	if first.At.Sub(sent) > 3*time.Second {
-		t.Errorf("first answer %v after the command, past Discord's 3 s", first.At.Sub(sent))
-	}
+	// Not a wall-clock bound (CI is a busy 2-core machine): the command
+	// must not wait behind the burst, so the core applied it before the
+	// last 🎉, which queued ahead of it.
 	fd.Wait(t, "every 🎉 handled", func() bool { return w.tap.handled(":" + itoa(last)) })
+	commandAt, lastAt := w.tap.order(id), w.tap.order(":"+itoa(last))
+	if commandAt < 0 || commandAt > lastAt {
+		t.Errorf("the command was applied at %d, after the last 🎉 (%d): it waited behind the burst", commandAt, lastAt)
+	}
 	for _, r := range fd.Requests() {
 		if r.Method == "GET" && strings.Contains(r.Path, "/messages/") {
 			t.Errorf("REST read for a reaction: %s %s", r.Method, r.Path)

@@ -87,6 +87,19 @@ func (t *tap) handled(suffix string) bool {
 	return false
 }
 
+// order returns the position, among the events applied so far, of the
+// first one whose id ends with suffix, or -1.
+func (t *tap) order(suffix string) int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, id := range t.ids {
+		if strings.HasSuffix(id, suffix) {
+			return i
+		}
+	}
+	return -1
+}
+
 // tip returns the tip captured from a message.
 func (w *world) tip(channel, messageID string) (bot.Tip, error) {
 	var tip bot.Tip
