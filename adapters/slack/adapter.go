@@ -241,7 +241,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 	if d, ok := a.h.(directory); ok && a.cfg.BotToken != "" {
 		// Read now, so that whether the directory needs listing is known
 		// once Run has connected.
-		ws := bot.Workspace{Platform: bot.Slack, ID: a.self.Load().TeamID}
+		ws := bot.Workspace{Platform: Platform, ID: a.self.Load().TeamID}
 		at, err := d.DirectoryListedAt(ctx, ws)
 		a.tasks.Go(func() { a.keepDirectory(ctx, d, ws, at, err) })
 	}

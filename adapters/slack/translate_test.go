@@ -14,7 +14,7 @@ import (
 	"github.com/tipbot/tipbot/bot"
 )
 
-var team = bot.Workspace{Platform: bot.Slack, ID: "T0TEAM001"}
+var team = bot.Workspace{Platform: Platform, ID: "T0TEAM001"}
 
 func meta(id string, unix int64) bot.EventMeta {
 	return bot.EventMeta{ID: id, Workspace: team, At: time.Unix(unix, 0).UTC()}

@@ -125,10 +125,10 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 func (c Config) Adapters() []bot.Platform {
 	var ps []bot.Platform
 	if c.Slack.Enabled {
-		ps = append(ps, bot.Slack)
+		ps = append(ps, slackPlatform)
 	}
 	if c.Discord.Enabled {
-		ps = append(ps, bot.Discord)
+		ps = append(ps, discordPlatform)
 	}
 	return ps
 }
@@ -313,12 +313,13 @@ func (d *decoder) defaults() Config {
 			APIURL: "https://discord.com",
 		},
 	}
+	platformDefaults(&c.Core)
 	c.Core.Location, _ = time.LoadLocation(defaultTimezone)
 	if c.Core.Location == nil {
 		c.Core.Location = time.UTC
 	}
-	c.Core.HallOfFame = map[bot.Platform]string{bot.Slack: "", bot.Discord: "", bot.Shell: ""}
-	c.Core.DigestChannel = map[bot.Platform]string{bot.Slack: "", bot.Discord: "", bot.Shell: ""}
+	c.Core.HallOfFame = map[bot.Platform]string{slackPlatform: "", discordPlatform: "", bot.Shell: ""}
+	c.Core.DigestChannel = map[bot.Platform]string{slackPlatform: "", discordPlatform: "", bot.Shell: ""}
 	secret := func(key string, dst *Secret) {
 		v, ok := d.lookup(secretVars[key])
 		if !ok || v == "" {
@@ -697,7 +698,7 @@ func parseDuration(s string) (time.Duration, error) {
 func (d *decoder) perPlatform(m map[bot.Platform]string) func(*yaml.Node, string) {
 	return func(n *yaml.Node, key string) {
 		fs := fields{}
-		for _, p := range []bot.Platform{bot.Slack, bot.Discord, bot.Shell} {
+		for _, p := range []bot.Platform{slackPlatform, discordPlatform, bot.Shell} {
 			fs[string(p)] = func(n *yaml.Node, key string) {
 				if v, ok := d.scalar(n, key); ok {
 					m[p] = v
@@ -711,7 +712,7 @@ func (d *decoder) perPlatform(m map[bot.Platform]string) func(*yaml.Node, string
 func (d *decoder) perPlatformList(m map[bot.Platform][]string) func(*yaml.Node, string) {
 	return func(n *yaml.Node, key string) {
 		fs := fields{}
-		for _, p := range []bot.Platform{bot.Slack, bot.Discord, bot.Shell} {
+		for _, p := range []bot.Platform{slackPlatform, discordPlatform, bot.Shell} {
 			fs[string(p)] = func(n *yaml.Node, key string) {
 				l := m[p]
 				d.list(&l, nil)(n, key)
@@ -938,14 +939,14 @@ func (d *decoder) validate(c *Config) {
 	}
 
 	// Capture, votes and channels.
-	for _, p := range []bot.Platform{bot.Slack, bot.Discord, bot.Shell} {
+	for _, p := range []bot.Platform{slackPlatform, discordPlatform, bot.Shell} {
 		for _, m := range []struct {
 			key string
 			v   map[bot.Platform]string
 		}{{"capture.reaction", c.Core.CaptureReaction}, {"capture.ack_reaction", c.Core.AckReaction}} {
 			key := m.key + "." + string(p)
 			v := m.v[p]
-			if p != bot.Discord {
+			if p != discordPlatform {
 				v = strings.Trim(v, ":")
 				m.v[p] = v
 			}
@@ -959,7 +960,7 @@ func (d *decoder) validate(c *Config) {
 			bad(key, "is empty; list at least one emoji")
 		}
 		for i, e := range list {
-			if p != bot.Discord {
+			if p != discordPlatform {
 				e = strings.Trim(e, ":")
 				list[i] = e
 			}
@@ -979,7 +980,7 @@ func (d *decoder) validate(c *Config) {
 				bad(key, "%s is not a channel", quote(v))
 			case p == bot.Shell && !strings.HasPrefix(v, "#"):
 				v = "#" + v
-			case p == bot.Discord:
+			case p == discordPlatform:
 				if msg := checkSnowflake("channel")(v); msg != "" {
 					bad(key, "%s %s", quote(v), msg)
 				}
@@ -996,7 +997,7 @@ func (d *decoder) validate(c *Config) {
 	if s := c.Core.DigestSchedule; s != "" {
 		if err := checkCron(s); err != nil {
 			bad("recognition.digest_schedule", "%s is not a cron schedule such as \"0 9 1 * *\" (minute hour day-of-month month day-of-week, optionally after CRON_TZ=Zone): %v", quote(s), err)
-		} else if c.Core.DigestChannel[bot.Slack] == "" && c.Core.DigestChannel[bot.Discord] == "" && c.Core.DigestChannel[bot.Shell] == "" {
+		} else if c.Core.DigestChannel[slackPlatform] == "" && c.Core.DigestChannel[discordPlatform] == "" && c.Core.DigestChannel[bot.Shell] == "" {
 			d.problem(d.line("recognition.digest_channel", "recognition.digest_schedule"), "recognition.digest_channel",
 				"is empty for every platform, but recognition.digest_schedule is set: say where to post the digest")
 		}
