@@ -36,11 +36,14 @@ func Spec() bot.PlatformSpec {
 
 // markupArg reads a command argument written as Discord writes a channel
 // (<#123>) or a person (<@123>, <@!123>): the snowflake and true; meant is
-// true for an argument that starts so but names nothing ("<#>").
+// true for an argument that starts so, even one that names nothing ("<#>").
 func markupArg(arg, open string) (id string, ok, meant bool) {
 	rest, found := strings.CutPrefix(arg, open)
-	if !found || !strings.HasSuffix(rest, ">") {
+	if !found {
 		return "", false, false
+	}
+	if !strings.HasSuffix(rest, ">") {
+		return "", false, true
 	}
 	id = rest[:len(rest)-1]
 	return id, idValue(id) != "", true

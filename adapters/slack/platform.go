@@ -33,11 +33,14 @@ func Spec() bot.PlatformSpec {
 
 // markupArg reads a command argument written in Slack's markup for a
 // channel (sigil '#': <#C123>, <#C123|name>) or a person ('@': <@U123>,
-// <@U123|name>): the id and true; meant is true
-// for an argument in that markup that names nothing ("<#>").
+// <@U123|name>): the id and true; meant is true for an argument that
+// starts as that markup, even one that names nothing ("<#>").
 func markupArg(arg string, sigil byte) (id string, ok, meant bool) {
-	if len(arg) < 3 || arg[0] != '<' || arg[1] != sigil || arg[len(arg)-1] != '>' {
+	if len(arg) < 2 || arg[0] != '<' || arg[1] != sigil {
 		return "", false, false
+	}
+	if len(arg) < 3 || arg[len(arg)-1] != '>' {
+		return "", false, true
 	}
 	id = arg[2 : len(arg)-1]
 	if i := strings.IndexByte(id, '|'); i >= 0 {

@@ -206,6 +206,7 @@ func TestDefaultConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	core := bot.DefaultConfig()
+	platformDefaults(&core) // each adapter's emoji (checked against SPEC below)
 	core.Location = paris
 	core.HallOfFame = map[bot.Platform]string{slackPlatform: "", discordPlatform: "", bot.Shell: ""}
 	core.DigestChannel = map[bot.Platform]string{slackPlatform: "", discordPlatform: "", bot.Shell: ""}
