@@ -46,7 +46,7 @@ type Config struct {
 	// Mode connections are opened through it too.
 	APIURL string
 	// CaptureReaction is the emoji that captures a message as a tip
-	// (capture.reaction.slack, default "bookmark"): for it the adapter
+	// (capture.reaction.slack, default Spec's): for it the adapter
 	// fetches the reacted message's text.
 	CaptureReaction string
 	// Locale ("en" default, or "fr") is the language of the adapter's own
@@ -166,7 +166,7 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 		return nil, fmt.Errorf("slack: locale %q: want en or fr", cfg.Locale)
 	}
 	if cfg.CaptureReaction == "" {
-		cfg.CaptureReaction = "bookmark"
+		cfg.CaptureReaction = Spec().CaptureReaction
 	}
 	log := cfg.Logger
 	if log == nil {
