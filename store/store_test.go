@@ -793,7 +793,8 @@ func TestWorkspaceIsolation(t *testing.T) {
 	if got, _ := db.Workspaces(context.Background()); len(got) != 2 {
 		t.Errorf("a read created a workspace: %v", got)
 	}
-	for _, bad := range []bot.Workspace{{}, {Platform: "irc", ID: "x"}, {Platform: "slack"}} {
+	// Platforms are open (bot.ValidPlatform): a name that cannot be one is refused.
+	for _, bad := range []bot.Workspace{{}, {Platform: "IRC chat", ID: "x"}, {Platform: "slack"}} {
 		if err := db.Update(context.Background(), bad, func(bot.Tx) error { return nil }); err == nil {
 			t.Errorf("Update accepted workspace %q", bad.Key())
 		}
