@@ -16,7 +16,7 @@ type Options struct {
 	// clock only through it.
 	Now    func() time.Time
 	Logger *slog.Logger
-	// Cron parses schedule expressions (adapters/cron.Parse); without it
+	// Cron parses schedule expressions (cron.Parse); without it
 	// schedules and the digest are unavailable.
 	Cron CronParser
 	// Metrics, when set, is told of every event handled.

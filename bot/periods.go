@@ -47,14 +47,92 @@ func PeriodKey(p Period, t time.Time, loc *time.Location) string {
 		y, w := t.ISOWeek()
 		return fmt.Sprintf("w%04d-%02d", y, w)
 	case Month:
-		return fmt.Sprintf("m%04d-%02d", t.Year(), int(t.Month()))
+		return monthKey(t.Year(), int(t.Month()))
 	case Quarter:
-		return fmt.Sprintf("q%04d-%d", t.Year(), (int(t.Month())-1)/3+1)
+		return quarterKey(t.Year(), (int(t.Month())-1)/3+1)
 	case Year:
-		return fmt.Sprintf("y%04d", t.Year())
+		return yearKey(t.Year())
 	}
 	return "all"
 }
+
+// MonthKeyPrefix starts every month key PeriodKey writes, and no other
+// period's key: stores seek month boards with it.
+const MonthKeyPrefix = "m"
+
+func monthKey(year, month int) string     { return fmt.Sprintf(MonthKeyPrefix+"%04d-%02d", year, month) }
+func quarterKey(year, quarter int) string { return fmt.Sprintf("q%04d-%d", year, quarter) }
+func yearKey(year int) string             { return fmt.Sprintf("y%04d", year) }
+
+// IsMonthKey reports whether key is a month's key as PeriodKey writes it
+// ("m2026-11").
+func IsMonthKey(key string) bool {
+	_, _, ok := parseMonthKey(key)
+	return ok
+}
+
+// ParentsOfMonth returns the keys of the quarter and the year that contain
+// a month key: "m2026-11" gives "q2026-4" and "y2026". ok is false, and
+// the keys "", when month is not a month key.
+func ParentsOfMonth(month string) (quarter, year string, ok bool) {
+	y, m, ok := parseMonthKey(month)
+	if !ok {
+		return "", "", false
+	}
+	return quarterKey(y, (m-1)/3+1), yearKey(y), true
+}
+
+// MonthsOf returns the keys of the months of a quarter key ("q2026-4":
+// three months) or a year key ("y2026": twelve), in order. ok is false for
+// any other key.
+func MonthsOf(key string) (months []string, ok bool) {
+	first, n := 0, 0
+	y, rest := yearOf(key)
+	switch {
+	case y < 0:
+		return nil, false
+	case key[0] == 'q' && len(rest) == 2 && rest[0] == '-' && rest[1] >= '1' && rest[1] <= '4':
+		first, n = 3*int(rest[1]-'1')+1, 3
+	case key[0] == 'y' && rest == "":
+		first, n = 1, 12
+	default:
+		return nil, false
+	}
+	for m := first; m < first+n; m++ {
+		months = append(months, monthKey(y, m))
+	}
+	return months, true
+}
+
+// parseMonthKey returns the year and month (1 to 12) of a month key.
+func parseMonthKey(key string) (year, month int, ok bool) {
+	y, rest := yearOf(key)
+	if y < 0 || key[0] != MonthKeyPrefix[0] || len(rest) != 3 || rest[0] != '-' || !isDigit(rest[1]) || !isDigit(rest[2]) {
+		return 0, 0, false
+	}
+	m := int(rest[1]-'0')*10 + int(rest[2]-'0')
+	if m < 1 || m > 12 {
+		return 0, 0, false
+	}
+	return y, m, true
+}
+
+// yearOf reads the four-digit year after a key's one-letter kind and
+// returns what follows it; year is -1 when there is none.
+func yearOf(key string) (year int, rest string) {
+	if len(key) < 5 {
+		return -1, ""
+	}
+	for i := 1; i < 5; i++ {
+		if !isDigit(key[i]) {
+			return -1, ""
+		}
+		year = year*10 + int(key[i]-'0')
+	}
+	return year, key[5:]
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // PeriodKeys returns the keys of every period containing t, week first and
 // "all" last: the leaderboards a tip created at t counts in.

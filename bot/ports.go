@@ -202,7 +202,7 @@ type PeopleResolver interface {
 
 // CronParser parses a cron expression: five fields ("0 17 * * FRI"),
 // optionally prefixed with "CRON_TZ=Area/City "; without the prefix the
-// times are in loc. The command line provides one (adapters/cron); the core
+// times are in loc. The command line provides one (package cron); the core
 // does the scheduling.
 type CronParser func(spec string, loc *time.Location) (CronSchedule, error)
 

@@ -59,52 +59,9 @@ func tipPeriods(t bot.Tip) []string {
 // rankView). The boards "q…", "y…" and "all" hold only the tips whose
 // periods name them without a month implying them.
 
-// isMonthKey reports whether p is a month's key, "mYYYY-MM".
-func isMonthKey(p string) bool {
-	if len(p) != 8 || p[0] != 'm' || p[5] != '-' || !digits(p[1:5]) || !digits(p[6:]) {
-		return false
-	}
-	m := (p[6]-'0')*10 + p[7] - '0'
-	return m >= 1 && m <= 12
-}
-
-func digits(s string) bool {
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
-}
-
-// monthParents returns the quarter and year keys a month key implies:
-// "m2026-11" gives "q2026-4" and "y2026".
-func monthParents(month string) (quarter, year string) {
-	m := int(month[6]-'0')*10 + int(month[7]-'0')
-	return "q" + month[1:5] + "-" + string(rune('0'+(m-1)/3+1)), "y" + month[1:5]
-}
-
-// monthsOf returns the month keys whose boards rank a quarter ("q2026-4")
-// or a year ("y2026"); ok is false for any other period.
-func monthsOf(period string) (months []string, ok bool) {
-	first, n := 0, 0
-	switch {
-	case len(period) == 7 && period[0] == 'q' && period[5] == '-' && digits(period[1:5]) && period[6] >= '1' && period[6] <= '4':
-		first, n = 3*int(period[6]-'1')+1, 3
-	case len(period) == 5 && period[0] == 'y' && digits(period[1:]):
-		first, n = 1, 12
-	default:
-		return nil, false
-	}
-	for m := first; m < first+n; m++ {
-		months = append(months, fmt.Sprintf("m%s-%02d", period[1:5], m))
-	}
-	return months, true
-}
-
 // derived reports whether a period's ranking merges month boards.
 func derived(period string) bool {
-	_, ok := monthsOf(period)
+	_, ok := bot.MonthsOf(period)
 	return ok || period == allPeriod
 }
 
@@ -112,11 +69,11 @@ func derived(period string) bool {
 // and "all", less those its month implies.
 func rankBoards(t bot.Tip) []string {
 	periods := tipPeriods(t)
-	i := slices.IndexFunc(periods, isMonthKey)
+	i := slices.IndexFunc(periods, bot.IsMonthKey)
 	if i < 0 {
 		return periods
 	}
-	quarter, year := monthParents(periods[i])
+	quarter, year, _ := bot.ParentsOfMonth(periods[i])
 	return slices.DeleteFunc(periods, func(p string) bool { return p == quarter || p == year || p == allPeriod })
 }
 
@@ -318,16 +275,16 @@ func (t *tx) rankView(period string) ([]*bbolt.Bucket, error) {
 		}
 	}
 	add(boardName(kindTips, period))
-	if months, ok := monthsOf(period); ok {
+	if months, ok := bot.MonthsOf(period); ok {
 		for _, m := range months {
 			add(boardName(kindTips, m))
 		}
 	} else if period == allPeriod {
-		prefix := []byte{kindTips, 'm'}
+		prefix := []byte{kindTips, bot.MonthKeyPrefix[0]}
 		var names [][]byte
 		c := boards.Cursor()
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			if v == nil && isMonthKey(string(k[1:])) {
+			if v == nil && bot.IsMonthKey(string(k[1:])) {
 				names = append(names, k)
 			}
 		}

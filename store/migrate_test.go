@@ -13,40 +13,27 @@ import (
 	"github.com/tipbot/tipbot/bot"
 )
 
-// TestMonthKeys checks the store's reading of period keys against the
-// core's bot.PeriodKey, on every day of several years.
-func TestMonthKeys(t *testing.T) {
+// TestDerived checks which rankings merge month boards, on the core's
+// period keys of every day of several years.
+func TestDerived(t *testing.T) {
 	for day := time.Date(2023, 1, 1, 12, 0, 0, 0, time.UTC); day.Year() < 2028; day = day.AddDate(0, 0, 1) {
-		month := bot.PeriodKey(bot.Month, day, time.UTC)
-		quarter, year := bot.PeriodKey(bot.Quarter, day, time.UTC), bot.PeriodKey(bot.Year, day, time.UTC)
-		if !isMonthKey(month) {
-			t.Fatalf("isMonthKey(%q) = false", month)
-		}
-		if q, y := monthParents(month); q != quarter || y != year {
-			t.Fatalf("monthParents(%q) = %q, %q; want %q, %q", month, q, y, quarter, year)
-		}
-		for _, parent := range []string{quarter, year} {
-			if months, ok := monthsOf(parent); !ok || !slices.Contains(months, month) || !derived(parent) {
-				t.Fatalf("monthsOf(%q) = %v, %v; want it to hold %q", parent, months, ok, month)
+		for _, p := range []bot.Period{bot.Quarter, bot.Year} {
+			if key := bot.PeriodKey(p, day, time.UTC); !derived(key) {
+				t.Fatalf("derived(%q) = false", key)
 			}
 		}
-		for _, p := range []string{month, bot.PeriodKey(bot.Week, day, time.UTC)} {
-			if derived(p) {
-				t.Fatalf("derived(%q) = true", p)
+		for _, p := range []bot.Period{bot.Week, bot.Month} {
+			if key := bot.PeriodKey(p, day, time.UTC); derived(key) {
+				t.Fatalf("derived(%q) = true", key)
 			}
 		}
 	}
 	if !derived("all") {
 		t.Error(`derived("all") = false`)
 	}
-	for _, p := range []string{"", "m", "m2026-13", "m2026-00", "m2026-1", "mabcd-01", "m2026_11", "x2026-11", "w2026-48", "y2026", "all"} {
-		if isMonthKey(p) {
-			t.Errorf("isMonthKey(%q) = true", p)
-		}
-	}
-	for _, p := range []string{"q2026-0", "q2026-5", "q2026", "qabcd-1", "y26", "yabcd", "y2026-1", "m2026-11", "custom"} {
-		if months, ok := monthsOf(p); ok {
-			t.Errorf("monthsOf(%q) = %v", p, months)
+	for _, p := range []string{"", "custom", "q2026-5", "m2026-11"} {
+		if derived(p) {
+			t.Errorf("derived(%q) = true", p)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"cmp"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -248,18 +247,10 @@ func (t *tx) RestrictedSearch(scope string, query []string, limit int) ([]bot.Ti
 	if terms == nil || limit <= 0 || len(query) == 0 {
 		return nil, nil
 	}
-	type termInfo struct {
-		prefix []byte
-		n      uint64
+	infos := queryTerms(terms, query, func(term string) string { return scopedTerm(scope, term) })
+	if infos == nil {
+		return nil, nil
 	}
-	infos := make([]termInfo, len(query))
-	for i, q := range query {
-		infos[i].prefix = termKey(scopedTerm(scope, q))
-		if infos[i].n = postingCount(terms, infos[i].prefix); infos[i].n == 0 {
-			return nil, nil
-		}
-	}
-	slices.SortFunc(infos, func(a, b termInfo) int { return cmp.Compare(a.n, b.n) })
 	matches, err := postings(terms, infos[0].prefix, infos[0].n)
 	if err != nil {
 		return nil, err

@@ -97,8 +97,7 @@ func salvageInto(f interface {
 	}
 	defer func() { _ = tx.Rollback() }()
 	groups := map[string]*BucketSalvage{}
-	group := func(path [][]byte) *BucketSalvage {
-		name := salvageGroup(path)
+	named := func(name string) *BucketSalvage {
 		g := groups[name]
 		if g == nil {
 			g = &BucketSalvage{Bucket: name}
@@ -106,6 +105,7 @@ func salvageInto(f interface {
 		}
 		return g
 	}
+	group := func(path [][]byte) *BucketSalvage { return named(salvageGroup(path)) }
 	// bucketAt creates the nested buckets of path in the new file.
 	bucketAt := func(path [][]byte) (*bbolt.Bucket, error) {
 		b, err := tx.CreateBucketIfNotExists(path[0])
@@ -155,20 +155,10 @@ func salvageInto(f interface {
 	}
 	rep := SalvageReport{Problems: s.problems}
 	for name, n := range s.lostRecords {
-		g := groups[name]
-		if g == nil {
-			g = &BucketSalvage{Bucket: name}
-			groups[name] = g
-		}
-		g.Undecodable += n
+		named(name).Undecodable += n
 	}
 	for name, n := range s.lostPages {
-		g := groups[name]
-		if g == nil {
-			g = &BucketSalvage{Bucket: name}
-			groups[name] = g
-		}
-		g.DamagedPages += n
+		named(name).DamagedPages += n
 	}
 	for _, g := range groups {
 		rep.Buckets = append(rep.Buckets, *g)

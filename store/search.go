@@ -276,6 +276,30 @@ const (
 	costTip       = 4.0  // read one tip's votes
 )
 
+// termInfo is a search term's postings prefix and how many tips it holds.
+type termInfo struct {
+	prefix []byte
+	n      uint64
+}
+
+// queryTerms returns the postings of each term of query, indexed as
+// index(term) (nil: the term itself), rarest first; nil when a term holds
+// no tip, so that nothing matches.
+func queryTerms(terms *bbolt.Bucket, query []string, index func(term string) string) []termInfo {
+	infos := make([]termInfo, len(query))
+	for i, q := range query {
+		if index != nil {
+			q = index(q)
+		}
+		infos[i].prefix = termKey(q)
+		if infos[i].n = postingCount(terms, infos[i].prefix); infos[i].n == 0 {
+			return nil
+		}
+	}
+	slices.SortFunc(infos, func(a, b termInfo) int { return cmp.Compare(a.n, b.n) })
+	return infos
+}
+
 // SearchTips returns up to limit ranked tips holding every term, most
 // useful first, then newest.
 //
@@ -297,18 +321,10 @@ func (t *tx) SearchTips(query []string, limit int) ([]bot.Tip, error) {
 	if terms == nil || limit <= 0 || len(query) == 0 {
 		return nil, nil
 	}
-	type termInfo struct {
-		prefix []byte
-		n      uint64
+	infos := queryTerms(terms, query, nil)
+	if infos == nil {
+		return nil, nil
 	}
-	infos := make([]termInfo, len(query))
-	for i, q := range query {
-		infos[i].prefix = termKey(q)
-		if infos[i].n = postingCount(terms, infos[i].prefix); infos[i].n == 0 {
-			return nil, nil
-		}
-	}
-	slices.SortFunc(infos, func(a, b termInfo) int { return cmp.Compare(a.n, b.n) })
 
 	// Expected matches if the terms are independent, and the cost of each
 	// way: walk the board probing every term (probes stop at the first

@@ -34,6 +34,7 @@ import (
 	"github.com/hashicorp/golang-lru/v2/expirable"
 
 	"github.com/tipbot/tipbot/bot"
+	"github.com/tipbot/tipbot/internal/setting"
 )
 
 // Handler applies core events; *bot.Bot satisfies it.
@@ -142,15 +143,15 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 	if token == "" {
 		return nil, errors.New("discord: no bot token (set discord.token, e.g. to ${DISCORD_BOT_TOKEN})")
 	}
+	if cfg.APIURL == "" {
+		cfg.APIURL = DefaultAPIURL
+	}
+	if err := setting.Err("discord", cfg.Validate()); err != nil {
+		return nil, err
+	}
 	var base *url.URL
-	if cfg.APIURL != "" {
-		u, err := url.Parse(cfg.APIURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("discord: api_url %q: want an http(s) URL such as https://discord.com", cfg.APIURL)
-		}
-		if !strings.EqualFold(u.Hostname(), "discord.com") || strings.Trim(u.Path, "/") != "" {
-			base = u
-		}
+	if u, err := url.Parse(cfg.APIURL); err == nil && (!strings.EqualFold(u.Hostname(), "discord.com") || strings.Trim(u.Path, "/") != "") {
+		base = u
 	}
 	log := cfg.Logger
 	if log == nil {

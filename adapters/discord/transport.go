@@ -126,15 +126,8 @@ func (p *pacer) wait(ctx context.Context) error {
 		p.granted(now.Add(max(delay, 0)))
 	}
 	p.mu.Unlock()
-	if delay <= 0 {
-		return nil
-	}
-	t := time.NewTimer(delay)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
+	if delay > 0 && !sleep(ctx, delay) {
 		return ctx.Err()
 	}
+	return nil
 }

@@ -424,12 +424,24 @@ func (a *Adapter) deliver(ctx context.Context, ev bot.Event) {
 }
 
 func (a *Adapter) postLine(ctx context.Context, text string) {
+	a.post(ctx, func(bot.Tx) (message, error) {
+		return message{Channel: a.channel, Author: a.user, Text: text}, nil
+	})
+}
+
+// post records the message compose returns as the next one (compose may
+// read the transcript), prints it and sends it to the core as posted.
+func (a *Adapter) post(ctx context.Context, compose func(tx bot.Tx) (message, error)) {
 	var m message
 	var ev uint64
 	err := a.record(ctx, func(tx bot.Tx, st *state) error {
+		var err error
+		if m, err = compose(tx); err != nil {
+			return err
+		}
 		st.LastMessage++
 		st.LastEvent++
-		m = message{ID: st.LastMessage, Channel: a.channel, Author: a.user, Text: text}
+		m.ID = st.LastMessage
 		ev = st.LastEvent
 		return writeMessage(tx, m)
 	}, func() { a.printMessage(m, "") })
@@ -438,7 +450,7 @@ func (a *Adapter) postLine(ctx context.Context, text string) {
 		return
 	}
 	a.deliver(ctx, &bot.MessagePosted{
-		EventMeta: a.meta(ev), Channel: m.Channel, MessageID: m.idString(),
+		EventMeta: a.meta(ev), Channel: m.Channel, MessageID: m.idString(), ThreadID: m.Thread,
 		Author: a.person(m.Author), Text: m.Text,
 	})
 }
@@ -450,30 +462,16 @@ func (a *Adapter) reply(ctx context.Context, args string) {
 		a.say(a.t.usageReply)
 		return
 	}
-	var m message
-	var ev uint64
-	err := a.record(ctx, func(tx bot.Tx, st *state) error {
+	a.post(ctx, func(tx bot.Tx) (message, error) {
 		p, err := readMessage(tx, parent, a.t)
 		if err != nil {
-			return err
+			return message{}, err
 		}
 		thread := p.Thread // threads are one level deep, as on Slack
 		if thread == "" {
 			thread = p.idString()
 		}
-		st.LastMessage++
-		st.LastEvent++
-		m = message{ID: st.LastMessage, Channel: p.Channel, Author: a.user, Text: text, Thread: thread}
-		ev = st.LastEvent
-		return writeMessage(tx, m)
-	}, func() { a.printMessage(m, "") })
-	if err != nil {
-		a.refuse(err)
-		return
-	}
-	a.deliver(ctx, &bot.MessagePosted{
-		EventMeta: a.meta(ev), Channel: m.Channel, MessageID: m.idString(), ThreadID: m.Thread,
-		Author: a.person(m.Author), Text: m.Text,
+		return message{Channel: p.Channel, Author: a.user, Text: text, Thread: thread}, nil
 	})
 }
 

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +14,7 @@ import (
 	slackapi "github.com/slack-go/slack"
 
 	"github.com/tipbot/tipbot/bot"
+	"github.com/tipbot/tipbot/internal/setting"
 )
 
 // Handler applies one event and returns the private reply for the person
@@ -129,34 +128,17 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 	if h == nil {
 		return nil, errors.New("slack: no handler")
 	}
-	switch cfg.Mode {
-	case "":
+	if cfg.Mode == "" {
 		cfg.Mode = ModeSocket
-	case ModeSocket, ModeHTTP:
-	default:
-		return nil, fmt.Errorf("slack: mode %q: want %q or %q", cfg.Mode, ModeSocket, ModeHTTP)
-	}
-	if cfg.BotToken == "" && cfg.ClientID == "" {
-		return nil, errors.New("slack: bot_token is empty (set SLACK_BOT_TOKEN), and no client_id to install with")
-	}
-	if cfg.ClientID != "" && (cfg.ClientSecret == "" || cfg.PublicURL == "") {
-		return nil, errors.New("slack: client_id needs client_secret and http.public_url")
-	}
-	if cfg.Mode == ModeSocket && cfg.AppToken == "" {
-		return nil, errors.New("slack: app_token is empty; socket mode needs an app-level token (set SLACK_APP_TOKEN)")
-	}
-	if cfg.Mode == ModeHTTP && cfg.SigningSecret == "" {
-		return nil, errors.New("slack: signing_secret is empty; http mode needs it (set SLACK_SIGNING_SECRET)")
 	}
 	if cfg.APIURL == "" {
 		cfg.APIURL = DefaultAPIURL
 	}
-	u, err := url.Parse(cfg.APIURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("slack: api_url %q: want an http(s) URL such as %s", cfg.APIURL, DefaultAPIURL)
+	if err := setting.Err("slack", cfg.Validate()); err != nil {
+		return nil, err
 	}
-	if !strings.HasSuffix(cfg.APIURL, "/") {
-		cfg.APIURL += "/" // slack-go appends method names to it
+	if cfg.ClientID != "" && cfg.PublicURL == "" {
+		return nil, errors.New("slack: client_id needs http.public_url")
 	}
 	if cfg.Locale == "" {
 		cfg.Locale = "en"

@@ -3,7 +3,6 @@ package slack
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	slackapi "github.com/slack-go/slack"
@@ -24,65 +23,34 @@ const (
 	channelBurst    = 10
 )
 
-// channelQueue queues the channels to look up: each once, however many
-// events named it meanwhile.
+// channelQueue queues the channels to look up, paced for
+// conversations.info.
 type channelQueue struct {
-	mu     sync.Mutex
-	queue  []lookup
-	queued map[string]bool
-	wake   chan struct{}
-	pace   gcra
+	lookupQueue
+	pace gcra
 }
 
 func newChannelQueue() channelQueue {
-	return channelQueue{queued: map[string]bool{}, wake: make(chan struct{}, 1),
+	return channelQueue{lookupQueue: newLookupQueue(),
 		pace: gcra{interval: channelInterval, tolerance: channelBurst * channelInterval}}
 }
 
 // ResolveChannels queues channels the directory does not know for a
 // lookup, after the event that named them was committed. It implements
 // bot.ChannelResolver and never blocks.
-func (a *Adapter) ResolveChannels(ws bot.Workspace, ids []string) {
-	q := &a.chans
-	q.mu.Lock()
-	for _, id := range ids {
-		if id != "" && !q.queued[id] {
-			q.queued[id] = true
-			q.queue = append(q.queue, lookup{ws, id})
-		}
-	}
-	q.mu.Unlock()
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-}
-
-// take removes the next queued lookup.
-func (q *channelQueue) take() (lookup, bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if len(q.queue) == 0 {
-		return lookup{}, false
-	}
-	l := q.queue[0]
-	q.queue = q.queue[1:]
-	delete(q.queued, l.id)
-	return l, true
-}
+func (a *Adapter) ResolveChannels(ws bot.Workspace, ids []string) { a.chans.add(ws, ids) }
 
 // channelLoop answers the queued channel lookups until ctx ends.
 func (a *Adapter) channelLoop(ctx context.Context) {
 	for {
-		l, ok := a.chans.take()
-		if !ok {
-			select {
-			case <-a.chans.wake:
-				continue
-			case <-ctx.Done():
+		next := a.chans.take(1)
+		if len(next) == 0 {
+			if !a.chans.wait(ctx) {
 				return
 			}
+			continue
 		}
+		l := next[0]
 		if err := a.pace(ctx, &a.chans.pace); err != nil {
 			return
 		}

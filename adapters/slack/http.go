@@ -20,6 +20,8 @@ import (
 	"time"
 
 	slackapi "github.com/slack-go/slack"
+
+	"github.com/tipbot/tipbot/internal/loglimit"
 )
 
 // maxBody bounds the requests HTTPHandler reads; Slack's are far smaller.
@@ -38,14 +40,14 @@ const maxSkew = 5 * time.Minute
 // is dropped as soon as it is read. Refusals are logged at most once a
 // minute, with their count and never their body. Bodies over 1 MB get 413.
 func (a *Adapter) HTTPHandler() http.Handler {
-	return &httpHandler{a: a, refusals: refusalLog{every: time.Minute},
+	return &httpHandler{a: a, refusals: loglimit.Every{Interval: time.Minute},
 		large: sync.Pool{New: func() any { return new([maxBody]byte) }}}
 }
 
 // httpHandler serves POST /slack/events for an Adapter.
 type httpHandler struct {
 	a        *Adapter
-	refusals refusalLog
+	refusals loglimit.Every // a flood of forged requests logs one line a minute
 	// large recycles the buffers of large bodies that failed their
 	// signature, cleared, so that a flood of forged requests makes no
 	// garbage; a signed body is never recycled, its events may keep it.
@@ -54,29 +56,6 @@ type httpHandler struct {
 
 // largeBody is the size from which a body is read into a recycled buffer.
 const largeBody = 64 << 10
-
-// refusalLog keeps a flood of forged requests out of the log: one line per
-// interval, counting the refusals since the previous line.
-type refusalLog struct {
-	every time.Duration
-	mu    sync.Mutex
-	next  time.Time // no line before then
-	n     int       // refusals not logged yet
-}
-
-// count records a refusal at now and reports whether a line is due, with
-// the number of refusals it stands for.
-func (l *refusalLog) count(now time.Time) (n int, due bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.n++
-	if now.Before(l.next) {
-		return 0, false
-	}
-	n, l.n = l.n, 0
-	l.next = now.Add(l.every)
-	return n, true
-}
 
 func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a := h.a
@@ -164,9 +143,9 @@ func (h *httpHandler) recycle(buf *[maxBody]byte, used []byte) {
 func (h *httpHandler) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	closeAfter(w)
 	http.Error(w, "invalid signature", http.StatusUnauthorized)
-	if n, due := h.refusals.count(h.a.now()); due {
+	if n, due := h.refusals.Count(h.a.now()); due {
 		h.a.log.Warn("slack: refused requests with a missing, bad or stale signature", "count", n,
-			"every", h.refusals.every, "remote", r.RemoteAddr, "err", err)
+			"every", h.refusals.Interval, "remote", r.RemoteAddr, "err", err)
 	}
 }
 

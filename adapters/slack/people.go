@@ -3,7 +3,6 @@ package slack
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	slackapi "github.com/slack-go/slack"
@@ -49,19 +48,11 @@ type directory interface {
 	DirectoryListedAt(ctx context.Context, ws bot.Workspace) (time.Time, error)
 }
 
-// people queues the lookups the core asked for: each person once, however
-// many events named them meanwhile.
+// people queues the lookups the core asked for and remembers the people
+// recently looked up.
 type people struct {
-	mu     sync.Mutex
-	queue  []lookup
-	queued map[string]bool
-	wake   chan struct{}
+	lookupQueue
 	recent *ageLRU[lookedUp]
-}
-
-type lookup struct {
-	ws bot.Workspace
-	id string
 }
 
 // lookedUp is the answer to one lookup; found is false when Slack does not
@@ -72,42 +63,13 @@ type lookedUp struct {
 }
 
 func newPeople() people {
-	return people{queued: map[string]bool{}, wake: make(chan struct{}, 1),
-		recent: newAgeLRU[lookedUp](10_000, recentTTL)}
+	return people{lookupQueue: newLookupQueue(), recent: newAgeLRU[lookedUp](10_000, recentTTL)}
 }
 
 // Resolve queues people the directory does not know for a lookup, after
 // the event that named them was committed. It implements
 // bot.PeopleResolver and never blocks.
-func (a *Adapter) Resolve(ws bot.Workspace, ids []string) {
-	p := &a.people
-	p.mu.Lock()
-	for _, id := range ids {
-		if id != "" && !p.queued[id] {
-			p.queued[id] = true
-			p.queue = append(p.queue, lookup{ws, id})
-		}
-	}
-	p.mu.Unlock()
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
-}
-
-// take removes up to n queued lookups.
-func (p *people) take(n int) []lookup {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n = min(n, len(p.queue))
-	out := make([]lookup, n)
-	copy(out, p.queue)
-	p.queue = append(p.queue[:0:0], p.queue[n:]...)
-	for _, l := range out {
-		delete(p.queued, l.id)
-	}
-	return out
-}
+func (a *Adapter) Resolve(ws bot.Workspace, ids []string) { a.people.add(ws, ids) }
 
 // resolveLoop answers the queued lookups until ctx ends: from the people
 // recently looked up, else with users.info at the method's pace, and sends
@@ -116,12 +78,10 @@ func (a *Adapter) resolveLoop(ctx context.Context) {
 	for {
 		batch := a.people.take(lookupBatch)
 		if len(batch) == 0 {
-			select {
-			case <-a.people.wake:
-				continue
-			case <-ctx.Done():
+			if !a.people.wait(ctx) {
 				return
 			}
+			continue
 		}
 		// What was learned goes to the core at least every lookupFlush,
 		// so that names show while a long queue is worked through.

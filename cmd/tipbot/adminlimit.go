@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/tipbot/tipbot/internal/loglimit"
 )
 
 // Failed admin attempts a client address may make: a burst of adminBurst,
@@ -23,8 +25,8 @@ const (
 type adminThrottle struct {
 	mu      sync.Mutex
 	clients map[string]*tokens
-	denied  everyLog // refused attempts, logged at most once a minute
-	failed  everyLog // wrong tokens, logged at most once a minute
+	denied  loglimit.Every // refused attempts, logged at most once a minute
+	failed  loglimit.Every // wrong tokens, logged at most once a minute
 }
 
 type tokens struct {
@@ -33,7 +35,7 @@ type tokens struct {
 }
 
 func newAdminThrottle() *adminThrottle {
-	return &adminThrottle{clients: map[string]*tokens{}, denied: everyLog{every: time.Minute}, failed: everyLog{every: time.Minute}}
+	return &adminThrottle{clients: map[string]*tokens{}, denied: loglimit.Every{Interval: time.Minute}, failed: loglimit.Every{Interval: time.Minute}}
 }
 
 // clientOf is the address of the client that sent r (without the port;

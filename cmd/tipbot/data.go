@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -47,11 +48,7 @@ func cmdExport(ctx context.Context, e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := db.Close(); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
+	defer closeKeeping(db, &err)
 	wss, err := workspacesOf(ctx, db, *workspace)
 	if err != nil {
 		return fmt.Errorf("export: %w", err)
@@ -98,6 +95,15 @@ func workspacesOf(ctx context.Context, db *readDB, id string) ([]bot.Workspace, 
 	return selectWorkspaces(all, id, db.Path())
 }
 
+// closeKeeping closes c as a command ends: deferred as
+// closeKeeping(db, &err), it sets the command's error to the close error
+// only when the command succeeded.
+func closeKeeping(c io.Closer, err *error) {
+	if cerr := c.Close(); cerr != nil && *err == nil {
+		*err = cerr
+	}
+}
+
 // systemClock is the clock the core reads in production.
 func systemClock() time.Time { return time.Now().UTC() }
 
@@ -124,11 +130,7 @@ func cmdBackup(ctx context.Context, e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := db.Close(); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
+	defer closeKeeping(db, &err)
 	if *out == "-" {
 		_, err := db.Backup(e.stdout)
 		return err

@@ -38,11 +38,7 @@ func cmdEraseWorkspace(ctx context.Context, e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := db.Close(); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
+	defer closeKeeping(db, &err)
 	all, err := db.Workspaces(ctx)
 	if err != nil {
 		return err

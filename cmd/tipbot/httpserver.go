@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tipbot/tipbot/bot"
+	"github.com/tipbot/tipbot/internal/loglimit"
 	"github.com/tipbot/tipbot/store"
 )
 
@@ -103,8 +104,8 @@ func (s *opsServer) healthz(w http.ResponseWriter, r *http.Request) {
 func (s *opsServer) backup(w http.ResponseWriter, r *http.Request) {
 	now, client := s.clock(), clientOf(r)
 	if ok, retry := s.admin.allow(client, now); !ok {
-		if n, due := s.admin.denied.count(now); due {
-			s.log.Warn("http: admin attempts refused after too many failures (429)", "remote", client, "count", n, "every", s.admin.denied.every)
+		if n, due := s.admin.denied.Count(now); due {
+			s.log.Warn("http: admin attempts refused after too many failures (429)", "remote", client, "count", n, "every", s.admin.denied.Interval)
 		}
 		tooMany(w, retry)
 		return
@@ -112,8 +113,8 @@ func (s *opsServer) backup(w http.ResponseWriter, r *http.Request) {
 	token, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if s.adminToken == "" || !found || subtle.ConstantTimeCompare([]byte(token), []byte(s.adminToken)) != 1 {
 		s.admin.fail(client, now)
-		if n, due := s.admin.failed.count(now); due {
-			s.log.Info("http: failed admin attempt (wrong or missing token)", "path", r.URL.Path, "remote", client, "count", n, "every", s.admin.failed.every)
+		if n, due := s.admin.failed.Count(now); due {
+			s.log.Info("http: failed admin attempt (wrong or missing token)", "path", r.URL.Path, "remote", client, "count", n, "every", s.admin.failed.Interval)
 		}
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tipbot"`)
 		http.Error(w, "unauthorized: send Authorization: Bearer <http.admin_token>", http.StatusUnauthorized)
@@ -174,10 +175,10 @@ func newHTTPServer(h http.Handler, l httpLimits, log *slog.Logger) *http.Server 
 func limitRequests(h http.Handler, l httpLimits, log *slog.Logger) http.Handler {
 	inFlight := make(chan struct{}, l.maxInFlight)
 	bodies := &budget{left: l.bodyBudget}
-	busy := &everyLog{every: time.Minute}
+	busy := &loglimit.Every{Interval: time.Minute}
 	tooBusy := func(w http.ResponseWriter, what string) {
-		if n, due := busy.count(time.Now()); due {
-			log.Warn("http: too many requests at once; answered 503", "over", what, "count", n, "every", busy.every)
+		if n, due := busy.Count(time.Now()); due {
+			log.Warn("http: too many requests at once; answered 503", "over", what, "count", n, "every", busy.Interval)
 		}
 		w.Header().Set("Retry-After", "1")
 		refuse(w, "too many requests at once, try again", http.StatusServiceUnavailable)
@@ -264,29 +265,6 @@ func (b *budget) give(n int64) {
 	b.mu.Lock()
 	b.left += n
 	b.mu.Unlock()
-}
-
-// everyLog allows one log line per interval, counting the events since the
-// previous line.
-type everyLog struct {
-	every time.Duration
-	mu    sync.Mutex
-	next  time.Time
-	n     int
-}
-
-// count records an event at now and reports whether a line is due, with
-// the number of events it stands for.
-func (l *everyLog) count(now time.Time) (n int, due bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.n++
-	if now.Before(l.next) {
-		return 0, false
-	}
-	n, l.n = l.n, 0
-	l.next = now.Add(l.every)
-	return n, true
 }
 
 // serveHTTP listens on addr until ctx ends, then shuts down gracefully.

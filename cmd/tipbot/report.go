@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
-	"github.com/tipbot/tipbot/adapters/cron"
 	"github.com/tipbot/tipbot/bot"
+	"github.com/tipbot/tipbot/cron"
 )
 
 // cmdReport prints the engagement report of each workspace (or of the one
@@ -33,11 +33,7 @@ func cmdReport(ctx context.Context, e *env, args []string) (err error) {
 	if err != nil {
 		return err
 	}
-	defer func() {
-		if cerr := db.Close(); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
+	defer closeKeeping(db, &err)
 	wss, err := workspacesOf(ctx, db, *workspace)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)

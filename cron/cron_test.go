@@ -1,6 +1,7 @@
 package cron
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -77,4 +78,47 @@ func FuzzParse(f *testing.F) {
 			s.Next(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 		}
 	})
+}
+
+// Check gives configuration the reasons Parse refuses an expression, and
+// refuses schedules that never fire.
+func TestCheck(t *testing.T) {
+	for _, ok := range []string{"0 9 1 * *", "CRON_TZ=Europe/Paris 0 17 * * FRI", "TZ=UTC */15 8-18 * * MON-FRI", "0 0 29 2 *"} {
+		if err := Check(ok); err != nil {
+			t.Errorf("Check(%q) = %v", ok, err)
+		}
+	}
+	for _, tc := range []struct{ spec, want string }{
+		{"", "empty"},
+		{"CRON_TZ=Europe/Paris", "nothing after the time zone"},
+		{"CRON_TZ= 0 9 * * *", "empty; name a zone"},
+		{"TZ=Local 0 9 * * *", `"Local" depends on the machine`},
+		{"CRON_TZ=Mars/Base 0 9 * * *", `"Mars/Base" is not a time zone`},
+		{"@monthly", "want five fields"},
+		{"0 0 9 1 * *", "want five fields"},
+		{"61 * * * *", "61"},
+		{"0 0 30 2 *", "it never fires"},
+	} {
+		err := Check(tc.spec)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Check(%q) = %v, want an error containing %q", tc.spec, err, tc.want)
+		}
+		if _, perr := Parse(tc.spec, time.UTC); perr == nil && tc.want != "it never fires" {
+			t.Errorf("Parse(%q) accepted what Check refuses", tc.spec)
+		}
+	}
+}
+
+// Without a zone prefix the expression runs in the location given, not in
+// the machine's local zone.
+func TestParseUsesLocation(t *testing.T) {
+	tokyo := mustLoad(t, "Asia/Tokyo")
+	s, err := Parse("0 9 * * *", tokyo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.Next(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	if want := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC); !got.Equal(want) { // 09:00 in Tokyo is 00:00 UTC
+		t.Errorf("next = %v, want %v", got.UTC(), want)
+	}
 }
