@@ -282,13 +282,11 @@ func (d *decoder) defaults() Config {
 		Slack:   SlackConfig{Mode: slack.ModeSocket, APIURL: slack.DefaultAPIURL},
 		Discord: DiscordConfig{APIURL: discord.DefaultAPIURL},
 	}
-	platformDefaults(&c.Core)
+	platformDefaults(&c.Core) // each platform's emoji; no hall of fame or digest channel
 	c.Core.Location, _ = time.LoadLocation(defaultTimezone)
 	if c.Core.Location == nil {
 		c.Core.Location = time.UTC
 	}
-	c.Core.HallOfFame = map[bot.Platform]string{slackPlatform: "", discordPlatform: "", bot.Shell: ""}
-	c.Core.DigestChannel = map[bot.Platform]string{slackPlatform: "", discordPlatform: "", bot.Shell: ""}
 	secret := func(key string, dst *Secret) {
 		v, ok := d.lookup(secretVars[key])
 		if !ok || v == "" {

@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -90,7 +91,7 @@ func (d *decoder) validate(c *Config) {
 	c.Discord.APIURL = dc.APIURL
 
 	// Capture, votes and channels.
-	for _, p := range []bot.Platform{slackPlatform, discordPlatform, bot.Shell} {
+	for _, p := range platformNames() {
 		for _, m := range []struct {
 			key string
 			v   map[bot.Platform]string
@@ -148,7 +149,7 @@ func (d *decoder) validate(c *Config) {
 	if s := c.Core.DigestSchedule; s != "" {
 		if err := checkCron(s); err != nil {
 			bad("recognition.digest_schedule", "%s is not a cron schedule such as \"0 9 1 * *\" (minute hour day-of-month month day-of-week, optionally after CRON_TZ=Zone): %v", setting.Quote(s), err)
-		} else if c.Core.DigestChannel[slackPlatform] == "" && c.Core.DigestChannel[discordPlatform] == "" && c.Core.DigestChannel[bot.Shell] == "" {
+		} else if !slices.ContainsFunc(platformNames(), func(p bot.Platform) bool { return c.Core.DigestChannel[p] != "" }) {
 			d.problem(d.line("recognition.digest_channel", "recognition.digest_schedule"), "recognition.digest_channel",
 				"is empty for every platform, but recognition.digest_schedule is set: say where to post the digest")
 		}
