@@ -21,6 +21,9 @@ type Options struct {
 	Cron CronParser
 	// Metrics, when set, is told of every event handled.
 	Metrics Metrics
+	// Platforms are the platforms whose events the bot handles, as their
+	// adapters describe them; events of any other platform are refused.
+	Platforms []PlatformSpec
 }
 
 // Metrics receives what the core observes, for monitoring.
@@ -49,6 +52,8 @@ type Bot struct {
 	wake    chan struct{} // pokes the scheduler (Run)
 	// channels remembers the channels the directory knows.
 	channels knownChannels
+	// platforms are Options.Platforms by name.
+	platforms map[Platform]PlatformSpec
 }
 
 // New returns a Bot. It fails when the configuration is unusable (unknown
@@ -73,8 +78,12 @@ func New(o Options) (*Bot, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	ps, err := platformSet(o.Platforms)
+	if err != nil {
+		return nil, err
+	}
 	b := &Bot{cfg: cfg, store: o.Store, now: now, log: log, texts: tx, chats: map[Platform]Chat{},
-		cron: o.Cron, metrics: o.Metrics, wake: make(chan struct{}, 1)}
+		cron: o.Cron, metrics: o.Metrics, wake: make(chan struct{}, 1), platforms: ps}
 	b.out.init()
 	return b, nil
 }

@@ -339,7 +339,7 @@ func displayName(u User) string {
 
 // ackReaction owes the bot's acknowledgement reaction on a tip's message.
 func (b *Bot) ackReaction(tx Tx, out *outbox, ws Workspace, t Tip) error {
-	emoji := b.cfg.AckReaction[ws.Platform]
+	emoji := b.ackEmoji(ws.Platform)
 	if emoji == "" || t.MessageID == "" {
 		return nil
 	}

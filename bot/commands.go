@@ -47,43 +47,9 @@ func (b *Bot) roleOf(tx ReadTx, u User) (Role, error) {
 // configTrainer reports whether id is a trainer through roles.trainers.
 func (b *Bot) configTrainer(id string) bool { return slices.Contains(b.cfg.Trainers, id) }
 
-// command is one "/tips" sub-command.
-type command struct {
-	name  string
-	role  Role
-	usage string // i18n key of the usage line
-	run   func(b *Bot, ctx context.Context, e *CommandInvoked, args []string) (Reply, error)
-}
-
-// commands lists the "/tips" sub-commands in the order help shows them.
-var commands []command
-
-func init() {
-	commands = []command{
-		{"help", RoleMember, "usage.help", (*Bot).cmdHelp},
-		{"top", RoleMember, "usage.top", (*Bot).cmdTop},
-		{"search", RoleMember, "usage.search", (*Bot).cmdSearch},
-		{"me", RoleMember, "usage.me", (*Bot).cmdMe},
-		{"experts", RoleMember, "usage.experts", (*Bot).cmdExperts},
-		{"forget-me", RoleMember, "usage.forgetme", (*Bot).cmdForgetMe},
-		{"prompt", RoleTrainer, "usage.prompt", (*Bot).cmdPrompt},
-		{"close", RoleTrainer, "usage.close", (*Bot).cmdClose},
-		{"sessions", RoleTrainer, "usage.sessions", (*Bot).cmdSessions},
-		{"schedule", RoleTrainer, "usage.schedule", (*Bot).cmdSchedule},
-		{"report", RoleTrainer, "usage.report", (*Bot).cmdReport},
-		{"pending", RoleTrainer, "usage.pending", (*Bot).cmdPending},
-		{"approve", RoleTrainer, "usage.approve", (*Bot).cmdApprove},
-		{"feature", RoleTrainer, "usage.feature", (*Bot).cmdFeature},
-		{"reject", RoleTrainer, "usage.reject", (*Bot).cmdReject},
-		{"export", RoleAdmin, "usage.export", (*Bot).cmdExport},
-		{"trainer", RoleAdmin, "usage.trainer", (*Bot).cmdTrainer},
-	}
-}
-
 // Tokenize splits a command line into arguments: spaces separate, double
-// quotes (straight or curly) group, and platform mentions are normalized:
-// Slack's <#C123|name> and Discord's <#123> become "<#C123>", users'
-// <@U123|name> become "<@U123>".
+// quotes (straight or curly) group. Arguments naming channels and people
+// are read afterwards, in the platform's syntax (PlatformSpec).
 func Tokenize(text string) []string {
 	var args []string
 	var cur strings.Builder
@@ -94,7 +60,7 @@ func Tokenize(text string) []string {
 			inQuote, has = !inQuote, true
 		case !inQuote && (r == ' ' || r == '\t' || r == '\n' || r == '\r' || r == '\u00a0'):
 			if has {
-				args = append(args, normalizeMention(cur.String()))
+				args = append(args, cur.String())
 				cur.Reset()
 				has = false
 			}
@@ -104,42 +70,20 @@ func Tokenize(text string) []string {
 		}
 	}
 	if has {
-		args = append(args, normalizeMention(cur.String()))
+		args = append(args, cur.String())
 	}
 	return args
 }
 
-func normalizeMention(s string) string {
-	if (strings.HasPrefix(s, "<#") || strings.HasPrefix(s, "<@")) && strings.HasSuffix(s, ">") {
-		if i := strings.IndexByte(s, '|'); i > 0 {
-			return s[:i] + ">"
-		}
-	}
-	return s
-}
-
-// ChannelArg returns the channel id named by a command argument ("<#C123>",
-// "<#C123|name>", or the shell's "#name", lower-cased as the shell's /in
-// does), or false; a "#name" must be a name the shell accepts.
+// ChannelArg reads the platform-free form of a command argument naming a
+// channel, "#name", lower-cased as the shell's /in does: the channel and
+// true, or false; the name must be one the shell accepts. Platforms'
+// own syntax is read by their PlatformSpec.ChannelArg.
 func ChannelArg(arg string) (string, bool) {
-	arg = normalizeMention(arg)
-	if strings.HasPrefix(arg, "<#") && strings.HasSuffix(arg, ">") && len(arg) > 3 {
-		id := arg[2 : len(arg)-1]
-		return id, shellName(id) // a platform id: letters and digits
-	}
 	if name, ok := strings.CutPrefix(arg, "#"); ok && shellName(name) {
 		return "#" + strings.ToLower(name), true
 	}
 	return "", false
-}
-
-// badChannelArg returns the refusal of an argument that means to name a
-// channel ("#…" or "<#…") but does not, or nil.
-func (b *Bot) badChannelArg(arg string) Reply {
-	if _, ok := ChannelArg(arg); ok || !(strings.HasPrefix(arg, "#") || strings.HasPrefix(arg, "<#")) {
-		return nil
-	}
-	return b.private(b.t("channel.bad", arg))
 }
 
 // shellName reports whether s is a shell user or channel name: letters,
@@ -156,19 +100,13 @@ func shellName(s string) bool {
 	return true
 }
 
-// UserArg returns the user id named by a command argument ("<@U123>",
-// "<@!123>", or the shell's "@name"), or false.
+// UserArg reads the platform-free form of a command argument naming a
+// person, "@id": the id and true, or false. An id is letters, digits, '.',
+// '-', '_': never blank ("@ "). Platforms' own syntax is read by their
+// PlatformSpec.UserArg.
 func UserArg(arg string) (string, bool) {
-	arg = normalizeMention(arg)
-	var id string
-	switch {
-	case strings.HasPrefix(arg, "<@") && strings.HasSuffix(arg, ">") && len(arg) > 3:
-		id = strings.TrimPrefix(arg[2:len(arg)-1], "!")
-	case strings.HasPrefix(arg, "@") && len(arg) > 1:
-		id = arg[1:]
-	}
-	// An id is letters, digits, '.', '-', '_': never blank ("<@!>", "@ ").
-	if !shellName(id) {
+	id, ok := strings.CutPrefix(arg, "@")
+	if !ok || !shellName(id) {
 		return "", false
 	}
 	return id, true
@@ -189,13 +127,11 @@ func (b *Bot) command(ctx context.Context, e *CommandInvoked) (Reply, error) {
 	if len(args) == 0 {
 		return b.cmdHelp(ctx, e, nil)
 	}
-	name := strings.ToLower(args[0])
-	i := slices.IndexFunc(commands, func(c command) bool { return c.name == name })
-	if i < 0 {
+	c, ok := lookupCommand(strings.ToLower(args[0]))
+	if !ok {
 		return b.private(b.t("usage.unknownsub", args[0])), nil
 	}
-	c := commands[i]
-	if c.role > RoleMember {
+	if c.Role > RoleMember {
 		var role Role
 		if err := b.view(ctx, e.Workspace, func(tx ReadTx) error {
 			var err error
@@ -204,21 +140,11 @@ func (b *Bot) command(ctx context.Context, e *CommandInvoked) (Reply, error) {
 		}); err != nil {
 			return nil, err
 		}
-		if role < c.role {
-			return b.private(b.t("role.refused."+roleName(c.role), commandName(e.Workspace.Platform, c, "/tips "+c.name))), nil
+		if role < c.Role {
+			return b.private(b.t("role.refused."+roleName(c.Role), b.commandName(e.Workspace.Platform, c.Command, "/tips "+c.Word()))), nil
 		}
 	}
 	return c.run(b, ctx, e, args[1:])
-}
-
-// commandName adapts text naming an admin command to Discord, where admin
-// sub-commands live under a separate /tips-admin command (Discord can hide
-// a whole command from members, not a sub-command).
-func commandName(p Platform, c command, text string) string {
-	if p == Discord && c.role == RoleAdmin {
-		return strings.Replace(text, "/tips ", "/tips-admin ", 1)
-	}
-	return text
 }
 
 func roleName(r Role) string {
@@ -311,13 +237,14 @@ func (b *Bot) cmdHelp(ctx context.Context, e *CommandInvoked, _ []string) (Reply
 	}
 	m := &Message{Title: b.t("help.title")}
 	m.Lines = append(m.Lines, Line{Text: b.t("usage.tip")})
-	for _, c := range commands {
-		if c.role <= role {
-			m.Lines = append(m.Lines, Line{Text: commandName(e.Workspace.Platform, c, b.t(c.usage))})
+	for i, c := range commands {
+		if c.Role <= role && (i == 0 || commands[i-1].Usage != c.Usage) { // a group's commands share one line
+			m.Lines = append(m.Lines, Line{Text: b.commandName(e.Workspace.Platform, c.Command, b.t(c.Usage))})
 		}
 	}
+	p := e.Workspace.Platform
 	m.Lines = append(m.Lines, Line{Text: b.t("help.capture", strings.Join(b.cfg.Prefixes, " "), strings.Join(b.cfg.Hashtags, " "),
-		b.cfg.CaptureReaction[e.Workspace.Platform], strings.Join(b.cfg.UsefulReactions[e.Workspace.Platform], " "))})
+		b.captureEmoji(p), strings.Join(b.usefulEmoji(p), " "))})
 	return m, nil
 }
 

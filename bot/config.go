@@ -15,8 +15,8 @@ type Config struct {
 	Prefixes []string // capture prefixes, matched case-insensitively at the start of a message
 	Hashtags []string // capture hashtags, matched case-insensitively anywhere
 
-	// Per-platform emoji names. Slack and the shell use names ("bookmark"),
-	// Discord unicode ("🔖").
+	// Per-platform emoji, as each platform names them. A platform absent
+	// from a map has its adapter's defaults (PlatformSpec).
 	CaptureReaction map[Platform]string
 	AckReaction     map[Platform]string
 	UsefulReactions map[Platform][]string
@@ -48,13 +48,9 @@ func DefaultConfig() Config {
 		MaxPerMinute:    10,
 		Prefixes:        []string{"tip:", "astuce:"},
 		Hashtags:        []string{"#tip", "#astuce"},
-		CaptureReaction: map[Platform]string{Slack: "bookmark", Discord: "🔖", Shell: "bookmark"},
-		AckReaction:     map[Platform]string{Slack: "bulb", Discord: "💡", Shell: "bulb"},
-		UsefulReactions: map[Platform][]string{
-			Slack:   {"bulb", "+1", "star"},
-			Discord: {"💡", "👍", "⭐"},
-			Shell:   {"bulb", "+1", "star"},
-		},
+		CaptureReaction: map[Platform]string{},
+		AckReaction:     map[Platform]string{},
+		UsefulReactions: map[Platform][]string{},
 		Threshold:       5,
 		HallOfFame:      map[Platform]string{},
 		DigestChannel:   map[Platform]string{},

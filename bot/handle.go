@@ -17,10 +17,8 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (reply Reply, err error) {
 		return nil, errors.New("bot: nil event")
 	}
 	m := ev.meta()
-	switch m.Workspace.Platform {
-	case Slack, Discord, Shell:
-	default:
-		return nil, fmt.Errorf("bot: event for unknown platform %q", m.Workspace.Platform)
+	if _, ok := b.platforms[m.Workspace.Platform]; !ok {
+		return nil, fmt.Errorf("bot: event for unregistered platform %q", m.Workspace.Platform)
 	}
 	if m.Workspace.ID == "" {
 		return nil, errors.New("bot: event without workspace")

@@ -146,7 +146,7 @@ func (h *harness) open() {
 	if h.wrap != nil {
 		st = h.wrap(db)
 	}
-	h.bot, err = bot.New(bot.Options{Config: h.cfg, Store: st, Now: h.clock, Cron: cron.Parse})
+	h.bot, err = bot.New(bot.Options{Config: h.cfg, Store: st, Now: h.clock, Cron: cron.Parse, Platforms: bot.StandInPlatforms()})
 	if err != nil {
 		h.t.Fatal(err)
 	}

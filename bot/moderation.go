@@ -193,10 +193,7 @@ func (b *Bot) cmdTrainer(ctx context.Context, e *CommandInvoked, args []string) 
 	if action != "add" && action != "remove" {
 		return b.usage("usage.trainer"), nil
 	}
-	id, ok := UserArg(args[1])
-	if !ok && e.Workspace.Platform == Shell && shellName(args[1]) {
-		id, ok = args[1], true
-	}
+	id, ok := b.userArg(e.Workspace.Platform, args[1])
 	if !ok {
 		return b.private(b.t("trainer.badmention", args[1])), nil
 	}

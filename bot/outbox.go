@@ -512,7 +512,7 @@ func (b *Bot) refuseParcel(ws Workspace, p parcel, cause error) {
 		if p.Kind == parcelDirect {
 			return nil // nobody to tell about a private message that could not be sent
 		}
-		where := channelRef(ws.Platform, p.Channel)
+		where := b.channelRef(ws.Platform, p.Channel)
 		if p.LinkTip != 0 {
 			t, err := tx.Tip(p.LinkTip)
 			switch {

@@ -13,9 +13,9 @@ func TestTokenize(t *testing.T) {
 	}{
 		{"", nil},
 		{"  top   week ", []string{"top", "week"}},
-		{`schedule add "CRON_TZ=Europe/Paris 0 17 * * FRI" <#C123|general> Git basics`,
-			[]string{"schedule", "add", "CRON_TZ=Europe/Paris 0 17 * * FRI", "<#C123>", "Git", "basics"}},
-		{"trainer add <@U42|bob>", []string{"trainer", "add", "<@U42>"}},
+		{`schedule add "CRON_TZ=Europe/Paris 0 17 * * FRI" #general Git basics`,
+			[]string{"schedule", "add", "CRON_TZ=Europe/Paris 0 17 * * FRI", "#general", "Git", "basics"}},
+		{"trainer add @bob", []string{"trainer", "add", "@bob"}},
 		{"search “two words”", []string{"search", "two words"}},
 		{`unbalanced "quote here`, []string{"unbalanced", "quote here"}},
 	} {
@@ -30,7 +30,7 @@ func TestChannelAndUserArgs(t *testing.T) {
 		in, want string
 		ok       bool
 	}{
-		{"<#C123|general>", "C123", true}, {"<#99887766>", "99887766", true}, {"#general", "#general", true},
+		{"<#C123|general>", "", false}, {"<#99887766>", "", false}, {"#general", "#general", true}, // platforms' syntax: their PlatformSpec
 		{"general", "", false}, {"<#>", "", false}, {"#Training", "#training", true}, {"#Bad!chan", "", false},
 		{"#", "", false}, {"#a b", "", false}, {"#é-t_é.2", "#é-t_é.2", true},
 	} {
@@ -42,7 +42,7 @@ func TestChannelAndUserArgs(t *testing.T) {
 		in, want string
 		ok       bool
 	}{
-		{"<@U42|bob>", "U42", true}, {"<@!1234>", "1234", true}, {"@carol", "carol", true}, {"carol", "", false},
+		{"<@U42|bob>", "", false}, {"<@!1234>", "", false}, {"@carol", "carol", true}, {"carol", "", false}, {"@", "", false},
 	} {
 		if got, ok := UserArg(tc.in); got != tc.want || ok != tc.ok {
 			t.Errorf("UserArg(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
@@ -52,7 +52,7 @@ func TestChannelAndUserArgs(t *testing.T) {
 
 func TestBaseEmoji(t *testing.T) {
 	for in, want := range map[string]string{
-		"+1::skin-tone-2": "+1", ":bulb:": "bulb", "👍🏽": "👍", "⭐️": "⭐", "💡": "💡", "thumbsup": "thumbsup",
+		"+1": "+1", ":bulb:": "bulb", "👍🏽": "👍", "⭐️": "⭐", "💡": "💡", "thumbsup": "thumbsup",
 	} {
 		if got := BaseEmoji(in); got != want {
 			t.Errorf("BaseEmoji(%q) = %q, want %q", in, got, want)
@@ -137,7 +137,12 @@ func TestParseIDs(t *testing.T) {
 	if ws, err := ParseWorkspace("slack:T1"); err != nil || ws != (Workspace{Slack, "T1"}) {
 		t.Errorf("ParseWorkspace = %v, %v", ws, err)
 	}
-	if _, err := ParseWorkspace("irc:x"); err == nil {
-		t.Error("ParseWorkspace accepted an unknown platform")
+	if ws, err := ParseWorkspace("irc:x"); err != nil || ws != (Workspace{"irc", "x"}) { // platforms are open
+		t.Errorf("ParseWorkspace(irc:x) = %v, %v", ws, err)
+	}
+	for _, bad := range []string{"IRC:x", "my chat:x", "9chat:x", ":x", "irc:"} {
+		if _, err := ParseWorkspace(bad); err == nil {
+			t.Errorf("ParseWorkspace(%q) accepted", bad)
+		}
 	}
 }

@@ -342,10 +342,10 @@ func (b *Bot) recoverMessage(ctx context.Context, ws Workspace, channel string, 
 		}
 		want := map[string][]string{} // voter → useful emojis as votes keep them
 		for _, r := range m.Reactions {
-			if !b.isUseful(p, BaseEmoji(r.Emoji)) {
+			if !b.isUseful(p, b.foldEmoji(p, r.Emoji)) {
 				continue
 			}
-			e := heldAs(BaseEmoji(r.Emoji), r.Variant)
+			e := heldAs(b.foldEmoji(p, r.Emoji), r.Variant)
 			for _, u := range r.Users {
 				if u != "" && !slices.Contains(want[u], e) {
 					want[u] = append(want[u], e)
@@ -411,7 +411,7 @@ func (b *Bot) recoverCapture(tx Tx, out *outbox, ws Workspace, channel string, m
 		n.text, n.source = text, SourcePrefix
 	} else {
 		for _, r := range m.Reactions {
-			if b.isCapture(ws.Platform, BaseEmoji(r.Emoji)) && len(r.Users) > 0 {
+			if b.isCapture(ws.Platform, b.foldEmoji(ws.Platform, r.Emoji)) && len(r.Users) > 0 {
 				n.text, n.source, n.capturedBy = m.Text, SourceReaction, r.Users[0]
 				break
 			}

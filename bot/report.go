@@ -54,23 +54,6 @@ type Figures struct {
 	Platform                    Platform
 }
 
-// channelRef renders a channel id so the platform shows it as a link
-// (Slack and Discord); shell channels are already "#name".
-func channelRef(p Platform, channel string) string {
-	if p == Shell || channel == "" || strings.HasPrefix(channel, "#") {
-		return channel
-	}
-	return "<#" + channel + ">"
-}
-
-// mention renders a user id so the platform shows the person's name.
-func mention(p Platform, id string) string {
-	if p == Shell || id == "" {
-		return id
-	}
-	return "<@" + id + ">"
-}
-
 // Report computes and renders the engagement report of a workspace for the
 // period containing now (channel "" = all channels), with the change
 // against the previous period. Workspace-wide figures come from counters
@@ -354,7 +337,7 @@ func (b *Bot) renderReport(f Figures, prev *Figures) *Message {
 	has := prev != nil
 	scope := b.t("report.workspace")
 	if f.Channel != "" {
-		scope = channelRef(f.Platform, f.Channel)
+		scope = b.channelRef(f.Platform, f.Channel)
 	}
 	m := &Message{Title: b.t("report.title", b.t("period."+string(f.Period)), scope)}
 	add := func(text string) { m.Lines = append(m.Lines, Line{Text: text}) }
@@ -413,7 +396,7 @@ func (b *Bot) renderReport(f Figures, prev *Figures) *Message {
 	for _, s := range shownSessions(f.Sessions) {
 		line := b.t("report.session.people", s.ID, s.Title, b.plural("answers", int64(len(s.Tips))), b.plural("participants", int64(f.SessionPeople[s.ID])))
 		if n := f.ChannelMembers[s.Channel]; n > 0 {
-			line += b.t("report.session.permember", channelRef(f.Platform, s.Channel), b.decimal(float64(len(s.Tips))/float64(n), 2), b.plural("members", int64(n)))
+			line += b.t("report.session.permember", b.channelRef(f.Platform, s.Channel), b.decimal(float64(len(s.Tips))/float64(n), 2), b.plural("members", int64(n)))
 		}
 		add(line)
 	}
@@ -424,7 +407,7 @@ func (b *Bot) renderReport(f Figures, prev *Figures) *Message {
 	}
 	add(b.t("report.moderation", counts["approve"], counts["feature"], counts["reject"]))
 	for _, a := range f.Moderation[max(0, len(f.Moderation)-5):] {
-		add(b.t("report.modaction", b.formatTime(a.At), mention(f.Platform, a.By), b.t("mod.verb."+a.Action), a.Tip))
+		add(b.t("report.modaction", b.formatTime(a.At), b.mention(f.Platform, a.By), b.t("mod.verb."+a.Action), a.Tip))
 	}
 	if f.OutboxPending > 0 || f.OutboxFailed > 0 {
 		add(b.t("report.outbox", f.OutboxPending, f.OutboxFailed))
@@ -440,11 +423,11 @@ func (b *Bot) cmdReport(ctx context.Context, e *CommandInvoked, args []string) (
 			period = p
 			continue
 		}
-		if c, ok := ChannelArg(a); ok {
+		if c, ok := b.channelArg(e.Workspace.Platform, a); ok {
 			channel = c
 			continue
 		}
-		if r := b.badChannelArg(a); r != nil {
+		if r := b.badChannelArg(e.Workspace.Platform, a); r != nil {
 			return r, nil
 		}
 		return b.usage("usage.report"), nil

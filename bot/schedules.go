@@ -105,10 +105,10 @@ func (b *Bot) scheduleAdd(ctx context.Context, e *CommandInvoked, args []string)
 		return b.private(b.t("schedule.badcron", spec)), nil
 	}
 	channel, rest := e.Channel, args[1:]
-	if r := b.badChannelArg(rest[0]); r != nil {
+	if r := b.badChannelArg(e.Workspace.Platform, rest[0]); r != nil {
 		return r, nil
 	}
-	if c, ok := ChannelArg(rest[0]); ok {
+	if c, ok := b.channelArg(e.Workspace.Platform, rest[0]); ok {
 		channel, rest = c, rest[1:]
 	}
 	title := strings.TrimSpace(strings.Join(rest, " "))
@@ -129,7 +129,7 @@ func (b *Bot) scheduleAdd(ctx context.Context, e *CommandInvoked, args []string)
 		if err := putSchedule(tx, s); err != nil {
 			return false, err
 		}
-		out.reply = b.private(b.t("schedule.added", s.ID, s.Title, channelRef(e.Workspace.Platform, s.Channel), b.nextRun(sched, now)))
+		out.reply = b.private(b.t("schedule.added", s.ID, s.Title, b.channelRef(e.Workspace.Platform, s.Channel), b.nextRun(sched, now)))
 		out.wake = true
 		return true, nil
 	})
@@ -162,7 +162,7 @@ func (b *Bot) scheduleList(ctx context.Context, e *CommandInvoked) (Reply, error
 		if sched, err := b.parseCron(s.Spec); err == nil {
 			next = b.nextRun(sched, maxTime(s.LastRun, b.now()))
 		}
-		m.Lines = append(m.Lines, Line{Text: b.t("schedule.line", s.ID, s.Title, channelRef(e.Workspace.Platform, s.Channel), s.Spec, next)})
+		m.Lines = append(m.Lines, Line{Text: b.t("schedule.line", s.ID, s.Title, b.channelRef(e.Workspace.Platform, s.Channel), s.Spec, next)})
 	}
 	return m, nil
 }

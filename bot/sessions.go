@@ -283,10 +283,10 @@ func (b *Bot) remind(tx Tx, out *outbox, ws Workspace, id SessionID) (bool, erro
 func (b *Bot) cmdPrompt(ctx context.Context, e *CommandInvoked, args []string) (Reply, error) {
 	channel := e.Channel
 	if len(args) > 0 {
-		if r := b.badChannelArg(args[0]); r != nil {
+		if r := b.badChannelArg(e.Workspace.Platform, args[0]); r != nil {
 			return r, nil
 		}
-		if c, ok := ChannelArg(args[0]); ok {
+		if c, ok := b.channelArg(e.Workspace.Platform, args[0]); ok {
 			channel, args = c, args[1:]
 		}
 	}
@@ -384,7 +384,7 @@ func (b *Bot) cmdSessions(ctx context.Context, e *CommandInvoked, args []string)
 			// restart, in a moment): it is no longer open.
 			state = b.t("sessions.closing", b.formatTime(s.Deadline))
 		}
-		line := Line{Text: b.t("sessions.line", s.ID, s.Title, channelRef(e.Workspace.Platform, s.Channel), b.plural("answers", int64(len(s.Tips))), state)}
+		line := Line{Text: b.t("sessions.line", s.ID, s.Title, b.channelRef(e.Workspace.Platform, s.Channel), b.plural("answers", int64(len(s.Tips))), state)}
 		if s.PromptID != "" {
 			line.Ref = &MessageRef{Channel: s.Channel, MessageID: s.PromptID}
 		}

@@ -24,8 +24,8 @@ func init() {
 
 // Topics returns the hashtags of a text, lower-cased, without '#', in order
 // of first appearance, without duplicates. Capture hashtags given in ignore
-// (e.g. "#tip") are not topics. Channel references such as Slack's <#C1|x>
-// are not hashtags.
+// (e.g. "#tip") are not topics. A '#' right after '<' or '&' is platform
+// markup or an entity (a channel reference), not a hashtag.
 func Topics(text string, ignore []string) []string {
 	var topics []string
 	seen := map[string]bool{}

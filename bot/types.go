@@ -14,14 +14,12 @@ var ErrNotFound = errors.New("not found")
 // Platform names the chat platform a workspace lives on.
 type Platform string
 
-// The platforms tipbot speaks.
-const (
-	Slack   Platform = "slack"
-	Discord Platform = "discord"
-	Shell   Platform = "shell"
-)
+// Shell is the platform of a workspace key with no platform ("local"): the
+// terminal adapter's. Other platforms are named by their adapters
+// (RegisterPlatform).
+const Shell Platform = "shell"
 
-// Workspace is one isolated tenant: a Slack team, a Discord guild, or the
+// Workspace is one isolated tenant: a team, a server (guild), or the
 // shell's "local". Data of one workspace is never shown in another.
 type Workspace struct {
 	Platform Platform
@@ -44,9 +42,7 @@ func ParseWorkspace(key string) (Workspace, error) {
 		}
 		return Workspace{Platform: Shell, ID: key}, nil
 	}
-	switch Platform(p) {
-	case Slack, Discord, Shell:
-	default:
+	if !ValidPlatform(Platform(p)) {
 		return Workspace{}, fmt.Errorf("workspace %q: unknown platform %q", key, p)
 	}
 	if id == "" {

@@ -7,14 +7,12 @@ import (
 	"strings"
 )
 
-// BaseEmoji folds an emoji to its base form: Slack's "+1::skin-tone-2"
-// becomes "+1", Discord's "👍🏽" becomes "👍"; surrounding colons and
-// variation selectors are dropped.
+// BaseEmoji folds an emoji to its base form: Unicode skin tone modifiers
+// and variation selectors are dropped ("👍🏽" becomes "👍"), and so are
+// surrounding colons. Platforms that write variants by name fold them in
+// their adapter before the core sees them.
 func BaseEmoji(e string) string {
 	e = strings.TrimSpace(e)
-	if i := strings.Index(e, "::skin-tone-"); i >= 0 {
-		e = e[:i]
-	}
 	e = strings.Trim(e, ":")
 	return strings.Map(func(r rune) rune {
 		switch {
@@ -30,8 +28,8 @@ func BaseEmoji(e string) string {
 // isUseful reports whether the (folded) emoji counts as a useful vote on
 // the platform.
 func (b *Bot) isUseful(p Platform, emoji string) bool {
-	for _, u := range b.cfg.UsefulReactions[p] {
-		if BaseEmoji(u) == emoji {
+	for _, u := range b.usefulEmoji(p) {
+		if b.foldEmoji(p, u) == emoji {
 			return true
 		}
 	}
@@ -40,15 +38,15 @@ func (b *Bot) isUseful(p Platform, emoji string) bool {
 
 // isCapture reports whether the (folded) emoji is the platform's capture reaction.
 func (b *Bot) isCapture(p Platform, emoji string) bool {
-	c := b.cfg.CaptureReaction[p]
-	return c != "" && BaseEmoji(c) == emoji
+	c := b.captureEmoji(p)
+	return c != "" && b.foldEmoji(p, c) == emoji
 }
 
 func (b *Bot) reactionAdded(ctx context.Context, e *ReactionAdded) (Reply, error) {
 	if e.User.Bot || e.User.ID == "" || e.MessageID == "" {
 		return nil, nil
 	}
-	emoji := BaseEmoji(e.Emoji)
+	emoji := b.foldEmoji(e.Workspace.Platform, e.Emoji)
 	capture, useful := b.isCapture(e.Workspace.Platform, emoji), b.isUseful(e.Workspace.Platform, emoji)
 	if !capture && !useful {
 		return nil, nil
@@ -113,7 +111,7 @@ func (b *Bot) reactionRemoved(ctx context.Context, e *ReactionRemoved) error {
 	if e.User.Bot || e.User.ID == "" || e.MessageID == "" {
 		return nil
 	}
-	emoji := BaseEmoji(e.Emoji)
+	emoji := b.foldEmoji(e.Workspace.Platform, e.Emoji)
 	if !b.isUseful(e.Workspace.Platform, emoji) {
 		return nil // taking the capture reaction off does not un-capture: the tip may have votes
 	}
@@ -141,7 +139,7 @@ func (b *Bot) reactionsCleared(ctx context.Context, e *ReactionsCleared) error {
 	if e.MessageID == "" {
 		return nil
 	}
-	emoji := BaseEmoji(e.Emoji)
+	emoji := b.foldEmoji(e.Workspace.Platform, e.Emoji)
 	if e.Emoji != "" && !b.isUseful(e.Workspace.Platform, emoji) {
 		return nil
 	}

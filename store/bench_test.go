@@ -52,7 +52,7 @@ const (
 	benchPerTx   = 500 // tips per build transaction
 )
 
-var benchWS = bot.Workspace{Platform: bot.Slack, ID: "TBENCH"}
+var benchWS = bot.Workspace{Platform: "slack", ID: "TBENCH"}
 
 var benchTmp string // temporary folder of this run, removed by TestMain
 

@@ -68,12 +68,12 @@ func ingestVotes(b *testing.B, path string, producers, events int) (eventsPerSec
 	}
 	defer db.Close()
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
-	core, err := bot.New(bot.Options{Config: bot.DefaultConfig(), Store: db, Now: func() time.Time { return now }})
+	core, err := bot.New(bot.Options{Platforms: benchPlatforms, Config: bot.DefaultConfig(), Store: db, Now: func() time.Time { return now }})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer core.Wait()
-	ws := bot.Workspace{Platform: bot.Slack, ID: "T0BENCH"}
+	ws := bot.Workspace{Platform: "slack", ID: "T0BENCH"}
 	messageID := func(tip int64) string { return fmt.Sprintf("1764237600.%06d", tip) }
 	produce(b, producers, tips, func(i int64) bot.Event {
 		author := bot.User{ID: fmt.Sprintf("U%07d", i%300), Name: fmt.Sprintf("author %d", i%300)}
@@ -138,3 +138,7 @@ func median(xs []float64) float64 {
 	s := slices.Sorted(slices.Values(xs))
 	return s[len(s)/2]
 }
+
+// benchPlatforms stands in for the Slack adapter's platform (the store's
+// tests import no adapter).
+var benchPlatforms = []bot.PlatformSpec{{Name: "slack", CaptureReaction: "bookmark", AckReaction: "bulb", UsefulReactions: []string{"bulb", "+1", "star"}}}

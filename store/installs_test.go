@@ -17,8 +17,8 @@ func TestInstallations(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := bot.Workspace{Platform: bot.Slack, ID: "T0A"}
-	b := bot.Workspace{Platform: bot.Slack, ID: "T0B"}
+	a := bot.Workspace{Platform: "slack", ID: "T0A"}
+	b := bot.Workspace{Platform: "slack", ID: "T0B"}
 	if _, err := db.Installation(ctx, a); !errors.Is(err, bot.ErrNotFound) {
 		t.Fatalf("installation before any = %v", err)
 	}
@@ -27,7 +27,7 @@ func TestInstallations(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := db.PutInstallation(ctx, bot.Workspace{Platform: bot.Discord, ID: "1"}, []byte("discord")); err != nil {
+	if err := db.PutInstallation(ctx, bot.Workspace{Platform: "discord", ID: "1"}, []byte("discord")); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.Close(); err != nil {
@@ -39,7 +39,7 @@ func TestInstallations(t *testing.T) {
 	}
 	defer db.Close()
 	var got []string
-	if err := db.Installations(ctx, bot.Slack, func(ws bot.Workspace, rec []byte) error {
+	if err := db.Installations(ctx, "slack", func(ws bot.Workspace, rec []byte) error {
 		got = append(got, ws.ID+"="+string(rec))
 		return nil
 	}); err != nil {
@@ -62,7 +62,7 @@ func TestInstallations(t *testing.T) {
 	if _, err := db.Installation(ctx, b); !errors.Is(err, bot.ErrNotFound) {
 		t.Errorf("installation after erase: %v", err)
 	}
-	if rec, err := db.Installation(ctx, bot.Workspace{Platform: bot.Discord, ID: "1"}); err != nil || string(rec) != "discord" {
+	if rec, err := db.Installation(ctx, bot.Workspace{Platform: "discord", ID: "1"}); err != nil || string(rec) != "discord" {
 		t.Errorf("other installation = %q, %v", rec, err)
 	}
 }

@@ -22,7 +22,7 @@ import (
 
 var (
 	wsA = bot.Workspace{Platform: bot.Shell, ID: "local"}
-	wsB = bot.Workspace{Platform: bot.Slack, ID: "T1"}
+	wsB = bot.Workspace{Platform: "slack", ID: "T1"}
 	t0  = time.Date(2026, 11, 27, 10, 30, 0, 0, time.UTC)
 )
 
@@ -704,7 +704,7 @@ func TestWorkspaceIsolation(t *testing.T) {
 		}
 		return tx.PutRecord("session", "s1", []byte("x"))
 	})
-	others := []bot.Workspace{wsB, {Platform: bot.Discord, ID: "local"}, {Platform: bot.Shell, ID: "local2"}, {Platform: bot.Shell, ID: "loca"}}
+	others := []bot.Workspace{wsB, {Platform: "discord", ID: "local"}, {Platform: bot.Shell, ID: "local2"}, {Platform: bot.Shell, ID: "loca"}}
 	for _, ws := range others {
 		view(t, db, ws, func(tx bot.ReadTx) error {
 			if _, err := tx.Tip(1); !errors.Is(err, bot.ErrNotFound) {
@@ -789,11 +789,12 @@ func TestWorkspaceIsolation(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Reads do not create a workspace; a bad workspace is refused.
-	view(t, db, bot.Workspace{Platform: bot.Discord, ID: "G9"}, func(bot.ReadTx) error { return nil })
+	view(t, db, bot.Workspace{Platform: "discord", ID: "G9"}, func(bot.ReadTx) error { return nil })
 	if got, _ := db.Workspaces(context.Background()); len(got) != 2 {
 		t.Errorf("a read created a workspace: %v", got)
 	}
-	for _, bad := range []bot.Workspace{{}, {Platform: "irc", ID: "x"}, {Platform: bot.Slack}} {
+	// Platforms are open (bot.ValidPlatform): a name that cannot be one is refused.
+	for _, bad := range []bot.Workspace{{}, {Platform: "IRC chat", ID: "x"}, {Platform: "slack"}} {
 		if err := db.Update(context.Background(), bad, func(bot.Tx) error { return nil }); err == nil {
 			t.Errorf("Update accepted workspace %q", bad.Key())
 		}

@@ -4,7 +4,7 @@
 // context-menu command "Save as tip"), turns what it receives into core
 // events for a Handler, and carries the core's messages out (bot.Chat).
 //
-// A guild is a workspace (bot.Workspace{Platform: bot.Discord, ID: guild
+// A guild is a workspace (bot.Workspace{Platform: Platform, ID: guild
 // id}); direct messages are not captured. Events of one channel are handled
 // in order; interactions are answered within Discord's three seconds, after
 // the core has committed them when it is quick enough, else with a deferred

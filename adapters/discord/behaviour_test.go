@@ -121,7 +121,7 @@ func start(t *testing.T, fd *discordtest.Server, path string, tweak ...func(*Con
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := bot.New(bot.Options{Config: bot.DefaultConfig(), Store: db, Now: func() time.Time { return time.Now().UTC() },
+	b, err := bot.New(bot.Options{Platforms: []bot.PlatformSpec{Spec()}, Config: bot.DefaultConfig(), Store: db, Now: func() time.Time { return time.Now().UTC() },
 		Cron: cron.Parse, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +136,7 @@ func start(t *testing.T, fd *discordtest.Server, path string, tweak ...func(*Con
 		f(&a.cfg, a)
 	}
 	in.a = a
-	b.Attach(bot.Discord, a)
+	b.Attach(Platform, a)
 	ctx, cancel := context.WithCancel(context.Background())
 	adapterDone, botDone := make(chan error, 1), make(chan error, 1)
 	go func() { adapterDone <- a.Run(ctx) }()

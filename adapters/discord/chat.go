@@ -96,7 +96,7 @@ func (a *Adapter) ReactTo(ctx context.Context, ws bot.Workspace, ref bot.Message
 // for good (unknown user, 50007: the person does not accept DMs from the
 // bot) the error wraps bot.ErrRefused.
 func (a *Adapter) Direct(ctx context.Context, ws bot.Workspace, userID string, m bot.Message) error {
-	if ws.Platform != bot.Discord {
+	if ws.Platform != Platform {
 		return fmt.Errorf("discord: direct message for a %s workspace", ws.Platform)
 	}
 	ch, ok := a.dmChannels.Get(userID)
@@ -123,7 +123,7 @@ func (a *Adapter) Direct(ctx context.Context, ws bot.Workspace, userID string, m
 
 // checkChannel refuses a channel that is not in the workspace's guild.
 func (a *Adapter) checkChannel(ctx context.Context, ws bot.Workspace, channel string) error {
-	if ws.Platform != bot.Discord {
+	if ws.Platform != Platform {
 		return fmt.Errorf("discord: message for a %s workspace", ws.Platform)
 	}
 	if channel == "" {
@@ -305,7 +305,7 @@ var (
 // tipbot does not ask for, so a channel gets an error and reports say
 // "unknown".
 func (a *Adapter) Members(ctx context.Context, ws bot.Workspace, channel string) (int, error) {
-	if ws.Platform != bot.Discord {
+	if ws.Platform != Platform {
 		return 0, fmt.Errorf("discord: members of a %s workspace", ws.Platform)
 	}
 	if channel != "" {

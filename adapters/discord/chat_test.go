@@ -112,7 +112,7 @@ func TestPostReactDirect(t *testing.T) {
 	if err := a.React(ctx, ws, otherChan, src.ID, "💡"); err == nil {
 		t.Error("reacting in another guild's channel succeeded")
 	}
-	if _, err := a.Post(ctx, bot.Workspace{Platform: bot.Slack, ID: guildID}, general, bot.Message{Lines: []bot.Line{{Text: "x"}}}); err == nil {
+	if _, err := a.Post(ctx, bot.Workspace{Platform: "slack", ID: guildID}, general, bot.Message{Lines: []bot.Line{{Text: "x"}}}); err == nil {
 		t.Error("posting for a Slack workspace succeeded")
 	}
 	if after := len(fd.BotMessages("")); after != before {

@@ -7,11 +7,14 @@ import (
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/tipbot/tipbot/bot"
 )
 
-// The application commands tipbot registers. SPEC's "/tips <sub> <args>"
-// text becomes Discord sub-commands with typed options; an interaction is
-// turned back into that text, so the core parses Discord and Slack alike.
+// The application commands tipbot registers. The core's command table
+// (bot.Commands: "/tips <sub> <args>") becomes Discord sub-commands with
+// typed options; an interaction is turned back into that text, so the core
+// parses Discord and Slack alike.
 //
 // Discord can hide a command from members only as a whole, with
 // default_member_permissions; sub-commands cannot be hidden one by one. So
@@ -27,97 +30,26 @@ const (
 	cmdSaveAsTip = "Save as tip"
 )
 
-// optKind is how an option is typed in Discord and written in the text.
-type optKind int
-
-const (
-	optString  optKind = iota // written as typed
-	optChoice                 // a string among choices
-	optChannel                // written <#id>
-	optUser                   // written <@id>
-	optFlag                   // a boolean: its name is written when true
-	optQuoted                 // written "value" (cron expressions)
-)
-
-type choice struct{ value, fr string }
-
-// param is one option of a sub-command, in the order the core reads it.
-type param struct {
-	name     string
-	kind     optKind
-	required bool
-	before   string // written before the value ("in " for a duration)
-	en, fr   string // descriptions
-	choices  []choice
+// commandSubs returns the core's command table (bot.Commands) split where
+// Discord registers it: admin commands under /tips-admin, the others under
+// /tips.
+func commandSubs() (tips, admin []bot.Command) {
+	for _, c := range bot.Commands() {
+		if c.Role == bot.RoleAdmin {
+			admin = append(admin, c)
+		} else {
+			tips = append(tips, c)
+		}
+	}
+	return tips, admin
 }
 
-// subCommand is one sub-command: path is "top" or "schedule add".
-type subCommand struct {
-	path   string
-	en, fr string
-	params []param
-}
-
-var periodChoices = []choice{{"week", "semaine"}, {"month", "mois"}, {"quarter", "trimestre"}, {"year", "année"}, {"all", "tout"}}
-
-var (
-	pPeriod  = param{name: "period", kind: optChoice, en: "Period (default: month)", fr: "Période (par défaut : mois)", choices: periodChoices}
-	pChannel = param{name: "channel", kind: optChannel, en: "Channel (default: this one)", fr: "Salon (par défaut : celui-ci)"}
-	pTip     = param{name: "tip", kind: optString, required: true, en: "Tip id, e.g. t42", fr: "Identifiant de l'astuce, par ex. t42"}
-)
-
-// tipsSubs mirrors SPEC's command table for /tips.
-var tipsSubs = []subCommand{
-	{path: "help", en: "List the commands you may use", fr: "Lister les commandes que vous pouvez utiliser"},
-	{path: "top", en: "Top contributors and tips of a period", fr: "Meilleurs contributeurs et astuces d'une période",
-		params: []param{pPeriod}},
-	{path: "search", en: "Find tips by words and #topics", fr: "Chercher des astuces par mots et #sujets",
-		params: []param{{name: "words", kind: optString, required: true, en: "Words or #topics", fr: "Mots ou #sujets"}}},
-	{path: "me", en: "Your tips, the votes they received and your rank", fr: "Vos astuces, leurs votes et votre rang"},
-	{path: "experts", en: "People whose tips on a topic were found most useful", fr: "Les personnes dont les astuces sur un sujet ont été les plus utiles",
-		params: []param{{name: "topic", kind: optString, required: true, en: "Topic, e.g. git", fr: "Sujet, par ex. git"}}},
-	{path: "forget-me", en: "Erase your data (your tips are deleted)", fr: "Effacer vos données (vos astuces sont supprimées)",
-		params: []param{{name: "confirm", kind: optFlag, en: "Yes, erase my data", fr: "Oui, effacer mes données"}}},
-	{path: "prompt", en: "Open a session: ask what people retained", fr: "Ouvrir une session : demander ce que chacun a retenu",
-		params: []param{
-			pChannel,
-			{name: "duration", kind: optString, before: "in ", en: "How long it stays open, e.g. 45m, 2h, 1h30m, 2d", fr: "Durée d'ouverture, par ex. 45m, 2h, 1h30m, 2d"},
-			{name: "title", kind: optString, required: true, en: "What the session was about", fr: "Le sujet de la session"},
-		}},
-	{path: "close", en: "Close a session now and post its recap", fr: "Fermer une session et publier son bilan",
-		params: []param{{name: "session", kind: optString, required: true, en: "Session id, e.g. s3", fr: "Identifiant de session, par ex. s3"}}},
-	{path: "sessions", en: "Open and recent sessions", fr: "Sessions ouvertes et récentes"},
-	{path: "schedule add", en: "Add a recurring session prompt", fr: "Ajouter une session récurrente",
-		params: []param{
-			{name: "cron", kind: optQuoted, required: true, en: "When, e.g. CRON_TZ=Europe/Paris 0 17 * * FRI", fr: "Quand, par ex. CRON_TZ=Europe/Paris 0 17 * * FRI"},
-			pChannel,
-			{name: "title", kind: optString, required: true, en: "What the sessions are about", fr: "Le sujet des sessions"},
-		}},
-	{path: "schedule list", en: "List recurring session prompts", fr: "Lister les sessions récurrentes"},
-	{path: "schedule remove", en: "Remove a recurring session prompt", fr: "Supprimer une session récurrente",
-		params: []param{{name: "id", kind: optString, required: true, en: "Schedule id", fr: "Identifiant de la planification"}}},
-	{path: "report", en: "Engagement report", fr: "Rapport d'engagement", params: []param{pPeriod, pChannel}},
-	{path: "pending", en: "Tips waiting for approval", fr: "Astuces en attente de validation"},
-	{path: "approve", en: "Publish a pending tip", fr: "Publier une astuce en attente", params: []param{pTip}},
-	{path: "feature", en: "Recommend a tip for training paths", fr: "Recommander une astuce pour les parcours de formation", params: []param{pTip}},
-	{path: "reject", en: "Reject a tip (its author is told privately)", fr: "Refuser une astuce (son auteur est prévenu en privé)", params: []param{pTip}},
-}
-
-// adminSubs are the admin-only sub-commands, under /tips-admin.
-var adminSubs = []subCommand{
-	{path: "export", en: "The server's tips as a file, sent privately", fr: "Les astuces du serveur dans un fichier, envoyé en privé",
-		params: []param{{name: "format", kind: optChoice, en: "File format (default: csv)", fr: "Format du fichier (par défaut : csv)",
-			choices: []choice{{"csv", "csv"}, {"json", "json"}}}}},
-	{path: "trainer add", en: "Make someone a trainer", fr: "Nommer un formateur",
-		params: []param{{name: "user", kind: optUser, required: true, en: "Who", fr: "Qui"}}},
-	{path: "trainer remove", en: "Remove a trainer", fr: "Retirer un formateur",
-		params: []param{{name: "user", kind: optUser, required: true, en: "Who", fr: "Qui"}}},
-}
-
-// groupDescriptions describe the sub-command groups.
-var groupDescriptions = map[string][2]string{
-	"schedule": {"Recurring session prompts", "Sessions récurrentes"},
-	"trainer":  {"Manage trainers", "Gérer les formateurs"},
+// commandPrefix is what a person types before a command's name on Discord.
+func commandPrefix(c bot.Command) string {
+	if c.Role == bot.RoleAdmin {
+		return "/" + cmdTipsAdmin + " "
+	}
+	return "/" + cmdTips + " "
 }
 
 func fr(s string) map[discordgo.Locale]string {
@@ -135,6 +67,7 @@ func applicationCommands() []*discordgo.ApplicationCommand {
 		c.Contexts = &guildOnly
 		return c
 	}
+	tipsSubs, adminSubs := commandSubs()
 	return []*discordgo.ApplicationCommand{
 		base(&discordgo.ApplicationCommand{
 			Type: discordgo.ChatApplicationCommand, Name: cmdTip,
@@ -163,15 +96,16 @@ func applicationCommands() []*discordgo.ApplicationCommand {
 }
 
 // subOptions builds the sub-command (and group) options of a command.
-func subOptions(subs []subCommand) []*discordgo.ApplicationCommandOption {
+func subOptions(subs []bot.Command) []*discordgo.ApplicationCommandOption {
 	var out []*discordgo.ApplicationCommandOption
 	groups := map[string]*discordgo.ApplicationCommandOption{}
+	descriptions := bot.CommandGroups()
 	for _, s := range subs {
-		group, name, grouped := strings.Cut(s.path, " ")
+		group, name, grouped := strings.Cut(s.Name, " ")
 		opt := &discordgo.ApplicationCommandOption{
-			Type: discordgo.ApplicationCommandOptionSubCommand, Name: s.path,
-			Description: s.en, DescriptionLocalizations: fr(s.fr),
-			Options: paramOptions(s.params),
+			Type: discordgo.ApplicationCommandOptionSubCommand, Name: s.Name,
+			Description: s.Desc.En, DescriptionLocalizations: fr(s.Desc.Fr),
+			Options: paramOptions(s.Params),
 		}
 		if !grouped {
 			out = append(out, opt)
@@ -180,10 +114,10 @@ func subOptions(subs []subCommand) []*discordgo.ApplicationCommandOption {
 		opt.Name = name
 		g, ok := groups[group]
 		if !ok {
-			d := groupDescriptions[group]
+			d := descriptions[group]
 			g = &discordgo.ApplicationCommandOption{
 				Type: discordgo.ApplicationCommandOptionSubCommandGroup, Name: group,
-				Description: d[0], DescriptionLocalizations: fr(d[1]),
+				Description: d.En, DescriptionLocalizations: fr(d.Fr),
 			}
 			groups[group] = g
 			out = append(out, g)
@@ -195,28 +129,28 @@ func subOptions(subs []subCommand) []*discordgo.ApplicationCommandOption {
 
 // paramOptions types a sub-command's parameters; Discord wants required
 // options first.
-func paramOptions(ps []param) []*discordgo.ApplicationCommandOption {
+func paramOptions(ps []bot.Param) []*discordgo.ApplicationCommandOption {
 	sorted := slices.Clone(ps)
-	slices.SortStableFunc(sorted, func(a, b param) int {
-		return cmp.Compare(boolInt(!a.required), boolInt(!b.required))
+	slices.SortStableFunc(sorted, func(a, b bot.Param) int {
+		return cmp.Compare(boolInt(!a.Required), boolInt(!b.Required))
 	})
 	var out []*discordgo.ApplicationCommandOption
 	for _, p := range sorted {
-		o := &discordgo.ApplicationCommandOption{Name: p.name, Required: p.required, Description: p.en, DescriptionLocalizations: fr(p.fr)}
-		switch p.kind {
-		case optString, optQuoted:
+		o := &discordgo.ApplicationCommandOption{Name: p.Name, Required: p.Required, Description: p.Desc.En, DescriptionLocalizations: fr(p.Desc.Fr)}
+		switch p.Kind {
+		case bot.ParamString, bot.ParamQuoted, bot.ParamDuration:
 			o.Type = discordgo.ApplicationCommandOptionString
-		case optChoice:
+		case bot.ParamChoice:
 			o.Type = discordgo.ApplicationCommandOptionString
-			for _, c := range p.choices {
-				o.Choices = append(o.Choices, &discordgo.ApplicationCommandOptionChoice{Name: c.value, NameLocalizations: fr(c.fr), Value: c.value})
+			for _, c := range p.Choices {
+				o.Choices = append(o.Choices, &discordgo.ApplicationCommandOptionChoice{Name: c.Value, NameLocalizations: fr(c.Fr), Value: c.Value})
 			}
-		case optChannel:
+		case bot.ParamChannel:
 			o.Type = discordgo.ApplicationCommandOptionChannel
 			o.ChannelTypes = []discordgo.ChannelType{discordgo.ChannelTypeGuildText, discordgo.ChannelTypeGuildNews}
-		case optUser:
+		case bot.ParamUser:
 			o.Type = discordgo.ApplicationCommandOptionUser
-		case optFlag:
+		case bot.ParamFlag:
 			o.Type = discordgo.ApplicationCommandOptionBoolean
 		}
 		out = append(out, o)
@@ -235,9 +169,9 @@ func boolInt(b bool) int {
 // text the core parses, e.g. `prompt <#123> in 2h Git basics` or
 // `trainer add <@456>`. It fails on a sub-command tipbot does not know.
 func commandText(command string, opts []*discordgo.ApplicationCommandInteractionDataOption) (string, error) {
-	subs := tipsSubs
+	subs, admin := commandSubs()
 	if command == cmdTipsAdmin {
-		subs = adminSubs
+		subs = admin
 	}
 	if len(opts) == 0 || opts[0] == nil {
 		return "", fmt.Errorf("no sub-command")
@@ -249,7 +183,7 @@ func commandText(command string, opts []*discordgo.ApplicationCommandInteraction
 		}
 		path, values = path+" "+values[0].Name, values[0].Options
 	}
-	i := slices.IndexFunc(subs, func(s subCommand) bool { return s.path == path })
+	i := slices.IndexFunc(subs, func(s bot.Command) bool { return s.Name == path })
 	if i < 0 {
 		return "", fmt.Errorf("unknown sub-command %q", path)
 	}
@@ -260,8 +194,8 @@ func commandText(command string, opts []*discordgo.ApplicationCommandInteraction
 		}
 	}
 	words := []string{path}
-	for _, p := range subs[i].params {
-		v, ok := given[p.name]
+	for _, p := range subs[i].Params {
+		v, ok := given[p.Name]
 		if !ok {
 			continue
 		}
@@ -273,26 +207,26 @@ func commandText(command string, opts []*discordgo.ApplicationCommandInteraction
 }
 
 // paramText writes one option's value as the core reads it.
-func paramText(p param, v *discordgo.ApplicationCommandInteractionDataOption) string {
-	switch p.kind {
-	case optFlag:
+func paramText(p bot.Param, v *discordgo.ApplicationCommandInteractionDataOption) string {
+	switch p.Kind {
+	case bot.ParamFlag:
 		if b, ok := v.Value.(bool); ok && b {
-			return p.name
+			return p.Name
 		}
 		return ""
-	case optChannel:
+	case bot.ParamChannel:
 		if s := idValue(v.Value); s != "" {
 			return "<#" + s + ">"
 		}
 		return ""
-	case optUser:
+	case bot.ParamUser:
 		if s := idValue(v.Value); s != "" {
 			return "<@" + s + ">"
 		}
 		return ""
 	}
 	s, _ := v.Value.(string)
-	if p.kind == optQuoted {
+	if p.Kind == bot.ParamQuoted {
 		// One argument whatever it holds: a quote inside would end it.
 		s = strings.NewReplacer(`"`, " ", "“", " ", "”", " ").Replace(s)
 	}
@@ -300,10 +234,10 @@ func paramText(p param, v *discordgo.ApplicationCommandInteractionDataOption) st
 	if s == "" {
 		return ""
 	}
-	if p.kind == optQuoted {
+	if p.Kind == bot.ParamQuoted {
 		s = `"` + s + `"`
 	}
-	return p.before + s
+	return p.Before + s
 }
 
 // idValue reads a snowflake option value, which Discord sends as a string.

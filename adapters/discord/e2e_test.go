@@ -38,7 +38,7 @@ func newWorld(t *testing.T, opts discordtest.Options, configure func(*bot.Config
 	if configure != nil {
 		configure(&cfg)
 	}
-	b, err := bot.New(bot.Options{Config: cfg, Store: db, Now: func() time.Time { return time.Now().UTC() }, Cron: cron.Parse, Logger: testLogger(t)})
+	b, err := bot.New(bot.Options{Platforms: []bot.PlatformSpec{Spec()}, Config: cfg, Store: db, Now: func() time.Time { return time.Now().UTC() }, Cron: cron.Parse, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,7 @@ func newWorld(t *testing.T, opts discordtest.Options, configure func(*bot.Config
 			t.Error(err)
 		}
 	})
-	w.a = run(t, fd, w.tap, func(_ *Config, a *Adapter) { b.Attach(bot.Discord, a) })
+	w.a = run(t, fd, w.tap, func(_ *Config, a *Adapter) { b.Attach(Platform, a) })
 	return w
 }
 
@@ -174,7 +174,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, discordtest.Options{ReplayOverlap: 50}, func(c *bot.Config) {
 		c.Threshold = 2
-		c.HallOfFame[bot.Discord] = random
+		c.HallOfFame[Platform] = random
 	})
 	fd := w.fd
 	ack := func(what, messageID string) {

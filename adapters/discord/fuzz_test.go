@@ -65,7 +65,7 @@ func frameSeeds(f *testing.F, prefix string) {
 // workspace that parses back, with an id.
 func checkEvent(t *testing.T, ev bot.Event, frame []byte) {
 	m := bot.MetaOf(ev)
-	if m.Workspace.Platform != bot.Discord || m.Workspace.ID == "" || m.ID == "" {
+	if m.Workspace.Platform != Platform || m.Workspace.ID == "" || m.ID == "" {
 		t.Fatalf("%T with workspace %q, id %q from %s", ev, m.Workspace.Key(), m.ID, frame)
 	}
 	if got, err := bot.ParseWorkspace(m.Workspace.Key()); err != nil || got != m.Workspace {

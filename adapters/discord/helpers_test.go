@@ -44,7 +44,7 @@ func testGuilds() []discordtest.Guild {
 	}}
 }
 
-var ws = bot.Workspace{Platform: bot.Discord, ID: guildID}
+var ws = bot.Workspace{Platform: Platform, ID: guildID}
 
 // recorder is a Handler that records events and answers with reply.
 type recorder struct {

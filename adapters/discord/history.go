@@ -34,7 +34,7 @@ func snowflakeAt(t time.Time) string {
 // Requests go through the adapter's pacer and 429s are waited out.
 // Reactions keep their variant (👍🏽 is not 👍), as live events do.
 func (a *Adapter) History(ctx context.Context, ws bot.Workspace, channel string, since time.Time, fn func(bot.HistoryMessage) error) error {
-	if ws.Platform != bot.Discord {
+	if ws.Platform != Platform {
 		return fmt.Errorf("discord: history of a %s workspace", ws.Platform)
 	}
 	if a.isRemoved(ws.ID) {

@@ -20,7 +20,7 @@ func TestMentionsPingNobody(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, discordtest.Options{}, func(c *bot.Config) {
 		c.Threshold = 2
-		c.HallOfFame[bot.Discord] = random
+		c.HallOfFame[Platform] = random
 	})
 	fd := w.fd
 	byPrefix := fd.Say(general, alice, "tip: @everyone deploy before noon, ask <@&"+modRole+"> or <@"+carol+"> #deploy")

@@ -34,7 +34,7 @@ func TestPrivateStaysPrivate(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, discordtest.Options{}, func(c *bot.Config) {
 		c.Threshold = 2
-		c.HallOfFame[bot.Discord] = random
+		c.HallOfFame[Platform] = random
 	})
 	fd := w.fd
 	const hidden = "100000000000000077"

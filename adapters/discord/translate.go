@@ -109,7 +109,7 @@ func (t *translator) sawMember(guildID string, u bot.User) {
 }
 
 // defaultCapture is the core's default capture emoji on Discord.
-const defaultCapture = "🔖"
+var defaultCapture = Spec().CaptureReaction
 
 // isCapture reports whether emoji is the capture reaction (skin tones and
 // variation selectors aside).
@@ -194,7 +194,7 @@ func one(ev bot.Event) []bot.Event {
 }
 
 func workspace(guildID string) bot.Workspace {
-	return bot.Workspace{Platform: bot.Discord, ID: guildID}
+	return bot.Workspace{Platform: Platform, ID: guildID}
 }
 
 // place returns the core's channel and thread for a message in location

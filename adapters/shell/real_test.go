@@ -32,7 +32,7 @@ func realSession(t *testing.T, path string, cfg bot.Config, script string) strin
 		}
 	}()
 	now := time.Date(2025, 3, 14, 10, 0, 0, 0, time.UTC)
-	b, err := bot.New(bot.Options{Config: cfg, Store: db, Now: func() time.Time { return now }})
+	b, err := bot.New(bot.Options{Platforms: []bot.PlatformSpec{Spec()}, Config: cfg, Store: db, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}

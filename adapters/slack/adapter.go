@@ -44,7 +44,7 @@ type Config struct {
 	// Mode connections are opened through it too.
 	APIURL string
 	// CaptureReaction is the emoji that captures a message as a tip
-	// (capture.reaction.slack, default "bookmark"): for it the adapter
+	// (capture.reaction.slack, default Spec's): for it the adapter
 	// fetches the reacted message's text.
 	CaptureReaction string
 	// Locale ("en" default, or "fr") is the language of the adapter's own
@@ -147,7 +147,7 @@ func New(cfg Config, h Handler) (*Adapter, error) {
 		return nil, fmt.Errorf("slack: locale %q: want en or fr", cfg.Locale)
 	}
 	if cfg.CaptureReaction == "" {
-		cfg.CaptureReaction = "bookmark"
+		cfg.CaptureReaction = Spec().CaptureReaction
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -222,7 +222,7 @@ func (a *Adapter) Run(ctx context.Context) error {
 	if d, ok := a.h.(directory); ok && a.cfg.BotToken != "" {
 		// Read now, so that whether the directory needs listing is known
 		// once Run has connected.
-		ws := bot.Workspace{Platform: bot.Slack, ID: a.self.Load().TeamID}
+		ws := bot.Workspace{Platform: Platform, ID: a.self.Load().TeamID}
 		at, err := d.DirectoryListedAt(ctx, ws)
 		a.tasks.Go(func() { a.keepDirectory(ctx, d, ws, at, err) })
 	}

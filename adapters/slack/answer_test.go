@@ -251,7 +251,7 @@ func TestSlashCommandNotSavedWhileStoreBusy(t *testing.T) {
 		t.Fatal(err)
 	}
 	log, _ := testLogger(t)
-	b, err := bot.New(bot.Options{Config: bot.DefaultConfig(), Store: db, Now: func() time.Time { return time.Now().UTC() },
+	b, err := bot.New(bot.Options{Platforms: []bot.PlatformSpec{Spec()}, Config: bot.DefaultConfig(), Store: db, Now: func() time.Time { return time.Now().UTC() },
 		Logger: log.With("component", "core")})
 	if err != nil {
 		t.Fatal(err)
@@ -262,7 +262,7 @@ func TestSlashCommandNotSavedWhileStoreBusy(t *testing.T) {
 			t.Error(err)
 		}
 	})
-	start(t, s, b, setup{tweak: func(a *Adapter) { b.Attach(bot.Slack, a) }})
+	start(t, s, b, setup{tweak: func(a *Adapter) { b.Attach(Platform, a) }})
 	tips := func() int {
 		n := 0
 		if err := db.View(context.Background(), team, func(tx bot.ReadTx) error {

@@ -294,7 +294,7 @@ func (a *Adapter) botChannels(ctx context.Context) ([]string, error) {
 }
 
 func checkWorkspace(ws bot.Workspace) error {
-	if ws.Platform != bot.Slack {
+	if ws.Platform != Platform {
 		return fmt.Errorf("slack: workspace %s is not a Slack workspace", ws)
 	}
 	return nil

@@ -62,7 +62,7 @@ func TestPostBlockKit(t *testing.T) {
 	if _, err := a.Post(ctx, team, "C0NOWHERE", m); err == nil || !strings.Contains(err.Error(), "channel_not_found") {
 		t.Errorf("post to a missing channel: %v", err)
 	}
-	if _, err := a.Post(ctx, bot.Workspace{Platform: bot.Discord, ID: "1"}, general, m); err == nil {
+	if _, err := a.Post(ctx, bot.Workspace{Platform: "discord", ID: "1"}, general, m); err == nil {
 		t.Error("post to a Discord workspace accepted")
 	}
 }
@@ -317,7 +317,7 @@ func TestNotInstalledIsRefused(t *testing.T) {
 	a := start(t, s, &recorder{}, setup{})
 	ctx := context.Background()
 	msg := bot.Message{Lines: []bot.Line{{Text: "hello"}}}
-	elsewhere := bot.Workspace{Platform: bot.Slack, ID: "T0ELSEWHERE"}
+	elsewhere := bot.Workspace{Platform: Platform, ID: "T0ELSEWHERE"}
 	if _, err := a.Post(ctx, elsewhere, general, msg); !errors.Is(err, bot.ErrRefused) {
 		t.Errorf("post for a workspace tipbot is not installed in: %v, want refused", err)
 	}

@@ -36,9 +36,9 @@ func newWorld(t *testing.T, mode string) *world {
 	}
 	cfg := bot.DefaultConfig()
 	cfg.Threshold = 3
-	cfg.HallOfFame[bot.Slack] = fame
+	cfg.HallOfFame[Platform] = fame
 	log, _ := testLogger(t)
-	b, err := bot.New(bot.Options{Config: cfg, Store: db, Now: func() time.Time { return time.Now().UTC() }, Cron: cron.Parse, Logger: log.With("component", "core")})
+	b, err := bot.New(bot.Options{Platforms: []bot.PlatformSpec{Spec()}, Config: cfg, Store: db, Now: func() time.Time { return time.Now().UTC() }, Cron: cron.Parse, Logger: log.With("component", "core")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func newWorld(t *testing.T, mode string) *world {
 			t.Error(err)
 		}
 	})
-	tweak := func(a *Adapter) { b.Attach(bot.Slack, a) }
+	tweak := func(a *Adapter) { b.Attach(Platform, a) }
 	if mode == ModeHTTP {
 		w.a, _ = startHTTP(t, s, b, setup{tweak: tweak})
 	} else {

@@ -70,7 +70,7 @@ func (ft *fuzzTarget) post(t *testing.T, ctype, body string) {
 	}
 	for _, ev := range ft.rec.all() {
 		m := bot.MetaOf(ev)
-		if m.Workspace.Platform != bot.Slack || m.Workspace.ID == "" || strings.TrimSpace(m.Workspace.ID) != m.Workspace.ID {
+		if m.Workspace.Platform != Platform || m.Workspace.ID == "" || strings.TrimSpace(m.Workspace.ID) != m.Workspace.ID {
 			t.Fatalf("%T with workspace %q from %q", ev, m.Workspace.Key(), body)
 		}
 		if got, err := bot.ParseWorkspace(m.Workspace.Key()); err != nil || got != m.Workspace {

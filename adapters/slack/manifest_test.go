@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tipbot/tipbot/bot"
 )
 
 type manifest struct {
@@ -16,6 +18,8 @@ type manifest struct {
 		} `yaml:"bot_user"`
 		SlashCommands []struct {
 			Command      string `yaml:"command"`
+			Description  string `yaml:"description"`
+			UsageHint    string `yaml:"usage_hint"`
 			ShouldEscape bool   `yaml:"should_escape"`
 			URL          string `yaml:"url"`
 		} `yaml:"slash_commands"`
@@ -68,6 +72,41 @@ func readManifest(t *testing.T, path string) manifest {
 	return m
 }
 
+// checkTipsHints checks that what the manifest says of /tips (its
+// description's list of commands, its usage hint) names commands of the
+// core's table (bot.Commands), and in the usage hint only commands any
+// member may run.
+func checkTipsHints(t *testing.T, file, description, hint string) {
+	t.Helper()
+	roles := map[string]bot.Role{}
+	for _, c := range bot.Commands() {
+		if r, ok := roles[c.Word()]; !ok || c.Role < r {
+			roles[c.Word()] = c.Role
+		}
+	}
+	_, list, ok := strings.Cut(description, "(")
+	list, _, ok2 := strings.Cut(list, ")")
+	if !ok || !ok2 {
+		t.Errorf("%s: /tips description %q lists no commands in parentheses", file, description)
+	}
+	for _, name := range strings.Split(list, ",") {
+		name = strings.TrimSuffix(strings.TrimSpace(name), "…")
+		if _, ok := roles[name]; !ok {
+			t.Errorf("%s: /tips description names %q, which is not in bot.Commands", file, name)
+		}
+	}
+	for _, alt := range strings.Split(hint, "|") {
+		fields := strings.Fields(alt)
+		if len(fields) == 0 {
+			t.Errorf("%s: /tips usage hint %q has an empty alternative", file, hint)
+			continue
+		}
+		if r, ok := roles[fields[0]]; !ok || r != bot.RoleMember {
+			t.Errorf("%s: /tips usage hint names %q, which is not a member's command of bot.Commands", file, fields[0])
+		}
+	}
+}
+
 func TestManifests(t *testing.T) {
 	t.Parallel()
 	docs, err := os.ReadFile("../../README.md")
@@ -105,6 +144,8 @@ func TestManifests(t *testing.T) {
 		}
 		if !slices.Equal(cmds, []string{"/tip", "/tips"}) {
 			t.Errorf("%s: commands %v", tc.file, cmds)
+		} else {
+			checkTipsHints(t, tc.file, m.Features.SlashCommands[1].Description, m.Features.SlashCommands[1].UsageHint)
 		}
 		if len(m.Features.Shortcuts) != 1 || m.Features.Shortcuts[0].Type != "message" ||
 			m.Features.Shortcuts[0].CallbackID != callbackSaveTip || m.Features.Shortcuts[0].Name != "Save as tip" {

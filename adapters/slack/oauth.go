@@ -211,11 +211,11 @@ func (a *Adapter) saveInstallation(ctx context.Context, in installation) error {
 	if err != nil {
 		return err
 	}
-	if err := a.cfg.Installations.PutInstallation(ctx, bot.Workspace{Platform: bot.Slack, ID: in.TeamID}, rec); err != nil {
+	if err := a.cfg.Installations.PutInstallation(ctx, bot.Workspace{Platform: Platform, ID: in.TeamID}, rec); err != nil {
 		return err
 	}
 	a.addTeam(in)
-	a.pause(ctx, bot.Workspace{Platform: bot.Slack, ID: in.TeamID}, false) // installed again: resumed
+	a.pause(ctx, bot.Workspace{Platform: Platform, ID: in.TeamID}, false) // installed again: resumed
 	return nil
 }
 

@@ -70,7 +70,7 @@ func (w *installWorld) startAdapter() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.bot.Attach(bot.Slack, a)
+	w.bot.Attach(Platform, a)
 	h := a.OAuthHandler()
 	w.h.Store(&h)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -108,7 +108,7 @@ func newInstallWorld(t *testing.T) *installWorld {
 	w := &installWorld{t: t, s: s, db: db, now: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC),
 		client: &http.Client{Timeout: 10 * time.Second, Jar: jar}}
 	w.web = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { (*w.h.Load()).ServeHTTP(rw, r) }))
-	b, err := bot.New(bot.Options{Config: bot.DefaultConfig(), Store: db, Now: func() time.Time { return time.Now().UTC() }, Cron: cron.Parse})
+	b, err := bot.New(bot.Options{Platforms: []bot.PlatformSpec{Spec()}, Config: bot.DefaultConfig(), Store: db, Now: func() time.Time { return time.Now().UTC() }, Cron: cron.Parse})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestAddToSlack(t *testing.T) {
 	if n := w.oauthCalls(); n != 1 {
 		t.Errorf("oauth.v2.access calls = %d, want 1", n)
 	}
-	if rec, err := w.db.Installation(context.Background(), bot.Workspace{Platform: bot.Slack, ID: globex}); err != nil ||
+	if rec, err := w.db.Installation(context.Background(), bot.Workspace{Platform: Platform, ID: globex}); err != nil ||
 		!strings.Contains(string(rec), `"bot_user_id":"U0TIPBOT2"`) || !strings.Contains(string(rec), `"installer":"U0ZOE0001"`) ||
 		!strings.Contains(string(rec), `"chat:write"`) {
 		t.Errorf("stored installation = %s, %v", rec, err)
@@ -306,7 +306,7 @@ func TestAddToSlack(t *testing.T) {
 	w.bot.Wait()
 	for _, tip := range []string{"globex keeps its runbooks", "globex after the restart"} {
 		found := false
-		_ = w.db.View(context.Background(), bot.Workspace{Platform: bot.Slack, ID: globex}, func(tx bot.ReadTx) error {
+		_ = w.db.View(context.Background(), bot.Workspace{Platform: Platform, ID: globex}, func(tx bot.ReadTx) error {
 			return tx.ForEachTip(func(t bot.Tip) error {
 				found = found || strings.Contains(t.Text, tip)
 				return nil
@@ -330,7 +330,7 @@ func TestAddToSlack(t *testing.T) {
 	// its token, its events are acknowledged and ignored.
 	s.Uninstall(globex)
 	waitFor(t, s, "the installation removed", func() bool {
-		_, err := w.db.Installation(context.Background(), bot.Workspace{Platform: bot.Slack, ID: globex})
+		_, err := w.db.Installation(context.Background(), bot.Workspace{Platform: Platform, ID: globex})
 		return err != nil
 	})
 	waitFor(t, s, "the uninstall events acknowledged", func() bool { return len(s.Unacked()) == 0 })
@@ -341,7 +341,7 @@ func TestAddToSlack(t *testing.T) {
 	}
 	// The core may still owe globex something: it is refused, not sent.
 	if _, err := w.bot.Handle(context.Background(), &bot.CommandInvoked{
-		EventMeta: bot.EventMeta{ID: "late", Workspace: bot.Workspace{Platform: bot.Slack, ID: globex}},
+		EventMeta: bot.EventMeta{ID: "late", Workspace: bot.Workspace{Platform: Platform, ID: globex}},
 		Channel:   globexChan, User: bot.User{ID: zoe, Name: "Zoé"}, Name: "tip", Text: "owed after uninstalling"}); err != nil {
 		t.Fatal(err)
 	}
@@ -357,7 +357,7 @@ func TestAddToSlack(t *testing.T) {
 		t.Errorf("want one log line about globex's ignored events:\n%s", w.log())
 	}
 
-	globexWS := bot.Workspace{Platform: bot.Slack, ID: globex}
+	globexWS := bot.Workspace{Platform: Platform, ID: globex}
 	if !w.paused(globexWS) {
 		t.Error("globex is not paused after uninstalling")
 	}

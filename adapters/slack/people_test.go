@@ -44,7 +44,7 @@ func (w *dirWorld) open() {
 		t.Fatal(err)
 	}
 	log, _ := testLogger(t)
-	b, err := bot.New(bot.Options{Config: bot.DefaultConfig(), Store: db, Now: func() time.Time { return time.Now().UTC() },
+	b, err := bot.New(bot.Options{Platforms: []bot.PlatformSpec{Spec()}, Config: bot.DefaultConfig(), Store: db, Now: func() time.Time { return time.Now().UTC() },
 		Cron: cron.Parse, Logger: log.With("component", "core")})
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func (w *dirWorld) open() {
 		t.Fatal(err)
 	}
 	a.lookupPace = gcra{} // the fake has no tiers
-	b.Attach(bot.Slack, a)
+	b.Attach(Platform, a)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()

@@ -45,7 +45,7 @@ func TestSocketMessageAckedAfterCommit(t *testing.T) {
 	if got, want := ev.Author, (bot.User{ID: alice}); got != want {
 		t.Errorf("author = %+v, want %+v", got, want)
 	}
-	if ev.Workspace != (bot.Workspace{Platform: bot.Slack, ID: "T0TEAM001"}) || ev.Channel != general || ev.Text != "tip: use git bisect #git" {
+	if ev.Workspace != (bot.Workspace{Platform: Platform, ID: "T0TEAM001"}) || ev.Channel != general || ev.Text != "tip: use git bisect #git" {
 		t.Errorf("event = %+v", ev)
 	}
 }

@@ -167,7 +167,7 @@ func (a *Adapter) loadInstallations(ctx context.Context) error {
 		return nil
 	}
 	n := 0
-	err := a.cfg.Installations.Installations(ctx, bot.Slack, func(ws bot.Workspace, rec []byte) error {
+	err := a.cfg.Installations.Installations(ctx, Platform, func(ws bot.Workspace, rec []byte) error {
 		var in installation
 		if err := json.Unmarshal(rec, &in); err != nil || in.BotToken == "" || in.TeamID != ws.ID {
 			a.log.Error("slack: unreadable installation skipped", "team", ws.ID)
@@ -255,7 +255,7 @@ func (a *Adapter) pause(ctx context.Context, ws bot.Workspace, paused bool) {
 func (a *Adapter) uninstall(teamID, why string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	ws := bot.Workspace{Platform: bot.Slack, ID: teamID}
+	ws := bot.Workspace{Platform: Platform, ID: teamID}
 	a.teamsMu.Lock()
 	_, wasInstalled := a.teams[teamID]
 	delete(a.teams, teamID)

@@ -197,7 +197,7 @@ func kindHint(channel string) bot.ChannelKind {
 
 // eventMeta is the metadata of an Events API event.
 func eventMeta(team, id string, unix int64) bot.EventMeta {
-	meta := bot.EventMeta{ID: id, Workspace: bot.Workspace{Platform: bot.Slack, ID: team}}
+	meta := bot.EventMeta{ID: id, Workspace: bot.Workspace{Platform: Platform, ID: team}}
 	if unix > 0 {
 		meta.At = time.Unix(unix, 0).UTC()
 	}
@@ -367,19 +367,20 @@ func slackID(s string) bool {
 }
 
 // translateCommand turns a slash command into a core command. Name is the
-// command without its slash; channel mentions stay as Slack escapes them
-// (<#C123|name>), which the core understands.
+// command without its slash; mentions stay as Slack escapes them
+// (<#C123|name>), which Spec's ChannelArg and UserArg read.
 func translateCommand(c slackapi.SlashCommand) (*bot.CommandInvoked, error) {
 	name := strings.TrimLeft(strings.TrimSpace(c.Command), "/") // "//tip" too
 	if !slackID(c.TeamID) || !slackID(c.UserID) || name == "" {
 		return nil, fmt.Errorf("slack: slash command: %w: no team, user or command", errMalformed)
 	}
+	text := strings.TrimSpace(c.Text)
 	return &bot.CommandInvoked{
-		EventMeta: bot.EventMeta{ID: c.TriggerID, Workspace: bot.Workspace{Platform: bot.Slack, ID: c.TeamID}},
+		EventMeta: bot.EventMeta{ID: c.TriggerID, Workspace: bot.Workspace{Platform: Platform, ID: c.TeamID}},
 		Channel:   c.ChannelID,
 		User:      bot.User{ID: c.UserID, Name: c.UserName},
 		Name:      name,
-		Text:      strings.TrimSpace(c.Text),
+		Text:      text,
 	}, nil
 }
 
@@ -414,7 +415,7 @@ func translateInteraction(cb slackapi.InteractionCallback) (*bot.SaveAsTip, erro
 		hint = bot.ChannelGroupDM
 	}
 	return &bot.SaveAsTip{
-		EventMeta: bot.EventMeta{ID: cb.TriggerID, Workspace: bot.Workspace{Platform: bot.Slack, ID: team}},
+		EventMeta: bot.EventMeta{ID: cb.TriggerID, Workspace: bot.Workspace{Platform: Platform, ID: team}},
 		Kind:      hint,
 		Channel:   cb.Channel.ID,
 		MessageID: ts,

@@ -14,7 +14,7 @@ import (
 	"github.com/tipbot/tipbot/bot"
 )
 
-var team = bot.Workspace{Platform: bot.Slack, ID: "T0TEAM001"}
+var team = bot.Workspace{Platform: Platform, ID: "T0TEAM001"}
 
 func meta(id string, unix int64) bot.EventMeta {
 	return bot.EventMeta{ID: id, Workspace: team, At: time.Unix(unix, 0).UTC()}
@@ -208,6 +208,40 @@ func TestFoldEmoji(t *testing.T) {
 	} {
 		if got := foldEmoji(in); got != want {
 			t.Errorf("foldEmoji(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestArgumentSyntax: Slack's markup for channels and people, as slash
+// commands escape it (with or without the name), reads back as the ids it
+// names; markup naming nothing is refused as meant, and the core's own
+// "#name" and "@id" are left to the core.
+func TestArgumentSyntax(t *testing.T) {
+	t.Parallel()
+	s := Spec()
+	for _, tc := range []struct {
+		arg, id   string
+		ok, meant bool
+	}{
+		{"<#C123|general>", "C123", true, true}, {"<#99887766>", "99887766", true, true}, {"<#>", "", false, true},
+		{"<# >", "", false, true}, {"<#\u00a0|x>", "", false, true}, {"<#C1", "", false, true}, {"#general", "", false, false}, {"general", "", false, false},
+	} {
+		id, ok, meant := s.ChannelArg(tc.arg)
+		if ok != tc.ok || meant != tc.meant || ok && id != tc.id {
+			t.Errorf("ChannelArg(%q) = %q, %v, %v; want %q, %v, %v", tc.arg, id, ok, meant, tc.id, tc.ok, tc.meant)
+		}
+	}
+	for arg, want := range map[string]string{"<@U42|bob>": "U42", "<@U0BOB0001>": "U0BOB0001", "<@>": "", "<@ >": "", "<@|x>": "", "@carol": "", "carol": ""} {
+		if id, ok := s.UserArg(arg); ok != (want != "") || ok && id != want {
+			t.Errorf("UserArg(%q) = %q, %v; want %q", arg, id, ok, want)
+		}
+	}
+	if got := s.Mention("U42") + " " + s.Channel("C1"); got != "<@U42> <#C1>" {
+		t.Errorf("mention and channel = %q", got)
+	}
+	for in, want := range map[string]string{"+1::skin-tone-2": "+1", ":bulb:": "bulb", "star": "star"} {
+		if got := s.FoldEmoji(in); got != want {
+			t.Errorf("FoldEmoji(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

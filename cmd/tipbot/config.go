@@ -125,10 +125,10 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 func (c Config) Adapters() []bot.Platform {
 	var ps []bot.Platform
 	if c.Slack.Enabled {
-		ps = append(ps, bot.Slack)
+		ps = append(ps, slackPlatform)
 	}
 	if c.Discord.Enabled {
-		ps = append(ps, bot.Discord)
+		ps = append(ps, discordPlatform)
 	}
 	return ps
 }
@@ -282,12 +282,11 @@ func (d *decoder) defaults() Config {
 		Slack:   SlackConfig{Mode: slack.ModeSocket, APIURL: slack.DefaultAPIURL},
 		Discord: DiscordConfig{APIURL: discord.DefaultAPIURL},
 	}
+	platformDefaults(&c.Core) // each platform's emoji; no hall of fame or digest channel
 	c.Core.Location, _ = time.LoadLocation(defaultTimezone)
 	if c.Core.Location == nil {
 		c.Core.Location = time.UTC
 	}
-	c.Core.HallOfFame = map[bot.Platform]string{bot.Slack: "", bot.Discord: "", bot.Shell: ""}
-	c.Core.DigestChannel = map[bot.Platform]string{bot.Slack: "", bot.Discord: "", bot.Shell: ""}
 	secret := func(key string, dst *Secret) {
 		v, ok := d.lookup(secretVars[key])
 		if !ok || v == "" {

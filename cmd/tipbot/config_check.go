@@ -6,6 +6,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -89,14 +90,14 @@ func (d *decoder) validate(c *Config) {
 	c.Discord.APIURL = dc.APIURL
 
 	// Capture, votes and channels.
-	for _, p := range []bot.Platform{bot.Slack, bot.Discord, bot.Shell} {
+	for _, p := range platformNames() {
 		for _, m := range []struct {
 			key string
 			v   map[bot.Platform]string
 		}{{"capture.reaction", c.Core.CaptureReaction}, {"capture.ack_reaction", c.Core.AckReaction}} {
 			key := m.key + "." + string(p)
 			v := m.v[p]
-			if p != bot.Discord {
+			if p != discordPlatform {
 				v = strings.Trim(v, ":")
 				m.v[p] = v
 			}
@@ -110,7 +111,7 @@ func (d *decoder) validate(c *Config) {
 			bad(key, "is empty; list at least one emoji")
 		}
 		for i, e := range list {
-			if p != bot.Discord {
+			if p != discordPlatform {
 				e = strings.Trim(e, ":")
 				list[i] = e
 			}
@@ -130,7 +131,7 @@ func (d *decoder) validate(c *Config) {
 				bad(key, "%s is not a channel", bot.QuoteValue(v))
 			case p == bot.Shell && !strings.HasPrefix(v, "#"):
 				v = "#" + v
-			case p == bot.Discord:
+			case p == discordPlatform:
 				if msg := discord.CheckID("channel", v); msg != "" {
 					bad(key, "%s %s", bot.QuoteValue(v), msg)
 				}
@@ -147,7 +148,7 @@ func (d *decoder) validate(c *Config) {
 	if s := c.Core.DigestSchedule; s != "" {
 		if err := checkCron(s); err != nil {
 			bad("recognition.digest_schedule", "%s is not a cron schedule such as \"0 9 1 * *\" (minute hour day-of-month month day-of-week, optionally after CRON_TZ=Zone): %v", bot.QuoteValue(s), err)
-		} else if c.Core.DigestChannel[bot.Slack] == "" && c.Core.DigestChannel[bot.Discord] == "" && c.Core.DigestChannel[bot.Shell] == "" {
+		} else if !slices.ContainsFunc(platformNames(), func(p bot.Platform) bool { return c.Core.DigestChannel[p] != "" }) {
 			d.problem(d.line("recognition.digest_channel", "recognition.digest_schedule"), "recognition.digest_channel",
 				"is empty for every platform, but recognition.digest_schedule is set: say where to post the digest")
 		}

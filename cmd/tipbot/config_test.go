@@ -206,9 +206,10 @@ func TestDefaultConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	core := bot.DefaultConfig()
+	platformDefaults(&core) // each adapter's emoji (checked against SPEC below)
 	core.Location = paris
-	core.HallOfFame = map[bot.Platform]string{bot.Slack: "", bot.Discord: "", bot.Shell: ""}
-	core.DigestChannel = map[bot.Platform]string{bot.Slack: "", bot.Discord: "", bot.Shell: ""}
+	core.HallOfFame = map[bot.Platform]string{slackPlatform: "", discordPlatform: "", bot.Shell: ""}
+	core.DigestChannel = map[bot.Platform]string{slackPlatform: "", discordPlatform: "", bot.Shell: ""}
 	want := Config{
 		Store:   StoreConfig{Path: "tipbot.db"},
 		Core:    core,
@@ -227,7 +228,7 @@ func TestDefaultConfig(t *testing.T) {
 		c.Reminder != 0 || c.RequireApproval || c.DigestSchedule != "" || c.Location.String() != "Europe/Paris" {
 		t.Errorf("core defaults differ from SPEC: %+v", c)
 	}
-	if got, want := c.UsefulReactions[bot.Discord], []string{"💡", "👍", "⭐"}; !reflect.DeepEqual(got, want) {
+	if got, want := c.UsefulReactions[discordPlatform], []string{"💡", "👍", "⭐"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("discord useful reactions = %q, want %q", got, want)
 	}
 	if got, want := c.Prefixes, []string{"tip:", "astuce:"}; !reflect.DeepEqual(got, want) {
@@ -386,12 +387,12 @@ http:
 		{"discord.guild_ids keep their digits", cfg.Discord.GuildIDs, []string{"123456789012345678", "876543210987654321"}},
 		{"capture.prefixes off", len(cfg.Core.Prefixes), 0},
 		{"capture.hashtags", cfg.Core.Hashtags, []string{"#Astuce"}},
-		{"capture.reaction merged", cfg.Core.CaptureReaction, map[bot.Platform]string{bot.Slack: "bookmark", bot.Discord: "📌", bot.Shell: "bookmark"}},
-		{"ack_reaction without colons", cfg.Core.AckReaction[bot.Slack], "white_check_mark"},
+		{"capture.reaction merged", cfg.Core.CaptureReaction, map[bot.Platform]string{slackPlatform: "bookmark", discordPlatform: "📌", bot.Shell: "bookmark"}},
+		{"ack_reaction without colons", cfg.Core.AckReaction[slackPlatform], "white_check_mark"},
 		{"useful_reactions via alias", cfg.Core.UsefulReactions, map[bot.Platform][]string{
-			bot.Slack: {"bulb", "heart"}, bot.Discord: {"💡", "👍", "⭐"}, bot.Shell: {"bulb", "heart"}}},
+			slackPlatform: {"bulb", "heart"}, discordPlatform: {"💡", "👍", "⭐"}, bot.Shell: {"bulb", "heart"}}},
 		{"threshold", cfg.Core.Threshold, 3},
-		{"hall of fame, shell gets its #", cfg.Core.HallOfFame, map[bot.Platform]string{bot.Slack: "C0HALL", bot.Discord: "1122334455", bot.Shell: "#hall"}},
+		{"hall of fame, shell gets its #", cfg.Core.HallOfFame, map[bot.Platform]string{slackPlatform: "C0HALL", discordPlatform: "1122334455", bot.Shell: "#hall"}},
 		{"digest_schedule", cfg.Core.DigestSchedule, "CRON_TZ=Europe/Paris 0 9 1 * *"},
 		{"digest_channel", cfg.Core.DigestChannel[bot.Shell], "#digest"},
 		{"sessions.duration in days", cfg.Core.SessionDuration, 48 * time.Hour},
@@ -404,7 +405,7 @@ http:
 		{"only ${NAME} is replaced", cfg.HTTP.AdminToken.Reveal(), "$TIPBOT_ADMIN_TOKEN and ${NOT_A VAR} ${"},
 		{"shell view", cfg.Shell, ShellConfig{CaptureReaction: "bookmark", AckReaction: "bulb",
 			UsefulReactions: []string{"bulb", "heart"}, HallOfFame: "#hall", DigestChannel: "#digest"}},
-		{"adapters", cfg.Adapters(), []bot.Platform{bot.Slack, bot.Discord}},
+		{"adapters", cfg.Adapters(), []bot.Platform{slackPlatform, discordPlatform}},
 		{"file", cfg.File, "tipbot.yaml"},
 	}
 	for _, c := range checks {
@@ -554,7 +555,7 @@ func FuzzLoadConfig(f *testing.F) {
 				t.Fatalf("accepted digest schedule %q: %v", c.DigestSchedule, err)
 			}
 		}
-		for _, p := range []bot.Platform{bot.Slack, bot.Discord, bot.Shell} {
+		for _, p := range []bot.Platform{slackPlatform, discordPlatform, bot.Shell} {
 			if c.CaptureReaction[p] == "" || c.AckReaction[p] == "" || len(c.UsefulReactions[p]) == 0 {
 				t.Fatalf("%s: empty reaction settings", p)
 			}

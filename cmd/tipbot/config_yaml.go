@@ -409,7 +409,7 @@ func parseDuration(s string) (time.Duration, error) {
 func (d *decoder) perPlatform(m map[bot.Platform]string) func(*yaml.Node, string) {
 	return func(n *yaml.Node, key string) {
 		fs := fields{}
-		for _, p := range []bot.Platform{bot.Slack, bot.Discord, bot.Shell} {
+		for _, p := range platformNames() {
 			fs[string(p)] = func(n *yaml.Node, key string) {
 				if v, ok := d.scalar(n, key); ok {
 					m[p] = v
@@ -423,7 +423,7 @@ func (d *decoder) perPlatform(m map[bot.Platform]string) func(*yaml.Node, string
 func (d *decoder) perPlatformList(m map[bot.Platform][]string) func(*yaml.Node, string) {
 	return func(n *yaml.Node, key string) {
 		fs := fields{}
-		for _, p := range []bot.Platform{bot.Slack, bot.Discord, bot.Shell} {
+		for _, p := range platformNames() {
 			fs[string(p)] = func(n *yaml.Node, key string) {
 				l := m[p]
 				d.list(&l, nil)(n, key)

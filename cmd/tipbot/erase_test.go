@@ -49,12 +49,12 @@ func TestEraseWorkspace(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := bot.New(bot.Options{Config: bot.DefaultConfig(), Store: db, Now: func() time.Time { return time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC) }, Cron: cron.Parse})
+	b, err := bot.New(bot.Options{Platforms: platforms(), Config: bot.DefaultConfig(), Store: db, Now: func() time.Time { return time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC) }, Cron: cron.Parse})
 	if err != nil {
 		t.Fatal(err)
 	}
-	gone := bot.Workspace{Platform: bot.Slack, ID: "T0GONE"}
-	kept := bot.Workspace{Platform: bot.Discord, ID: "900000000000000001"}
+	gone := bot.Workspace{Platform: slackPlatform, ID: "T0GONE"}
+	kept := bot.Workspace{Platform: discordPlatform, ID: "900000000000000001"}
 	fillWorkspace(t, b, gone, "gone")
 	fillWorkspace(t, b, kept, "kept")
 	b.Wait()

@@ -35,7 +35,7 @@ func newOps(t *testing.T) (*opsServer, *bot.Bot, *fakeConnector) {
 	}
 	t.Cleanup(func() { db.Close() })
 	m := newMetrics(db)
-	b, err := bot.New(bot.Options{Config: bot.DefaultConfig(), Store: db, Now: func() time.Time { return time.Now().UTC() }, Metrics: m})
+	b, err := bot.New(bot.Options{Platforms: platforms(), Config: bot.DefaultConfig(), Store: db, Now: func() time.Time { return time.Now().UTC() }, Metrics: m})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +73,7 @@ func TestHealthz(t *testing.T) {
 
 func TestMetricsParse(t *testing.T) {
 	ops, b, _ := newOps(t)
-	ws := bot.Workspace{Platform: bot.Slack, ID: "T1"}
+	ws := bot.Workspace{Platform: slackPlatform, ID: "T1"}
 	ctx := context.Background()
 	for i, ev := range []bot.Event{
 		&bot.MessagePosted{EventMeta: bot.EventMeta{ID: "e1", Workspace: ws}, Channel: "C1", MessageID: "1.1", Author: bot.User{ID: "U1"}, Text: "tip: metrics"},
@@ -83,7 +83,7 @@ func TestMetricsParse(t *testing.T) {
 			t.Fatalf("event %d: %v", i, err)
 		}
 	}
-	ops.metrics.rateLimited(bot.Slack, 1500*time.Millisecond)
+	ops.metrics.rateLimited(slackPlatform, 1500*time.Millisecond)
 	ops.metrics.committed(3, 2*time.Millisecond)
 	w := get(t, ops.handler(), "/metrics", "")
 	if w.Code != http.StatusOK {

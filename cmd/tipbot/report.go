@@ -48,6 +48,8 @@ func cmdReport(ctx context.Context, e *env, args []string) (err error) {
 		Now:    systemClock,
 		Logger: e.logger(slog.LevelWarn),
 		Cron:   cron.Parse,
+		// Platforms: the report names people and channels as each writes them.
+		Platforms: platforms(),
 	})
 	if err != nil {
 		return err

@@ -54,10 +54,10 @@ func startAdapters(e *env, cfg Config, b *bot.Bot, db *store.DB, log *slog.Logge
 			AppToken:        cfg.Slack.AppToken.Reveal(),
 			SigningSecret:   cfg.Slack.SigningSecret.Reveal(),
 			APIURL:          cfg.Slack.APIURL,
-			CaptureReaction: cfg.Core.CaptureReaction[bot.Slack],
+			CaptureReaction: cfg.Core.CaptureReaction[slackPlatform],
 			Locale:          cfg.Core.Locale,
 			Logger:          log.With("adapter", "slack"),
-			OnRateLimit:     func(d time.Duration) { ops.metrics.rateLimited(bot.Slack, d) },
+			OnRateLimit:     func(d time.Duration) { ops.metrics.rateLimited(slackPlatform, d) },
 			Installations:   db,
 			ClientID:        cfg.Slack.ClientID,
 			ClientSecret:    cfg.Slack.ClientSecret.Reveal(),
@@ -66,7 +66,7 @@ func startAdapters(e *env, cfg Config, b *bot.Bot, db *store.DB, log *slog.Logge
 		if err != nil {
 			return nil, err
 		}
-		b.Attach(bot.Slack, a)
+		b.Attach(slackPlatform, a)
 		ops.adapters["slack"] = a
 		if cfg.Slack.Mode == "http" {
 			ops.slack = a.HTTPHandler()
@@ -81,15 +81,15 @@ func startAdapters(e *env, cfg Config, b *bot.Bot, db *store.DB, log *slog.Logge
 			GuildIDs: cfg.Discord.GuildIDs,
 			Logger:   log.With("adapter", "discord"),
 			// only this reaction may make the adapter fetch a message
-			CaptureReaction: cfg.Core.CaptureReaction[bot.Discord],
+			CaptureReaction: cfg.Core.CaptureReaction[discordPlatform],
 			OnRateLimit: func(d time.Duration) {
-				ops.metrics.rateLimited(bot.Discord, d)
+				ops.metrics.rateLimited(discordPlatform, d)
 			},
 		}, b)
 		if err != nil {
 			return nil, err
 		}
-		b.Attach(bot.Discord, a)
+		b.Attach(discordPlatform, a)
 		ops.adapters["discord"] = a
 		log.Info("discord: invite the bot to a server with this link", "url", a.InviteURL())
 		rs = append(rs, runner{name: "discord", run: a.Run})
@@ -123,12 +123,13 @@ func serve(ctx context.Context, e *env, cfg Config, shellOnly bool) (err error) 
 	db.OnCommit(m.committed)
 	db.OnCommitError(m.commitFailed)
 	b, err := bot.New(bot.Options{
-		Config:  cfg.Core,
-		Store:   db,
-		Now:     systemClock,
-		Logger:  log.With("component", "bot"),
-		Cron:    cron.Parse,
-		Metrics: m,
+		Config:    cfg.Core,
+		Store:     db,
+		Now:       systemClock,
+		Logger:    log.With("component", "bot"),
+		Cron:      cron.Parse,
+		Metrics:   m,
+		Platforms: platforms(),
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,32 @@
+package shell
+
+import (
+	"strings"
+
+	"github.com/tipbot/tipbot/bot"
+)
+
+// Spec returns what the core knows of the shell: its default emoji, by the
+// names the shell's /react takes, and that a command may name a person by
+// their bare name (the shell's user ids are names). Channels are "#name"
+// and people "@name" or names, which the core reads itself. cmd/tipbot
+// gives it to bot.New.
+func Spec() bot.PlatformSpec {
+	return bot.PlatformSpec{
+		Name:            bot.Shell,
+		CaptureReaction: "bookmark",
+		AckReaction:     "bulb",
+		UsefulReactions: []string{"bulb", "+1", "star"},
+		FoldEmoji:       foldSkinTone,
+		UserArg: func(arg string) (string, bool) {
+			return arg, validName(arg)
+		},
+	}
+}
+
+// foldSkinTone drops a skin tone written after an emoji's name, as /react
+// may take it: "+1::skin-tone-2" → "+1".
+func foldSkinTone(name string) string {
+	base, _, _ := strings.Cut(strings.Trim(name, ":"), "::skin-tone-")
+	return base
+}

@@ -1,0 +1,64 @@
+package slack
+
+import (
+	"strings"
+	"unicode"
+
+	"github.com/tipbot/tipbot/bot"
+)
+
+// Platform is Slack's name in workspace keys ("slack:T0123") and in the
+// configuration's per-platform keys.
+const Platform bot.Platform = "slack"
+
+// Spec returns what the core knows of Slack: its default emoji (by name),
+// how Slack writes people (<@U1>) and channels (<#C1>), and how command
+// arguments name them. cmd/tipbot gives it to bot.New.
+func Spec() bot.PlatformSpec {
+	return bot.PlatformSpec{
+		Name:            Platform,
+		CaptureReaction: "bookmark",
+		AckReaction:     "bulb",
+		UsefulReactions: []string{"bulb", "+1", "star"},
+		FoldEmoji:       foldEmoji,
+		Mention:         func(id string) string { return "<@" + id + ">" },
+		Channel:         func(id string) string { return "<#" + id + ">" },
+		ChannelArg:      func(arg string) (string, bool, bool) { return markupArg(arg, '#') },
+		UserArg: func(arg string) (string, bool) {
+			id, ok, _ := markupArg(arg, '@')
+			return id, ok
+		},
+	}
+}
+
+// markupArg reads a command argument written in Slack's markup for a
+// channel (sigil '#': <#C123>, <#C123|name>) or a person ('@': <@U123>,
+// <@U123|name>): the id and true; meant is true for an argument that
+// starts as that markup, even one that names nothing ("<#>").
+func markupArg(arg string, sigil byte) (id string, ok, meant bool) {
+	if len(arg) < 2 || arg[0] != '<' || arg[1] != sigil {
+		return "", false, false
+	}
+	if len(arg) < 3 || arg[len(arg)-1] != '>' {
+		return "", false, true
+	}
+	id = arg[2 : len(arg)-1]
+	if i := strings.IndexByte(id, '|'); i >= 0 {
+		id = id[:i]
+	}
+	return id, argID(id), true
+}
+
+// argID reports whether s can be an id named in a command: letters, digits,
+// '.', '-', '_', at most 80 bytes, never blank.
+func argID(s string) bool {
+	if s == "" || len(s) > 80 {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '.' && r != '-' && r != '_' {
+			return false
+		}
+	}
+	return true
+}
