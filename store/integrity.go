@@ -181,6 +181,11 @@ type scan struct {
 	// lost counts, per bucket path, damaged pages and undecodable records.
 	lostPages   map[string]int
 	lostRecords map[string]int
+	// free holds the pages the freelist names (and the freelist's own),
+	// once it was read whole: freeKnown. Salvage's page scan skips them,
+	// as they hold older versions of records.
+	free      map[uint64]bool
+	freeKnown bool
 }
 
 func newScan(f io.ReaderAt, size int64, m fileMeta) *scan {
@@ -270,12 +275,19 @@ func (s *scan) checkFreelist() {
 		s.damaged([][]byte{[]byte("(freelist)")}, "freelist page %d claims %d ids, more than it holds", id, count)
 		return
 	}
+	free := map[uint64]bool{}
+	for i := range uint64(len(buf)) / uint64(s.meta.pageSize) {
+		free[id+i] = true
+	}
 	for i := range count {
-		if free := le.Uint64(buf[at+8*i:]); free < 2 || free >= s.meta.hwm {
-			s.damaged([][]byte{[]byte("(freelist)")}, "freelist page %d names page %d, outside the file", id, free)
+		page := le.Uint64(buf[at+8*i:])
+		if page < 2 || page >= s.meta.hwm {
+			s.damaged([][]byte{[]byte("(freelist)")}, "freelist page %d names page %d, outside the file", id, page)
 			return
 		}
+		free[page] = true
 	}
+	s.free, s.freeKnown = free, true
 }
 
 func (s *scan) walkPage(path [][]byte, id uint64, depth int) {
