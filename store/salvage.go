@@ -361,10 +361,26 @@ func (s *scan) scanPages(ws []byte, has func(path [][]byte, k []byte) bool) {
 		}
 		return false
 	}
+	// lost pages are listed once per reason, in the order first met.
+	var reasons []string
+	lostIDs := map[string][]uint64{}
 	lost := func(id uint64, why string) {
-		s.problems = append(s.problems, fmt.Sprintf("page %d: %s", id, why))
+		if lostIDs[why] == nil {
+			reasons = append(reasons, why)
+		}
+		lostIDs[why] = append(lostIDs[why], id)
 		s.lostPages[lostGroup]++
 	}
+	defer func() {
+		for _, why := range reasons {
+			ids := lostIDs[why]
+			list := fmt.Sprint(ids[:min(len(ids), 8)])
+			if len(ids) > 8 {
+				list = list[:len(list)-1] + " …]"
+			}
+			s.problems = append(s.problems, fmt.Sprintf("%d loose pages %s: %s", len(ids), list, why))
+		}
+	}()
 	// First the leaves of a workspace bucket: the trees below them are
 	// walked as the tree walk does, with their bucket paths.
 	for _, id := range leaves {
@@ -443,10 +459,11 @@ func (s *scan) scanPages(ws []byte, has func(path [][]byte, k []byte) bool) {
 		}
 		switch {
 		case kind < 0:
-			lost(id, fmt.Sprintf("%d records of no single bucket of a workspace that can be told by their shape", len(elems)))
+			lost(id, "records of no single workspace bucket that can be told by their shape "+
+				"(rankings, search terms, event ids, counters: derived or short-lived data), or damaged ones")
 			continue
 		case ws == nil:
-			lost(id, fmt.Sprintf("%d records of %s, but the file does not tell which workspace", len(elems), sub[kind].name))
+			lost(id, fmt.Sprintf("records of %s, but the file does not tell which workspace", sub[kind].name))
 			continue
 		}
 		s.seen[id] = true
