@@ -157,15 +157,15 @@ type DB struct {
 	// readOnly: opened with OpenReadOnly; there is no writer.
 	readOnly bool
 
-	mu     sync.Mutex
-	cond   *sync.Cond
-	queue  []*request
+	mu    sync.Mutex
+	cond  *sync.Cond
+	queue []*request
 	// behind holds UpdateBehind's requests: each runs alone, taking turns
 	// with the batches of queue (behindNext: its turn has come).
 	behind     []*request
 	behindNext bool
 	closed     bool
-	done   chan struct{} // closed when the writer has exited
+	done       chan struct{} // closed when the writer has exited
 
 	onCommit atomic.Pointer[func(batch int, took time.Duration)]
 
