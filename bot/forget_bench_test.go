@@ -12,7 +12,32 @@ import (
 	"time"
 
 	"github.com/tipbot/tipbot/bot"
+	"github.com/tipbot/tipbot/store"
 )
+
+// timedBehind times each of forget-me's steps from the start of its
+// transaction to its commit: how long it holds the writer.
+type timedBehind struct {
+	*store.DB
+	mu    sync.Mutex
+	holds []time.Duration
+}
+
+func (s *timedBehind) UpdateBehind(ctx context.Context, ws bot.Workspace, fn func(tx bot.Tx) error) error {
+	var start time.Time
+	err := s.DB.UpdateBehind(ctx, ws, func(tx bot.Tx) error {
+		if start.IsZero() {
+			start = time.Now()
+		}
+		return fn(tx)
+	})
+	if !start.IsZero() {
+		s.mu.Lock()
+		s.holds = append(s.holds, time.Since(start))
+		s.mu.Unlock()
+	}
+	return err
+}
 
 // plainStore hides the store's UpdateBehind (bot.BehindStore): forget-me's
 // chunks then share the writer's batches with other events, as before.
@@ -107,8 +132,13 @@ func benchForgetOnce(b *testing.B, seed string, behind bool) {
 	if err := os.WriteFile(h.path, data, 0o600); err != nil {
 		b.Fatal(err)
 	}
-	if !behind {
-		h.wrap = func(st bot.Store) bot.Store { return plainStore{st} }
+	timed := &timedBehind{}
+	h.wrap = func(st bot.Store) bot.Store {
+		if !behind {
+			return plainStore{st}
+		}
+		timed.DB = st.(*store.DB)
+		return timed
 	}
 	h.open()
 	ctx := context.Background()
@@ -174,5 +204,10 @@ func benchForgetOnce(b *testing.B, seed string, behind bool) {
 		b.ReportMetric(float64(len(commits)), "commits")
 	}
 	mu.Unlock()
+	if holds := timed.holds; len(holds) > 0 {
+		slices.Sort(holds)
+		b.ReportMetric(float64(holds[len(holds)-1])/float64(time.Millisecond), "max-step-ms")
+		b.ReportMetric(float64(holds[len(holds)/2])/float64(time.Millisecond), "p50-step-ms")
+	}
 	h.close()
 }
