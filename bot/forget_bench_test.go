@@ -103,25 +103,31 @@ func seedForget(b *testing.B) string {
 // fsync included: what a vote may wait behind). "today" is the anchor:
 // chunks of 100 tips batched with the events queued meanwhile; "behind"
 // is forget-me as it runs: chunks measured by work (forgetCost), each in
-// a transaction of its own behind the queued events (bot.BehindStore).
+// a transaction of its own behind the queued events (bot.BehindStore);
+// "alone" times aloneVotes votes with no forget-me, the floor the
+// machine's own commits (fsync) set for a vote's wait (ns/op is 0 there).
 func BenchmarkForgetMe(b *testing.B) {
 	seed := seedForget(b)
 	for _, mode := range []struct {
-		name   string
-		behind bool
-	}{{"today", false}, {"behind", true}} {
+		name           string
+		forget, behind bool
+	}{{"today", true, false}, {"behind", true, true}, {"alone", false, false}} {
 		b.Run(mode.name, func(b *testing.B) {
 			if !mode.behind {
 				defer bot.SetForgetTips(100, 1<<30)()
 			}
 			for range b.N {
-				benchForgetOnce(b, seed, mode.behind)
+				benchForgetOnce(b, seed, mode.forget, mode.behind)
 			}
 		})
 	}
 }
 
-func benchForgetOnce(b *testing.B, seed string, behind bool) {
+// aloneVotes is how many votes the "alone" run of BenchmarkForgetMe
+// times, with no forget-me: the machine's own floor of a vote's wait.
+const aloneVotes = 400
+
+func benchForgetOnce(b *testing.B, seed string, forget, behind bool) {
 	b.StopTimer()
 	h := newHarness(b, nil)
 	h.close()
@@ -146,6 +152,7 @@ func benchForgetOnce(b *testing.B, seed string, behind bool) {
 	msg := h.post(other, "tip: other's tip about docker #docker")
 	done := make(chan struct{})
 	var waits []time.Duration
+	var votes atomic.Int64
 	voted := make(chan struct{})
 	go func() {
 		defer close(voted)
@@ -165,6 +172,7 @@ func benchForgetOnce(b *testing.B, seed string, behind bool) {
 				return
 			}
 			waits = append(waits, time.Since(start))
+			votes.Add(1)
 		}
 	}()
 	time.Sleep(20 * time.Millisecond) // the voter is voting
@@ -175,20 +183,30 @@ func benchForgetOnce(b *testing.B, seed string, behind bool) {
 		commits = append(commits, took)
 		mu.Unlock()
 	})
-	b.StartTimer()
-	r, err := h.bot.Handle(ctx, &bot.CommandInvoked{EventMeta: bot.EventMeta{ID: "forget", Workspace: h.ws}, Channel: "#general", User: heavy, Name: "tips", Text: "forget-me confirm"})
-	b.StopTimer()
-	close(done)
-	<-voted
-	h.db.OnCommit(func(int, time.Duration) {})
-	if err != nil || r == nil {
-		b.Fatalf("forget-me: %v %v", r, err)
-	}
-	var left int
-	if err := h.db.View(ctx, h.ws, func(tx bot.ReadTx) error {
-		return tx.TipsByAuthor(heavy.ID, func(bot.Tip) error { left++; return nil })
-	}); err != nil || left != 0 {
-		b.Fatalf("after forget-me, %d tips of the person are left (%v)", left, err)
+	if !forget {
+		votes.Store(0)
+		for votes.Load() < aloneVotes {
+			time.Sleep(10 * time.Millisecond)
+		}
+		close(done)
+		<-voted
+		h.db.OnCommit(func(int, time.Duration) {})
+	} else {
+		b.StartTimer()
+		r, err := h.bot.Handle(ctx, &bot.CommandInvoked{EventMeta: bot.EventMeta{ID: "forget", Workspace: h.ws}, Channel: "#general", User: heavy, Name: "tips", Text: "forget-me confirm"})
+		b.StopTimer()
+		close(done)
+		<-voted
+		h.db.OnCommit(func(int, time.Duration) {})
+		if err != nil || r == nil {
+			b.Fatalf("forget-me: %v %v", r, err)
+		}
+		var left int
+		if err := h.db.View(ctx, h.ws, func(tx bot.ReadTx) error {
+			return tx.TipsByAuthor(heavy.ID, func(bot.Tip) error { left++; return nil })
+		}); err != nil || left != 0 {
+			b.Fatalf("after forget-me, %d tips of the person are left (%v)", left, err)
+		}
 	}
 	mu.Lock()
 	slices.Sort(commits)
