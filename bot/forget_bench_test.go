@@ -214,6 +214,7 @@ func benchForgetOnce(b *testing.B, seed string, forget, behind bool) {
 	if len(waits) > 0 {
 		b.ReportMetric(float64(waits[len(waits)-1])/float64(time.Millisecond), "max-vote-wait-ms")
 		b.ReportMetric(float64(waits[len(waits)*99/100])/float64(time.Millisecond), "p99-vote-wait-ms")
+		b.ReportMetric(float64(waits[len(waits)/2])/float64(time.Millisecond), "p50-vote-wait-ms")
 	}
 	b.ReportMetric(float64(len(waits)), "votes-meanwhile")
 	if len(commits) > 0 {
