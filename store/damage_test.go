@@ -89,10 +89,12 @@ func TestUpdatePanicIsNotDamage(t *testing.T) {
 // bucket, so that the tree walk cannot reach any tip: the page scan finds
 // the leaves below it and puts every tip back in its bucket, decoded as
 // stored; the copy gives new tips fresh ids. With the freelist damaged
-// too, the scan still saves them and says that older versions may be met.
+// too, or both meta pages (no tree at all: pages of 4096 bytes, the one
+// workspace told by the loose leaves of the ws bucket), the scan still
+// saves them and says that older versions may be met.
 func TestSalvageLoosePages(t *testing.T) {
-	for _, freelist := range []bool{false, true} {
-		t.Run(map[bool]string{false: "freelist sound", true: "freelist damaged"}[freelist], func(t *testing.T) {
+	for _, damage := range []string{"freelist sound", "freelist damaged", "meta pages damaged"} {
+		t.Run(damage, func(t *testing.T) {
 			dir := t.TempDir()
 			path := filepath.Join(dir, "tipbot.db")
 			db, err := Open(path, Options{NoSync: true})
@@ -135,10 +137,15 @@ func TestSalvageLoosePages(t *testing.T) {
 				t.Fatalf("the tips bucket's root page %d is not a branch (flags %#x)", root, flags)
 			}
 			binary.LittleEndian.PutUint16(data[int64(root)*ps+8:], 0x40)
-			if freelist {
+			switch damage {
+			case "freelist damaged":
 				m, _ := readMetas(bytes.NewReader(data), int64(len(data)))
 				free = m.freelist
 				binary.LittleEndian.PutUint16(data[int64(free)*ps+8:], 0x40)
+			case "meta pages damaged":
+				for i := range int64(2) {
+					copy(data[i*ps+16:], "not a meta page")
+				}
 			}
 			if err := os.WriteFile(path, data, 0o600); err != nil {
 				t.Fatal(err)
@@ -158,8 +165,8 @@ func TestSalvageLoosePages(t *testing.T) {
 				t.Errorf("salvage saved %d tips, want %d\n%+v", tips, n, rep)
 			}
 			warned := slices.ContainsFunc(rep.Problems, func(p string) bool { return strings.Contains(p, "freelist is lost") })
-			if warned != freelist {
-				t.Errorf("freelist damaged %v, warning given %v: %q", freelist, warned, rep.Problems)
+			if warned != (damage != "freelist sound") {
+				t.Errorf("%s: warning of older versions given: %v: %q", damage, warned, rep.Problems)
 			}
 			saved := mustOpenPath(t, out)
 			view(t, saved, wsA, func(tx bot.ReadTx) error {

@@ -211,8 +211,20 @@ func (s *scan) damaged(path [][]byte, format string, args ...any) {
 	s.lostPages[salvageGroup(path)]++
 }
 
-// page reads page id and its overflow pages, checking its header.
+// page reads page id and its overflow pages, checking its header, and
+// marks the overflow pages seen.
 func (s *scan) page(id uint64) ([]byte, error) {
+	buf, err := s.readPage(id)
+	if err == nil && len(buf) > int(s.meta.pageSize) {
+		for i := range uint64(len(buf)) / uint64(s.meta.pageSize) {
+			s.seen[id+i] = true
+		}
+	}
+	return buf, err
+}
+
+// readPage is page without marking anything seen.
+func (s *scan) readPage(id uint64) ([]byte, error) {
 	ps := s.meta.pageSize
 	if id < 2 || id >= s.meta.hwm {
 		return nil, fmt.Errorf("page %d is outside the file's %d pages", id, s.meta.hwm)
@@ -238,9 +250,6 @@ func (s *scan) page(id uint64) ([]byte, error) {
 	buf := make([]byte, int64(over+1)*ps)
 	if _, err := s.f.ReadAt(buf, off); err != nil {
 		return nil, fmt.Errorf("page %d: %v", id, err)
-	}
-	for i := id; i <= id+over; i++ {
-		s.seen[i] = true
 	}
 	return buf, nil
 }

@@ -55,7 +55,14 @@ func Salvage(src, dst string) (SalvageReport, error) {
 	}
 	m, problems := readMetas(f, st.Size())
 	if m.pageSize == 0 {
-		return SalvageReport{Problems: problems}, fmt.Errorf("store: salvage %s: both meta pages are damaged (%s); nothing can be read from it, restore a backup", src, summary(problems))
+		// No tree to start from: the page scan alone, with bbolt's usual
+		// page size and no freelist.
+		const ps = 4096
+		if st.Size() < 3*ps {
+			return SalvageReport{Problems: problems}, fmt.Errorf("store: salvage %s: both meta pages are damaged (%s); nothing can be read from it, restore a backup", src, summary(problems))
+		}
+		m = fileMeta{pageSize: ps, hwm: uint64(st.Size() / ps), freelist: ^uint64(0)}
+		problems = append(problems, "both meta pages are damaged: the pages are read as 4096 bytes each, with no tree to start from")
 	}
 	if _, err := os.Stat(dst); !errors.Is(err, fs.ErrNotExist) {
 		return SalvageReport{}, fmt.Errorf("store: salvage: %s already exists; name a new file", dst)
@@ -157,12 +164,15 @@ func salvageInto(f interface {
 		group(path).Saved++
 		return nil
 	}
-	s.run()
-	var ws []byte
-	if len(workspaces) == 1 {
-		ws = workspaces[0]
+	if m.root != 0 {
+		s.run()
 	}
-	s.scanPages(ws, func(path [][]byte, k []byte) bool {
+	s.scanPages(func() []byte {
+		if len(workspaces) == 1 {
+			return workspaces[0]
+		}
+		return nil
+	}, func(path [][]byte, k []byte) bool {
 		b := tx.Bucket(path[0])
 		for _, name := range path[1:] {
 			if b == nil {
@@ -174,17 +184,15 @@ func salvageInto(f interface {
 	})
 	// Tips met on loose pages may lie past the sequence the tips bucket's
 	// header kept: new tips must not take their ids.
-	for _, w := range workspaces {
-		if werr != nil {
-			break
-		}
-		if b := tx.Bucket(bucketWS).Bucket(w); b != nil {
-			if tips := b.Bucket(sub[bTips].name); tips != nil {
+	if wss := tx.Bucket(bucketWS); wss != nil && werr == nil {
+		werr = wss.ForEachBucket(func(w []byte) error {
+			if tips := wss.Bucket(w).Bucket(sub[bTips].name); tips != nil {
 				if k, _ := tips.Cursor().Last(); len(k) == 8 && binary.BigEndian.Uint64(k) > tips.Sequence() {
-					werr = tips.SetSequence(binary.BigEndian.Uint64(k))
+					return tips.SetSequence(binary.BigEndian.Uint64(k))
 				}
 			}
-		}
+			return nil
+		})
 	}
 	if werr != nil {
 		return SalvageReport{}, werr
@@ -319,6 +327,46 @@ func leafElems(buf []byte) (elems []leafElem, ok bool) {
 	return elems, true
 }
 
+// take marks a loose page (and its overflow pages) as read.
+func (s *scan) take(id uint64, buf []byte) {
+	for i := range uint64(len(buf)) / uint64(s.meta.pageSize) {
+		s.seen[id+i] = true
+	}
+	s.pages++
+}
+
+// loneWorkspace looks, among loose leaf pages, for leaves of the ws
+// bucket (every element a bucket named as a workspace is): it returns the
+// workspace they name when they all name the same one, else nil.
+func (s *scan) loneWorkspace(leaves []uint64) []byte {
+	var ws []byte
+	for _, id := range leaves {
+		buf, err := s.readPage(id)
+		if err != nil {
+			continue
+		}
+		elems, ok := leafElems(buf)
+		if !ok || len(elems) == 0 {
+			continue
+		}
+		names := true
+		for _, e := range elems {
+			w, err := bot.ParseWorkspace(string(e.k))
+			names = names && e.bucket && err == nil && w.Key() == string(e.k)
+		}
+		if !names {
+			continue
+		}
+		for _, e := range elems {
+			if ws != nil && !bytes.Equal(ws, e.k) {
+				return nil
+			}
+			ws = e.k
+		}
+	}
+	return bytes.Clone(ws)
+}
+
 // lostGroup is where the page scan counts the leaf pages it found but
 // could not place in a bucket.
 const lostGroup = "(pages cut off from their bucket)"
@@ -333,7 +381,7 @@ const lostGroup = "(pages cut off from their bucket)"
 // hold one workspace, ws; with several, or none known, such pages are
 // counted as lost. has tells whether the copy already holds a key: a
 // record the walk found wins over a copy met on a loose page.
-func (s *scan) scanPages(ws []byte, has func(path [][]byte, k []byte) bool) {
+func (s *scan) scanPages(known func() []byte, has func(path [][]byte, k []byte) bool) {
 	if !s.freeKnown {
 		s.problems = append(s.problems, "the freelist is lost: the loose pages read may also hold older versions of records, "+
 			"or records deleted since (forget-me); where a key is met twice the first is kept")
@@ -381,13 +429,19 @@ func (s *scan) scanPages(ws []byte, has func(path [][]byte, k []byte) bool) {
 			s.problems = append(s.problems, fmt.Sprintf("%d loose pages %s: %s", len(ids), list, why))
 		}
 	}()
+	ws := known()
+	if ws == nil && len(leaves) > 0 {
+		ws = s.loneWorkspace(leaves)
+	}
 	// First the leaves of a workspace bucket: the trees below them are
-	// walked as the tree walk does, with their bucket paths.
+	// walked as the tree walk does, with their bucket paths. Not when the
+	// freelist is lost: such a leaf may be an old one, naming pages that
+	// were freed and written again since.
 	for _, id := range leaves {
-		if s.seen[id] || s.stop.Load() {
+		if !s.freeKnown || s.seen[id] || s.stop.Load() {
 			continue
 		}
-		buf, err := s.page(id)
+		buf, err := s.readPage(id)
 		if err != nil {
 			continue
 		}
@@ -406,8 +460,7 @@ func (s *scan) scanPages(ws []byte, has func(path [][]byte, k []byte) bool) {
 			lost(id, "a workspace's buckets, but the file does not tell which workspace")
 			continue
 		}
-		s.seen[id] = true
-		s.pages++
+		s.take(id, buf)
 		for _, e := range elems {
 			path := [][]byte{bucketWS, ws, e.k}
 			if len(e.v) < bucketHeader {
@@ -429,7 +482,7 @@ func (s *scan) scanPages(ws []byte, has func(path [][]byte, k []byte) bool) {
 		if s.seen[id] || s.stop.Load() {
 			continue
 		}
-		buf, err := s.page(id)
+		buf, err := s.readPage(id)
 		if err != nil {
 			lost(id, err.Error())
 			continue
@@ -466,8 +519,7 @@ func (s *scan) scanPages(ws []byte, has func(path [][]byte, k []byte) bool) {
 			lost(id, fmt.Sprintf("records of %s, but the file does not tell which workspace", sub[kind].name))
 			continue
 		}
-		s.seen[id] = true
-		s.pages++
+		s.take(id, buf)
 		path := [][]byte{bucketWS, ws, sub[kind].name}
 		for _, e := range elems {
 			if has(path, e.k) {
