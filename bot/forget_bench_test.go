@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -43,23 +42,19 @@ func (s *timedBehind) UpdateBehind(ctx context.Context, ws bot.Workspace, fn fun
 // chunks then share the writer's batches with other events, as before.
 type plainStore struct{ bot.Store }
 
-// forgetSeed is a database file holding 10,000 tips of one person, made
-// once per test binary and copied for each run of BenchmarkForgetMe.
+// forgetSeed is the bytes of a database file holding 10,000 tips of one
+// person, made once per test binary and copied for each run of
+// BenchmarkForgetMe.
 var forgetSeed struct {
 	once sync.Once
-	path string
+	data []byte
 	err  error
 }
 
 const forgetSeedTips = 10000
 
-func seedForget(b *testing.B) string {
+func seedForget(b *testing.B) []byte {
 	forgetSeed.once.Do(func() {
-		dir, err := os.MkdirTemp("", "tipbot-forget-seed")
-		if err != nil {
-			forgetSeed.err = err
-			return
-		}
 		h := newHarness(b, nil)
 		ctx := context.Background()
 		heavy := user("heavy")
@@ -82,17 +77,12 @@ func seedForget(b *testing.B) string {
 		}
 		wg.Wait()
 		h.close()
-		data, err := os.ReadFile(h.path)
-		if err == nil {
-			forgetSeed.path = filepath.Join(dir, "seed.db")
-			err = os.WriteFile(forgetSeed.path, data, 0o600)
-		}
-		forgetSeed.err = err
+		forgetSeed.data, forgetSeed.err = os.ReadFile(h.path)
 	})
 	if forgetSeed.err != nil {
 		b.Fatal(forgetSeed.err)
 	}
-	return forgetSeed.path
+	return forgetSeed.data
 }
 
 // BenchmarkForgetMe erases a person with 10,000 tips (issue 23) while
@@ -127,15 +117,11 @@ func BenchmarkForgetMe(b *testing.B) {
 // times, with no forget-me: the machine's own floor of a vote's wait.
 const aloneVotes = 400
 
-func benchForgetOnce(b *testing.B, seed string, forget, behind bool) {
+func benchForgetOnce(b *testing.B, seed []byte, forget, behind bool) {
 	b.StopTimer()
 	h := newHarness(b, nil)
 	h.close()
-	data, err := os.ReadFile(seed)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(h.path, data, 0o600); err != nil {
+	if err := os.WriteFile(h.path, seed, 0o600); err != nil {
 		b.Fatal(err)
 	}
 	timed := &timedBehind{}
