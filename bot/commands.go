@@ -476,8 +476,10 @@ func (b *Bot) cmdForgetMe(ctx context.Context, e *CommandInvoked, args []string)
 	// vote and tip: that runs in a read transaction, so events keep being
 	// committed meanwhile. The writes then touch only what was found, a
 	// chunk of votes per transaction, so that relinking a heavy voter's
-	// votes holds up other events for moments only. What the person did in
-	// between is found by another look.
+	// votes holds up other events for moments only; the chunks of tips are
+	// measured by the work their deletion takes (forgetCost), and each runs
+	// behind the events queued meanwhile (BehindStore). What the person did
+	// in between is found by another look.
 	var tips, votes int
 	meta := e.EventMeta
 	for round := range forgetRounds {
@@ -495,12 +497,12 @@ func (b *Bot) cmdForgetMe(ctx context.Context, e *CommandInvoked, args []string)
 		for first := true; first || !found.votes.Empty() || len(found.mine) > 0; first = false {
 			var chunk VoteRefs
 			chunk, found.votes = splitVoteRefs(found.votes, forgetChunk)
-			k := min(forgetTipChunk, len(found.mine))
+			k := forgetTake(found.work)
 			mine := found.mine[:k]
-			found.mine = found.mine[k:]
+			found.mine, found.work = found.mine[k:], found.work[k:]
 			ran := false
 			var n, m int
-			if _, err := b.update(ctx, &meta, func(tx Tx, out *outbox) (bool, error) {
+			if _, err := b.updateBehind(ctx, &meta, func(tx Tx, out *outbox) (bool, error) {
 				ran = true
 				var err error
 				if first {
@@ -537,10 +539,33 @@ const forgetRounds = 3
 // variable for tests).
 var forgetChunk = 2000
 
-// forgetTipChunk is how many of the person's tips one forget-me
-// transaction deletes, so that erasing a prolific author holds up other
+// forgetTipChunk is the most of the person's tips one forget-me
+// transaction deletes, and forgetWork the most work (forgetCost) it does
+// (at least one tip), so that erasing a prolific author holds up other
 // writes for moments only (BenchmarkForgetMe).
-var forgetTipChunk = 100
+var (
+	forgetTipChunk = 100
+	forgetWork     = 1000
+)
+
+// forgetCost estimates the writes deleting t takes: its record and its
+// indexes (message, author, channel), a search posting per word of its
+// text, per ranking period (and "all") the rank entries of the tip, its
+// author and each topic, the counters, and each vote on it.
+func forgetCost(t Tip) int {
+	return 4 + len(strings.Fields(t.Text)) + (len(t.Periods)+1)*(3+len(t.Topics)) + max(t.UsefulVotes, 0)
+}
+
+// forgetTake returns how many tips, of those whose costs are work, the
+// next forget-me transaction deletes.
+func forgetTake(work []int) int {
+	n, sum := 0, 0
+	for n < len(work) && n < forgetTipChunk && (n == 0 || sum+work[n] <= forgetWork) {
+		sum += work[n]
+		n++
+	}
+	return n
+}
 
 // splitVoteRefs returns the first n references of r and the rest.
 func splitVoteRefs(r VoteRefs, n int) (head, rest VoteRefs) {
@@ -556,6 +581,7 @@ type forgetScan struct {
 	votes    VoteRefs
 	captured []TipID // tips they captured for others
 	mine     []TipID // tips they wrote
+	work     []int   // forgetCost of each of mine
 }
 
 func (f forgetScan) empty() bool { return f.votes.Empty() && len(f.captured) == 0 && len(f.mine) == 0 }
@@ -569,6 +595,7 @@ func scanForget(tx ReadTx, id string) (forgetScan, error) {
 	}
 	if err = tx.TipsByAuthor(id, func(t Tip) error {
 		f.mine = append(f.mine, t.ID)
+		f.work = append(f.work, forgetCost(t))
 		return nil
 	}); err != nil {
 		return f, err

@@ -115,8 +115,23 @@ type outbox struct {
 // committed, the parcels fn owed are dispatched to their delivery lanes. It
 // returns the outbox's reply.
 func (b *Bot) update(ctx context.Context, m *EventMeta, fn func(tx Tx, out *outbox) (changed bool, err error)) (Reply, error) {
+	return b.updateWith(ctx, b.store.Update, m, fn)
+}
+
+// updateBehind is update for one step of a long job: through the store's
+// UpdateBehind when it has one (see BehindStore), so that other events
+// commit between the steps.
+func (b *Bot) updateBehind(ctx context.Context, m *EventMeta, fn func(tx Tx, out *outbox) (changed bool, err error)) (Reply, error) {
+	if s, ok := b.store.(BehindStore); ok {
+		return b.updateWith(ctx, s.UpdateBehind, m, fn)
+	}
+	return b.update(ctx, m, fn)
+}
+
+func (b *Bot) updateWith(ctx context.Context, upd func(context.Context, Workspace, func(Tx) error) error, m *EventMeta,
+	fn func(tx Tx, out *outbox) (changed bool, err error)) (Reply, error) {
 	var out outbox
-	err := b.store.Update(ctx, m.Workspace, func(tx Tx) error {
+	err := upd(ctx, m.Workspace, func(tx Tx) error {
 		out = outbox{}
 		if m.ID != "" {
 			seen, err := tx.EventSeen(m.ID)

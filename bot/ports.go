@@ -23,6 +23,15 @@ type Store interface {
 	Workspaces(ctx context.Context) ([]Workspace, error)
 }
 
+// BehindStore is implemented by a Store that can run the steps of a long
+// job behind other writes: UpdateBehind is Update for one step, run in a
+// transaction of its own that waits, while other updates are queued, for
+// one batch of them to commit first. Forget-me erases a prolific person
+// this way, so that others' votes wait behind one step at most.
+type BehindStore interface {
+	UpdateBehind(ctx context.Context, ws Workspace, fn func(tx Tx) error) error
+}
+
 // ReadTx is a read-only view of one workspace. Slices and strings it returns
 // are copies, valid after the transaction ends. Lookups of a missing record
 // return ErrNotFound.

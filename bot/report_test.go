@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -400,9 +401,11 @@ func (t scanTx) VotesBy(voter string) (bot.VoteRefs, error) {
 	return t.ReadTx.VotesBy(voter)
 }
 
-// TestForgetMeInChunks relinks a voter's votes a few per transaction.
+// TestForgetMeInChunks relinks a voter's votes a few per transaction, and
+// deletes their own tips a few per step, each in a transaction of its own.
 func TestForgetMeInChunks(t *testing.T) {
 	defer bot.SetForgetChunk(3)()
+	defer bot.SetForgetTips(3, 40)()
 	h := newHarness(t, nil)
 	zoe := bot.User{ID: "zoe", Name: "Zoé"}
 	var tips []string
@@ -410,12 +413,21 @@ func TestForgetMeInChunks(t *testing.T) {
 		tips = append(tips, h.post(bob, fmt.Sprintf("tip: number %d #git", i)))
 		h.react(zoe, tips[i], "bulb")
 	}
+	var own []string
+	for i := range 7 {
+		own = append(own, h.post(zoe, fmt.Sprintf("tip: zoe's own number %d, a little longer #git #debug", i)))
+	}
 	for range 2 {
 		h.react(zoe, h.post(carol, "a plain message"), "bulb") // pending votes
 	}
 	out := h.command(zoe, "tips", "forget-me confirm")
-	if !strings.Contains(out, "10 useful votes") {
-		t.Errorf("forget-me reply = %q, want 10 votes", out)
+	if !strings.Contains(out, "10 useful votes") || !strings.Contains(out, "7 tips") {
+		t.Errorf("forget-me reply = %q, want 7 tips and 10 votes", out)
+	}
+	for _, m := range own {
+		if _, err := h.tryTip(m); !errors.Is(err, bot.ErrNotFound) {
+			t.Errorf("zoe's tip %s after forget-me: %v, want ErrNotFound", m, err)
+		}
 	}
 	h.noVotesBy("zoe")
 	for _, m := range tips {

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"go.etcd.io/bbolt"
 
 	"github.com/tipbot/tipbot/bot"
 )
@@ -315,5 +319,80 @@ func TestOnCommitReportsBatches(t *testing.T) {
 	defer mu.Unlock()
 	if updates != 20 || batches < 1 || batches > 20 {
 		t.Errorf("OnCommit saw %d updates in %d batches", updates, batches)
+	}
+}
+
+// TestUpdateBehindTakesTurns: a step queued with UpdateBehind runs in a
+// transaction of its own, and takes turns with the batches of Update: the
+// events queued behind a step commit before the next step, and a step
+// queued behind a batch runs before the batch queued after it.
+func TestUpdateBehindTakesTurns(t *testing.T) {
+	db := mustOpen(t)
+	ctx := context.Background()
+	var mu sync.Mutex
+	var order []string
+	txs := map[string]*bbolt.Tx{}
+	record := func(name string) func(bot.Tx) error {
+		return func(btx bot.Tx) error {
+			mu.Lock()
+			defer mu.Unlock()
+			order = append(order, name)
+			txs[name] = btx.(*tx).btx
+			return btx.PutPerson(bot.Person{ID: name, Name: name})
+		}
+	}
+	queued := func(normal, behind int) {
+		t.Helper()
+		for {
+			db.mu.Lock()
+			n, b := len(db.queue), len(db.behind)
+			db.mu.Unlock()
+			if n == normal && b == behind {
+				return
+			}
+			runtime.Gosched()
+		}
+	}
+	started, release := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	run := func(f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	run(func() error {
+		return db.Update(ctx, wsA, func(tx bot.Tx) error {
+			if err := record("A")(tx); err != nil {
+				return err
+			}
+			select {
+			case <-started:
+			default:
+				close(started)
+			}
+			<-release
+			return nil
+		})
+	})
+	<-started
+	run(func() error { return db.UpdateBehind(ctx, wsA, record("S1")) })
+	queued(0, 1)
+	run(func() error { return db.Update(ctx, wsA, record("V1")) })
+	run(func() error { return db.Update(ctx, wsA, record("V2")) })
+	queued(2, 1)
+	run(func() error { return db.UpdateBehind(ctx, wsA, record("S2")) })
+	queued(2, 2)
+	close(release)
+	wg.Wait()
+	want := []string{"A", "S1", "V1", "V2", "S2"}
+	if !slices.Equal(order, want) && !slices.Equal(order, []string{"A", "S1", "V2", "V1", "S2"}) {
+		t.Fatalf("order of the transactions: %v, want %v (V1 and V2 in either order)", order, want)
+	}
+	if txs["S1"] == txs["V1"] || txs["S2"] == txs["V1"] || txs["V1"] != txs["V2"] {
+		t.Errorf("a step shared a transaction, or the queued events did not share theirs")
 	}
 }

@@ -68,6 +68,8 @@
 // before any caller returns (group commit). A function that fails or
 // panics is dropped and the rest of the batch is run again without it, so
 // functions may run more than once.
+// UpdateBehind's functions, the steps of long jobs, run alone and take
+// turns with the batches, so that an event waits behind one step at most.
 package store
 
 import (
@@ -155,11 +157,15 @@ type DB struct {
 	// readOnly: opened with OpenReadOnly; there is no writer.
 	readOnly bool
 
-	mu     sync.Mutex
-	cond   *sync.Cond
-	queue  []*request
-	closed bool
-	done   chan struct{} // closed when the writer has exited
+	mu    sync.Mutex
+	cond  *sync.Cond
+	queue []*request
+	// behind holds UpdateBehind's requests: each runs alone, taking turns
+	// with the batches of queue (behindNext: its turn has come).
+	behind     []*request
+	behindNext bool
+	closed     bool
+	done       chan struct{} // closed when the writer has exited
 
 	onCommit atomic.Pointer[func(batch int, took time.Duration)]
 
@@ -555,6 +561,19 @@ type request struct {
 // comment). If ctx ends while fn is still queued, Update returns ctx.Err()
 // and fn never runs; once fn has started, Update waits for the commit.
 func (db *DB) Update(ctx context.Context, ws bot.Workspace, fn func(tx bot.Tx) error) error {
+	return db.enqueue(ctx, ws, fn, false)
+}
+
+// UpdateBehind is Update for one step of a long job (forget-me's chunks):
+// fn runs in a transaction of its own, never batched with other updates,
+// and takes turns with them: while updates are queued, each step waits
+// for one batch of them to commit first. So an event waits behind at most
+// one step, and no step waits forever. It implements bot.BehindStore.
+func (db *DB) UpdateBehind(ctx context.Context, ws bot.Workspace, fn func(tx bot.Tx) error) error {
+	return db.enqueue(ctx, ws, fn, true)
+}
+
+func (db *DB) enqueue(ctx context.Context, ws bot.Workspace, fn func(tx bot.Tx) error, behind bool) error {
 	key, err := workspaceKey(ws)
 	if err != nil {
 		return err
@@ -574,7 +593,11 @@ func (db *DB) Update(ctx context.Context, ws bot.Workspace, fn func(tx bot.Tx) e
 		db.mu.Unlock()
 		return ErrClosed
 	}
-	db.queue = append(db.queue, r)
+	if behind {
+		db.behind = append(db.behind, r)
+	} else {
+		db.queue = append(db.queue, r)
+	}
 	db.cond.Signal()
 	db.mu.Unlock()
 	select {
@@ -594,13 +617,22 @@ func (db *DB) writer() {
 	<-db.checked // no write before the whole file is checked
 	for {
 		db.mu.Lock()
-		for len(db.queue) == 0 && !db.closed {
+		for len(db.queue) == 0 && len(db.behind) == 0 && !db.closed {
 			db.cond.Wait()
 		}
-		if len(db.queue) == 0 {
+		if len(db.queue) == 0 && len(db.behind) == 0 {
 			db.mu.Unlock()
 			return
 		}
+		if len(db.behind) > 0 && (len(db.queue) == 0 || db.behindNext) {
+			r := db.behind[0]
+			db.behind = db.behind[1:]
+			db.behindNext = false
+			db.mu.Unlock()
+			db.commit([]*request{r})
+			continue
+		}
+		db.behindNext = true
 		reqs := db.queue
 		if len(reqs) > maxBatch {
 			reqs, db.queue = reqs[:maxBatch:maxBatch], reqs[maxBatch:]

@@ -181,6 +181,11 @@ type scan struct {
 	// lost counts, per bucket path, damaged pages and undecodable records.
 	lostPages   map[string]int
 	lostRecords map[string]int
+	// free holds the pages the freelist names (and the freelist's own),
+	// once it was read whole: freeKnown. Salvage's page scan skips them,
+	// as they hold older versions of records.
+	free      map[uint64]bool
+	freeKnown bool
 }
 
 func newScan(f io.ReaderAt, size int64, m fileMeta) *scan {
@@ -206,8 +211,20 @@ func (s *scan) damaged(path [][]byte, format string, args ...any) {
 	s.lostPages[salvageGroup(path)]++
 }
 
-// page reads page id and its overflow pages, checking its header.
+// page reads page id and its overflow pages, checking its header, and
+// marks the overflow pages seen.
 func (s *scan) page(id uint64) ([]byte, error) {
+	buf, err := s.readPage(id)
+	if err == nil && len(buf) > int(s.meta.pageSize) {
+		for i := range uint64(len(buf)) / uint64(s.meta.pageSize) {
+			s.seen[id+i] = true
+		}
+	}
+	return buf, err
+}
+
+// readPage is page without marking anything seen.
+func (s *scan) readPage(id uint64) ([]byte, error) {
 	ps := s.meta.pageSize
 	if id < 2 || id >= s.meta.hwm {
 		return nil, fmt.Errorf("page %d is outside the file's %d pages", id, s.meta.hwm)
@@ -233,9 +250,6 @@ func (s *scan) page(id uint64) ([]byte, error) {
 	buf := make([]byte, int64(over+1)*ps)
 	if _, err := s.f.ReadAt(buf, off); err != nil {
 		return nil, fmt.Errorf("page %d: %v", id, err)
-	}
-	for i := id; i <= id+over; i++ {
-		s.seen[i] = true
 	}
 	return buf, nil
 }
@@ -270,12 +284,19 @@ func (s *scan) checkFreelist() {
 		s.damaged([][]byte{[]byte("(freelist)")}, "freelist page %d claims %d ids, more than it holds", id, count)
 		return
 	}
+	free := map[uint64]bool{}
+	for i := range uint64(len(buf)) / uint64(s.meta.pageSize) {
+		free[id+i] = true
+	}
 	for i := range count {
-		if free := le.Uint64(buf[at+8*i:]); free < 2 || free >= s.meta.hwm {
-			s.damaged([][]byte{[]byte("(freelist)")}, "freelist page %d names page %d, outside the file", id, free)
+		page := le.Uint64(buf[at+8*i:])
+		if page < 2 || page >= s.meta.hwm {
+			s.damaged([][]byte{[]byte("(freelist)")}, "freelist page %d names page %d, outside the file", id, page)
 			return
 		}
+		free[page] = true
 	}
+	s.free, s.freeKnown = free, true
 }
 
 func (s *scan) walkPage(path [][]byte, id uint64, depth int) {
