@@ -496,13 +496,17 @@ func (v viewer) topAuthors(tx ReadTx, key string, n int) ([]Standing, error) {
 // may see on a board (a person counted in the channel's and its thread's
 // index once, summed).
 func (v viewer) localStandings(tx ReadTx, board string) ([]Standing, error) {
+	scopes := v.scopes()
 	var local []Standing
-	for _, scope := range v.scopes() {
+	for _, scope := range scopes {
 		more, err := tx.RestrictedStandings(scope, board)
 		if err != nil {
 			return nil, err
 		}
 		local = append(local, more...)
+	}
+	if len(scopes) < 2 {
+		return local, nil // one index names each person once
 	}
 	return mergeStandings(local, nil, len(local), byVotes), nil
 }

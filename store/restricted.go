@@ -214,7 +214,7 @@ func (t *tx) RestrictedStandings(scope, board string) ([]bot.Standing, error) {
 		return nil, nil
 	}
 	prefix := restrictedBoardPrefix(scope, board)
-	by := map[string]*bot.Standing{}
+	by := map[string]int{} // author → index in out
 	var out []bot.Standing
 	c := b.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
@@ -222,20 +222,18 @@ func (t *tx) RestrictedStandings(scope, board string) ([]bot.Standing, error) {
 			return nil, fmt.Errorf("store: restricted index: %w", errCorrupt)
 		}
 		d := decoder{b: v}
-		author := d.str()
+		author := d.raw() // copied only for a new author
 		if d.err != nil {
 			return nil, fmt.Errorf("store: restricted index: %w", d.err)
 		}
-		s := by[author]
-		if s == nil {
-			s = &bot.Standing{Member: author}
-			by[author] = s
+		i, ok := by[string(author)]
+		if !ok {
+			i = len(out)
+			out = append(out, bot.Standing{Member: string(author)})
+			by[out[i].Member] = i
 		}
-		s.Tips++
-		s.Votes += int64(^binary.BigEndian.Uint32(k[len(prefix):]))
-	}
-	for _, s := range by {
-		out = append(out, *s)
+		out[i].Tips++
+		out[i].Votes += int64(^binary.BigEndian.Uint32(k[len(prefix):]))
 	}
 	return out, nil
 }
