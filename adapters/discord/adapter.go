@@ -543,11 +543,11 @@ func (a *Adapter) onDispatch(_ *discordgo.Session, e *discordgo.Event) {
 	case *discordgo.GuildCreate:
 		if v.Guild != nil && v.ID != "" {
 			a.setRemoved(v.ID, false)
-			a.enqueue(dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: e.Struct})
+			a.enqueue(dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: snapshot(e.Struct)})
 		}
 	case *discordgo.ChannelCreate, *discordgo.ChannelUpdate, *discordgo.ChannelDelete,
 		*discordgo.ThreadCreate, *discordgo.ThreadUpdate, *discordgo.ThreadDelete:
-		a.enqueue(dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: e.Struct})
+		a.enqueue(dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: snapshot(e.Struct)})
 	case *discordgo.GuildRoleUpdate:
 		// @everyone's permissions say which channels everyone sees.
 		if v.GuildRole != nil && v.Role != nil && v.Role.ID == v.GuildID {

@@ -129,6 +129,50 @@ func (a *Adapter) roleChannels(guildID string, everyone int64) []bot.Channel {
 	return out
 }
 
+// snapshot copies what a GUILD_CREATE, CHANNEL_* or THREAD_* dispatch
+// says of channels and roles. discordgo's state keeps the dispatch's own
+// guild and channels and changes them in place on later dispatches (on
+// the gateway's reading goroutine), while a worker reads this one: the
+// copy, made on the reading goroutine (SyncEvents), is the worker's alone.
+func snapshot(v any) any {
+	ch := func(c *discordgo.Channel) *discordgo.Channel {
+		if c == nil {
+			return nil
+		}
+		cp := *c
+		return &cp
+	}
+	chs := func(list []*discordgo.Channel) []*discordgo.Channel {
+		out := make([]*discordgo.Channel, len(list))
+		for i, c := range list {
+			out[i] = ch(c)
+		}
+		return out
+	}
+	switch e := v.(type) {
+	case *discordgo.GuildCreate:
+		if e.Guild == nil {
+			return v
+		}
+		g := *e.Guild
+		g.Channels, g.Threads, g.Roles = chs(g.Channels), chs(g.Threads), append([]*discordgo.Role(nil), g.Roles...)
+		return &discordgo.GuildCreate{Guild: &g}
+	case *discordgo.ChannelCreate:
+		return &discordgo.ChannelCreate{Channel: ch(e.Channel)}
+	case *discordgo.ChannelUpdate:
+		return &discordgo.ChannelUpdate{Channel: ch(e.Channel), BeforeUpdate: e.BeforeUpdate}
+	case *discordgo.ChannelDelete:
+		return &discordgo.ChannelDelete{Channel: ch(e.Channel)}
+	case *discordgo.ThreadCreate:
+		return &discordgo.ThreadCreate{Channel: ch(e.Channel), NewlyCreated: e.NewlyCreated}
+	case *discordgo.ThreadUpdate:
+		return &discordgo.ThreadUpdate{Channel: ch(e.Channel), BeforeUpdate: e.BeforeUpdate}
+	case *discordgo.ThreadDelete:
+		return &discordgo.ThreadDelete{Channel: ch(e.Channel)}
+	}
+	return v
+}
+
 // channelEvent returns the channel a CHANNEL_* or THREAD_* dispatch is
 // about, and whether d is one.
 func channelEvent(d dispatch) (*discordgo.Channel, bool) {
