@@ -380,26 +380,37 @@ func cmpID(x, y TipID) int {
 // topTips returns the viewer's n most useful tips of the period: the
 // workspace's board merged with the channel's own.
 func (v viewer) topTips(tx ReadTx, key string, n int) ([]Tip, error) {
+	return v.merge(n, cmpRank,
+		func() ([]Tip, error) { return tx.TopTips(key, n) },
+		func(scope string) ([]Tip, error) { return tx.RestrictedTop(scope, key, n+restrictedMargin) })
+}
+
+// merge returns the viewer's first n tips in the order cmp: the
+// workspace's (board, unless the viewer is foreign) merged with the
+// restricted ones of each of the viewer's scopes (local) it may see. Each
+// list comes in cmp's order; the workspace's is returned as it is when
+// nothing restricted is to be shown.
+func (v viewer) merge(n int, cmp func(x, y Tip) int, board func() ([]Tip, error), local func(scope string) ([]Tip, error)) ([]Tip, error) {
 	var tips []Tip
 	if !v.foreign {
 		var err error
-		if tips, err = tx.TopTips(key, n); err != nil {
+		if tips, err = board(); err != nil {
 			return nil, err
 		}
 	}
-	var local []Tip
+	var more []Tip
 	for _, scope := range v.scopes() {
-		more, err := tx.RestrictedTop(scope, key, n+restrictedMargin)
+		some, err := local(scope)
 		if err != nil {
 			return nil, err
 		}
-		local = append(local, more...)
+		more = append(more, some...)
 	}
-	if local = v.narrow(local); len(local) == 0 {
+	if more = v.narrow(more); len(more) == 0 {
 		return tips, nil
 	}
-	tips = append(tips, local...)
-	slices.SortFunc(tips, cmpRank)
+	tips = append(tips, more...)
+	slices.SortFunc(tips, cmp)
 	return tips[:min(n, len(tips))], nil
 }
 
@@ -485,13 +496,17 @@ func (v viewer) topAuthors(tx ReadTx, key string, n int) ([]Standing, error) {
 // may see on a board (a person counted in the channel's and its thread's
 // index once, summed).
 func (v viewer) localStandings(tx ReadTx, board string) ([]Standing, error) {
+	scopes := v.scopes()
 	var local []Standing
-	for _, scope := range v.scopes() {
+	for _, scope := range scopes {
 		more, err := tx.RestrictedStandings(scope, board)
 		if err != nil {
 			return nil, err
 		}
 		local = append(local, more...)
+	}
+	if len(scopes) < 2 {
+		return local, nil // one index names each person once
 	}
 	return mergeStandings(local, nil, len(local), byVotes), nil
 }
@@ -517,32 +532,18 @@ func (v viewer) experts(tx ReadTx, topic string, n int) ([]Standing, error) {
 // search returns up to limit of the viewer's tips holding every term, most
 // useful first, then newest.
 func (v viewer) search(tx ReadTx, terms []string, limit int) ([]Tip, error) {
-	var tips []Tip
-	if !v.foreign {
-		var err error
-		if tips, err = tx.SearchTips(terms, limit); err != nil {
-			return nil, err
-		}
+	return v.merge(limit, cmpFound,
+		func() ([]Tip, error) { return tx.SearchTips(terms, limit) },
+		func(scope string) ([]Tip, error) { return tx.RestrictedSearch(scope, terms, limit+restrictedMargin) })
+}
+
+// cmpFound orders search results most useful first, then newest (higher
+// id).
+func cmpFound(x, y Tip) int {
+	if x.UsefulVotes != y.UsefulVotes {
+		return y.UsefulVotes - x.UsefulVotes
 	}
-	var local []Tip
-	for _, scope := range v.scopes() {
-		more, err := tx.RestrictedSearch(scope, terms, limit+restrictedMargin)
-		if err != nil {
-			return nil, err
-		}
-		local = append(local, more...)
-	}
-	if local = v.narrow(local); len(local) == 0 {
-		return tips, nil
-	}
-	tips = append(tips, local...)
-	slices.SortFunc(tips, func(x, y Tip) int {
-		if x.UsefulVotes != y.UsefulVotes {
-			return y.UsefulVotes - x.UsefulVotes
-		}
-		return cmpID(y.ID, x.ID)
-	})
-	return tips[:min(limit, len(tips))], nil
+	return cmpID(y.ID, x.ID)
 }
 
 // TopTipsIn returns the n most useful tips of a period ("all" or a key of

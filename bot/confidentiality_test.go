@@ -127,6 +127,45 @@ func TestForeignPeopleSeeOnlyTheirChannel(t *testing.T) {
 	}
 }
 
+// TestForeignFromTheDirectory: a person the directory knows as foreign
+// is foreign whatever the event says, and a person it does not know yet
+// who runs a command in a shared channel is taken for a stranger until
+// looked up; in a channel of the workspace they are not.
+func TestForeignFromTheDirectory(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	h.announce(bot.Channel{ID: "#deal", Name: "deal", Kind: bot.ChannelShared})
+	h.post(alice, "tip: internal pricing sheet is in drive #pricing")
+	h.postIn("#deal", "", carol, "tip: send the pricing questions here #pricing")
+	// Unknown to the directory (no name: the adapter gave only the id).
+	stranger := bot.User{ID: "U0STRANGER"}
+	if got := h.commandIn("#deal", stranger, "tips", "search pricing"); strings.Contains(got, "internal") || !strings.Contains(got, "questions") {
+		t.Errorf("an unknown person's search in the shared channel:\n%s", got)
+	}
+	if got := h.commandIn("#general", stranger, "tips", "search pricing"); !strings.Contains(got, "internal") {
+		t.Errorf("an unknown person's search in #general (a channel of the workspace):\n%s", got)
+	}
+	// Known as foreign: foreign everywhere, the event's flag notwithstanding.
+	h.handle(&bot.PeopleUpdated{EventMeta: h.meta(), Members: []bot.Member{{ID: "U0PAT", Name: "Pat", Foreign: true}}})
+	pat := bot.User{ID: "U0PAT"}
+	for _, ch := range []string{"#deal", "#general"} {
+		for _, cmd := range []string{"search pricing", "top", "experts pricing"} {
+			got := h.commandIn(ch, pat, "tips", cmd)
+			if strings.Contains(got, "internal") || strings.Contains(got, "Alice") {
+				t.Errorf("/tips %s in %s by a foreign member shows the workspace's tip:\n%s", cmd, ch, got)
+			}
+			if ch == "#deal" && !strings.Contains(got, "questions") && !strings.Contains(got, "Carol") {
+				t.Errorf("/tips %s in %s by a foreign member misses the channel's tip:\n%s", cmd, ch, got)
+			}
+		}
+	}
+	// Known as one of the workspace's: the workspace's tips show in #deal.
+	h.handle(&bot.PeopleUpdated{EventMeta: h.meta(), Members: []bot.Member{{ID: "U0STRANGER", Name: "Sam"}}})
+	if got := h.commandIn("#deal", stranger, "tips", "search pricing"); !strings.Contains(got, "internal") || !strings.Contains(got, "questions") {
+		t.Errorf("a member's search in the shared channel:\n%s", got)
+	}
+}
+
 func TestUnknownChannelIsRestrictedUntilKnown(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, func(c *bot.Config) {

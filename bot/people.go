@@ -21,6 +21,9 @@ type Member struct {
 	Admin   bool   // platform admin or owner
 	Locale  string // the person's language as the platform says it ("fr-FR"); "" when unknown
 	Deleted bool   // the account is deactivated
+	// Foreign is set for a person of another organisation than the
+	// workspace's (Slack Connect): see User.Foreign.
+	Foreign bool
 }
 
 // recDirectory holds what the directory notes about itself: key
@@ -77,7 +80,11 @@ func namedUsers(ev Event) []*User {
 // flags. It returns, when some of them are unknown to the directory and
 // the platform's chat can look people up, a function that asks it to:
 // Handle calls it once the event is committed. A person whose bot flag is
-// unknown is taken for a human until the lookup says otherwise.
+// unknown is taken for a human until the lookup says otherwise. A person
+// the directory does not know who runs a command in a channel shared with
+// another organisation is taken for one of theirs (Foreign) until the
+// lookup says otherwise: an answer there never shows the workspace's tips
+// to a stranger.
 func (b *Bot) fromDirectory(ctx context.Context, ev Event) (resolve func()) {
 	var users []*User
 	for _, u := range namedUsers(ev) {
@@ -98,6 +105,9 @@ func (b *Bot) fromDirectory(ctx context.Context, ev Event) (resolve func()) {
 				if !u.Bot && !slices.Contains(unknown, u.ID) {
 					unknown = append(unknown, u.ID)
 				}
+				if err := strangerIn(tx, ev, u); err != nil {
+					return err
+				}
 				continue
 			}
 			if err != nil {
@@ -106,6 +116,7 @@ func (b *Bot) fromDirectory(ctx context.Context, ev Event) (resolve func()) {
 			u.Name = m.Name
 			u.Bot = u.Bot || m.Bot
 			u.Admin = u.Admin || m.Admin
+			u.Foreign = u.Foreign || m.Foreign
 		}
 		return nil
 	})
@@ -123,6 +134,22 @@ func (b *Bot) fromDirectory(ctx context.Context, ev Event) (resolve func()) {
 		return nil
 	}
 	return func() { r.Resolve(ws, unknown) }
+}
+
+// strangerIn marks u, unknown to the directory, as Foreign when ev is a
+// command run in a channel the directory knows as shared with another
+// organisation.
+func strangerIn(tx ReadTx, ev Event, u *User) error {
+	e, ok := ev.(*CommandInvoked)
+	if !ok || u != &e.User || u.Foreign {
+		return nil
+	}
+	c, known, err := channelOf(tx, e.Channel)
+	if err != nil {
+		return err
+	}
+	u.Foreign = known && c.Kind == ChannelShared
+	return nil
 }
 
 // peopleUpdated keeps what the platform says of people in the directory,

@@ -262,7 +262,7 @@ func decodePerson(id string, b []byte) (bot.Person, error) {
 }
 
 // encodeMember writes a directory entry: format, flags (bot 1, admin 2,
-// deleted 4), name, locale.
+// deleted 4, foreign 8), name, locale.
 func encodeMember(m bot.Member) []byte {
 	e := encoder{b: make([]byte, 0, 4+len(m.Name)+len(m.Locale))}
 	e.byte(memberFormat)
@@ -276,6 +276,9 @@ func encodeMember(m bot.Member) []byte {
 	if m.Deleted {
 		flags |= 4
 	}
+	if m.Foreign {
+		flags |= 8
+	}
 	e.byte(flags)
 	e.str(m.Name)
 	e.str(m.Locale)
@@ -288,7 +291,7 @@ func decodeMember(id string, b []byte) (bot.Member, error) {
 		return bot.Member{}, fmt.Errorf("store: member %q: unknown format %d", id, v)
 	}
 	flags := d.byte()
-	m := bot.Member{ID: id, Bot: flags&1 != 0, Admin: flags&2 != 0, Deleted: flags&4 != 0, Name: d.str(), Locale: d.str()}
+	m := bot.Member{ID: id, Bot: flags&1 != 0, Admin: flags&2 != 0, Deleted: flags&4 != 0, Foreign: flags&8 != 0, Name: d.str(), Locale: d.str()}
 	if d.err != nil {
 		return bot.Member{}, fmt.Errorf("store: member %q: %w", id, d.err)
 	}

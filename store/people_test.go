@@ -19,8 +19,9 @@ func TestDirectoryOfPeople(t *testing.T) {
 	ana := bot.Member{ID: "U1", Name: "Ana Lima", Admin: true, Locale: "pt-BR"}
 	robot := bot.Member{ID: "B1", Name: "ci", Bot: true}
 	gone := bot.Member{ID: "U2", Name: "Old Timer", Deleted: true}
+	partner := bot.Member{ID: "U3", Name: "Pat Partner", Foreign: true}
 	update(t, db, wsB, func(tx bot.Tx) error {
-		for _, m := range []bot.Member{ana, robot, gone} {
+		for _, m := range []bot.Member{ana, robot, gone, partner} {
 			if err := tx.PutMember(m); err != nil {
 				return err
 			}
@@ -44,7 +45,7 @@ func TestDirectoryOfPeople(t *testing.T) {
 	// The directory survives a restart.
 	db = mustOpenPath(t, path)
 	view(t, db, wsB, func(tx bot.ReadTx) error {
-		for _, want := range []bot.Member{ana, robot, gone} {
+		for _, want := range []bot.Member{ana, robot, gone, partner} {
 			got, err := tx.Member(want.ID)
 			if err != nil || got != want {
 				t.Errorf("Member(%s) = %+v, %v; want %+v", want.ID, got, err, want)

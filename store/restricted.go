@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -213,7 +214,7 @@ func (t *tx) RestrictedStandings(scope, board string) ([]bot.Standing, error) {
 		return nil, nil
 	}
 	prefix := restrictedBoardPrefix(scope, board)
-	by := map[string]*bot.Standing{}
+	by := map[string]int{} // author → index in out
 	var out []bot.Standing
 	c := b.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
@@ -221,20 +222,18 @@ func (t *tx) RestrictedStandings(scope, board string) ([]bot.Standing, error) {
 			return nil, fmt.Errorf("store: restricted index: %w", errCorrupt)
 		}
 		d := decoder{b: v}
-		author := d.str()
+		author := d.raw() // copied only for a new author
 		if d.err != nil {
 			return nil, fmt.Errorf("store: restricted index: %w", d.err)
 		}
-		s := by[author]
-		if s == nil {
-			s = &bot.Standing{Member: author}
-			by[author] = s
+		i, ok := by[string(author)]
+		if !ok {
+			i = len(out)
+			out = append(out, bot.Standing{Member: string(author)})
+			by[out[i].Member] = i
 		}
-		s.Tips++
-		s.Votes += int64(^binary.BigEndian.Uint32(k[len(prefix):]))
-	}
-	for _, s := range by {
-		out = append(out, *s)
+		out[i].Tips++
+		out[i].Votes += int64(^binary.BigEndian.Uint32(k[len(prefix):]))
 	}
 	return out, nil
 }
@@ -265,13 +264,69 @@ func (t *tx) RestrictedSearch(scope string, query []string, limit int) ([]bot.Ti
 		}
 		matches = intersectDesc(matches, other)
 	}
-	ids, err := t.rankDirect(matches, limit)
+	ids, ok, err := t.rankScoped(scope, matches, limit)
 	if err != nil {
 		return nil, err
+	}
+	if !ok {
+		if ids, err = t.rankDirect(matches, limit); err != nil {
+			return nil, err
+		}
 	}
 	var out []bot.Tip
 	err = t.eachTip(ids, func(tip bot.Tip) error { out = append(out, tip); return nil })
 	return out, err
+}
+
+// scopedWalkFactor bounds the walk of rankScoped: it visits at most this
+// many ranking entries per match before reading each match (rankDirect,
+// a lookup per match) is the cheaper way.
+const scopedWalkFactor = 16
+
+// rankScoped returns up to limit of matches (a decreasing list of the
+// scope's restricted tips), most useful first, then newest, by walking
+// the scope's all-time ranking (most votes first) until limit of them
+// came up and their last group of equal votes ended: no tip is read.
+// ok is false when that would not beat rankDirect (matches fewer than
+// limit, or the walk went past its budget) or when the ranking did not
+// hold every match it should have.
+func (t *tx) rankScoped(scope string, matches []uint64, limit int) (ids []bot.TipID, ok bool, err error) {
+	b := t.restrictedBucket()
+	if b == nil || len(matches) <= limit {
+		return nil, false, nil
+	}
+	type hit struct {
+		inv uint32 // ^votes: smaller is more useful
+		id  uint64
+	}
+	var hits []hit
+	budget := scopedWalkFactor * len(matches)
+	prefix := restrictedBoardPrefix(scope, "all")
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+		if len(k) != len(prefix)+12 {
+			return nil, false, fmt.Errorf("store: restricted index: %w", errCorrupt)
+		}
+		inv := binary.BigEndian.Uint32(k[len(prefix):])
+		if len(hits) >= limit && inv != hits[len(hits)-1].inv {
+			break // the last hit's group of equal votes has ended
+		}
+		if budget--; budget < 0 {
+			return nil, false, nil
+		}
+		if id := binary.BigEndian.Uint64(k[len(prefix)+4:]); containsDesc(matches, id) {
+			hits = append(hits, hit{inv, id})
+		}
+	}
+	if len(hits) < limit {
+		return nil, false, nil // the ranking misses some matches: read them
+	}
+	slices.SortFunc(hits, func(x, y hit) int { return cmp.Or(cmp.Compare(x.inv, y.inv), cmp.Compare(y.id, x.id)) })
+	ids = make([]bot.TipID, 0, limit)
+	for _, h := range hits[:limit] {
+		ids = append(ids, bot.TipID(h.id))
+	}
+	return ids, true, nil
 }
 
 // AuthorStandings returns the standings in the period of those of the

@@ -1,7 +1,10 @@
 package store
 
 import (
+	"cmp"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/tipbot/tipbot/bot"
@@ -191,4 +194,63 @@ func TestRestrictedRankingsAndSearch(t *testing.T) {
 		return tx.PutTip(tips[1])
 	})
 	check([]bot.TipID{3}, map[string]int64{}, nil)
+}
+
+// TestRestrictedSearchRanksLikeReadingEachTip checks that a channel's
+// search, which walks the channel's ranking when its matches are many,
+// orders them as reading each match does (most useful first, then newest)
+// for limits that cut inside and between groups of equal votes, and with
+// matches too few or too sparse for the walk.
+func TestRestrictedSearchRanksLikeReadingEachTip(t *testing.T) {
+	t.Parallel()
+	db := mustOpen(t)
+	var all []bot.Tip
+	update(t, db, wsA, func(tx bot.Tx) error {
+		for i := 1; i <= 300; i++ {
+			tip := sampleTip(bot.TipID(i))
+			tip.Channel, tip.Visibility = "G1", bot.VisibilityChannel
+			tip.MessageID = fmt.Sprintf("m%d", i)
+			tip.UsefulVotes = (i * 7) % 5 // groups of equal votes, ids interleaved
+			switch {
+			case i%3 == 0:
+				tip.Text = "rotate the deploy keys monthly"
+			case i == 1 || i == 200:
+				tip.Text = "rare words: zebra crossing"
+			default:
+				tip.Text = "use git bisect to find regressions"
+			}
+			tip.Topics = nil
+			all = append(all, tip)
+			if err := tx.PutTip(tip); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	want := func(word string, limit int) []bot.TipID {
+		var m []bot.Tip
+		for _, tip := range all {
+			if strings.Contains(tip.Text, word) {
+				m = append(m, tip)
+			}
+		}
+		slices.SortFunc(m, func(x, y bot.Tip) int {
+			return cmp.Or(cmp.Compare(y.UsefulVotes, x.UsefulVotes), cmp.Compare(y.ID, x.ID))
+		})
+		return ids(m[:min(limit, len(m))])
+	}
+	for _, word := range []string{"deploy", "bisect", "zebra"} {
+		for _, limit := range []int{1, 3, 10, 25, 60, 99, 500} {
+			view(t, db, wsA, func(tx bot.ReadTx) error {
+				found, err := tx.RestrictedSearch("G1", []string{word}, limit)
+				if err != nil {
+					return err
+				}
+				if got, w := ids(found), want(word, limit); !equalIDs(got, w) {
+					t.Errorf("search %q limit %d = %v, want %v", word, limit, got, w)
+				}
+				return nil
+			})
+		}
+	}
 }

@@ -543,11 +543,16 @@ func (a *Adapter) onDispatch(_ *discordgo.Session, e *discordgo.Event) {
 	case *discordgo.GuildCreate:
 		if v.Guild != nil && v.ID != "" {
 			a.setRemoved(v.ID, false)
-			a.enqueue(dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: e.Struct})
+			a.enqueue(dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: snapshot(e.Struct)})
 		}
 	case *discordgo.ChannelCreate, *discordgo.ChannelUpdate, *discordgo.ChannelDelete,
 		*discordgo.ThreadCreate, *discordgo.ThreadUpdate, *discordgo.ThreadDelete:
-		a.enqueue(dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: e.Struct})
+		a.enqueue(dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: snapshot(e.Struct)})
+	case *discordgo.GuildRoleUpdate:
+		// @everyone's permissions say which channels everyone sees.
+		if v.GuildRole != nil && v.Role != nil && v.Role.ID == v.GuildID {
+			a.enqueue(dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: e.Struct})
+		}
 	case *discordgo.MessageReactionAdd, *discordgo.MessageReactionRemove:
 		d := dispatch{Type: e.Type, Seq: e.Sequence, Session: a.session(), Data: e.Struct}
 		d.readReactionExtras(e.RawData)
@@ -614,6 +619,8 @@ func dispatchChannel(d dispatch) string {
 		return "guild:" + v.ID
 	case *discordgo.GuildCreate:
 		return "guild:" + v.ID
+	case *discordgo.GuildRoleUpdate:
+		return "guild:" + v.GuildID
 	}
 	if c, ok := channelEvent(d); ok && c != nil {
 		// A channel's changes queue with its messages (a thread's
@@ -821,6 +828,9 @@ func (a *Adapter) process(d dispatch) {
 		return
 	case *discordgo.GuildCreate:
 		a.guildMembership(ctx, v.ID, false)
+		a.channelsChanged(ctx, d)
+		return
+	case *discordgo.GuildRoleUpdate:
 		a.channelsChanged(ctx, d)
 		return
 	}

@@ -63,6 +63,8 @@ type tap struct {
 	h   Handler
 	mu  sync.Mutex
 	ids []string
+	// channelUpdates counts the directory updates of channels applied.
+	channelUpdates int
 }
 
 func (t *tap) Handle(ctx context.Context, ev bot.Event) (bot.Reply, error) {
@@ -70,9 +72,20 @@ func (t *tap) Handle(ctx context.Context, ev bot.Event) (bot.Reply, error) {
 	if err == nil {
 		t.mu.Lock()
 		t.ids = append(t.ids, bot.MetaOf(ev).ID)
+		if _, ok := ev.(*bot.ChannelsUpdated); ok {
+			t.channelUpdates++
+		}
 		t.mu.Unlock()
 	}
 	return r, err
+}
+
+// channelsUpdated returns how many directory updates of channels were
+// applied.
+func (t *tap) channelsUpdated() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.channelUpdates
 }
 
 // handled reports whether an event whose id ends with suffix was applied.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -148,5 +149,134 @@ func TestChannelOfOverwrites(t *testing.T) {
 		if r := got[i].Restricted(); r != (i == 1 || i == 4) {
 			t.Errorf("channel %s restricted = %v", got[i].ID, r)
 		}
+	}
+}
+
+// channel returns what the directory of channels keeps of a channel.
+func (w *world) channel(id string) (c bot.Channel, ok bool) {
+	w.t.Helper()
+	err := w.db.View(context.Background(), ws, func(tx bot.ReadTx) error {
+		raw, err := tx.Record("channel", id)
+		if errors.Is(err, bot.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		ok = true
+		return json.Unmarshal(raw, &c)
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return c, ok
+}
+
+// TestEveryoneRoleLosesViewChannel: the server's @everyone role loses
+// VIEW_CHANNEL (GUILD_ROLE_UPDATE). Its channels are restricted from then
+// on, but for the one whose overwrites allow @everyone to view it; a new
+// session's GUILD_CREATE, whose @everyone still may not view channels,
+// keeps them restricted; given VIEW_CHANNEL back, they are public again.
+func TestEveryoneRoleLosesViewChannel(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, discordtest.Options{}, nil)
+	fd := w.fd
+	const lobby = "100000000000000088"
+	fd.AddShownChannel(guildID, lobby, "lobby")
+	before := fd.Say(general, carol, "tip: the ops runbook is on the wiki #ops")
+	fd.Wait(t, "the tip captured and its channel known", func() bool {
+		tip, err := w.tip(general, before.ID)
+		c, ok := w.channel(lobby)
+		return err == nil && tip.Visibility == bot.VisibilityWorkspace && ok && !c.Restricted()
+	})
+	search := discordtest.Sub("search", discordtest.Str("words", "ops"))
+	if got := w.askIn(lobby, mod, search); !strings.Contains(got, "runbook") {
+		t.Fatalf("search in #lobby before the change misses #general's tip:\n%s", got)
+	}
+
+	fd.SetEveryonePermissions(guildID, discordtest.EveryonePermissions&^discordtest.PermViewChannel)
+	restricted := func(id string) bool { c, ok := w.channel(id); return ok && c.Restricted() }
+	fd.Wait(t, "#general and #random restricted", func() bool { return restricted(general) && restricted(random) })
+	if restricted(lobby) {
+		t.Error("#lobby, which @everyone may view by its overwrite, became restricted")
+	}
+	after := fd.Say(general, alice, "tip: the ops pager rota is pinned here #ops")
+	fd.Wait(t, "the new tip", func() bool { _, err := w.tip(general, after.ID); return err == nil })
+	for _, m := range []discordtest.Message{before, after} {
+		if got := w.mustTip(general, m.ID).Visibility; got != bot.VisibilityChannel {
+			t.Errorf("tip %s of #general: visibility %q, want channel", m.ID, got)
+		}
+	}
+	if got := w.askIn(lobby, mod, search); strings.Contains(got, "runbook") || strings.Contains(got, "pager") {
+		t.Errorf("search in #lobby shows #general's tips once @everyone may not view #general:\n%s", got)
+	}
+	if got := w.askIn(general, mod, search); !strings.Contains(got, "runbook") || !strings.Contains(got, "pager") {
+		t.Errorf("search in #general misses its own tips:\n%s", got)
+	}
+
+	// A new session: GUILD_CREATE lists the roles as they are now.
+	updates := w.tap.channelsUpdated()
+	fd.InvalidSession()
+	fd.Wait(t, "the new session's GUILD_CREATE applied", func() bool { return w.tap.channelsUpdated() >= updates+2 }) // both servers
+	later := fd.Say(random, bob, "tip: the ops budget sheet is in the drive #ops")
+	fd.Wait(t, "the tip in #random", func() bool { _, err := w.tip(random, later.ID); return err == nil })
+	if got := w.mustTip(random, later.ID).Visibility; got != bot.VisibilityChannel {
+		t.Errorf("after GUILD_CREATE, a tip of #random: visibility %q, want channel", got)
+	}
+	if restricted(lobby) || !restricted(general) {
+		t.Errorf("after GUILD_CREATE: #lobby restricted %v, #general restricted %v", restricted(lobby), restricted(general))
+	}
+
+	fd.SetEveryonePermissions(guildID, discordtest.EveryonePermissions)
+	fd.Wait(t, "#general public again", func() bool { return !restricted(general) && !restricted(random) })
+	again := fd.Say(general, carol, "tip: the ops retro notes are in the wiki #ops")
+	fd.Wait(t, "the tip after", func() bool { _, err := w.tip(general, again.ID); return err == nil })
+	if got := w.mustTip(general, again.ID).Visibility; got != bot.VisibilityWorkspace {
+		t.Errorf("a tip of #general once @everyone may view it again: visibility %q, want workspace", got)
+	}
+}
+
+// TestChannelOfEveryoneRole checks channels of a server whose @everyone
+// role may not view channels: hidden unless an overwrite allows it to
+// @everyone; threads follow their parent (not hidden themselves); an
+// @everyone that is administrator sees everything.
+func TestChannelOfEveryoneRole(t *testing.T) {
+	t.Parallel()
+	g := func(everyone string) *discordgo.Guild {
+		raw := `{"id":"` + guildID + `","roles":[{"id":"` + guildID + `","name":"@everyone","permissions":"` + everyone + `"}],"channels":[
+			{"id":"1","name":"general","type":0},
+			{"id":"2","name":"lobby","type":0,"permission_overwrites":[{"id":"` + guildID + `","type":0,"allow":"1024","deny":"0"}]},
+			{"id":"3","name":"mods","type":0,"permission_overwrites":[{"id":"` + modRole + `","type":0,"allow":"1024","deny":"0"}]}],
+			"threads":[{"id":"4","name":"chat","type":11,"parent_id":"1"}]}`
+		var g discordgo.Guild
+		if err := json.Unmarshal([]byte(raw), &g); err != nil {
+			t.Fatal(err)
+		}
+		return &g
+	}
+	for _, c := range []struct {
+		everyone string
+		hidden   []bool // general, lobby, mods, thread
+	}{
+		{"0", []bool{true, false, true, false}},
+		{"2048", []bool{true, false, true, false}}, // send messages, not view
+		{"3072", []bool{false, false, false, false}},
+		{"8", []bool{false, false, false, false}}, // administrator
+	} {
+		got := guildChannels(g(c.everyone))
+		if len(got) != len(c.hidden) {
+			t.Fatalf("@everyone %s: %+v", c.everyone, got)
+		}
+		for i, want := range c.hidden {
+			if got[i].Hidden != want {
+				t.Errorf("@everyone %s: channel %s hidden = %v, want %v", c.everyone, got[i].Name, got[i].Hidden, want)
+			}
+		}
+	}
+	// Without roles (unknown), only overwrites hide a channel.
+	noRoles := g("0")
+	noRoles.Roles = nil
+	if got := guildChannels(noRoles); got[0].Hidden || got[2].Hidden {
+		t.Errorf("roles unknown: %+v", got)
 	}
 }

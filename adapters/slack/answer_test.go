@@ -95,7 +95,7 @@ func runAnswer(t *testing.T, h Handler, locale string, carriesReply bool) answer
 	hooks := &fakeHooks{start: time.Now()}
 	a.hooks = &http.Client{Transport: hooks}
 	ev, err := translateCommand(slackapi.SlashCommand{TeamID: team.ID, ChannelID: general, UserID: bob, Command: "/tip",
-		Text: "squash before merging", ResponseURL: hookURL, TriggerID: "1.2.3"})
+		Text: "squash before merging", ResponseURL: hookURL, TriggerID: "1.2.3"}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -248,7 +248,7 @@ func (a *Adapter) serveHTTPCommand(w http.ResponseWriter, form url.Values) {
 		TriggerID:   form.Get("trigger_id"),
 		APIAppID:    form.Get("api_app_id"),
 	}
-	ev, err := translateCommand(cmd)
+	ev, err := translateCommand(cmd, form.Get("user_team"))
 	if err != nil {
 		a.log.Warn("slack: ignoring malformed command", "err", err)
 		http.Error(w, "malformed command", http.StatusBadRequest)

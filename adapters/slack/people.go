@@ -58,8 +58,16 @@ type people struct {
 // lookedUp is the answer to one lookup; found is false when Slack does not
 // know the person (then nothing is sent to the core).
 type lookedUp struct {
-	m     bot.Member
+	m     bot.Member // Foreign unset: see org
+	org   userOrg
 	found bool
+}
+
+// member is the person as the directory of the workspace home keeps them.
+func (r lookedUp) member(home string) bot.Member {
+	m := r.m
+	m.Foreign = r.org.foreignTo(home)
+	return m
 }
 
 func newPeople() people {
@@ -121,7 +129,7 @@ func (a *Adapter) resolveLoop(ctx context.Context) {
 				if len(found) == 0 {
 					since = time.Now()
 				}
-				found[l.ws] = append(found[l.ws], r.m)
+				found[l.ws] = append(found[l.ws], r.member(l.ws.ID))
 			}
 			if len(found) > 0 && time.Since(since) >= lookupFlush {
 				flush()
@@ -145,7 +153,7 @@ func (a *Adapter) lookUp(ctx context.Context, id string) (lookedUp, error) {
 		}
 		return lookedUp{}, err
 	}
-	return lookedUp{m: memberOf(info), found: true}, nil
+	return lookedUp{m: memberOf(info, ""), org: orgOf(info), found: true}, nil
 }
 
 // sendPeople hands a directory update to the core; a failure is logged
@@ -224,7 +232,7 @@ func (a *Adapter) listPeople(ctx context.Context, ws bot.Workspace) error {
 		p = next
 		ms := make([]bot.Member, 0, len(p.Users))
 		for i := range p.Users {
-			ms = append(ms, memberOf(&p.Users[i]))
+			ms = append(ms, memberOf(&p.Users[i], ws.ID))
 		}
 		last := p.Cursor == ""
 		if !a.sendPeople(ctx, &bot.PeopleUpdated{EventMeta: bot.EventMeta{Workspace: ws}, Members: ms, Listed: last}) {

@@ -143,3 +143,75 @@ func TestPrivateStaysPrivate(t *testing.T) {
 		}
 	}
 }
+
+// TestSlackConnectPartnerSeesOnlyTheSharedChannel: a person of a partner
+// organisation (their team differs from the installation's) who runs
+// /tips search or /tips top in the channel shared with it sees that
+// channel's tips only, never #general's: first while the directory does not
+// know them (a stranger in a shared channel), then once users.info told it
+// their team. A person of the workspace sees both there.
+func TestSlackConnectPartnerSeesOnlyTheSharedChannel(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, ModeSocket)
+	s := w.s
+	const shared, pat, partnerTeam = "C0DEALACME", "U0PAT0001", "T0PARTNER"
+	s.AddUser(slacktest.User{ID: pat, Name: "pat", DisplayName: "Pat Partner", Team: partnerTeam})
+	s.AddChannel(shared, "deal-acme")
+	s.SetChannelKind(shared, slacktest.ChannelKind{ExtShared: true})
+	s.Join(shared, alice, pat)
+
+	pub := s.Say(general, carol, "tip: the pricing sheet is in the finance drive #pricing")
+	deal := s.Say(shared, alice, "tip: send pricing questions to the deal desk #pricing")
+	w.settle()
+	for _, u := range []string{dave, admin, bob, alice} {
+		s.React(general, pub, u, "bulb")
+	}
+	s.React(shared, deal, carol, "bulb")
+	w.settle()
+	waitFor(t, s, "the shared channel known", func() bool {
+		tip, err := w.tip(shared, deal)
+		return err == nil && tip.Visibility == bot.VisibilityChannel
+	})
+
+	partnerSees := func(when string) {
+		t.Helper()
+		for _, cmd := range []string{"search pricing", "top month"} {
+			got := w.askIn(shared, pat, "/tips", cmd)
+			if strings.Contains(got, "finance") || strings.Contains(got, "Carol") {
+				t.Errorf("%s: the partner's /tips %s in the shared channel shows #general's tip:\n%s", when, cmd, got)
+			}
+			if !strings.Contains(got, "deal desk") {
+				t.Errorf("%s: the partner's /tips %s in the shared channel misses its tip:\n%s", when, cmd, got)
+			}
+		}
+	}
+	partnerSees("unknown to the directory")
+
+	// The command's lookup (users.info) tells the directory Pat's team.
+	waitFor(t, s, "the partner looked up", func() bool {
+		var m bot.Member
+		err := w.db.View(context.Background(), team, func(tx bot.ReadTx) (err error) {
+			m, err = tx.Member(pat)
+			return err
+		})
+		return err == nil && m.Foreign
+	})
+	partnerSees("known as foreign")
+	// A message of theirs, filed under the installation (the envelope
+	// names the partner), keeps them foreign.
+	s.SetEnvelopeTeam(partnerTeam)
+	s.Say(shared, pat, "tip: our legal team answers within a day #pricing")
+	w.settle()
+	s.SetEnvelopeTeam("")
+	partnerSees("after a message of theirs")
+
+	for _, cmd := range []string{"search pricing", "top month"} {
+		got := w.askIn(shared, alice, "/tips", cmd)
+		if !strings.Contains(got, "finance") || !strings.Contains(got, "deal desk") {
+			t.Errorf("a member's /tips %s in the shared channel:\n%s", cmd, got)
+		}
+	}
+	if got := w.askIn(general, dave, "/tips", "search pricing"); strings.Contains(got, "deal desk") || strings.Contains(got, "legal") {
+		t.Errorf("/tips search in #general shows the shared channel's tips:\n%s", got)
+	}
+}

@@ -353,8 +353,9 @@ func (a *Adapter) enrich(ctx context.Context, ev bot.Event) error {
 }
 
 // whoIs completes u when it is the bot itself. Anyone else keeps only
-// their id and the bot flag the payload gave (a handle, as commands carry,
-// is dropped): the core takes names and flags from the directory.
+// their id and the bot and foreign flags the payload gave (a handle, as
+// commands carry, is dropped): the core takes names and flags from the
+// directory.
 func (a *Adapter) whoIs(ctx context.Context, u bot.User) bot.User {
 	if u.ID == "" {
 		return u
@@ -362,7 +363,7 @@ func (a *Adapter) whoIs(ctx context.Context, u bot.User) bot.User {
 	if self := a.selfFor(ctx); self != nil && (u.ID == self.UserID || u.ID == self.BotID) {
 		return bot.User{ID: u.ID, Name: self.Name, Bot: true}
 	}
-	return bot.User{ID: u.ID, Bot: u.Bot}
+	return bot.User{ID: u.ID, Bot: u.Bot, Foreign: u.Foreign}
 }
 
 func displayName(u *slackapi.User) string {

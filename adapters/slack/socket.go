@@ -110,7 +110,11 @@ func (a *Adapter) onSocketEvent(ctx context.Context, sm *socketmode.Client, evt 
 			return
 		}
 		envelopeID := evt.Request.EnvelopeID
-		ev, err := translateCommand(cmd)
+		var extra struct {
+			UserTeam string `json:"user_team"`
+		}
+		_ = json.Unmarshal(evt.Request.Payload, &extra) // slack-go read the payload already: only user_team is wanted
+		ev, err := translateCommand(cmd, extra.UserTeam)
 		if err != nil {
 			a.log.Warn("slack: ignoring malformed command", "err", err)
 			a.tasks.Go(func() { a.ack(ctx, sm, envelopeID, nil) })

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,6 +72,9 @@ type innerEvent struct {
 	Reaction        string       `json:"reaction"`
 	ItemUser        string       `json:"item_user"`
 	Item            reactionItem `json:"item"`
+	// UserTeam is the author's own workspace (Slack Connect: the partner
+	// organisation's for its people).
+	UserTeam string `json:"user_team"`
 }
 
 // slackMsg is a message as nested in message_changed events and in
@@ -276,11 +280,12 @@ func translatePerson(meta bot.EventMeta, raw json.RawMessage) (bot.Event, error)
 	if in.User.ID == "" {
 		return nil, fmt.Errorf("slack: event %q: %w: user without id", meta.ID, errMalformed)
 	}
-	return &bot.PeopleUpdated{EventMeta: meta, Members: []bot.Member{memberOf(&in.User)}}, nil
+	return &bot.PeopleUpdated{EventMeta: meta, Members: []bot.Member{memberOf(&in.User, meta.Workspace.ID)}}, nil
 }
 
-// memberOf is what the directory keeps of a Slack user.
-func memberOf(u *slackapi.User) bot.Member {
+// memberOf is what the directory of the workspace home keeps of a Slack
+// user.
+func memberOf(u *slackapi.User, home string) bot.Member {
 	return bot.Member{
 		ID:      u.ID,
 		Name:    displayName(u),
@@ -288,7 +293,38 @@ func memberOf(u *slackapi.User) bot.Member {
 		Admin:   u.IsAdmin || u.IsOwner || u.IsPrimaryOwner,
 		Locale:  u.Locale,
 		Deleted: u.Deleted,
+		Foreign: orgOf(u).foreignTo(home),
 	}
+}
+
+// userOrg is what a Slack user object says of the person's organisation.
+type userOrg struct {
+	team     string   // team_id: their own workspace
+	teams    []string // enterprise_user.teams: the workspaces of their Enterprise Grid
+	stranger bool     // is_stranger: Slack says they belong to another organisation
+}
+
+func orgOf(u *slackapi.User) userOrg {
+	return userOrg{team: u.TeamID, teams: u.Enterprise.Teams, stranger: u.IsStranger}
+}
+
+// foreignTo reports whether the person belongs to another organisation
+// than the workspace home (Slack Connect): their team differs from it and
+// is not a workspace of the same Enterprise Grid they belong to.
+func (o userOrg) foreignTo(home string) bool {
+	switch {
+	case o.stranger:
+		return true
+	case o.team == "" || home == "" || o.team == home:
+		return false
+	}
+	return !slices.Contains(o.teams, home)
+}
+
+// foreignTeam reports whether a payload's user team (user_team, a user's
+// team_id) names another workspace than the installation's.
+func foreignTeam(userTeam, home string) bool {
+	return userTeam != "" && home != "" && userTeam != home
 }
 
 func translateMessage(meta bot.EventMeta, in innerEvent) (bot.Event, error) {
@@ -330,8 +366,8 @@ func translateMessage(meta bot.EventMeta, in innerEvent) (bot.Event, error) {
 	if in.TS == "" {
 		return nil, fmt.Errorf("slack: event %q: %w: message without ts", meta.ID, errMalformed)
 	}
-	return &bot.MessagePosted{EventMeta: meta, Channel: in.Channel, MessageID: in.TS,
-		ThreadID: threadOf(in.TS, in.ThreadTS), Author: bot.User{ID: in.User}, Text: in.Text}, nil
+	return &bot.MessagePosted{EventMeta: meta, Channel: in.Channel, MessageID: in.TS, ThreadID: threadOf(in.TS, in.ThreadTS),
+		Author: bot.User{ID: in.User, Foreign: foreignTeam(in.UserTeam, meta.Workspace.ID)}, Text: in.Text}, nil
 }
 
 // threadOf returns the parent of a thread reply, "" for a top-level message
@@ -368,8 +404,11 @@ func slackID(s string) bool {
 
 // translateCommand turns a slash command into a core command. Name is the
 // command without its slash; mentions stay as Slack escapes them
-// (<#C123|name>), which Spec's ChannelArg and UserArg read.
-func translateCommand(c slackapi.SlashCommand) (*bot.CommandInvoked, error) {
+// (<#C123|name>), which Spec's ChannelArg and UserArg read. userTeam is
+// the payload's user_team when it has one: a person of another
+// organisation (Slack Connect) is Foreign; without it the core asks its
+// directory of people.
+func translateCommand(c slackapi.SlashCommand, userTeam string) (*bot.CommandInvoked, error) {
 	name := strings.TrimLeft(strings.TrimSpace(c.Command), "/") // "//tip" too
 	if !slackID(c.TeamID) || !slackID(c.UserID) || name == "" {
 		return nil, fmt.Errorf("slack: slash command: %w: no team, user or command", errMalformed)
@@ -378,7 +417,7 @@ func translateCommand(c slackapi.SlashCommand) (*bot.CommandInvoked, error) {
 	return &bot.CommandInvoked{
 		EventMeta: bot.EventMeta{ID: c.TriggerID, Workspace: bot.Workspace{Platform: Platform, ID: c.TeamID}},
 		Channel:   c.ChannelID,
-		User:      bot.User{ID: c.UserID, Name: c.UserName},
+		User:      bot.User{ID: c.UserID, Name: c.UserName, Foreign: foreignTeam(userTeam, c.TeamID)},
 		Name:      name,
 		Text:      text,
 	}, nil
@@ -419,7 +458,7 @@ func translateInteraction(cb slackapi.InteractionCallback) (*bot.SaveAsTip, erro
 		Kind:      hint,
 		Channel:   cb.Channel.ID,
 		MessageID: ts,
-		User:      bot.User{ID: cb.User.ID, Name: cb.User.Name},
+		User:      bot.User{ID: cb.User.ID, Name: cb.User.Name, Foreign: foreignTeam(cb.User.TeamID, team)},
 		Message:   bot.MessageInfo{Author: author, Text: m.Text, ThreadID: threadOf(ts, m.ThreadTimestamp)},
 	}, nil
 }

@@ -3,6 +3,8 @@ package slack
 import (
 	"testing"
 
+	slackapi "github.com/slack-go/slack"
+
 	"github.com/tipbot/tipbot/bot"
 )
 
@@ -55,5 +57,73 @@ func TestTranslateInstallationAndChannelEvents(t *testing.T) {
 		if r, ok := ev.(*bot.ReactionAdded); ok && r.Kind != bot.ChannelDM {
 			t.Errorf("%s: kind %q, want dm", c.name, r.Kind)
 		}
+	}
+}
+
+// TestTranslateForeignPeople checks that a person of another organisation
+// (Slack Connect) comes out Foreign: from a message's user_team, a
+// command's user_team, an interaction's user.team_id and a user object's
+// team_id (is_stranger, or a team that is not a workspace of their
+// Enterprise Grid), compared with the installation's team.
+func TestTranslateForeignPeople(t *testing.T) {
+	t.Parallel()
+	const auth = `,"authorizations":[{"team_id":"T0HOME","user_id":"U0TIPBOT1","is_bot":true}]`
+	for _, c := range []struct {
+		userTeam string
+		want     bool
+	}{{"T0PARTNER", true}, {"T0HOME", false}, {"", false}} {
+		raw := []byte(`{"type":"event_callback","team_id":"T0PARTNER","event_id":"Ev1","event_time":1700000000` + auth +
+			`,"event":{"type":"message","channel":"C1","user":"U1","user_team":"` + c.userTeam + `","text":"tip: x","ts":"1.1"}}`)
+		ev, err := translateEvent(raw)
+		m, ok := ev.(*bot.MessagePosted)
+		if err != nil || !ok {
+			t.Fatalf("user_team %q: %#v, %v", c.userTeam, ev, err)
+		}
+		if m.Author.Foreign != c.want {
+			t.Errorf("message with user_team %q: Foreign = %v, want %v", c.userTeam, m.Author.Foreign, c.want)
+		}
+
+		cmd, err := translateCommand(slackapi.SlashCommand{TeamID: "T0HOME", ChannelID: "C1", UserID: "U1", Command: "/tips",
+			Text: "top", TriggerID: "1.2.3"}, c.userTeam)
+		if err != nil || cmd.User.Foreign != c.want {
+			t.Errorf("command with user_team %q: %+v, %v; want Foreign %v", c.userTeam, cmd, err, c.want)
+		}
+
+		var cb slackapi.InteractionCallback
+		cb.Type, cb.CallbackID, cb.TriggerID = slackapi.InteractionTypeMessageAction, callbackSaveTip, "1.2.4"
+		cb.Team.ID, cb.User.ID, cb.User.TeamID, cb.Channel.ID = "T0HOME", "U1", c.userTeam, "C1"
+		cb.Message.Timestamp, cb.Message.User = "1.1", "U2"
+		save, err := translateInteraction(cb)
+		if err != nil || save == nil || save.User.Foreign != c.want {
+			t.Errorf("shortcut by a user of team %q: %+v, %v; want Foreign %v", c.userTeam, save, err, c.want)
+		}
+	}
+
+	for _, c := range []struct {
+		name string
+		u    slackapi.User
+		want bool
+	}{
+		{"own team", slackapi.User{ID: "U1", TeamID: "T0HOME"}, false},
+		{"no team", slackapi.User{ID: "U1"}, false},
+		{"partner", slackapi.User{ID: "U1", TeamID: "T0PARTNER"}, true},
+		{"stranger", slackapi.User{ID: "U1", IsStranger: true}, true},
+		{"same grid", slackapi.User{ID: "U1", TeamID: "T0OTHERWS", Enterprise: slackapi.EnterpriseUser{Teams: []string{"T0OTHERWS", "T0HOME"}}}, false},
+		{"other grid", slackapi.User{ID: "U1", TeamID: "T0OTHERWS", Enterprise: slackapi.EnterpriseUser{Teams: []string{"T0OTHERWS"}}}, true},
+	} {
+		if got := memberOf(&c.u, "T0HOME").Foreign; got != c.want {
+			t.Errorf("%s: Foreign = %v, want %v", c.name, got, c.want)
+		}
+		r := lookedUp{m: memberOf(&c.u, ""), org: orgOf(&c.u), found: true}
+		if got := r.member("T0HOME").Foreign; got != c.want {
+			t.Errorf("%s looked up: Foreign = %v, want %v", c.name, got, c.want)
+		}
+	}
+	// user_change of a partner's person, delivered to the installation.
+	raw := []byte(`{"type":"event_callback","team_id":"T0PARTNER","event_id":"Ev2","event_time":1700000000` + auth +
+		`,"event":{"type":"user_change","user":{"id":"U9","team_id":"T0PARTNER","name":"pat"}}}`)
+	ev, err := translateEvent(raw)
+	if p, ok := ev.(*bot.PeopleUpdated); err != nil || !ok || len(p.Members) != 1 || !p.Members[0].Foreign {
+		t.Errorf("user_change of a partner's person: %#v, %v", ev, err)
 	}
 }

@@ -145,7 +145,7 @@ func TestTranslateCommand(t *testing.T) {
 			if err := json.Unmarshal(readTestdata(t, tt.file), &c); err != nil {
 				t.Fatal(err)
 			}
-			got, err := translateCommand(c)
+			got, err := translateCommand(c, "")
 			if tt.want == nil {
 				if !errors.Is(err, errMalformed) {
 					t.Fatalf("translateCommand() = %#v, %v; want errMalformed", got, err)

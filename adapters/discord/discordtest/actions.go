@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -159,6 +160,37 @@ func (s *Server) HideChannel(id string) {
 	}
 	c.Hidden = true
 	s.dispatchLocked("CHANNEL_UPDATE", s.channelJSON(c))
+}
+
+// SetEveryonePermissions changes the permissions of a guild's @everyone
+// role (whose id is the guild's) and dispatches GUILD_ROLE_UPDATE.
+func (s *Server) SetEveryonePermissions(guild string, perms int64) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.guilds[guild]
+	if !ok {
+		panic("discordtest: no guild " + guild)
+	}
+	for i, r := range g.Roles {
+		if r.ID != guild {
+			continue
+		}
+		g.Roles[i].Permissions = perms
+		return s.dispatchLocked("GUILD_ROLE_UPDATE", map[string]any{"guild_id": guild, "role": map[string]any{
+			"id": r.ID, "name": r.Name, "permissions": strconv.FormatInt(perms, 10), "position": i, "color": 0,
+			"hoist": false, "managed": false, "mentionable": false}})
+	}
+	panic("discordtest: no @everyone role in " + guild)
+}
+
+// AddShownChannel creates a text channel whose overwrites allow
+// VIEW_CHANNEL to @everyone and dispatches CHANNEL_CREATE.
+func (s *Server) AddShownChannel(guild, id, name string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := &channelRec{Channel: Channel{ID: id, Name: name, Shown: true}, guildID: guild}
+	s.channels[id] = c
+	s.dispatchLocked("CHANNEL_CREATE", s.channelJSON(c))
 }
 
 // AddChannel creates a text channel in a guild and dispatches CHANNEL_CREATE.

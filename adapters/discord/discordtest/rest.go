@@ -593,8 +593,11 @@ func (s *Server) channelJSON(c *channelRec) map[string]any {
 	if c.ParentID != "" {
 		j["parent_id"] = c.ParentID
 	}
-	if c.Hidden && c.guildID != "" {
+	switch {
+	case c.Hidden && c.guildID != "":
 		j["permission_overwrites"] = []any{map[string]any{"id": c.guildID, "type": 0, "allow": "0", "deny": "1024"}}
+	case c.Shown && c.guildID != "":
+		j["permission_overwrites"] = []any{map[string]any{"id": c.guildID, "type": 0, "allow": "1024", "deny": "0"}}
 	}
 	if c.Type == 11 || c.Type == 12 {
 		j["thread_metadata"] = map[string]any{"archived": false, "auto_archive_duration": 1440, "locked": false}

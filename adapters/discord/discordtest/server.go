@@ -41,7 +41,12 @@ var Token = base64.RawStdEncoding.EncodeToString([]byte(AppID)) + ".GfakeT.fake-
 const (
 	PermAdministrator = 1 << 3
 	PermManageGuild   = 1 << 5
+	PermViewChannel   = 1 << 10
 	intentContent     = 1 << 15
+	// EveryonePermissions are what @everyone may do in a new server:
+	// view channels, send messages, add reactions, read the history, use
+	// application commands.
+	EveryonePermissions = PermViewChannel | 1<<11 | 1<<6 | 1<<16 | 1<<31
 )
 
 // Options configure a fake.
@@ -67,7 +72,7 @@ type Options struct {
 // Guild is a server of the fake.
 type Guild struct {
 	ID, Name, OwnerID string
-	Roles             []Role // the @everyone role (id = guild id) is added when missing
+	Roles             []Role // the @everyone role (id = guild id, EveryonePermissions) is added when missing
 	Channels          []Channel
 	Members           []Member
 }
@@ -86,6 +91,10 @@ type Channel struct {
 	// Hidden denies VIEW_CHANNEL to @everyone in the channel's
 	// permission overwrites: only some roles or members see it.
 	Hidden bool
+	// Shown allows VIEW_CHANNEL to @everyone in the channel's permission
+	// overwrites: everyone sees it even when @everyone's role may not
+	// view channels.
+	Shown bool
 }
 
 // Member is a person (or bot) in a guild.
@@ -269,7 +278,7 @@ func New(tb testing.TB, o Options) *Server {
 	for i := range o.Guilds {
 		g := o.Guilds[i]
 		if !hasRole(g.Roles, g.ID) {
-			g.Roles = append([]Role{{ID: g.ID, Name: "@everyone"}}, g.Roles...)
+			g.Roles = append([]Role{{ID: g.ID, Name: "@everyone", Permissions: EveryonePermissions}}, g.Roles...)
 		}
 		if !hasMember(g.Members, AppID) {
 			g.Members = append(g.Members, Member{ID: AppID, Name: BotName, Bot: true})

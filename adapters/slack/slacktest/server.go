@@ -118,6 +118,10 @@ type User struct {
 	Bot         bool
 	Locale      string // e.g. "fr-FR"
 	Deleted     bool
+	// Team is the person's own workspace: "" for the installation's. A
+	// person of another organisation (Slack Connect) is not in users.list;
+	// users.info and events name their team (team_id, user_team).
+	Team string
 }
 
 // Team is another workspace, where the app is installed through OAuth
@@ -408,11 +412,23 @@ func (s *Server) UsersInfoAnswered() int {
 
 // userJSON is a member as users.info, users.list and events show them
 // (s.mu not needed: it reads only u and the options).
-func (s *Server) userJSON(u User) map[string]any {
+func (s *Server) userJSON(u User) map[string]any { return s.userJSONIn(u, s.o.TeamID) }
+
+// userJSONIn is userJSON as a workspace's Web API shows it: a person of
+// no other team belongs to home.
+func (s *Server) userJSONIn(u User, home string) map[string]any {
 	return map[string]any{
-		"id": u.ID, "team_id": s.o.TeamID, "name": u.Name, "real_name": u.RealName, "deleted": u.Deleted,
+		"id": u.ID, "team_id": userTeam(u, home), "name": u.Name, "real_name": u.RealName, "deleted": u.Deleted,
 		"is_admin": u.Admin, "is_owner": u.Owner, "is_primary_owner": false, "is_bot": u.Bot, "locale": u.Locale,
 		"profile": map[string]any{"display_name": u.DisplayName, "real_name": u.RealName}}
+}
+
+// userTeam returns a person's own workspace: their Team, else home.
+func userTeam(u User, home string) string {
+	if u.Team != "" {
+		return u.Team
+	}
+	return home
 }
 
 // AddChannel adds a channel the bot is in.
@@ -572,7 +588,8 @@ func (s *Server) post(channel, user, thread, text string) (ts, eventID string) {
 	m := &Message{Channel: channel, TS: s.newTS(), ThreadTS: thread, User: user, Text: text}
 	s.msgs[channel] = append(s.msgs[channel], m)
 	ev := map[string]any{"type": "message", "user": user, "text": text, "ts": m.TS, "channel": channel,
-		"event_ts": m.TS, "channel_type": "channel", "client_msg_id": fmt.Sprintf("cm-%s", m.TS)}
+		"event_ts": m.TS, "channel_type": "channel", "client_msg_id": fmt.Sprintf("cm-%s", m.TS),
+		"user_team": userTeam(s.users[user], s.teamOf(channel))}
 	if thread != "" {
 		ev["thread_ts"] = thread
 	}
@@ -761,7 +778,7 @@ func (s *Server) Shortcut(channel, ts, user, callbackID string) *Interaction {
 	p := map[string]any{
 		"type": "message_action", "token": "fake-verification-token", "action_ts": s.newTS(),
 		"team":        map[string]any{"id": s.o.TeamID, "domain": "acme"},
-		"user":        map[string]any{"id": user, "username": u.Name, "name": u.Name, "team_id": s.o.TeamID},
+		"user":        map[string]any{"id": user, "username": u.Name, "name": u.Name, "team_id": userTeam(u, s.o.TeamID)},
 		"channel":     map[string]any{"id": channel, "name": s.channels[channel]},
 		"callback_id": callbackID, "trigger_id": trigger, "message_ts": ts, "message": msg,
 		"response_url": s.srv.URL + "/hooks/" + trigger,
@@ -1580,17 +1597,19 @@ func (s *Server) apply(method string, p url.Values) (map[string]any, []map[strin
 		if !ok {
 			return errRes("user_not_found"), nil
 		}
-		return map[string]any{"ok": true, "user": s.userJSON(u)}, nil
+		return map[string]any{"ok": true, "user": s.userJSONIn(u, s.curTeam)}, nil
 	case "users.list":
 		ids := make([]string, 0, len(s.users))
-		for id := range s.users {
-			ids = append(ids, id)
+		for id, u := range s.users {
+			if userTeam(u, s.curTeam) == s.curTeam { // the workspace's own members
+				ids = append(ids, id)
+			}
 		}
 		sort.Strings(ids)
 		page, next := paginate(len(ids), p)
 		members := make([]any, 0, page[1]-page[0])
 		for _, id := range ids[page[0]:page[1]] {
-			members = append(members, s.userJSON(s.users[id]))
+			members = append(members, s.userJSONIn(s.users[id], s.curTeam))
 		}
 		return map[string]any{"ok": true, "members": members, "response_metadata": map[string]any{"next_cursor": next}}, nil
 	case "conversations.history":
