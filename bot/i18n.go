@@ -1,6 +1,10 @@
 package bot
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
 
 // texts holds every message users read, in one language, as fmt formats.
 type texts map[string]string
@@ -15,6 +19,48 @@ func (b *Bot) t(key string, args ...any) string {
 		}
 	}
 	return fmt.Sprintf(format, args...)
+}
+
+// refMark brackets the index of a reference while tp formats a text.
+const refMark = "\x00"
+
+// tp formats the text of key as t does, with references (Part arguments:
+// people, channels) kept as parts for the adapter to write.
+func (b *Bot) tp(key string, args ...any) []Part {
+	var refs []Part
+	for i, a := range args {
+		switch v := a.(type) {
+		case Part:
+			if v.Mention == "" && v.Channel == "" {
+				args[i] = v.Text
+				continue
+			}
+			args[i] = refMark + strconv.Itoa(len(refs)) + refMark
+			refs = append(refs, v)
+		case string:
+			args[i] = strings.ReplaceAll(v, refMark, "")
+		}
+	}
+	text := b.t(key, args...)
+	if refs == nil {
+		return []Part{{Text: text}}
+	}
+	var parts []Part
+	for i, piece := range strings.Split(text, refMark) {
+		if i%2 == 0 {
+			if piece != "" {
+				parts = append(parts, Part{Text: piece})
+			}
+			continue
+		}
+		n, err := strconv.Atoi(piece)
+		if err != nil || n < 0 || n >= len(refs) {
+			parts = append(parts, Part{Text: piece})
+			continue
+		}
+		parts = append(parts, refs[n])
+	}
+	return parts
 }
 
 // plural formats a count with the noun of key ("tips", "votes", ...): the

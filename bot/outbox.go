@@ -512,7 +512,7 @@ func (b *Bot) refuseParcel(ws Workspace, p parcel, cause error) {
 		if p.Kind == parcelDirect {
 			return nil // nobody to tell about a private message that could not be sent
 		}
-		where := b.channelRef(ws.Platform, p.Channel)
+		where := channelRef(p.Channel)
 		if p.LinkTip != 0 {
 			t, err := tx.Tip(p.LinkTip)
 			switch {
@@ -523,14 +523,14 @@ func (b *Bot) refuseParcel(ws Workspace, p parcel, cause error) {
 				if err := b.deleteTip(tx, t); err != nil {
 					return err
 				}
-				note := Message{Lines: []Line{{Text: b.t("outbox.tip.refused", snippet(t.Text, 200), where)}}}
+				note := Message{Lines: []Line{{Parts: b.tp("outbox.tip.refused", snippet(t.Text, 200), where)}}}
 				if err := b.oweDirect(tx, &out, "notice", t.AuthorID, note); err != nil {
 					return err
 				}
 			}
 		}
 		if p.Tell != "" {
-			note := Message{Lines: []Line{{Text: b.t("outbox.refused."+p.What, p.Session, where)}}}
+			note := Message{Lines: []Line{{Parts: b.tp("outbox.refused."+p.What, p.Session, where)}}}
 			return b.oweDirect(tx, &out, "notice", p.Tell, note)
 		}
 		return nil

@@ -7,8 +7,9 @@ import (
 )
 
 // PlatformSpec is what an adapter tells the core about its platform when it
-// is wired: its name, its default emoji and how it writes people, channels
-// and commands. The core knows no platform by itself: a new platform is an
+// is wired: its name, its default emoji, how it writes commands and how
+// command arguments name people and channels. (People and channels in
+// messages are references, Part, that the adapter writes itself.) The core knows no platform by itself: a new platform is an
 // adapter whose PlatformSpec is given to New (Options.Platforms) and whose
 // Chat is attached (Bot.Attach).
 type PlatformSpec struct {
@@ -27,12 +28,6 @@ type PlatformSpec struct {
 	// platform writes emoji as Unicode, which BaseEmoji folds.
 	FoldEmoji func(name string) string
 
-	// Mention writes a person (by id) so the platform shows their name;
-	// nil writes the id.
-	Mention func(id string) string
-	// Channel writes a channel (by id) so the platform shows it as a link;
-	// nil writes the id.
-	Channel func(id string) string
 	// CommandPrefix is what a person types before the name of command c
 	// of the table (Commands): nil means "/tips " for every command.
 	CommandPrefix func(c Command) string
@@ -123,23 +118,21 @@ func (b *Bot) foldEmoji(p Platform, e string) string {
 	return BaseEmoji(e)
 }
 
-// channelRef writes a channel id as platform p shows it as a link.
-// Channels named "#name" (the shell's) are written as they are.
-func (b *Bot) channelRef(p Platform, channel string) string {
-	s := b.spec(p)
-	if s.Channel == nil || channel == "" || strings.HasPrefix(channel, "#") {
-		return channel
+// channelRef is the reference to a channel in a message. Channels named
+// "#name" (the shell's) are written as they are.
+func channelRef(channel string) Part {
+	if channel == "" || strings.HasPrefix(channel, "#") {
+		return Part{Text: channel}
 	}
-	return s.Channel(channel)
+	return ChannelRef(channel)
 }
 
-// mention writes a user id as platform p shows the person's name.
-func (b *Bot) mention(p Platform, id string) string {
-	s := b.spec(p)
-	if s.Mention == nil || id == "" {
-		return id
+// mention is the reference to a person (by id) in a message.
+func mention(id string) Part {
+	if id == "" {
+		return Part{}
 	}
-	return s.Mention(id)
+	return Mention(id)
 }
 
 // commandName adapts text naming command c ("/tips <name> …") to how a

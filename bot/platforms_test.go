@@ -39,14 +39,22 @@ func testFold(name string) string {
 	return base
 }
 
+// StandInMarkup returns how the stand-in for platform p writes the people
+// and channels a message names, as its adapter would (Message.Render): the
+// shell's stand-in writes ids (names) as they are.
+func StandInMarkup(p Platform) Markup {
+	if p == Shell {
+		return Markup{}
+	}
+	return Markup{Mention: func(id string) string { return "<@" + id + ">" }, Channel: func(id string) string { return "<#" + id + ">" }}
+}
+
 // StandInPlatforms returns the platforms the core's tests run on.
 func StandInPlatforms() []PlatformSpec {
-	mentions := func(id string) string { return "<@" + id + ">" }
-	channels := func(id string) string { return "<#" + id + ">" }
 	return []PlatformSpec{{Name: Slack, CaptureReaction: "bookmark", AckReaction: "bulb", UsefulReactions: []string{"bulb", "+1", "star"}, FoldEmoji: testFold,
-		Mention: mentions, Channel: channels, ChannelArg: testChannelArg, UserArg: testUserArg},
+		ChannelArg: testChannelArg, UserArg: testUserArg},
 		{Name: Discord, CaptureReaction: "🔖", AckReaction: "💡", UsefulReactions: []string{"💡", "👍", "⭐"},
-			Mention: mentions, Channel: channels, ChannelArg: testChannelArg, UserArg: testUserArg,
+			ChannelArg: testChannelArg, UserArg: testUserArg,
 			CommandPrefix: func(c Command) string {
 				if c.Role == RoleAdmin {
 					return "/tips-admin "

@@ -335,14 +335,15 @@ func (b *Bot) renderReport(f Figures, prev *Figures) *Message {
 		p = *prev
 	}
 	has := prev != nil
-	scope := b.t("report.workspace")
+	scope := Part{Text: b.t("report.workspace")}
 	if f.Channel != "" {
-		scope = b.channelRef(f.Platform, f.Channel)
+		scope = channelRef(f.Channel)
 	}
-	m := &Message{Title: b.t("report.title", b.t("period."+string(f.Period)), scope)}
+	m := &Message{TitleParts: b.tp("report.title", b.t("period."+string(f.Period)), scope)}
 	add := func(text string) { m.Lines = append(m.Lines, Line{Text: text}) }
+	addParts := func(parts ...Part) { m.Lines = append(m.Lines, Line{Parts: parts}) }
 	if f.Unknown {
-		add(b.t("report.nochannel", scope))
+		addParts(b.tp("report.nochannel", scope)...)
 	}
 
 	var bySource []string
@@ -394,11 +395,11 @@ func (b *Bot) renderReport(f Figures, prev *Figures) *Message {
 	}
 	add(line)
 	for _, s := range shownSessions(f.Sessions) {
-		line := b.t("report.session.people", s.ID, s.Title, b.plural("answers", int64(len(s.Tips))), b.plural("participants", int64(f.SessionPeople[s.ID])))
+		line := b.tp("report.session.people", s.ID, s.Title, b.plural("answers", int64(len(s.Tips))), b.plural("participants", int64(f.SessionPeople[s.ID])))
 		if n := f.ChannelMembers[s.Channel]; n > 0 {
-			line += b.t("report.session.permember", b.channelRef(f.Platform, s.Channel), b.decimal(float64(len(s.Tips))/float64(n), 2), b.plural("members", int64(n)))
+			line = append(line, b.tp("report.session.permember", channelRef(s.Channel), b.decimal(float64(len(s.Tips))/float64(n), 2), b.plural("members", int64(n)))...)
 		}
-		add(line)
+		addParts(line...)
 	}
 	add(b.t("report.pending", f.Pending))
 	counts := map[string]int{}
@@ -407,7 +408,7 @@ func (b *Bot) renderReport(f Figures, prev *Figures) *Message {
 	}
 	add(b.t("report.moderation", counts["approve"], counts["feature"], counts["reject"]))
 	for _, a := range f.Moderation[max(0, len(f.Moderation)-5):] {
-		add(b.t("report.modaction", b.formatTime(a.At), b.mention(f.Platform, a.By), b.t("mod.verb."+a.Action), a.Tip))
+		addParts(b.tp("report.modaction", b.formatTime(a.At), mention(a.By), b.t("mod.verb."+a.Action), a.Tip)...)
 	}
 	if f.OutboxPending > 0 || f.OutboxFailed > 0 {
 		add(b.t("report.outbox", f.OutboxPending, f.OutboxFailed))

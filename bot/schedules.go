@@ -129,7 +129,7 @@ func (b *Bot) scheduleAdd(ctx context.Context, e *CommandInvoked, args []string)
 		if err := putSchedule(tx, s); err != nil {
 			return false, err
 		}
-		out.reply = b.private(b.t("schedule.added", s.ID, s.Title, b.channelRef(e.Workspace.Platform, s.Channel), b.nextRun(sched, now)))
+		out.reply = &Message{Lines: []Line{{Parts: b.tp("schedule.added", s.ID, s.Title, channelRef(s.Channel), b.nextRun(sched, now))}}}
 		out.wake = true
 		return true, nil
 	})
@@ -162,7 +162,7 @@ func (b *Bot) scheduleList(ctx context.Context, e *CommandInvoked) (Reply, error
 		if sched, err := b.parseCron(s.Spec); err == nil {
 			next = b.nextRun(sched, maxTime(s.LastRun, b.now()))
 		}
-		m.Lines = append(m.Lines, Line{Text: b.t("schedule.line", s.ID, s.Title, b.channelRef(e.Workspace.Platform, s.Channel), s.Spec, next)})
+		m.Lines = append(m.Lines, Line{Parts: b.tp("schedule.line", s.ID, s.Title, channelRef(s.Channel), s.Spec, next)})
 	}
 	return m, nil
 }

@@ -384,7 +384,7 @@ func (b *Bot) cmdSessions(ctx context.Context, e *CommandInvoked, args []string)
 			// restart, in a moment): it is no longer open.
 			state = b.t("sessions.closing", b.formatTime(s.Deadline))
 		}
-		line := Line{Text: b.t("sessions.line", s.ID, s.Title, b.channelRef(e.Workspace.Platform, s.Channel), b.plural("answers", int64(len(s.Tips))), state)}
+		line := Line{Parts: b.tp("sessions.line", s.ID, s.Title, channelRef(s.Channel), b.plural("answers", int64(len(s.Tips))), state)}
 		if s.PromptID != "" {
 			line.Ref = &MessageRef{Channel: s.Channel, MessageID: s.PromptID}
 		}

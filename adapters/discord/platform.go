@@ -11,8 +11,7 @@ import (
 const Platform bot.Platform = "discord"
 
 // Spec returns what the core knows of Discord: its default emoji (Unicode),
-// how Discord writes people (<@1>) and channels (<#1>), how command
-// arguments name them, and that admin commands are typed under
+// how command arguments name people and channels, and that admin commands are typed under
 // /tips-admin. cmd/tipbot gives it to bot.New.
 func Spec() bot.PlatformSpec {
 	return bot.PlatformSpec{
@@ -20,8 +19,6 @@ func Spec() bot.PlatformSpec {
 		CaptureReaction: "🔖",
 		AckReaction:     "💡",
 		UsefulReactions: []string{"💡", "👍", "⭐"},
-		Mention:         func(id string) string { return "<@" + id + ">" },
-		Channel:         func(id string) string { return "<#" + id + ">" },
 		CommandPrefix:   commandPrefix,
 		ChannelArg:      func(arg string) (string, bool, bool) { return markupArg(arg, "<#") },
 		UserArg: func(arg string) (string, bool) {
@@ -32,6 +29,14 @@ func Spec() bot.PlatformSpec {
 			return id, ok
 		},
 	}
+}
+
+// refMarkup writes the people and channels a core message names as
+// Discord does: <@1>, <#1> (bot.Message.Render). Who a post may ping is
+// allowedMentions' business, not the markup's.
+var refMarkup = bot.Markup{
+	Mention: func(id string) string { return "<@" + id + ">" },
+	Channel: func(id string) string { return "<#" + id + ">" },
 }
 
 // markupArg reads a command argument written as Discord writes a channel

@@ -42,6 +42,7 @@ func jumpURL(guild, channel, message string) string {
 // the file goes with the first message. link returns the jump URL of a
 // referenced message ("" for none).
 func render(m bot.Message, link func(bot.MessageRef) string) []outMessage {
+	m = m.Render(refMarkup)
 	var files []*discordgo.File
 	if m.File != nil {
 		mime := m.File.MIMEType

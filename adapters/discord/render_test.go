@@ -283,3 +283,27 @@ func TestRequestTimeoutStartsAfterThePacer(t *testing.T) {
 		}
 	})
 }
+
+// TestRenderReferenceParts: the people and channels a core message names
+// are written in Discord's markup (<@1>, <#2>) when it is sent, and a post
+// still pings only the person it credits (allowed_mentions).
+func TestRenderReferenceParts(t *testing.T) {
+	t.Parallel()
+	m := bot.Message{
+		TitleParts: []bot.Part{{Text: "Report, "}, bot.ChannelRef("200")},
+		Lines:      []bot.Line{{Parts: []bot.Part{bot.Mention("100"), {Text: " and "}, bot.Mention("101"), {Text: " in "}, bot.ChannelRef("201")}}, {Text: "stored <#202>"}},
+		Credit:     "101",
+	}
+	got := render(m, noLink)
+	if len(got) != 1 || got[0].Content != "Report, <#200>" || len(got[0].Embeds) != 1 ||
+		got[0].Embeds[0].Description != "<@100> and <@101> in <#201>\nstored <#202>" {
+		t.Fatalf("render = %+v", got)
+	}
+	am := allowedMentions(m)
+	if len(am.Parse) != 0 || len(am.Users) != 1 || am.Users[0] != "101" {
+		t.Errorf("allowed mentions = %+v, want only the credited 101", am)
+	}
+	if am := allowedMentions(bot.Message{Lines: m.Lines}); len(am.Parse) != 0 || len(am.Users) != 0 || len(am.Roles) != 0 {
+		t.Errorf("allowed mentions without credit = %+v, want nobody", am)
+	}
+}

@@ -30,3 +30,8 @@ func foldSkinTone(name string) string {
 	base, _, _ := strings.Cut(strings.Trim(name, ":"), "::skin-tone-")
 	return base
 }
+
+// refMarkup writes the people and channels a core message names as the
+// shell shows them: user ids are names and channel ids "#name", written as
+// they are (bot.Message.Render).
+var refMarkup = bot.Markup{}

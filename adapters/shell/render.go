@@ -46,6 +46,7 @@ func (a *Adapter) printPrivate(user string, m bot.Message) {
 // bodyLines returns a bot message as lines: the title, each line with its
 // reference as " [ID]", then the attached file.
 func (a *Adapter) bodyLines(m bot.Message) []string {
+	m = m.Render(refMarkup)
 	var out []string
 	if m.Title != "" {
 		out = append(out, strings.Split(m.Title, "\n")...)

@@ -639,7 +639,7 @@ func (a *Adapter) Post(ctx context.Context, ws bot.Workspace, channel string, m 
 	var msg message
 	err := a.record(ctx, func(tx bot.Tx, st *state) error {
 		st.LastMessage++
-		msg = message{ID: st.LastMessage, Channel: channel, Author: BotName, Bot: true, Text: m.Text(), Thread: m.Thread}
+		msg = message{ID: st.LastMessage, Channel: channel, Author: BotName, Bot: true, Text: m.Render(refMarkup).Text(), Thread: m.Thread}
 		return writeMessage(tx, msg)
 	}, func() { a.printBot(msg, m) })
 	if err != nil {

@@ -512,3 +512,24 @@ usage: /private #CHANNEL
 		t.Errorf("channels told:\n got %+v\nwant %+v", rec.channels, want)
 	}
 }
+
+// TestReferenceParts: the people and channels a core message names are
+// printed as the shell names them: user ids are names, channels "#name".
+func TestReferenceParts(t *testing.T) {
+	var out bytes.Buffer
+	st := newMemStore()
+	a := New(Options{Bot: &recorder{}, Store: st, In: strings.NewReader(""), Out: &out})
+	ctx := context.Background()
+	m := bot.Message{TitleParts: []bot.Part{{Text: "Report, "}, {Text: "#general"}},
+		Lines: []bot.Line{{Parts: []bot.Part{bot.Mention("alice"), {Text: " approved t1 in "}, bot.ChannelRef("#training")}}}}
+	if _, err := a.Post(ctx, local, "#general", m); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Direct(ctx, local, "bob", bot.Message{Lines: m.Lines}); err != nil {
+		t.Fatal(err)
+	}
+	checkOutput(t, out.String(), `[1] #general tipbot: Report, #general
+    alice approved t1 in #training
+(private to bob) alice approved t1 in #training
+`)
+}

@@ -104,6 +104,7 @@ func (a *Adapter) Direct(ctx context.Context, ws bot.Workspace, userID string, m
 	if err != nil {
 		return err
 	}
+	m = m.Render(refMarkup)
 	if m.File != nil && len(m.File.Data) == 0 {
 		// Slack refuses empty uploads: say so in words.
 		m.Lines = append(m.Lines, bot.Line{Text: "(" + m.File.Name + ": 0 bytes)"})

@@ -11,9 +11,8 @@ import (
 // configuration's per-platform keys.
 const Platform bot.Platform = "slack"
 
-// Spec returns what the core knows of Slack: its default emoji (by name),
-// how Slack writes people (<@U1>) and channels (<#C1>), and how command
-// arguments name them. cmd/tipbot gives it to bot.New.
+// Spec returns what the core knows of Slack: its default emoji (by name)
+// and how command arguments name people and channels. cmd/tipbot gives it to bot.New.
 func Spec() bot.PlatformSpec {
 	return bot.PlatformSpec{
 		Name:            Platform,
@@ -21,14 +20,19 @@ func Spec() bot.PlatformSpec {
 		AckReaction:     "bulb",
 		UsefulReactions: []string{"bulb", "+1", "star"},
 		FoldEmoji:       foldEmoji,
-		Mention:         func(id string) string { return "<@" + id + ">" },
-		Channel:         func(id string) string { return "<#" + id + ">" },
 		ChannelArg:      func(arg string) (string, bool, bool) { return markupArg(arg, '#') },
 		UserArg: func(arg string) (string, bool) {
 			id, ok, _ := markupArg(arg, '@')
 			return id, ok
 		},
 	}
+}
+
+// refMarkup writes the people and channels a core message names as Slack
+// does: <@U1>, <#C1> (bot.Message.Render).
+var refMarkup = bot.Markup{
+	Mention: func(id string) string { return "<@" + id + ">" },
+	Channel: func(id string) string { return "<#" + id + ">" },
 }
 
 // markupArg reads a command argument written in Slack's markup for a

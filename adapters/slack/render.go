@@ -26,6 +26,7 @@ const (
 // become words that ping nobody. Sections are verbatim: Slack parses no
 // mention in them that is not already markup.
 func render(m bot.Message, link func(bot.MessageRef) string) (string, []slackapi.Block) {
+	m = m.Render(refMarkup)
 	var blocks []slackapi.Block
 	if title := strings.TrimSpace(m.Title); title != "" {
 		blocks = append(blocks, slackapi.NewHeaderBlock(
@@ -263,6 +264,7 @@ type memberNamer interface {
 // (or a lookup just learned), else the mention's label or the id as plain
 // text.
 func (a *Adapter) namePeople(ctx context.Context, ws bot.Workspace, m bot.Message) bot.Message {
+	m = m.Render(refMarkup)
 	if m.Own {
 		return m
 	}

@@ -162,3 +162,27 @@ func FuzzSlackRender(f *testing.F) {
 		}
 	})
 }
+
+// TestRenderReferenceParts: the people and channels a core message names
+// are written in Slack's markup (<@U1>, <#C1>) when it is sent; a repost
+// names people mentioned so but the credited author; a line stored as text
+// is sent as it is.
+func TestRenderReferenceParts(t *testing.T) {
+	t.Parallel()
+	m := bot.Message{
+		TitleParts: []bot.Part{{Text: "Report, "}, bot.ChannelRef("C1")},
+		Lines: []bot.Line{
+			{Parts: []bot.Part{bot.Mention("U0DAVE"), {Text: " & "}, bot.Mention("U0ALICE"), {Text: " in "}, bot.ChannelRef("C2")}},
+			{Text: "stored <#C3>"},
+		},
+	}
+	text, _ := render(m, nil)
+	if want := "Report, <#C1>\n<@U0DAVE> &amp; <@U0ALICE> in <#C2>\nstored <#C3>"; text != want {
+		t.Errorf("render = %q, want %q", text, want)
+	}
+	names := map[string]string{"U0DAVE": "Dave", "U0ALICE": "alice"}
+	r := m.Render(refMarkup)
+	if got := namePeople(r.Lines[0].Text, "U0ALICE", func(id string) string { return names[id] }); got != "@Dave & <@U0ALICE> in <#C2>" {
+		t.Errorf("repost crediting alice = %q", got)
+	}
+}

@@ -231,6 +231,7 @@ func (a *Adapter) ephemeral(ctx context.Context, m bot.Message) *slackapi.Webhoo
 func (a *Adapter) deliverLate(ws bot.Workspace, channel, user, responseURL string, m bot.Message) {
 	ctx, cancel := context.WithTimeout(withTeam(context.Background(), ws.ID), 2*time.Minute)
 	defer cancel()
+	m = m.Render(refMarkup)
 	if m.File != nil {
 		f := *m.File
 		defer a.sendFileQuietly(ws, user, f)

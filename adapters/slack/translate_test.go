@@ -236,7 +236,8 @@ func TestArgumentSyntax(t *testing.T) {
 			t.Errorf("UserArg(%q) = %q, %v; want %q", arg, id, ok, want)
 		}
 	}
-	if got := s.Mention("U42") + " " + s.Channel("C1"); got != "<@U42> <#C1>" {
+	refs := bot.Message{Lines: []bot.Line{{Parts: []bot.Part{bot.Mention("U42"), {Text: " "}, bot.ChannelRef("C1")}}}}
+	if got := refs.Render(refMarkup).Text(); got != "<@U42> <#C1>" {
 		t.Errorf("mention and channel = %q", got)
 	}
 	for in, want := range map[string]string{"+1::skin-tone-2": "+1", ":bulb:": "bulb", "star": "star"} {

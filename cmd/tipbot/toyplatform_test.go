@@ -31,6 +31,13 @@ func toyMarkup(arg string, sigil byte) (id string, ok, meant bool) {
 	return id, found && id != "" && !strings.ContainsAny(id, "{} "), true
 }
 
+// toyRefs writes the people and channels of the core's messages in the toy
+// platform's own syntax, as its adapter sends them.
+var toyRefs = bot.Markup{
+	Mention: func(id string) string { return "{@" + id + "}" },
+	Channel: func(id string) string { return "{#" + id + "}" },
+}
+
 func toySpec() bot.PlatformSpec {
 	return bot.PlatformSpec{
 		Name:            toyPlatform,
@@ -38,8 +45,6 @@ func toySpec() bot.PlatformSpec {
 		AckReaction:     "spark",
 		UsefulReactions: []string{"spark", "yes"},
 		FoldEmoji:       func(e string) string { base, _, _ := strings.Cut(e, "~"); return base },
-		Mention:         func(id string) string { return "{@" + id + "}" },
-		Channel:         func(id string) string { return "{#" + id + "}" },
 		CommandPrefix:   func(bot.Command) string { return "!tips " },
 		ChannelArg:      func(arg string) (string, bool, bool) { return toyMarkup(arg, '#') },
 		UserArg: func(arg string) (string, bool) {
@@ -116,7 +121,7 @@ func (a *toyAdapter) command(user, channel, name, text string) string {
 	if r == nil {
 		a.t.Fatalf("!%s %s: no reply", name, text)
 	}
-	return r.Text()
+	return r.Render(toyRefs).Text()
 }
 
 func (a *toyAdapter) Post(_ context.Context, ws bot.Workspace, channel string, m bot.Message) (string, error) {
@@ -126,8 +131,8 @@ func (a *toyAdapter) Post(_ context.Context, ws bot.Workspace, channel string, m
 	id := a.nextID("b")
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.msgs[id] = bot.MessageInfo{Author: bot.User{ID: "tipbot", Bot: true}, Text: m.Text(), ThreadID: m.Thread}
-	a.posts = append(a.posts, toyPost{id: id, channel: channel, text: m.Text()})
+	a.msgs[id] = bot.MessageInfo{Author: bot.User{ID: "tipbot", Bot: true}, Text: m.Render(toyRefs).Text(), ThreadID: m.Thread}
+	a.posts = append(a.posts, toyPost{id: id, channel: channel, text: m.Render(toyRefs).Text()})
 	return id, nil
 }
 
@@ -141,7 +146,7 @@ func (a *toyAdapter) React(_ context.Context, _ bot.Workspace, _, messageID, emo
 func (a *toyAdapter) Direct(_ context.Context, _ bot.Workspace, user string, m bot.Message) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.posts = append(a.posts, toyPost{channel: "@" + user, text: m.Text(), direct: true})
+	a.posts = append(a.posts, toyPost{channel: "@" + user, text: m.Render(toyRefs).Text(), direct: true})
 	return nil
 }
 
