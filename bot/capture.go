@@ -486,6 +486,9 @@ func removeTip(tx Tx, t Tip) error {
 	if err := countVotes(tx, t, Tip{}); err != nil {
 		return err
 	}
+	if err := dropAppliedMarks(tx, t.ID); err != nil {
+		return err
+	}
 	return tx.DeleteTip(t.ID)
 }
 

@@ -20,6 +20,9 @@ type Config struct {
 	CaptureReaction map[Platform]string
 	AckReaction     map[Platform]string
 	UsefulReactions map[Platform][]string
+	// AppliedReactions mark a tip applied (applied_reactions); none of
+	// them may be a useful reaction.
+	AppliedReactions map[Platform][]string
 
 	Threshold      int                 // useful votes that put a tip in the hall of fame
 	HallOfFame     map[Platform]string // hall of fame channel per platform; "" = none
@@ -54,6 +57,11 @@ func DefaultConfig() Config {
 			Slack:   {"bulb", "+1", "star"},
 			Discord: {"💡", "👍", "⭐"},
 			Shell:   {"bulb", "+1", "star"},
+		},
+		AppliedReactions: map[Platform][]string{
+			Slack:   {"white_check_mark"},
+			Discord: {"✅"},
+			Shell:   {"white_check_mark"},
 		},
 		Threshold:       5,
 		HallOfFame:      map[Platform]string{},

@@ -98,7 +98,19 @@ var catalog = map[string]texts{
 		"me.title":   "Your tips",
 		"me.none":    "You have not shared a tip yet. Start a message with tip: or use /tip.",
 		"me.summary": "You shared %s and received %s.",
-		"me.rank":    "Rank: %d of %s (all time, %s).",
+		"me.applied": "Your tips were put into practice %s.",
+		"times.one":  "%d time",
+		"times.many": "%d times",
+
+		"usage.applied":     "/tips applied <tip> [undo] — say you put a tip into practice (undo takes it back)",
+		"applied.one":       "applied by %d person",
+		"applied.many":      "applied by %d people",
+		"applied.done":      "Noted: you applied %s (%s).",
+		"applied.undone":    "Your applied mark on %s is taken back (%s).",
+		"applied.notmarked": "You had not marked %s applied.",
+		"applied.already":   "You already marked %s applied.",
+
+		"me.rank": "Rank: %d of %s (all time, %s).",
 
 		"experts.title": "Experts on #%s",
 		"experts.none":  "No useful tips on #%s yet.",
@@ -283,7 +295,19 @@ var catalog = map[string]texts{
 		"me.title":   "Vos astuces",
 		"me.none":    "Vous n'avez pas encore partagé d'astuce. Commencez un message par astuce : ou utilisez /tip.",
 		"me.summary": "Vous avez partagé %s et reçu %s.",
-		"me.rank":    "Rang : %d sur %s (depuis le début, %s).",
+		"me.applied": "Vos astuces ont été mises en pratique %s.",
+		"times.one":  "%d fois",
+		"times.many": "%d fois",
+
+		"usage.applied":     "/tips applied <astuce> [undo] — dire que vous avez mis une astuce en pratique (undo pour annuler)",
+		"applied.one":       "appliquée par %d personne",
+		"applied.many":      "appliquée par %d personnes",
+		"applied.done":      "C'est noté : vous avez appliqué %s (%s).",
+		"applied.undone":    "Votre marque « appliquée » sur %s est retirée (%s).",
+		"applied.notmarked": "Vous n'aviez pas marqué %s comme appliquée.",
+		"applied.already":   "Vous avez déjà marqué %s comme appliquée.",
+
+		"me.rank": "Rang : %d sur %s (depuis le début, %s).",
 
 		"experts.title": "Experts de #%s",
 		"experts.none":  "Pas encore d'astuce utile sur #%s.",

@@ -78,6 +78,9 @@ var tipsSubs = []subCommand{
 		params: []param{{name: "topic", kind: optString, required: true, en: "Topic, e.g. git", fr: "Sujet, par ex. git"}}},
 	{path: "forget-me", en: "Erase your data (your tips are deleted)", fr: "Effacer vos données (vos astuces sont supprimées)",
 		params: []param{{name: "confirm", kind: optFlag, en: "Yes, erase my data", fr: "Oui, effacer mes données"}}},
+	// the learning loop (issue 12)
+	{path: "applied", en: "Say you put a tip into practice", fr: "Dire que vous avez mis une astuce en pratique",
+		params: []param{pTip, {name: "undo", kind: optFlag, en: "Take your mark back", fr: "Retirer votre marque"}}},
 	{path: "prompt", en: "Open a session: ask what people retained", fr: "Ouvrir une session : demander ce que chacun a retenu",
 		params: []param{
 			pChannel,

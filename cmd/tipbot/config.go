@@ -772,6 +772,7 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 			})
 		},
 		"useful_reactions": d.perPlatformList(c.Core.UsefulReactions),
+		"applied_reactions": d.perPlatformList(c.Core.AppliedReactions),
 		"recognition": func(n *yaml.Node, key string) {
 			d.mapping(n, key, fields{
 				"threshold":            d.integer(&c.Core.Threshold),
@@ -967,6 +968,7 @@ func (d *decoder) validate(c *Config) {
 				bad(key, "%s is not an emoji", quote(e))
 			}
 		}
+		checkApplied(c, p, bad)
 		for _, m := range []struct {
 			key string
 			v   map[bot.Platform]string
@@ -1089,4 +1091,25 @@ func checkCron(spec string) (err error) {
 		return errors.New("it never fires")
 	}
 	return nil
+}
+
+// checkApplied checks applied_reactions of a platform: emojis, none of
+// them a useful reaction or the capture reaction (a ✅ is never a vote).
+func checkApplied(c *Config, p bot.Platform, bad func(key, format string, args ...any)) {
+	key := "applied_reactions." + string(p)
+	list := c.Core.AppliedReactions[p]
+	for i, e := range list {
+		if p != bot.Discord {
+			e = strings.Trim(e, ":")
+			list[i] = e
+		}
+		switch {
+		case strings.TrimSpace(e) == "" || strings.ContainsAny(e, " \t\n"):
+			bad(key, "%s is not an emoji", quote(e))
+		case slices.ContainsFunc(c.Core.UsefulReactions[p], func(u string) bool { return bot.BaseEmoji(u) == bot.BaseEmoji(e) }):
+			bad(key, "%s is also in useful_reactions.%s: an applied mark is not a useful vote", quote(e), p)
+		case bot.BaseEmoji(c.Core.CaptureReaction[p]) == bot.BaseEmoji(e):
+			bad(key, "%s is also capture.reaction.%s", quote(e), p)
+		}
+	}
 }
