@@ -206,3 +206,61 @@ func TestForgetMeKeepsAppliedMarksUnlinked(t *testing.T) {
 		t.Errorf("applied marks this month = %d after the tip went, want 0", got)
 	}
 }
+
+func TestShowTipWithHistory(t *testing.T) {
+	h := newHarness(t, func(c *bot.Config) {
+		c.Admins = []string{"trainer"}
+		c.Threshold = 2
+	})
+	alice, bob, carol := user("alice"), user("bob"), user("carol")
+	msg := h.post(alice, "tip: git add -p stages hunks one by one")
+	id := h.tip(msg).ID.String()
+	h.handle(&bot.MessageEdited{EventMeta: h.meta(), Channel: "#general", MessageID: msg, Author: alice, Text: "tip: git add -p stages hunks one at a time"})
+	h.react(bob, msg, "bulb")
+	h.react(carol, msg, "+1") // the hall of fame
+	h.react(bob, msg, "white_check_mark")
+	h.command(user("trainer"), "tips", "feature "+id)
+	got := h.command(carol, "tips", "show "+id)
+	for _, want := range []string{
+		"Tip " + id, "«git add -p stages hunks one at a time»", "By Alice, in #general",
+		"2 useful votes · applied by 1 person", "Status: featured · in the hall of fame", "Training paths: none",
+		"— captured (prefix or hashtag) by alice", "— edited by alice", "— entered the hall of fame\n", "— featured by trainer",
+	} {
+		if !strings.Contains(got+"\n", want) {
+			t.Errorf("/tips show lacks %q:\n%s", want, got)
+		}
+	}
+	if i, j := strings.Index(got, "captured"), strings.Index(got, "featured by"); i < 0 || j < i {
+		t.Errorf("history not oldest first:\n%s", got)
+	}
+	if got := h.command(carol, "tips", "show t999"); !strings.Contains(got, "no tip") {
+		t.Errorf("show t999: %q", got)
+	}
+	// A rejected tip is shown to its author and trainers only.
+	h.command(user("trainer"), "tips", "reject "+id)
+	if got := h.command(carol, "tips", "show "+id); !strings.Contains(got, "no tip") {
+		t.Errorf("carol sees a rejected tip: %q", got)
+	}
+	if got := h.command(alice, "tips", "show "+id); !strings.Contains(got, "— rejected by trainer") {
+		t.Errorf("the author's view of her rejected tip: %q", got)
+	}
+	// Forgetting the trainer keeps what happened, not who did it.
+	h.command(user("trainer"), "tips", "forget-me confirm")
+	got = h.command(alice, "tips", "show "+id)
+	if strings.Contains(got, "trainer") || !strings.Contains(got, "— rejected") {
+		t.Errorf("after the trainer forgot himself:\n%s", got)
+	}
+}
+
+func TestShowRestrictedTipOnlyInItsChannel(t *testing.T) {
+	h := newHarness(t, nil)
+	h.announce(bot.Channel{ID: "#hr", Name: "hr", Kind: bot.ChannelPrivate})
+	h.postIn("#hr", "", user("alice"), "tip: the payroll cut-off is the 20th")
+	if got := h.command(user("bob"), "tips", "show t1"); strings.Contains(got, "payroll") || !strings.Contains(got, "no tip") {
+		t.Errorf("show in #general: %q", got)
+	}
+	r := h.handle(&bot.CommandInvoked{EventMeta: h.meta(), Channel: "#hr", User: user("bob"), Name: "tips", Text: "show t1"})
+	if r == nil || !strings.Contains(r.Text(), "payroll") {
+		t.Errorf("show in #hr: %v", r)
+	}
+}

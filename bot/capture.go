@@ -166,6 +166,9 @@ func (b *Bot) capture(tx Tx, out *outbox, n newTip) (Tip, bool, error) {
 	if n.capturedBy != n.author.ID {
 		t.CapturedBy = n.capturedBy
 	}
+	if err := b.addHistory(tx, t.ID, who, historyCaptured, t.Source); err != nil {
+		return Tip{}, false, err
+	}
 	if err := b.notePerson(tx, n.author); err != nil {
 		return Tip{}, false, err
 	}
@@ -435,6 +438,9 @@ func (b *Bot) messageEdited(ctx context.Context, e *MessageEdited) (Reply, error
 		t.Text = text
 		t.Topics = Topics(text, b.cfg.Hashtags)
 		t.UpdatedAt = b.now()
+		if err := b.addHistory(tx, t.ID, e.Author.ID, historyEdited, ""); err != nil {
+			return false, err
+		}
 		return true, tx.PutTip(t)
 	})
 }
@@ -487,6 +493,9 @@ func removeTip(tx Tx, t Tip) error {
 		return err
 	}
 	if err := dropAppliedMarks(tx, t.ID); err != nil {
+		return err
+	}
+	if err := tx.DeleteRecord(recHistory, tipKey(t.ID)); err != nil {
 		return err
 	}
 	return tx.DeleteTip(t.ID)

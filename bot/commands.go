@@ -68,6 +68,7 @@ func init() {
 		{"forget-me", RoleMember, "usage.forgetme", (*Bot).cmdForgetMe},
 		// the learning loop (issue 12)
 		{"applied", RoleMember, "usage.applied", (*Bot).cmdApplied},
+		{"show", RoleMember, "usage.show", (*Bot).cmdShow},
 		{"prompt", RoleTrainer, "usage.prompt", (*Bot).cmdPrompt},
 		{"close", RoleTrainer, "usage.close", (*Bot).cmdClose},
 		{"sessions", RoleTrainer, "usage.sessions", (*Bot).cmdSessions},
@@ -584,7 +585,7 @@ func (b *Bot) cmdForgetMe(ctx context.Context, e *CommandInvoked, args []string)
 				ran = true
 				var err error
 				if first {
-					n, m, err = b.forget(tx, e.User.ID, anonymous, forgetScan{votes: chunk, applied: found.applied, captured: found.captured, mine: mine})
+					n, m, err = b.forget(tx, e.User.ID, anonymous, forgetScan{votes: chunk, applied: found.applied, history: found.history, captured: found.captured, mine: mine})
 					return true, err
 				}
 				if n, err = forgetTips(tx, e.User.ID, mine); err != nil {
@@ -635,12 +636,13 @@ func splitVoteRefs(r VoteRefs, n int) (head, rest VoteRefs) {
 type forgetScan struct {
 	votes    VoteRefs
 	applied  []TipID // tips they marked applied
+	history  []TipID // tips whose history names them
 	captured []TipID // tips they captured for others
 	mine     []TipID // tips they wrote
 }
 
 func (f forgetScan) empty() bool {
-	return f.votes.Empty() && len(f.applied) == 0 && len(f.captured) == 0 && len(f.mine) == 0
+	return f.votes.Empty() && len(f.applied) == 0 && len(f.history) == 0 && len(f.captured) == 0 && len(f.mine) == 0
 }
 
 // scanForget locates a person's votes and the tips they captured.
@@ -651,6 +653,9 @@ func scanForget(tx ReadTx, id string) (forgetScan, error) {
 		return f, err
 	}
 	if f.applied, err = appliedBy(tx, id); err != nil {
+		return f, err
+	}
+	if f.history, err = historyBy(tx, id); err != nil {
 		return f, err
 	}
 	if err = tx.TipsByAuthor(id, func(t Tip) error {
@@ -679,6 +684,9 @@ func (b *Bot) forget(tx Tx, id, anonymous string, found forgetScan) (tips, votes
 		return 0, 0, err
 	}
 	if _, err = relinkAppliedMarks(tx, found.applied, id, anonymous); err != nil {
+		return 0, 0, err
+	}
+	if err = forgetHistory(tx, found.history, id); err != nil {
 		return 0, 0, err
 	}
 	if err := uncountNewContributor(tx, id); err != nil {

@@ -356,6 +356,9 @@ func (b *Bot) maybeHallOfFame(tx Tx, out *outbox, ws Workspace, t *Tip) error {
 		return nil
 	}
 	t.HallOfFame = true
+	if err := b.addHistory(tx, t.ID, "", historyHallOfFame, ""); err != nil {
+		return err
+	}
 	tip := *t
 	if channel := b.cfg.HallOfFame[ws.Platform]; channel != "" {
 		post := Message{

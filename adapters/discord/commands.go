@@ -81,6 +81,8 @@ var tipsSubs = []subCommand{
 	// the learning loop (issue 12)
 	{path: "applied", en: "Say you put a tip into practice", fr: "Dire que vous avez mis une astuce en pratique",
 		params: []param{pTip, {name: "undo", kind: optFlag, en: "Take your mark back", fr: "Retirer votre marque"}}},
+	{path: "show", en: "A tip with its votes, applied count, status and history", fr: "Une astuce avec ses votes, ses mises en pratique, son statut et son historique",
+		params: []param{pTip}},
 	{path: "prompt", en: "Open a session: ask what people retained", fr: "Ouvrir une session : demander ce que chacun a retenu",
 		params: []param{
 			pChannel,
