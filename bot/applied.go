@@ -231,7 +231,8 @@ func (b *Bot) clearAppliedReactions(tx Tx, channel, messageID string) (bool, err
 }
 
 // cmdApplied: /tips applied <tip> [undo] marks (or unmarks) a tip the
-// caller put into practice.
+// caller put into practice. It answers, too, the latest follow-up that
+// asked the caller about that tip.
 func (b *Bot) cmdApplied(ctx context.Context, e *CommandInvoked, args []string) (Reply, error) {
 	undo := len(args) == 2 && strings.EqualFold(args[1], "undo")
 	if len(args) != 1 && !undo {
@@ -252,10 +253,21 @@ func (b *Bot) cmdApplied(ctx context.Context, e *CommandInvoked, args []string) 
 		if err != nil {
 			return false, err
 		}
-		var changed bool
+		answer := AnswerApplied
 		if undo {
+			answer = ""
+		}
+		answered, err := b.answerFollowUp(tx, e.User.ID, t, answer)
+		if err != nil {
+			return false, err
+		}
+		var changed bool
+		switch {
+		case undo:
 			changed, err = b.unmarkApplied(tx, &t, e.User.ID, "")
-		} else {
+		case answered:
+			changed, err = b.markApplied(tx, &t, e.User.ID, appliedViaFollowUp)
+		default:
 			changed, err = b.markApplied(tx, &t, e.User.ID, appliedViaCommand)
 		}
 		if err != nil {
@@ -271,6 +283,6 @@ func (b *Bot) cmdApplied(ctx context.Context, e *CommandInvoked, args []string) 
 		default:
 			out.reply = b.private(b.t("applied.already", t.ID))
 		}
-		return changed, nil
+		return changed || answered, nil
 	})
 }

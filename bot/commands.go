@@ -69,6 +69,9 @@ func init() {
 		// the learning loop (issue 12)
 		{"applied", RoleMember, "usage.applied", (*Bot).cmdApplied},
 		{"show", RoleMember, "usage.show", (*Bot).cmdShow},
+		{"not-yet", RoleMember, "usage.notyet", (*Bot).cmdNotYet},
+		{"not-for-me", RoleMember, "usage.notforme", (*Bot).cmdNotForMe},
+		{"quiet", RoleMember, "usage.quiet", (*Bot).cmdQuiet},
 		{"prompt", RoleTrainer, "usage.prompt", (*Bot).cmdPrompt},
 		{"close", RoleTrainer, "usage.close", (*Bot).cmdClose},
 		{"sessions", RoleTrainer, "usage.sessions", (*Bot).cmdSessions},
@@ -687,6 +690,9 @@ func (b *Bot) forget(tx Tx, id, anonymous string, found forgetScan) (tips, votes
 		return 0, 0, err
 	}
 	if err = forgetHistory(tx, found.history, id); err != nil {
+		return 0, 0, err
+	}
+	if err = forgetFollowUps(tx, id, anonymous); err != nil {
 		return 0, 0, err
 	}
 	if err := uncountNewContributor(tx, id); err != nil {

@@ -32,6 +32,9 @@ type Config struct {
 	SessionDuration time.Duration // default deadline of a session prompt
 	Reminder        time.Duration // reminder before the deadline; 0 = none
 	CatchUp         time.Duration // how late a missed schedule run may still fire
+	// FollowUp are the delays after a session's close at which its
+	// answerers get a follow-up (sessions.follow_up); none = off.
+	FollowUp []time.Duration
 
 	RequireApproval bool
 
@@ -68,6 +71,7 @@ func DefaultConfig() Config {
 		DigestChannel:   map[Platform]string{},
 		SessionDuration: 24 * time.Hour,
 		CatchUp:         time.Hour,
+		FollowUp:        []time.Duration{7 * 24 * time.Hour, 30 * 24 * time.Hour},
 		RecoveryWindow:  48 * time.Hour,
 	}
 }

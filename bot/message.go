@@ -34,6 +34,18 @@ type Message struct {
 type Line struct {
 	Text string
 	Ref  *MessageRef
+	// Buttons are choices offered on the line (a follow-up's Applied, Not
+	// yet, Not for me); platforms without buttons show the line's text,
+	// which names the commands.
+	Buttons []Button `json:",omitempty"`
+}
+
+// Button is a choice offered in a message: clicking it runs a /tips
+// sub-command as the person who clicked, in the conversation where it was
+// offered.
+type Button struct {
+	Label   string
+	Command string // the /tips sub-command and its arguments, e.g. "applied t42"
 }
 
 // MessageRef locates a platform message.

@@ -83,6 +83,10 @@ var tipsSubs = []subCommand{
 		params: []param{pTip, {name: "undo", kind: optFlag, en: "Take your mark back", fr: "Retirer votre marque"}}},
 	{path: "show", en: "A tip with its votes, applied count, status and history", fr: "Une astuce avec ses votes, ses mises en pratique, son statut et son historique",
 		params: []param{pTip}},
+	{path: "not-yet", en: "Answer a follow-up: not put into practice yet", fr: "Répondre à un suivi : pas encore mise en pratique", params: []param{pTip}},
+	{path: "not-for-me", en: "Answer a follow-up: this tip is not for you", fr: "Répondre à un suivi : cette astuce n'est pas pour vous", params: []param{pTip}},
+	{path: "quiet", en: "Stop (or resume) follow-ups and nudges for you", fr: "Arrêter (ou reprendre) les suivis et invitations pour vous",
+		params: []param{{name: "off", kind: optFlag, en: "Resume them", fr: "Les reprendre"}}},
 	{path: "prompt", en: "Open a session: ask what people retained", fr: "Ouvrir une session : demander ce que chacun a retenu",
 		params: []param{
 			pChannel,

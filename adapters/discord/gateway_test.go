@@ -145,7 +145,7 @@ func TestCommandRegistration(t *testing.T) {
 		names = append(names, o.Name)
 		subs[o.Name] = o
 	}
-	want := []string{"help", "top", "search", "me", "experts", "forget-me", "applied", "show", "prompt", "close", "sessions",
+	want := []string{"help", "top", "search", "me", "experts", "forget-me", "applied", "show", "not-yet", "not-for-me", "quiet", "prompt", "close", "sessions",
 		"schedule add", "schedule list", "schedule remove", "report", "pending", "approve", "feature", "reject"}
 	if !slices.Equal(names, want) {
 		t.Errorf("/tips sub-commands = %v\nwant %v", names, want)

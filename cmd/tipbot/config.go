@@ -786,6 +786,7 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 				"duration": d.duration(&c.Core.SessionDuration, false),
 				"reminder": d.duration(&c.Core.Reminder, true),
 				"catch_up": d.duration(&c.Core.CatchUp, false),
+				"follow_up": d.durationList(&c.Core.FollowUp),
 			})
 		},
 		"moderation": func(n *yaml.Node, key string) {
@@ -1111,5 +1112,35 @@ func checkApplied(c *Config, p bot.Platform, bad func(key, format string, args .
 		case bot.BaseEmoji(c.Core.CaptureReaction[p]) == bot.BaseEmoji(e):
 			bad(key, "%s is also capture.reaction.%s", quote(e), p)
 		}
+	}
+}
+
+// durationList decodes a list of positive durations ("7d", "30d"); an
+// empty list is none.
+func (d *decoder) durationList(dst *[]time.Duration) func(*yaml.Node, string) {
+	return func(n *yaml.Node, key string) {
+		var raw []string
+		ok := true
+		d.list(&raw, func(v string) string {
+			dur, err := parseDuration(v)
+			switch {
+			case err != nil:
+				ok = false
+				return "is not a duration such as 7d, 36h or 1d12h"
+			case dur <= 0:
+				ok = false
+				return "is not positive"
+			}
+			return ""
+		})(n, key)
+		if !ok {
+			return
+		}
+		out := []time.Duration{}
+		for _, v := range raw {
+			dur, _ := parseDuration(v)
+			out = append(out, dur)
+		}
+		*dst = out
 	}
 }
