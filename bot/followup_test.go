@@ -117,6 +117,12 @@ func TestFollowUpsAfterSevenAndThirtyDays(t *testing.T) {
 		if got := f.Steps[0].People["carol"].Answers; len(got) != 0 {
 			t.Errorf("carol's answers = %v, want none", got)
 		}
+		report := h.command(trainer, "tips", "report")
+		for _, want := range []string{"Applied marks: 1", "Follow-up of s1 «Git basics» after 7 days: 3 sent — applied 1 · not yet 1 · not for me 0 · no answer 1"} {
+			if !strings.Contains(report, want) {
+				t.Errorf("report lacks %q:\n%s", want, report)
+			}
+		}
 		if !f.Steps[0].Done || f.Steps[1].Done {
 			t.Errorf("steps done = %v, %v; want the first only", f.Steps[0].Done, f.Steps[1].Done)
 		}
@@ -159,6 +165,14 @@ func TestFollowUpsAfterSevenAndThirtyDays(t *testing.T) {
 		}
 		if applied != 2 {
 			t.Errorf("applied marks = %d, want 2 (alice's, then bob's)", applied)
+		}
+		report = h.command(trainer, "tips", "report")
+		for _, want := range []string{"Applied marks: 2",
+			"Follow-up of s1 «Git basics» after 7 days: 3 sent — applied 1 · not yet 1 · not for me 0 · no answer 1",
+			"Follow-up of s1 «Git basics» after 30 days: 3 sent — applied 1 · not yet 0 · not for me 0 · no answer 2"} {
+			if !strings.Contains(report, want) {
+				t.Errorf("report lacks %q:\n%s", want, report)
+			}
 		}
 	})
 }

@@ -141,6 +141,8 @@ var catalog = map[string]texts{
 		"followup.button.notyet":       "Not yet",
 		"followup.button.notforme":     "Not for me",
 		"followup.none":                "No follow-up asked you about %s.",
+		"report.applied":               "Applied marks: %d",
+		"report.followup":              "Follow-up of %s «%s» after %s: %d sent — applied %d · not yet %d · not for me %d · no answer %d",
 		"followup.answered.not-yet":    "Noted: not yet for %s.",
 		"followup.answered.not-for-me": "Noted: %s is not for you.",
 
@@ -372,6 +374,8 @@ var catalog = map[string]texts{
 		"followup.button.notyet":       "Pas encore",
 		"followup.button.notforme":     "Pas pour moi",
 		"followup.none":                "Aucun suivi ne vous a interrogé sur %s.",
+		"report.applied":               "Mises en pratique : %d",
+		"report.followup":              "Suivi de %s « %s » après %s : %d envoyés — appliquée %d · pas encore %d · pas pour moi %d · sans réponse %d",
 		"followup.answered.not-yet":    "C'est noté : pas encore pour %s.",
 		"followup.answered.not-for-me": "C'est noté : %s n'est pas pour vous.",
 

@@ -771,7 +771,7 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 				"ack_reaction":   d.perPlatform(c.Core.AckReaction),
 			})
 		},
-		"useful_reactions": d.perPlatformList(c.Core.UsefulReactions),
+		"useful_reactions":  d.perPlatformList(c.Core.UsefulReactions),
 		"applied_reactions": d.perPlatformList(c.Core.AppliedReactions),
 		"recognition": func(n *yaml.Node, key string) {
 			d.mapping(n, key, fields{
@@ -783,9 +783,9 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 		},
 		"sessions": func(n *yaml.Node, key string) {
 			d.mapping(n, key, fields{
-				"duration": d.duration(&c.Core.SessionDuration, false),
-				"reminder": d.duration(&c.Core.Reminder, true),
-				"catch_up": d.duration(&c.Core.CatchUp, false),
+				"duration":  d.duration(&c.Core.SessionDuration, false),
+				"reminder":  d.duration(&c.Core.Reminder, true),
+				"catch_up":  d.duration(&c.Core.CatchUp, false),
 				"follow_up": d.durationList(&c.Core.FollowUp),
 			})
 		},
