@@ -286,3 +286,31 @@ func (b *Bot) cmdApplied(ctx context.Context, e *CommandInvoked, args []string) 
 		return changed || answered, nil
 	})
 }
+
+// removeAppliedOf takes off the applied marks of a person who turned out
+// to be a bot: bots never count.
+func (b *Bot) removeAppliedOf(ctx context.Context, ws Workspace, id string) error {
+	var tips []TipID
+	if err := b.view(ctx, ws, func(tx ReadTx) error {
+		var err error
+		tips, err = appliedBy(tx, id)
+		return err
+	}); err != nil || len(tips) == 0 {
+		return err
+	}
+	return b.store.Update(ctx, ws, func(tx Tx) error {
+		for _, tipID := range tips {
+			t, err := tx.Tip(tipID)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if _, err := b.unmarkApplied(tx, &t, id, ""); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -264,3 +264,36 @@ func TestShowRestrictedTipOnlyInItsChannel(t *testing.T) {
 		t.Errorf("show in #hr: %v", r)
 	}
 }
+
+func TestAppliedMarksOfABotAreRemoved(t *testing.T) {
+	h := newHarness(t, nil)
+	msg := h.post(user("alice"), "tip: make -j runs jobs in parallel")
+	h.react(user("deploybot"), msg, "white_check_mark") // not known as a bot yet
+	h.react(user("bob"), msg, "white_check_mark")
+	if got := h.tip(msg).Applied; got != 2 {
+		t.Fatalf("applied %d, want 2", got)
+	}
+	h.handle(&bot.PeopleUpdated{EventMeta: h.meta(), Resolved: true, Members: []bot.Member{{ID: "deploybot", Name: "deploybot", Bot: true}}})
+	if got := h.tip(msg).Applied; got != 1 {
+		t.Errorf("applied %d once deploybot turned out a bot, want bob's 1", got)
+	}
+	if got := h.appliedCounter(); got != 1 {
+		t.Errorf("applied marks this month = %d, want 1", got)
+	}
+}
+
+func TestChannelReportCountsAppliedMarks(t *testing.T) {
+	h := newHarness(t, func(c *bot.Config) { c.Admins = []string{"trainer"} })
+	h.announce(bot.Channel{ID: "#dev", Name: "dev", Kind: bot.ChannelPublic})
+	general := h.post(user("alice"), "tip: git stash -p stashes hunks")
+	dev := h.postIn("#dev", "", user("alice"), "tip: go test -count=1 skips the cache")
+	h.react(user("bob"), general, "white_check_mark")
+	h.handle(&bot.ReactionAdded{EventMeta: h.meta(), Channel: "#dev", MessageID: dev, User: user("bob"), Emoji: "white_check_mark"})
+	h.handle(&bot.ReactionAdded{EventMeta: h.meta(), Channel: "#dev", MessageID: dev, User: user("carol"), Emoji: "white_check_mark"})
+	if got := h.command(user("trainer"), "tips", "report"); !strings.Contains(got, "Applied marks: 3") {
+		t.Errorf("workspace report:\n%s", got)
+	}
+	if got := h.command(user("trainer"), "tips", "report #dev"); !strings.Contains(got, "Applied marks: 2") {
+		t.Errorf("#dev report:\n%s", got)
+	}
+}

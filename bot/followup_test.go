@@ -239,3 +239,42 @@ func TestFollowUpsOneADayAndQuiet(t *testing.T) {
 		}
 	})
 }
+
+// TestForgetMeUnlinksFollowUps: a person who forgets themselves leaves
+// the follow-ups counted, not linked to them.
+func TestForgetMeUnlinksFollowUps(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := newSyncHarness(t, time.Date(2026, 11, 2, 8, 0, 0, 0, time.UTC), nil)
+		alice, bob := user("alice"), user("bob")
+		stop := h.runScheduler()
+		defer func() { stop() }()
+		h.command(trainer, "tips", "prompt in 1h Git basics")
+		p := h.postsWith("What did you retain from «Git basics»")[0].ID
+		h.reply(p, alice, "git bisect finds the bad commit")
+		h.reply(p, bob, "rebase -i squashes commits")
+		time.Sleep(7*24*time.Hour + 2*time.Hour)
+		h.settle()
+		h.command(bob, "tips", "not-yet t2")
+		h.command(bob, "tips", "quiet")
+		h.command(bob, "tips", "forget-me confirm")
+		f := h.followUpRecord(1)
+		if len(f.Steps[0].People) != 2 || f.Steps[0].People["bob"] != nil {
+			t.Fatalf("after bob forgot himself: %+v", f.Steps[0].People)
+		}
+		for who, item := range f.Steps[0].People {
+			if who != "alice" && (!strings.HasPrefix(who, "forgotten-") || item.Answers[2] != bot.AnswerNotYet) {
+				t.Errorf("bob's follow-up kept as %q: %+v", who, item)
+			}
+		}
+		if err := h.db.View(context.Background(), h.ws, func(tx bot.ReadTx) error {
+			for _, kind := range []string{"quiet", "followup.last"} {
+				if _, err := tx.Record(kind, "bob"); err == nil {
+					t.Errorf("%s record of bob kept", kind)
+				}
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
