@@ -85,6 +85,12 @@ func TestFollowUpButtonsEndToEnd(t *testing.T) {
 	if got := applied(); got != 1 {
 		t.Errorf("applied = %d, want 1", got)
 	}
+	// ✅ on the tip counts as applied, not useful.
+	seq := fd.React(answer.ID, bob, "✅")
+	fd.Wait(t, "bob's ✅", func() bool { return w.tap.handled(":" + itoa(seq)) })
+	if cur, err := w.tip(general, answer.ID); err != nil || cur.Applied != 2 || cur.UsefulVotes != 0 {
+		t.Errorf("after bob's ✅: %+v (%v), want applied 2 and no useful vote", cur, err)
+	}
 	report, err := w.bot.Report(context.Background(), bot.Workspace{Platform: bot.Discord, ID: guildID}, bot.All, "")
 	if err != nil {
 		t.Fatal(err)

@@ -86,6 +86,12 @@ func followUpButtons(t *testing.T, mode string) {
 		t.Errorf("applied = %d after Not yet, want 0", got)
 	}
 	click("tips:2", "not for you") // Not for me
+	// ✅ on the tip counts as applied, not useful.
+	s.React(train, reply, bob, "white_check_mark")
+	w.settle()
+	if cur := w.mustTip(train, reply); cur.Applied != 1 || cur.UsefulVotes != 0 {
+		t.Errorf("after bob's ✅: applied %d, votes %d; want 1 and 0", cur.Applied, cur.UsefulVotes)
+	}
 	report, err := w.bot.Report(context.Background(), team, bot.All, "")
 	if err != nil {
 		t.Fatal(err)
