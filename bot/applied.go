@@ -180,8 +180,9 @@ func relinkAppliedMarks(tx Tx, tips []TipID, person, anonymous string) (int, err
 }
 
 // appliedReaction handles the applied reaction put on (add) or taken off
-// a message: it marks or unmarks the tip of that message. A message that
-// is not a tip is left alone.
+// a message: it marks or unmarks the tip of that message. On a message
+// that is not a tip the reaction is kept pending: it marks the tip if the
+// message is captured later.
 func (b *Bot) appliedReaction(ctx context.Context, m *EventMeta, channel, messageID string, who User, add bool) error {
 	if who.Bot || who.ID == "" || messageID == "" {
 		return nil
@@ -189,7 +190,7 @@ func (b *Bot) appliedReaction(ctx context.Context, m *EventMeta, channel, messag
 	_, err := b.update(ctx, m, func(tx Tx, out *outbox) (bool, error) {
 		t, err := tx.TipByMessage(channel, messageID)
 		if errors.Is(err, ErrNotFound) {
-			return false, nil
+			return pendingApplied(tx, channel, messageID, who.ID, add)
 		}
 		if err != nil {
 			return false, err
@@ -203,11 +204,12 @@ func (b *Bot) appliedReaction(ctx context.Context, m *EventMeta, channel, messag
 }
 
 // clearAppliedReactions takes off the marks given by reaction on a
-// message whose reactions were cleared.
+// message whose reactions were cleared (or its pending ones, when it is
+// not a tip).
 func (b *Bot) clearAppliedReactions(tx Tx, channel, messageID string) (bool, error) {
 	t, err := tx.TipByMessage(channel, messageID)
 	if errors.Is(err, ErrNotFound) {
-		return false, nil
+		return dropPendingApplied(tx, channel, messageID)
 	}
 	if err != nil {
 		return false, err
@@ -313,4 +315,118 @@ func (b *Bot) removeAppliedOf(ctx context.Context, ws Workspace, id string) erro
 		}
 		return nil
 	})
+}
+
+// recAppliedPending holds the applied reactions on messages that are not
+// tips (key: channel \x00 message id → JSON list of person ids, sorted).
+const recAppliedPending = "applied.pending"
+
+func readPendingApplied(tx ReadTx, key string) ([]string, error) {
+	raw, err := tx.Record(recAppliedPending, key)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var people []string
+	if err := json.Unmarshal(raw, &people); err != nil {
+		return nil, fmt.Errorf("bot: decode pending applied marks: %w", err)
+	}
+	return people, nil
+}
+
+func writePendingApplied(tx Tx, key string, people []string) error {
+	if len(people) == 0 {
+		return tx.DeleteRecord(recAppliedPending, key)
+	}
+	raw, err := json.Marshal(people)
+	if err != nil {
+		return fmt.Errorf("bot: encode pending applied marks: %w", err)
+	}
+	return tx.PutRecord(recAppliedPending, key, raw)
+}
+
+// pendingApplied adds (or removes) a person's applied reaction on a
+// message that is not a tip.
+func pendingApplied(tx Tx, channel, messageID, person string, add bool) (bool, error) {
+	key := promptKey(channel, messageID)
+	people, err := readPendingApplied(tx, key)
+	if err != nil {
+		return false, err
+	}
+	i, found := slices.BinarySearch(people, person)
+	switch {
+	case add && !found:
+		people = slices.Insert(people, i, person)
+	case !add && found:
+		people = slices.Delete(people, i, i+1)
+	default:
+		return false, nil
+	}
+	return true, writePendingApplied(tx, key, people)
+}
+
+// adoptPendingApplied turns the applied reactions given to a message
+// before it was captured into marks of its tip t (stored by markApplied).
+func (b *Bot) adoptPendingApplied(tx Tx, t *Tip) error {
+	if t.MessageID == "" {
+		return nil
+	}
+	key := promptKey(t.Channel, t.MessageID)
+	people, err := readPendingApplied(tx, key)
+	if err != nil || len(people) == 0 {
+		return err
+	}
+	for _, p := range people {
+		if _, err := b.markApplied(tx, t, p, appliedViaReaction); err != nil {
+			return err
+		}
+	}
+	return tx.DeleteRecord(recAppliedPending, key)
+}
+
+// dropPendingApplied forgets the applied reactions on a message that is
+// gone or whose reactions were cleared; it reports whether there were any.
+func dropPendingApplied(tx Tx, channel, messageID string) (bool, error) {
+	key := promptKey(channel, messageID)
+	people, err := readPendingApplied(tx, key)
+	if err != nil || len(people) == 0 {
+		return false, err
+	}
+	return true, tx.DeleteRecord(recAppliedPending, key)
+}
+
+// pendingAppliedBy returns the keys of the pending applied reactions of a
+// person (for forget-me).
+func pendingAppliedBy(tx ReadTx, person string) ([]string, error) {
+	var keys []string
+	err := tx.ForEachRecord(recAppliedPending, func(key string, raw []byte) error {
+		var people []string
+		if err := json.Unmarshal(raw, &people); err != nil {
+			return fmt.Errorf("bot: decode pending applied marks: %w", err)
+		}
+		if _, found := slices.BinarySearch(people, person); found {
+			keys = append(keys, key)
+		}
+		return nil
+	})
+	return keys, err
+}
+
+// forgetPendingApplied drops a person's pending applied reactions found
+// by pendingAppliedBy: they were never counted.
+func forgetPendingApplied(tx Tx, keys []string, person string) error {
+	for _, key := range keys {
+		people, err := readPendingApplied(tx, key)
+		if err != nil {
+			return err
+		}
+		if i, found := slices.BinarySearch(people, person); found {
+			if err := writePendingApplied(tx, key, slices.Delete(people, i, i+1)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

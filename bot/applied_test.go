@@ -297,3 +297,37 @@ func TestChannelReportCountsAppliedMarks(t *testing.T) {
 		t.Errorf("#dev report:\n%s", got)
 	}
 }
+
+// TestAppliedReactionBeforeCapture: ✅ on a message that is not a tip yet
+// counts once it is captured; taken off, deleted or forgotten, it does not.
+func TestAppliedReactionBeforeCapture(t *testing.T) {
+	h := newHarness(t, nil)
+	alice, bob, carol, dave := user("alice"), user("bob"), user("carol"), user("dave")
+	msg := h.post(alice, "keep pull requests small")
+	h.react(bob, msg, "white_check_mark")
+	h.react(carol, msg, "white_check_mark")
+	h.react(dave, msg, "white_check_mark")
+	h.react(alice, msg, "white_check_mark")
+	h.unreact(carol, msg, "white_check_mark")
+	h.command(dave, "tips", "forget-me confirm")
+	h.react(bob, msg, "bookmark") // captured now
+	if got := h.tip(msg); got.Applied != 2 || got.UsefulVotes != 0 {
+		t.Errorf("captured tip: applied %d, votes %d; want 2 (bob, alice) and 0", got.Applied, got.UsefulVotes)
+	}
+	gone := h.post(alice, "a message that goes")
+	h.react(bob, gone, "white_check_mark")
+	h.handle(&bot.MessageDeleted{EventMeta: h.meta(), Channel: "#general", MessageID: gone})
+	if err := h.db.View(context.Background(), h.ws, func(tx bot.ReadTx) error {
+		n := 0
+		err := tx.ForEachRecord("applied.pending", func(string, []byte) error { n++; return nil })
+		if n != 0 {
+			t.Errorf("%d pending applied records left, want none", n)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.appliedCounter(); got != 2 {
+		t.Errorf("applied marks this month = %d, want 2", got)
+	}
+}

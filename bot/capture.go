@@ -189,6 +189,9 @@ func (b *Bot) capture(tx Tx, out *outbox, n newTip) (Tip, bool, error) {
 	if err := tx.PutTip(t); err != nil {
 		return Tip{}, false, err
 	}
+	if err := b.adoptPendingApplied(tx, &t); err != nil {
+		return Tip{}, false, err
+	}
 	if err := countVotes(tx, Tip{}, t); err != nil {
 		return Tip{}, false, err
 	}
@@ -452,9 +455,13 @@ func (b *Bot) messageDeleted(ctx context.Context, e *MessageDeleted) error {
 	_, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
 		t, err := tx.TipByMessage(e.Channel, e.MessageID)
 		if errors.Is(err, ErrNotFound) {
+			dropped, err := dropPendingApplied(tx, e.Channel, e.MessageID)
+			if err != nil {
+				return false, err
+			}
 			pending, err := tx.PendingVotes(e.Channel, e.MessageID)
 			if err != nil || len(pending) == 0 {
-				return false, err
+				return dropped, err
 			}
 			return true, tx.DeletePendingVotes(e.Channel, e.MessageID)
 		}

@@ -588,7 +588,7 @@ func (b *Bot) cmdForgetMe(ctx context.Context, e *CommandInvoked, args []string)
 				ran = true
 				var err error
 				if first {
-					n, m, err = b.forget(tx, e.User.ID, anonymous, forgetScan{votes: chunk, applied: found.applied, history: found.history, captured: found.captured, mine: mine})
+					n, m, err = b.forget(tx, e.User.ID, anonymous, forgetScan{votes: chunk, applied: found.applied, pendingA: found.pendingA, history: found.history, captured: found.captured, mine: mine})
 					return true, err
 				}
 				if n, err = forgetTips(tx, e.User.ID, mine); err != nil {
@@ -638,14 +638,15 @@ func splitVoteRefs(r VoteRefs, n int) (head, rest VoteRefs) {
 // forgetScan is what scanForget found of a person outside the writer.
 type forgetScan struct {
 	votes    VoteRefs
-	applied  []TipID // tips they marked applied
-	history  []TipID // tips whose history names them
-	captured []TipID // tips they captured for others
-	mine     []TipID // tips they wrote
+	applied  []TipID  // tips they marked applied
+	pendingA []string // messages, not tips, they put the applied reaction on
+	history  []TipID  // tips whose history names them
+	captured []TipID  // tips they captured for others
+	mine     []TipID  // tips they wrote
 }
 
 func (f forgetScan) empty() bool {
-	return f.votes.Empty() && len(f.applied) == 0 && len(f.history) == 0 && len(f.captured) == 0 && len(f.mine) == 0
+	return f.votes.Empty() && len(f.applied) == 0 && len(f.pendingA) == 0 && len(f.history) == 0 && len(f.captured) == 0 && len(f.mine) == 0
 }
 
 // scanForget locates a person's votes and the tips they captured.
@@ -656,6 +657,9 @@ func scanForget(tx ReadTx, id string) (forgetScan, error) {
 		return f, err
 	}
 	if f.applied, err = appliedBy(tx, id); err != nil {
+		return f, err
+	}
+	if f.pendingA, err = pendingAppliedBy(tx, id); err != nil {
 		return f, err
 	}
 	if f.history, err = historyBy(tx, id); err != nil {
@@ -690,6 +694,9 @@ func (b *Bot) forget(tx Tx, id, anonymous string, found forgetScan) (tips, votes
 		return 0, 0, err
 	}
 	if err = forgetHistory(tx, found.history, id); err != nil {
+		return 0, 0, err
+	}
+	if err = forgetPendingApplied(tx, found.pendingA, id); err != nil {
 		return 0, 0, err
 	}
 	if err = forgetFollowUps(tx, id, anonymous); err != nil {

@@ -177,6 +177,11 @@ func (b *Bot) reactionsCleared(ctx context.Context, e *ReactionsCleared) error {
 				return false, err
 			}
 			changed := false
+			if e.Emoji == "" {
+				if changed, err = dropPendingApplied(tx, e.Channel, e.MessageID); err != nil {
+					return false, err
+				}
+			}
 			for _, pv := range pending {
 				if left := without(pv.Emojis); len(left) != len(pv.Emojis) {
 					if err := tx.PutPendingVote(e.Channel, e.MessageID, PendingVote{Voter: pv.Voter, Emojis: left}); err != nil {
