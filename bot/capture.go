@@ -166,6 +166,9 @@ func (b *Bot) capture(tx Tx, out *outbox, n newTip) (Tip, bool, error) {
 	if n.capturedBy != n.author.ID {
 		t.CapturedBy = n.capturedBy
 	}
+	if err := b.addHistory(tx, t.ID, who, historyCaptured, t.Source); err != nil {
+		return Tip{}, false, err
+	}
 	if err := b.notePerson(tx, n.author); err != nil {
 		return Tip{}, false, err
 	}
@@ -184,6 +187,9 @@ func (b *Bot) capture(tx Tx, out *outbox, n newTip) (Tip, bool, error) {
 		return Tip{}, false, err
 	}
 	if err := tx.PutTip(t); err != nil {
+		return Tip{}, false, err
+	}
+	if err := b.adoptPendingApplied(tx, &t); err != nil {
 		return Tip{}, false, err
 	}
 	if err := countVotes(tx, Tip{}, t); err != nil {
@@ -435,6 +441,9 @@ func (b *Bot) messageEdited(ctx context.Context, e *MessageEdited) (Reply, error
 		t.Text = text
 		t.Topics = Topics(text, b.cfg.Hashtags)
 		t.UpdatedAt = b.now()
+		if err := b.addHistory(tx, t.ID, e.Author.ID, historyEdited, ""); err != nil {
+			return false, err
+		}
 		return true, tx.PutTip(t)
 	})
 }
@@ -446,9 +455,13 @@ func (b *Bot) messageDeleted(ctx context.Context, e *MessageDeleted) error {
 	_, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
 		t, err := tx.TipByMessage(e.Channel, e.MessageID)
 		if errors.Is(err, ErrNotFound) {
+			dropped, err := dropPendingApplied(tx, e.Channel, e.MessageID)
+			if err != nil {
+				return false, err
+			}
 			pending, err := tx.PendingVotes(e.Channel, e.MessageID)
 			if err != nil || len(pending) == 0 {
-				return false, err
+				return dropped, err
 			}
 			return true, tx.DeletePendingVotes(e.Channel, e.MessageID)
 		}
@@ -484,6 +497,12 @@ func removeTip(tx Tx, t Tip) error {
 		return err
 	}
 	if err := countVotes(tx, t, Tip{}); err != nil {
+		return err
+	}
+	if err := dropAppliedMarks(tx, t.ID); err != nil {
+		return err
+	}
+	if err := tx.DeleteRecord(recHistory, tipKey(t.ID)); err != nil {
 		return err
 	}
 	return tx.DeleteTip(t.ID)

@@ -310,6 +310,9 @@ func (b *Bot) names(tx ReadTx, list []Standing, names map[string]string) error {
 // tipLine renders a tip as one line of a list, linking to its message.
 func (b *Bot) tipLine(prefix string, t Tip) Line {
 	text := b.t("tip.line", t.ID, snippet(t.Text, 100), t.AuthorName, b.plural("votes", int64(t.UsefulVotes)))
+	if t.Applied > 0 {
+		text += " · " + b.plural("applied", int64(t.Applied))
+	}
 	if t.Status == StatusFeatured {
 		text += " " + b.t("tip.featured")
 	}
@@ -396,11 +399,13 @@ func (b *Bot) cmdMe(ctx context.Context, e *CommandInvoked, args []string) (Repl
 		m.Lines = append(m.Lines, Line{Text: b.t("me.none")})
 		return m, nil
 	}
-	votes := 0
+	votes, applied := 0, 0
 	for _, t := range mine {
 		votes += t.UsefulVotes
+		applied += t.Applied
 	}
 	m.Lines = append(m.Lines, Line{Text: b.t("me.summary", b.plural("tips", int64(len(mine))), b.plural("votes", int64(votes)))})
+	m.Lines = append(m.Lines, Line{Text: b.t("me.applied", b.plural("times", int64(applied)))})
 	if rank > 0 {
 		m.Lines = append(m.Lines, Line{Text: b.t("me.rank", rank, b.plural("contributors", int64(total)), b.plural("votes", standing.Votes))})
 	}
@@ -506,7 +511,7 @@ func (b *Bot) cmdForgetMe(ctx context.Context, e *CommandInvoked, args []string)
 				ran = true
 				var err error
 				if first {
-					n, m, err = b.forget(tx, e.User.ID, anonymous, forgetScan{votes: chunk, captured: found.captured, mine: mine})
+					n, m, err = b.forget(tx, e.User.ID, anonymous, forgetScan{votes: chunk, applied: found.applied, pendingA: found.pendingA, history: found.history, captured: found.captured, mine: mine})
 					return true, err
 				}
 				if n, err = forgetTips(tx, e.User.ID, mine); err != nil {
@@ -579,18 +584,32 @@ func splitVoteRefs(r VoteRefs, n int) (head, rest VoteRefs) {
 // forgetScan is what scanForget found of a person outside the writer.
 type forgetScan struct {
 	votes    VoteRefs
-	captured []TipID // tips they captured for others
-	mine     []TipID // tips they wrote
-	work     []int   // forgetCost of each of mine
+	applied  []TipID  // tips they marked applied
+	pendingA []string // messages, not tips, they put the applied reaction on
+	history  []TipID  // tips whose history names them
+	captured []TipID  // tips they captured for others
+	mine     []TipID  // tips they wrote
+	work     []int    // forgetCost of each of mine
 }
 
-func (f forgetScan) empty() bool { return f.votes.Empty() && len(f.captured) == 0 && len(f.mine) == 0 }
+func (f forgetScan) empty() bool {
+	return f.votes.Empty() && len(f.applied) == 0 && len(f.pendingA) == 0 && len(f.history) == 0 && len(f.captured) == 0 && len(f.mine) == 0
+}
 
 // scanForget locates a person's votes and the tips they captured.
 func scanForget(tx ReadTx, id string) (forgetScan, error) {
 	var f forgetScan
 	var err error
 	if f.votes, err = tx.VotesBy(id); err != nil {
+		return f, err
+	}
+	if f.applied, err = appliedBy(tx, id); err != nil {
+		return f, err
+	}
+	if f.pendingA, err = pendingAppliedBy(tx, id); err != nil {
+		return f, err
+	}
+	if f.history, err = historyBy(tx, id); err != nil {
 		return f, err
 	}
 	if err = tx.TipsByAuthor(id, func(t Tip) error {
@@ -617,6 +636,18 @@ func (b *Bot) forget(tx Tx, id, anonymous string, found forgetScan) (tips, votes
 		return 0, 0, err
 	}
 	if votes, err = tx.ReassignVotes(found.votes, id, anonymous); err != nil {
+		return 0, 0, err
+	}
+	if _, err = relinkAppliedMarks(tx, found.applied, id, anonymous); err != nil {
+		return 0, 0, err
+	}
+	if err = forgetHistory(tx, found.history, id); err != nil {
+		return 0, 0, err
+	}
+	if err = forgetPendingApplied(tx, found.pendingA, id); err != nil {
+		return 0, 0, err
+	}
+	if err = forgetFollowUps(tx, id, anonymous); err != nil {
 		return 0, 0, err
 	}
 	if err := uncountNewContributor(tx, id); err != nil {

@@ -20,6 +20,9 @@ type Config struct {
 	CaptureReaction map[Platform]string
 	AckReaction     map[Platform]string
 	UsefulReactions map[Platform][]string
+	// AppliedReactions mark a tip applied (applied_reactions); none of
+	// them may be a useful reaction.
+	AppliedReactions map[Platform][]string
 
 	Threshold      int                 // useful votes that put a tip in the hall of fame
 	HallOfFame     map[Platform]string // hall of fame channel per platform; "" = none
@@ -29,6 +32,9 @@ type Config struct {
 	SessionDuration time.Duration // default deadline of a session prompt
 	Reminder        time.Duration // reminder before the deadline; 0 = none
 	CatchUp         time.Duration // how late a missed schedule run may still fire
+	// FollowUp are the delays after a session's close at which its
+	// answerers get a follow-up (sessions.follow_up); none = off.
+	FollowUp []time.Duration
 
 	RequireApproval bool
 
@@ -43,19 +49,21 @@ type Config struct {
 // DefaultConfig returns SPEC's defaults.
 func DefaultConfig() Config {
 	return Config{
-		Locale:          "en",
-		Location:        time.UTC,
-		MaxPerMinute:    10,
-		Prefixes:        []string{"tip:", "astuce:"},
-		Hashtags:        []string{"#tip", "#astuce"},
-		CaptureReaction: map[Platform]string{},
-		AckReaction:     map[Platform]string{},
-		UsefulReactions: map[Platform][]string{},
-		Threshold:       5,
-		HallOfFame:      map[Platform]string{},
-		DigestChannel:   map[Platform]string{},
-		SessionDuration: 24 * time.Hour,
-		CatchUp:         time.Hour,
-		RecoveryWindow:  48 * time.Hour,
+		Locale:           "en",
+		Location:         time.UTC,
+		MaxPerMinute:     10,
+		Prefixes:         []string{"tip:", "astuce:"},
+		Hashtags:         []string{"#tip", "#astuce"},
+		CaptureReaction:  map[Platform]string{},
+		AckReaction:      map[Platform]string{},
+		UsefulReactions:  map[Platform][]string{},
+		AppliedReactions: map[Platform][]string{},
+		Threshold:        5,
+		HallOfFame:       map[Platform]string{},
+		DigestChannel:    map[Platform]string{},
+		SessionDuration:  24 * time.Hour,
+		CatchUp:          time.Hour,
+		FollowUp:         []time.Duration{7 * 24 * time.Hour, 30 * 24 * time.Hour},
+		RecoveryWindow:   48 * time.Hour,
 	}
 }

@@ -17,9 +17,7 @@ import (
 var ExportColumns = []string{
 	"id", "workspace", "platform", "channel", "message_id", "author_id", "author_name",
 	"text", "topics", "source", "session_id", "status", "useful_votes", "created_at",
-	// SPEC puts applied and paths before visibility; they come here once
-	// they exist.
-	"visibility",
+	"applied", "paths", "visibility",
 }
 
 // ExportFormats are the formats Export writes.
@@ -41,7 +39,11 @@ type exportRecord struct {
 	Status      string   `json:"status"`
 	UsefulVotes int      `json:"useful_votes"`
 	CreatedAt   string   `json:"created_at"`
-	Visibility  string   `json:"visibility"`
+	Applied     int      `json:"applied"`
+	// Paths are the training paths the tip is in: none until training
+	// paths exist.
+	Paths      []string `json:"paths"`
+	Visibility string   `json:"visibility"`
 }
 
 func newExportRecord(ws Workspace, t Tip) exportRecord {
@@ -64,6 +66,8 @@ func newExportRecord(ws Workspace, t Tip) exportRecord {
 		Status:      string(t.Status),
 		UsefulVotes: t.UsefulVotes,
 		CreatedAt:   t.CreatedAt.UTC().Format(time.RFC3339),
+		Applied:     t.Applied,
+		Paths:       []string{},
 		Visibility:  t.ExportVisibility(),
 	}
 }
@@ -73,7 +77,7 @@ func (r exportRecord) row() []string {
 	row := []string{
 		r.ID, r.Workspace, r.Platform, r.Channel, r.MessageID, r.AuthorID, r.AuthorName,
 		r.Text, strings.Join(r.Topics, " "), r.Source, r.SessionID, r.Status,
-		strconv.Itoa(r.UsefulVotes), r.CreatedAt, r.Visibility,
+		strconv.Itoa(r.UsefulVotes), r.CreatedAt, strconv.Itoa(r.Applied), strings.Join(r.Paths, " "), r.Visibility,
 	}
 	for i, cell := range row {
 		row[i] = csvCell(cell)

@@ -68,7 +68,7 @@ func exportFixture(t *testing.T) bot.Store {
 		wsLocal: {
 			{ID: 1, Channel: "#general", MessageID: "3", AuthorID: "alice", AuthorName: "alice",
 				Text: "tip: use git bisect to find regressions #git", Topics: []string{"git"},
-				Source: bot.SourcePrefix, Status: bot.StatusPublished, UsefulVotes: 2, CreatedAt: at},
+				Source: bot.SourcePrefix, Status: bot.StatusPublished, UsefulVotes: 2, CreatedAt: at, Applied: 3},
 			{ID: 7, Channel: "#formation", MessageID: "12", ThreadID: "10", AuthorID: "bob", AuthorName: "Bob «Éloïse» Müller",
 				Text:   "Astuce, \"guillemets\" et virgules,\nsur deux lignes: Ctrl+Maj+V colle sans mise en forme ✓ #excel #Raccourcis",
 				Topics: []string{"excel", "raccourcis"}, Source: bot.SourceSession, SessionID: 3,
@@ -90,14 +90,14 @@ func exportFixture(t *testing.T) bot.Store {
 // wantRows are the CSV rows of exportFixture for wsLocal then wsSlack.
 var wantRows = [][]string{
 	{"t1", "local", "shell", "#general", "3", "alice", "alice", "tip: use git bisect to find regressions #git",
-		"git", "prefix", "", "published", "2", "2025-03-14T08:26:53Z", "workspace"},
+		"git", "prefix", "", "published", "2", "2025-03-14T08:26:53Z", "3", "", "workspace"},
 	{"t7", "local", "shell", "#formation", "12", "bob", "Bob «Éloïse» Müller",
 		"Astuce, \"guillemets\" et virgules,\nsur deux lignes: Ctrl+Maj+V colle sans mise en forme ✓ #excel #Raccourcis",
-		"excel raccourcis", "session", "s3", "pending", "0", "2025-03-14T09:26:53Z", "channel"},
+		"excel raccourcis", "session", "s3", "pending", "0", "2025-03-14T09:26:53Z", "0", "", "channel"},
 	{"t42", "T123", "slack", "C0123", "1712345678.000100", "U1", "", "<script>&amp; =SUM(A1)",
-		"", "reaction", "", "rejected", "0", "2025-03-14T08:26:53Z", "workspace"},
+		"", "reaction", "", "rejected", "0", "2025-03-14T08:26:53Z", "0", "", "workspace"},
 	{"t43", "T123", "slack", "C0123", "1712345679.000200", "U2", "Zoë", "   ",
-		"", "command", "", "featured", "11", "2025-03-14T08:26:53Z", "workspace"},
+		"", "command", "", "featured", "11", "2025-03-14T08:26:53Z", "0", "", "workspace"},
 }
 
 func TestExportCSVRoundTrip(t *testing.T) {
@@ -178,7 +178,8 @@ func TestExportJSONL(t *testing.T) {
 				want := wantRows[i]
 				got := []string{rec.ID, rec.Workspace, rec.Platform, rec.Channel, jsonField(fields, "message_id"),
 					jsonField(fields, "author_id"), jsonField(fields, "author_name"), rec.Text, strings.Join(rec.Topics, " "),
-					rec.Source, jsonField(fields, "session_id"), rec.Status, string(fields["useful_votes"]), jsonField(fields, "created_at"), jsonField(fields, "visibility")}
+					rec.Source, jsonField(fields, "session_id"), rec.Status, string(fields["useful_votes"]), jsonField(fields, "created_at"),
+					string(fields["applied"]), pathsCell(t, fields["paths"]), jsonField(fields, "visibility")}
 				if !reflect.DeepEqual(got, want) {
 					t.Errorf("line %d:\n got %q\nwant %q", i+1, got, want)
 				}
@@ -310,4 +311,15 @@ func TestExportCSVIsSafeInSpreadsheets(t *testing.T) {
 	if rec.Text != texts[0] {
 		t.Errorf("JSON Lines text = %q, want %q unchanged", rec.Text, texts[0])
 	}
+}
+
+// pathsCell checks that a JSON Lines paths field is a list and returns
+// it as its CSV cell (space-separated).
+func pathsCell(t *testing.T, raw json.RawMessage) string {
+	t.Helper()
+	var paths []string
+	if !strings.HasPrefix(string(raw), "[") || json.Unmarshal(raw, &paths) != nil {
+		t.Errorf("paths = %s, want a JSON list", raw)
+	}
+	return strings.Join(paths, " ")
 }

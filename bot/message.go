@@ -43,6 +43,18 @@ type Line struct {
 	// existed have Text only and are sent as they are.
 	Parts []Part `json:",omitempty"`
 	Ref   *MessageRef
+	// Buttons are choices offered on the line (a follow-up's Applied, Not
+	// yet, Not for me); platforms without buttons show the line's text,
+	// which names the commands.
+	Buttons []Button `json:",omitempty"`
+}
+
+// Button is a choice offered in a message: clicking it runs a /tips
+// sub-command as the person who clicked, in the conversation where it was
+// offered.
+type Button struct {
+	Label   string
+	Command string // the /tips sub-command and its arguments, e.g. "applied t42"
 }
 
 // Part is one piece of a Line or a title: plain text, a person (Mention: a

@@ -108,6 +108,9 @@ func (b *Bot) moderate(ctx context.Context, e *CommandInvoked, args []string, ac
 		if err := tx.PutRecord(recModLog, fmt.Sprintf("%020d", seq), raw); err != nil {
 			return false, err
 		}
+		if err := b.addHistory(tx, t.ID, e.User.ID, map[string]string{"approve": historyApproved, "feature": historyFeatured, "reject": historyRejected}[action], ""); err != nil {
+			return false, err
+		}
 		if to == StatusRejected && t.AuthorID != e.User.ID {
 			author := t.AuthorID
 			note := Message{Lines: []Line{{Text: b.t("mod.rejected.dm", snippet(t.Text, 200))}}}

@@ -226,6 +226,9 @@ func (b *Bot) peopleUpdated(ctx context.Context, e *PeopleUpdated) error {
 		if err := b.removeVotesOf(ctx, e.Workspace, id); err != nil {
 			return err
 		}
+		if err := b.removeAppliedOf(ctx, e.Workspace, id); err != nil {
+			return err
+		}
 	}
 	return nil
 }

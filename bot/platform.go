@@ -23,6 +23,9 @@ type PlatformSpec struct {
 	CaptureReaction string
 	AckReaction     string
 	UsefulReactions []string
+	// AppliedReactions are the default emoji of an applied mark (the
+	// learning loop): never useful votes.
+	AppliedReactions []string
 	// FoldEmoji folds the platform's names of an emoji's variants to the
 	// base emoji's name (a skin tone written as a suffix); nil: the
 	// platform writes emoji as Unicode, which BaseEmoji folds.
@@ -81,6 +84,7 @@ func platformSet(specs []PlatformSpec) (map[Platform]PlatformSpec, error) {
 			return nil, fmt.Errorf("bot: platform %q given twice", s.Name)
 		}
 		s.UsefulReactions = slices.Clone(s.UsefulReactions)
+		s.AppliedReactions = slices.Clone(s.AppliedReactions)
 		m[s.Name] = s
 	}
 	return m, nil
@@ -107,6 +111,15 @@ func (b *Bot) usefulEmoji(p Platform) []string {
 		return e
 	}
 	return b.spec(p).UsefulReactions
+}
+
+// appliedEmoji returns the emoji of an applied mark on platform p: the
+// configuration's, or the platform's defaults.
+func (b *Bot) appliedEmoji(p Platform) []string {
+	if e, ok := b.cfg.AppliedReactions[p]; ok {
+		return e
+	}
+	return b.spec(p).AppliedReactions
 }
 
 // foldEmoji folds an emoji of platform p to its base form: the platform's

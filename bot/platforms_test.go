@@ -51,9 +51,9 @@ func StandInMarkup(p Platform) Markup {
 
 // StandInPlatforms returns the platforms the core's tests run on.
 func StandInPlatforms() []PlatformSpec {
-	return []PlatformSpec{{Name: Slack, CaptureReaction: "bookmark", AckReaction: "bulb", UsefulReactions: []string{"bulb", "+1", "star"}, FoldEmoji: testFold,
+	return []PlatformSpec{{Name: Slack, CaptureReaction: "bookmark", AckReaction: "bulb", UsefulReactions: []string{"bulb", "+1", "star"}, AppliedReactions: []string{"white_check_mark"}, FoldEmoji: testFold,
 		ChannelArg: testChannelArg, UserArg: testUserArg},
-		{Name: Discord, CaptureReaction: "🔖", AckReaction: "💡", UsefulReactions: []string{"💡", "👍", "⭐"},
+		{Name: Discord, CaptureReaction: "🔖", AckReaction: "💡", UsefulReactions: []string{"💡", "👍", "⭐"}, AppliedReactions: []string{"✅"},
 			ChannelArg: testChannelArg, UserArg: testUserArg,
 			CommandPrefix: func(c Command) string {
 				if c.Role == RoleAdmin {
@@ -61,7 +61,7 @@ func StandInPlatforms() []PlatformSpec {
 				}
 				return "/tips "
 			}},
-		{Name: Shell, CaptureReaction: "bookmark", AckReaction: "bulb", UsefulReactions: []string{"bulb", "+1", "star"}, FoldEmoji: testFold,
+		{Name: Shell, CaptureReaction: "bookmark", AckReaction: "bulb", UsefulReactions: []string{"bulb", "+1", "star"}, AppliedReactions: []string{"white_check_mark"}, FoldEmoji: testFold,
 			ChannelArg: testChannelArg,
 			UserArg: func(arg string) (string, bool) {
 				if id, ok := testUserArg(arg); ok {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -340,6 +341,11 @@ func (b *Bot) recoverMessage(ctx context.Context, ws Workspace, channel string, 
 		if b.touchedLive(ws, channel, m.MessageID) {
 			return changed, nil
 		}
+		marked, err := b.recoverApplied(tx, p, channel, m)
+		if err != nil {
+			return false, err
+		}
+		changed = changed || marked
 		want := map[string][]string{} // voter → useful emojis as votes keep them
 		for _, r := range m.Reactions {
 			if !b.isUseful(p, b.foldEmoji(p, r.Emoji)) {
@@ -477,4 +483,62 @@ func (b *Bot) recoverAll(ctx context.Context) {
 			b.log.Warn("recovery: incomplete", "workspace", ws.Key(), "err", err)
 		}
 	}
+}
+
+// recoverApplied brings the applied marks given by reaction on a tip's
+// message to what the platform shows: a ✅ put meanwhile marks the tip, a
+// ✅ taken off unmarks it (marks given otherwise stay). As for votes, a
+// message where a forgotten person had marked is left as it is.
+func (b *Bot) recoverApplied(tx Tx, p Platform, channel string, m HistoryMessage) (bool, error) {
+	t, err := tx.TipByMessage(channel, m.MessageID)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	want := map[string]bool{}
+	for _, r := range m.Reactions {
+		if b.isApplied(p, BaseEmoji(r.Emoji)) {
+			for _, u := range r.Users {
+				if u != "" {
+					want[u] = true
+				}
+			}
+		}
+	}
+	marks, err := appliedMarks(tx, t.ID)
+	if err != nil {
+		return false, err
+	}
+	for who := range marks {
+		if strings.HasPrefix(who, forgottenPrefix) {
+			return false, nil
+		}
+	}
+	changed := false
+	for _, who := range slices.Sorted(maps.Keys(want)) {
+		if _, ok := marks[who]; ok {
+			continue
+		}
+		if mem, err := tx.Member(who); err == nil && mem.Bot {
+			continue
+		}
+		done, err := b.markApplied(tx, &t, who, appliedViaReaction)
+		if err != nil {
+			return false, err
+		}
+		changed = changed || done
+	}
+	for _, who := range slices.Sorted(maps.Keys(marks)) {
+		if marks[who].Via != appliedViaReaction || want[who] {
+			continue
+		}
+		done, err := b.unmarkApplied(tx, &t, who, appliedViaReaction)
+		if err != nil {
+			return false, err
+		}
+		changed = changed || done
+	}
+	return changed, nil
 }

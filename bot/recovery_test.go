@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -184,5 +185,39 @@ func TestRecoverLeavesLiveVotes(t *testing.T) {
 	}
 	if got := h.votes(other); got != 1 {
 		t.Errorf("votes on the other tip = %d, want 1 (dave's, live)", got)
+	}
+}
+
+// TestRecoverAppliedMarks: ✅ put or taken off while tipbot was away mark
+// or unmark the tip at the next start, once; a mark given by command stays.
+func TestRecoverAppliedMarks(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, nil)
+	hc := &historyChat{recordingChat: h.chat, history: map[string][]bot.HistoryMessage{}, since: map[string]time.Time{}}
+	h.bot.Attach(bot.Shell, hc)
+	msg := h.post(alice, "tip: use git bisect #git")
+	h.react(bob, msg, "white_check_mark")
+	h.command(carol, "tips", "applied "+h.tip(msg).ID.String())
+	h.close()
+
+	h.advance(2 * time.Hour)
+	hc.set("#general", bot.HistoryMessage{MessageID: msg, Author: alice, Text: "tip: use git bisect #git", Reactions: []bot.Reaction{
+		{Emoji: "white_check_mark", Users: []string{"dave", "alice"}}, // bob took his off; dave and alice put theirs
+	}})
+	h.open()
+	h.bot.Attach(bot.Shell, hc)
+	for range 2 { // a second run changes nothing
+		if _, err := h.bot.Recover(context.Background(), h.ws); err != nil {
+			t.Fatal(err)
+		}
+		h.bot.Wait()
+	}
+	got := h.appliedPeople(h.tip(msg).ID)
+	slices.Sort(got)
+	if want := []string{"alice", "carol", "dave"}; !slices.Equal(got, want) {
+		t.Errorf("applied marks of %q, want %q", got, want)
+	}
+	if tip := h.tip(msg); tip.Applied != 3 || tip.UsefulVotes != 0 {
+		t.Errorf("applied %d, votes %d; want 3 and 0", tip.Applied, tip.UsefulVotes)
 	}
 }

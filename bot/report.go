@@ -50,8 +50,13 @@ type Figures struct {
 	// messages the platform refused for good (workspace-wide, all time).
 	OutboxPending, OutboxFailed int64
 	Moderation                  []ModAction
-	Names                       map[string]string // author id → name
-	Platform                    Platform
+	// Applied is how many applied marks were given in the period.
+	Applied int64
+	// FollowUps are the follow-up steps sent in the period, with their
+	// answers.
+	FollowUps []FollowUpFigure
+	Names     map[string]string // author id → name
+	Platform  Platform
 }
 
 // Report computes and renders the engagement report of a workspace for the
@@ -142,6 +147,9 @@ func (b *Bot) figures(ctx context.Context, ws Workspace, p Period, at time.Time,
 			}
 			return nil
 		}); err != nil {
+			return err
+		}
+		if err := b.learningFigures(tx, &f, in); err != nil {
 			return err
 		}
 		if f.Pending, err = tx.Counter(counterPending); err != nil {
@@ -401,6 +409,11 @@ func (b *Bot) renderReport(f Figures, prev *Figures) *Message {
 		}
 		addParts(line...)
 	}
+	add(b.t("report.applied", f.Applied) + b.change(f.Applied, p.Applied, has))
+	for _, x := range f.FollowUps {
+		add(b.t("report.followup", x.Session, x.Title, b.plural("days", int64(x.Delay/(24*time.Hour))), x.Sent,
+			x.Answers[AnswerApplied], x.Answers[AnswerNotYet], x.Answers[AnswerNotForMe], x.None))
+	}
 	add(b.t("report.pending", f.Pending))
 	counts := map[string]int{}
 	for _, a := range f.Moderation {
@@ -478,4 +491,86 @@ func (b *Bot) channelUnknown(ctx context.Context, ws Workspace, channel string) 
 		return err
 	})
 	return !known, err
+}
+
+// FollowUpFigure is one follow-up step of a session in a report: the
+// messages sent in the period and the answers to them, per tip recalled.
+type FollowUpFigure struct {
+	Session SessionID
+	Title   string
+	Delay   time.Duration
+	Sent    int
+	Answers map[string]int // by answer (AnswerApplied...)
+	None    int            // tips recalled with no answer
+}
+
+// learningFigures gathers the applied marks given in the period and the
+// follow-ups sent in it (channel: those of the channel's tips and
+// sessions).
+func (b *Bot) learningFigures(tx ReadTx, f *Figures, in func(time.Time) bool) error {
+	if f.Channel == "" {
+		var err error
+		if f.Applied, err = tx.Counter(counterApplied(f.Key)); err != nil {
+			return err
+		}
+	} else if err := tx.ForEachRecord(recApplied, func(key string, raw []byte) error {
+		marks := map[string]AppliedMark{}
+		if err := json.Unmarshal(raw, &marks); err != nil {
+			return fmt.Errorf("bot: decode applied marks %s: %w", key, err)
+		}
+		var id uint64
+		if _, err := fmt.Sscan(key, &id); err != nil {
+			return fmt.Errorf("bot: applied key %q: %w", key, err)
+		}
+		t, err := tx.Tip(TipID(id))
+		if errors.Is(err, ErrNotFound) {
+			return nil
+		}
+		if err != nil || t.Channel != f.Channel {
+			return err
+		}
+		for _, m := range marks {
+			if in(m.At) {
+				f.Applied++
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	return tx.ForEachRecord(recFollowUp, func(key string, raw []byte) error {
+		var fu FollowUps
+		if err := json.Unmarshal(raw, &fu); err != nil {
+			return fmt.Errorf("bot: decode follow-ups %s: %w", key, err)
+		}
+		if f.Channel != "" {
+			s, err := getSession(tx, fu.Session)
+			if errors.Is(err, ErrNotFound) || (err == nil && s.Channel != f.Channel) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+		for _, st := range fu.Steps {
+			x := FollowUpFigure{Session: fu.Session, Title: fu.Title, Delay: st.Delay, Answers: map[string]int{}}
+			for _, item := range st.People {
+				if item.SentAt.IsZero() || !in(item.SentAt) {
+					continue
+				}
+				x.Sent++
+				for _, id := range item.Tips {
+					if a, ok := item.Answers[id]; ok {
+						x.Answers[a]++
+					} else {
+						x.None++
+					}
+				}
+			}
+			if x.Sent > 0 {
+				f.FollowUps = append(f.FollowUps, x)
+			}
+		}
+		return nil
+	})
 }

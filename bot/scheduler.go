@@ -57,6 +57,18 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 }
 
+// TickNow does at once what is due (as Run does when its timer fires:
+// sessions to close, reminders, scheduled prompts, the digest,
+// follow-ups) and returns once the messages it owed are delivered. It is
+// for a clock that was moved forward (tests, the shell's /advance); what
+// it does is never done twice, even while Run runs.
+func (b *Bot) TickNow(ctx context.Context) error {
+	_, err := b.tick(ctx)
+	b.Wait()
+	b.wakeScheduler()
+	return err
+}
+
 // wakeScheduler makes Run look again at once (a session or schedule was
 // added).
 func (b *Bot) wakeScheduler() {
@@ -95,6 +107,9 @@ func (b *Bot) tick(ctx context.Context) (time.Time, error) {
 		soonest(t)
 		errs = append(errs, err)
 		t, err = b.tickDigest(ctx, ws)
+		soonest(t)
+		errs = append(errs, err)
+		t, err = b.tickFollowUps(ctx, ws)
 		soonest(t)
 		errs = append(errs, err)
 	}

@@ -206,6 +206,9 @@ func (b *Bot) closeSession(tx Tx, out *outbox, ws Workspace, id SessionID) (Sess
 	if err := putSession(tx, s); err != nil {
 		return s, false, err
 	}
+	if err := b.planFollowUps(tx, s); err != nil {
+		return s, false, err
+	}
 	recap, err := b.recap(tx, s)
 	if err != nil {
 		return s, false, err

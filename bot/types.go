@@ -157,6 +157,10 @@ type Tip struct {
 	// Visibility restricts the tip to its channel when the channel is not
 	// readable by the whole workspace, or not known yet (see Restricted).
 	Visibility Visibility
+	// Applied is the number of distinct people (authors included, not
+	// bots) who marked the tip "I put this into practice" (see
+	// AppliedMark); it is counted apart from UsefulVotes.
+	Applied int
 }
 
 // Ranked reports whether the tip counts in leaderboards, search and report

@@ -47,6 +47,9 @@ func (b *Bot) reactionAdded(ctx context.Context, e *ReactionAdded) (Reply, error
 		return nil, nil
 	}
 	emoji := b.foldEmoji(e.Workspace.Platform, e.Emoji)
+	if b.isApplied(e.Workspace.Platform, emoji) { // never a useful vote, never a capture
+		return nil, b.appliedReaction(ctx, &e.EventMeta, e.Channel, e.MessageID, e.User, true)
+	}
 	capture, useful := b.isCapture(e.Workspace.Platform, emoji), b.isUseful(e.Workspace.Platform, emoji)
 	if !capture && !useful {
 		return nil, nil
@@ -112,6 +115,9 @@ func (b *Bot) reactionRemoved(ctx context.Context, e *ReactionRemoved) error {
 		return nil
 	}
 	emoji := b.foldEmoji(e.Workspace.Platform, e.Emoji)
+	if b.isApplied(e.Workspace.Platform, emoji) {
+		return b.appliedReaction(ctx, &e.EventMeta, e.Channel, e.MessageID, e.User, false)
+	}
 	if !b.isUseful(e.Workspace.Platform, emoji) {
 		return nil // taking the capture reaction off does not un-capture: the tip may have votes
 	}
@@ -140,6 +146,12 @@ func (b *Bot) reactionsCleared(ctx context.Context, e *ReactionsCleared) error {
 		return nil
 	}
 	emoji := b.foldEmoji(e.Workspace.Platform, e.Emoji)
+	if e.Emoji != "" && b.isApplied(e.Workspace.Platform, emoji) {
+		_, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+			return b.clearAppliedReactions(tx, e.Channel, e.MessageID)
+		})
+		return err
+	}
 	if e.Emoji != "" && !b.isUseful(e.Workspace.Platform, emoji) {
 		return nil
 	}
@@ -163,6 +175,11 @@ func (b *Bot) reactionsCleared(ctx context.Context, e *ReactionsCleared) error {
 				return false, err
 			}
 			changed := false
+			if e.Emoji == "" {
+				if changed, err = dropPendingApplied(tx, e.Channel, e.MessageID); err != nil {
+					return false, err
+				}
+			}
 			for _, pv := range pending {
 				if left := without(pv.Emojis); len(left) != len(pv.Emojis) {
 					if err := tx.PutPendingVote(e.Channel, e.MessageID, PendingVote{Voter: pv.Voter, Emojis: left}); err != nil {
@@ -175,6 +192,15 @@ func (b *Bot) reactionsCleared(ctx context.Context, e *ReactionsCleared) error {
 		}
 		if err != nil {
 			return false, err
+		}
+		cleared := false
+		if e.Emoji == "" {
+			if cleared, err = b.clearAppliedReactions(tx, e.Channel, e.MessageID); err != nil {
+				return false, err
+			}
+			if t, err = tx.Tip(t.ID); err != nil { // with its new applied count
+				return false, err
+			}
 		}
 		type change struct {
 			voter string
@@ -210,7 +236,7 @@ func (b *Bot) reactionsCleared(ctx context.Context, e *ReactionsCleared) error {
 				return false, err
 			}
 		}
-		return len(changes) > 0, nil
+		return cleared || len(changes) > 0, nil
 	})
 	return err
 }
@@ -333,6 +359,9 @@ func (b *Bot) maybeHallOfFame(tx Tx, out *outbox, ws Workspace, t *Tip) error {
 		return nil
 	}
 	t.HallOfFame = true
+	if err := b.addHistory(tx, t.ID, "", historyHallOfFame, ""); err != nil {
+		return err
+	}
 	tip := *t
 	if channel := b.cfg.HallOfFame[ws.Platform]; channel != "" {
 		post := Message{

@@ -185,8 +185,12 @@ func encodeTip(t bot.Tip) []byte {
 	e.bool(t.HallOfFame)
 	// Added later: absent (workspace) in older records and in tips of the
 	// whole workspace.
-	if t.Visibility != bot.VisibilityWorkspace {
+	if t.Visibility != bot.VisibilityWorkspace || t.Applied > 0 {
 		e.code(string(t.Visibility), visibilityCodes)
+	}
+	// Added later still: the applied count, absent when 0.
+	if t.Applied > 0 {
+		e.uvarint(uint64(t.Applied))
 	}
 	return e.b
 }
@@ -215,6 +219,9 @@ func decodeTip(id bot.TipID, b []byte) (bot.Tip, error) {
 	t.HallOfFame = d.bool()
 	if len(d.b) > 0 && d.err == nil {
 		t.Visibility = bot.Visibility(d.code(visibilityCodes))
+	}
+	if len(d.b) > 0 && d.err == nil {
+		t.Applied = int(d.uvarint())
 	}
 	if d.err != nil {
 		return bot.Tip{}, fmt.Errorf("store: tip %s: %w", id, d.err)

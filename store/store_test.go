@@ -1147,3 +1147,40 @@ func TestTipsInChannel(t *testing.T) {
 	})
 	checkRebuild(t, db, wsA)
 }
+
+// TestTipAppliedRoundTrip: the applied count, added to the record after
+// visibility, reads back with and without a restricted visibility, and a
+// record written before it reads as 0.
+func TestTipAppliedRoundTrip(t *testing.T) {
+	db := mustOpen(t)
+	tips := []bot.Tip{
+		{ID: 1, AuthorID: "U1", Text: "a", Applied: 3},
+		{ID: 2, AuthorID: "U1", Text: "b", Applied: 1, Visibility: bot.VisibilityChannel},
+		{ID: 3, AuthorID: "U1", Text: "c", Visibility: bot.VisibilityThread},
+		{ID: 4, AuthorID: "U1", Text: "d"},
+	}
+	update(t, db, wsA, func(tx bot.Tx) error {
+		for _, tip := range tips {
+			if err := tx.PutTip(tip); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	view(t, db, wsA, func(tx bot.ReadTx) error {
+		for _, want := range tips {
+			got, err := tx.Tip(want.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Applied != want.Applied || got.Visibility != want.Visibility {
+				t.Errorf("%s: applied %d, visibility %q; want %d, %q", want.ID, got.Applied, got.Visibility, want.Applied, want.Visibility)
+			}
+		}
+		return nil
+	})
+	old := encodeTip(bot.Tip{AuthorID: "U1", Text: "e"})
+	if got, err := decodeTip(5, old); err != nil || got.Applied != 0 {
+		t.Errorf("a record without the count: %+v, %v", got, err)
+	}
+}

@@ -113,8 +113,13 @@ func (a *Adapter) Direct(ctx context.Context, ws bot.Workspace, userID string, m
 		}
 		a.dmChannels.Add(userID, ch)
 	}
-	for i, om := range render(m, a.link(ctx, ws.ID)) {
-		if _, err := a.send(ctx, ch, &discordgo.MessageSend{Content: om.Content, Embeds: om.Embeds, Files: om.Files, AllowedMentions: allowedMentions(m)}, keyedNonce(m.Key, i)); err != nil {
+	msgs := render(m, a.link(ctx, ws.ID))
+	for i, om := range msgs {
+		ms := &discordgo.MessageSend{Content: om.Content, Embeds: om.Embeds, Files: om.Files, AllowedMentions: allowedMentions(m)}
+		if i == len(msgs)-1 {
+			ms.Components = buttonRows(ws.ID, m)
+		}
+		if _, err := a.send(ctx, ch, ms, keyedNonce(m.Key, i)); err != nil {
 			return fmt.Errorf("discord: DM to %s: %w", userID, refusal(err))
 		}
 	}
@@ -330,3 +335,39 @@ func (a *Adapter) Members(ctx context.Context, ws bot.Workspace, channel string)
 }
 
 var _ bot.Audience = (*Adapter)(nil)
+
+// buttonPrefix starts the custom id of tipbot's buttons: "tips:GUILD:"
+// then the /tips sub-command the button runs. A button in a direct
+// message says this way which server it acts in.
+const buttonPrefix = "tips:"
+
+// maxButtonRows is Discord's limit of action rows in one message.
+const maxButtonRows = 5
+
+// buttonRows turns the buttons of a message's lines into action rows, one
+// per line (the first five: the lines name the commands too). Each
+// button's label ends with the command's argument (the tip), so rows of
+// several tips are told apart.
+func buttonRows(guild string, m bot.Message) []discordgo.MessageComponent {
+	var rows []discordgo.MessageComponent
+	for _, l := range m.Lines {
+		if len(l.Buttons) == 0 || len(rows) == maxButtonRows {
+			continue
+		}
+		var row discordgo.ActionsRow
+		for i, b := range l.Buttons[:min(5, len(l.Buttons))] {
+			label := b.Label
+			if _, arg, ok := strings.Cut(b.Command, " "); ok {
+				label += " · " + arg
+			}
+			style := discordgo.SecondaryButton
+			if i == 0 {
+				style = discordgo.SuccessButton
+			}
+			row.Components = append(row.Components, discordgo.Button{Label: clipUnits(label, 80), Style: style,
+				CustomID: buttonPrefix + guild + ":" + b.Command})
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,6 +25,8 @@ type world struct {
 	db  *store.DB
 	bot *bot.Bot
 	a   *Adapter
+	// shift moves the core's clock ahead of the system's (follow-ups).
+	shift *atomic.Int64
 }
 
 func newWorld(t *testing.T, opts discordtest.Options, configure func(*bot.Config)) *world {
@@ -38,11 +41,13 @@ func newWorld(t *testing.T, opts discordtest.Options, configure func(*bot.Config
 	if configure != nil {
 		configure(&cfg)
 	}
-	b, err := bot.New(bot.Options{Platforms: []bot.PlatformSpec{Spec()}, Config: cfg, Store: db, Now: func() time.Time { return time.Now().UTC() }, Cron: cron.Parse, Logger: testLogger(t)})
+	shift := &atomic.Int64{}
+	now := func() time.Time { return time.Now().Add(time.Duration(shift.Load())).UTC() }
+	b, err := bot.New(bot.Options{Platforms: []bot.PlatformSpec{Spec()}, Config: cfg, Store: db, Now: now, Cron: cron.Parse, Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, fd: fd, db: db, bot: b, tap: &tap{h: b}}
+	w := &world{t: t, fd: fd, db: db, bot: b, tap: &tap{h: b}, shift: shift}
 	// Cleanups run last-in first-out: the adapter stops, then deliveries
 	// finish, then the store is checked and closed.
 	t.Cleanup(func() {

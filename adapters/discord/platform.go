@@ -15,12 +15,13 @@ const Platform bot.Platform = "discord"
 // /tips-admin. cmd/tipbot gives it to bot.New.
 func Spec() bot.PlatformSpec {
 	return bot.PlatformSpec{
-		Name:            Platform,
-		CaptureReaction: "🔖",
-		AckReaction:     "💡",
-		UsefulReactions: []string{"💡", "👍", "⭐"},
-		CommandPrefix:   commandPrefix,
-		ChannelArg:      func(arg string) (string, bool, bool) { return markupArg(arg, "<#") },
+		Name:             Platform,
+		CaptureReaction:  "🔖",
+		AckReaction:      "💡",
+		UsefulReactions:  []string{"💡", "👍", "⭐"},
+		AppliedReactions: []string{"✅"},
+		CommandPrefix:    commandPrefix,
+		ChannelArg:       func(arg string) (string, bool, bool) { return markupArg(arg, "<#") },
 		UserArg: func(arg string) (string, bool) {
 			if id, ok, _ := markupArg(arg, "<@!"); ok {
 				return id, true

@@ -407,8 +407,12 @@ var errNotGuild = errors.New("interaction outside a guild")
 
 // interaction translates an application command: /tip and /tips become
 // CommandInvoked with the text the core parses, "Save as tip" becomes
-// SaveAsTip. The interaction id is the event id.
+// SaveAsTip; a click on one of tipbot's buttons becomes the command it
+// runs. The interaction id is the event id.
 func (t *translator) interaction(ctx context.Context, ic *discordgo.Interaction) (bot.Event, error) {
+	if ic.Type == discordgo.InteractionMessageComponent {
+		return t.click(ic)
+	}
 	if ic.Type != discordgo.InteractionApplicationCommand {
 		return nil, fmt.Errorf("interaction type %d", ic.Type)
 	}
@@ -476,4 +480,36 @@ func snowflakeTime(id string) time.Time {
 		return time.Time{}
 	}
 	return ts.UTC()
+}
+
+// click translates a click on one of tipbot's buttons (a follow-up's
+// Applied, Not yet, Not for me) into the /tips command it runs, as the
+// person who clicked, in the server the button names: a button in a
+// direct message comes with a user and no server.
+func (t *translator) click(ic *discordgo.Interaction) (bot.Event, error) {
+	data, ok := ic.Data.(discordgo.MessageComponentInteractionData)
+	if !ok || ic.ID == "" || ic.ChannelID == "" {
+		return nil, errors.New("malformed component interaction")
+	}
+	rest, ok := strings.CutPrefix(data.CustomID, buttonPrefix)
+	guild, command, found := strings.Cut(rest, ":")
+	if !ok || !found || guild == "" || strings.TrimSpace(command) == "" {
+		return nil, fmt.Errorf("unknown button %q", data.CustomID)
+	}
+	if ic.GuildID != "" && ic.GuildID != guild {
+		return nil, fmt.Errorf("button of guild %s clicked in guild %s", guild, ic.GuildID)
+	}
+	var u *discordgo.User
+	var member *discordgo.Member
+	switch {
+	case ic.Member != nil && ic.Member.User != nil:
+		u, member = ic.Member.User, ic.Member
+	case ic.User != nil:
+		u = ic.User
+	default:
+		return nil, errors.New("component interaction without a user")
+	}
+	user := bot.User{ID: u.ID, Name: displayName(u, member), Bot: u.Bot || u.System}
+	meta := bot.EventMeta{ID: "ix:" + ic.ID, Workspace: workspace(guild), At: snowflakeTime(ic.ID)}
+	return &bot.CommandInvoked{EventMeta: meta, Channel: ic.ChannelID, User: user, Name: cmdTips, Text: command}, nil
 }

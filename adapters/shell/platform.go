@@ -13,11 +13,12 @@ import (
 // gives it to bot.New.
 func Spec() bot.PlatformSpec {
 	return bot.PlatformSpec{
-		Name:            bot.Shell,
-		CaptureReaction: "bookmark",
-		AckReaction:     "bulb",
-		UsefulReactions: []string{"bulb", "+1", "star"},
-		FoldEmoji:       foldSkinTone,
+		Name:             bot.Shell,
+		CaptureReaction:  "bookmark",
+		AckReaction:      "bulb",
+		UsefulReactions:  []string{"bulb", "+1", "star"},
+		AppliedReactions: []string{"white_check_mark"},
+		FoldEmoji:        foldSkinTone,
 		UserArg: func(arg string) (string, bool) {
 			return arg, validName(arg)
 		},

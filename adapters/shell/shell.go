@@ -28,6 +28,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 
 	"github.com/tipbot/tipbot/bot"
@@ -62,19 +63,24 @@ type Options struct {
 	// Locale of the shell's own lines: "en" (default) or "fr".
 	Locale string
 	Logger *slog.Logger // nil discards logs
+	// Advance, when set, moves the bot's clock forward by d, does what
+	// fell due and returns the new time (/advance; tests only: see
+	// TIPBOT_FAKE_NOW). Nil: /advance is refused.
+	Advance func(ctx context.Context, d time.Duration) (time.Time, error)
 }
 
 // Adapter is the terminal chat. Its Chat methods may be called from any
 // goroutine; Run is called once.
 type Adapter struct {
-	bot    Handler
-	store  bot.Store
-	in     io.Reader
-	out    io.Writer
-	admins map[string]bool
-	t      *texts
-	log    *slog.Logger
-	ws     bot.Workspace
+	bot     Handler
+	advance func(ctx context.Context, d time.Duration) (time.Time, error)
+	store   bot.Store
+	in      io.Reader
+	out     io.Writer
+	admins  map[string]bool
+	t       *texts
+	log     *slog.Logger
+	ws      bot.Workspace
 
 	// mu serializes the message log and every write to out, so messages
 	// appear in id order and lines never interleave.
@@ -92,6 +98,7 @@ type Adapter struct {
 func New(o Options) *Adapter {
 	a := &Adapter{
 		bot:     o.Bot,
+		advance: o.Advance,
 		store:   o.Store,
 		in:      o.In,
 		out:     o.Out,
@@ -253,6 +260,8 @@ func (a *Adapter) handleLine(ctx context.Context, line string) (quit bool) {
 		a.delete(ctx, rest)
 	case "save":
 		a.save(ctx, rest)
+	case "advance":
+		a.advanceClock(ctx, rest)
 	case "":
 		a.say(fmt.Sprintf(a.t.unknown, verb))
 	default:
@@ -696,4 +705,24 @@ func isTerminal(r io.Reader) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// advanceClock moves a test clock forward and waits until what fell due
+// (a session's close, follow-ups) is done and printed.
+func (a *Adapter) advanceClock(ctx context.Context, arg string) {
+	if a.advance == nil {
+		a.say(a.t.noClock)
+		return
+	}
+	d, err := bot.ParseDuration(arg)
+	if err != nil {
+		a.say(a.t.usageAdv)
+		return
+	}
+	at, err := a.advance(ctx, d)
+	if err != nil {
+		a.say(fmt.Sprintf(a.t.failed, err))
+		return
+	}
+	a.say(fmt.Sprintf(a.t.advanced, at.Format("2006-01-02 15:04 MST")))
 }

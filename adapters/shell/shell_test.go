@@ -457,10 +457,10 @@ func TestHelp(t *testing.T) {
 		if strings.ContainsRune(out, '\uFFFD') {
 			t.Errorf("%s /help has replacement characters:\n%s", locale, out)
 		}
-		if n := strings.Count(out, "\n"); n != 14 {
-			t.Errorf("%s /help has %d lines, want 14:\n%s", locale, n, out)
+		if n := strings.Count(out, "\n"); n != 15 {
+			t.Errorf("%s /help has %d lines, want 15:\n%s", locale, n, out)
 		}
-		for _, verb := range []string{"/as", "/in", "/private", "/reply", "/react", "/unreact", "/edit", "/delete", "/save", "/tip", "/help", "/quit"} {
+		for _, verb := range []string{"/as", "/in", "/private", "/reply", "/react", "/unreact", "/edit", "/delete", "/save", "/tip", "/advance", "/help", "/quit"} {
 			if !strings.Contains(out, "\n  "+verb+" ") {
 				t.Errorf("%s /help has no line for %s:\n%s", locale, verb, out)
 			}
@@ -532,4 +532,23 @@ func TestReferenceParts(t *testing.T) {
     alice approved t1 in #training
 (private to bob) alice approved t1 in #training
 `)
+}
+
+// TestAdvance checks /advance: refused without a movable clock, a
+// duration such as 7d moves it otherwise.
+func TestAdvance(t *testing.T) {
+	out, _ := session(t, newMemStore(), Options{}, "/advance 7d\n")
+	checkOutput(t, out, english.noClock+"\n")
+	var moved []time.Duration
+	at := time.Date(2026, 11, 27, 16, 0, 0, 0, time.UTC)
+	o := Options{Advance: func(_ context.Context, d time.Duration) (time.Time, error) {
+		moved = append(moved, d)
+		at = at.Add(d)
+		return at, nil
+	}}
+	out, _ = session(t, newMemStore(), o, "/advance 7d\n/advance soon\n/advance 1h30m\n")
+	checkOutput(t, out, "(the clock is now 2026-12-04 16:00 UTC)\n"+english.usageAdv+"\n(the clock is now 2026-12-04 17:30 UTC)\n")
+	if len(moved) != 2 || moved[0] != 7*24*time.Hour || moved[1] != 90*time.Minute {
+		t.Errorf("moved %v, want 7d then 1h30m", moved)
+	}
 }

@@ -37,6 +37,9 @@ type texts struct {
 	private     string // %s user
 	file        string // %s name, %d size
 	binary      string // what replaces a binary file's content
+	usageAdv    string
+	noClock     string
+	advanced    string // %s the clock's new time
 }
 
 // catalog maps a locale to the shell's texts.
@@ -55,6 +58,7 @@ var english = texts{
   /delete ID            delete message ID
   /save ID              "Save as tip" on message ID
   /tip TEXT, /tips ...  talk to the bot (/tips help lists its commands)
+  /advance DURATION     move the clock forward, e.g. 7d (only with TIPBOT_FAKE_NOW)
   /help                 this list
   /quit                 leave`,
 	banner:      "tipbot shell: you are %s in %s. Type /help for the commands, /quit to leave.",
@@ -90,6 +94,9 @@ var english = texts{
 	private:     "(private to %s)",
 	file:        "file %s (%d bytes)",
 	binary:      "(binary content not shown)",
+	usageAdv:    "usage: /advance DURATION, e.g. /advance 7d or /advance 36h",
+	noClock:     "/advance moves only a test clock: start tipbot with TIPBOT_FAKE_NOW set to an RFC 3339 time, e.g. TIPBOT_FAKE_NOW=2026-11-27T16:00:00Z",
+	advanced:    "(the clock is now %s)",
 }
 
 var french = texts{
@@ -105,6 +112,7 @@ var french = texts{
   /delete ID            supprimer le message ID
   /save ID              « Enregistrer comme astuce » sur le message ID
   /tip TEXTE, /tips ... parler au bot (/tips help liste ses commandes)
+  /advance DURÉE        avancer l'horloge, par ex. 7d (seulement avec TIPBOT_FAKE_NOW)
   /help                 cette liste
   /quit                 quitter`,
 	banner:      "shell tipbot : vous êtes %s dans %s. Tapez /help pour les commandes, /quit pour quitter.",
@@ -140,4 +148,7 @@ var french = texts{
 	private:     "(privé pour %s)",
 	file:        "fichier %s (%d octets)",
 	binary:      "(contenu binaire non affiché)",
+	usageAdv:    "usage : /advance DURÉE, par ex. /advance 7d ou /advance 36h",
+	noClock:     "/advance ne déplace qu'une horloge de test : lancez tipbot avec TIPBOT_FAKE_NOW réglé sur une heure RFC 3339, par ex. TIPBOT_FAKE_NOW=2026-11-27T16:00:00Z",
+	advanced:    "(il est maintenant %s)",
 }

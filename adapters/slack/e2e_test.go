@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,6 +24,8 @@ type world struct {
 	db  *store.DB
 	bot *bot.Bot
 	a   *Adapter
+	// shift moves the core's clock ahead of the system's (follow-ups).
+	shift *atomic.Int64
 }
 
 func newWorld(t *testing.T, mode string) *world {
@@ -38,11 +41,13 @@ func newWorld(t *testing.T, mode string) *world {
 	cfg.Threshold = 3
 	cfg.HallOfFame[Platform] = fame
 	log, _ := testLogger(t)
-	b, err := bot.New(bot.Options{Platforms: []bot.PlatformSpec{Spec()}, Config: cfg, Store: db, Now: func() time.Time { return time.Now().UTC() }, Cron: cron.Parse, Logger: log.With("component", "core")})
+	shift := &atomic.Int64{}
+	now := func() time.Time { return time.Now().Add(time.Duration(shift.Load())).UTC() }
+	b, err := bot.New(bot.Options{Platforms: []bot.PlatformSpec{Spec()}, Config: cfg, Store: db, Now: now, Cron: cron.Parse, Logger: log.With("component", "core")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, s: s, db: db, bot: b}
+	w := &world{t: t, s: s, db: db, bot: b, shift: shift}
 	// Cleanups run last in, first out: the adapter stops, then the core's
 	// deliveries finish, then the store is checked and closed.
 	t.Cleanup(func() {

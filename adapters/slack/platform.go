@@ -15,12 +15,13 @@ const Platform bot.Platform = "slack"
 // and how command arguments name people and channels. cmd/tipbot gives it to bot.New.
 func Spec() bot.PlatformSpec {
 	return bot.PlatformSpec{
-		Name:            Platform,
-		CaptureReaction: "bookmark",
-		AckReaction:     "bulb",
-		UsefulReactions: []string{"bulb", "+1", "star"},
-		FoldEmoji:       foldEmoji,
-		ChannelArg:      func(arg string) (string, bool, bool) { return markupArg(arg, '#') },
+		Name:             Platform,
+		CaptureReaction:  "bookmark",
+		AckReaction:      "bulb",
+		UsefulReactions:  []string{"bulb", "+1", "star"},
+		AppliedReactions: []string{"white_check_mark"},
+		FoldEmoji:        foldEmoji,
+		ChannelArg:       func(arg string) (string, bool, bool) { return markupArg(arg, '#') },
 		UserArg: func(arg string) (string, bool) {
 			id, ok, _ := markupArg(arg, '@')
 			return id, ok

@@ -2,6 +2,7 @@ package slack
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -72,6 +73,12 @@ func render(m bot.Message, link func(bot.MessageRef) string) (string, []slackapi
 			section.WriteByte('\n')
 		}
 		section.WriteString(text)
+		if len(l.Buttons) > 0 {
+			flush()
+			if len(blocks) < maxBlocks {
+				blocks = append(blocks, buttonBlock(len(blocks), l.Buttons))
+			}
+		}
 	}
 	flush()
 	text := truncate(strings.Join(fallback, "\n"), maxFallback)
@@ -314,4 +321,23 @@ func plainWords(s string) string {
 		out = strings.ReplaceAll(out, "<!", "< !")
 	}
 	return out
+}
+
+// actionPrefix starts the action id of tipbot's buttons; the button's
+// value is the /tips sub-command it runs ("applied t42").
+const actionPrefix = "tips:"
+
+// buttonBlock renders a line's buttons as an actions block (block n of
+// the message, so that block and action ids are unique in it).
+func buttonBlock(n int, buttons []bot.Button) slackapi.Block {
+	var elems []slackapi.BlockElement
+	for i, b := range buttons[:min(len(buttons), 25)] {
+		e := slackapi.NewButtonBlockElement(fmt.Sprintf("%s%d", actionPrefix, i), b.Command,
+			slackapi.NewTextBlockObject(slackapi.PlainTextType, truncate(plainWords(b.Label), 75), true, false))
+		if i == 0 {
+			e.Style = slackapi.StylePrimary
+		}
+		elems = append(elems, e)
+	}
+	return slackapi.NewActionBlock(fmt.Sprintf("tips-actions-%d", n), elems...)
 }

@@ -424,9 +424,13 @@ func translateCommand(c slackapi.SlashCommand, userTeam string) (*bot.CommandInv
 }
 
 // translateInteraction turns an interactivity payload into a core event:
-// the "Save as tip" message shortcut becomes SaveAsTip; anything else
-// (other shortcuts, buttons, modals) is nil.
-func translateInteraction(cb slackapi.InteractionCallback) (*bot.SaveAsTip, error) {
+// the "Save as tip" message shortcut becomes SaveAsTip, a click on one of
+// tipbot's buttons (block_actions) the /tips command it runs; anything
+// else (other shortcuts, buttons, modals) is nil.
+func translateInteraction(cb slackapi.InteractionCallback) (bot.Event, error) {
+	if cb.Type == slackapi.InteractionTypeBlockActions {
+		return translateClick(cb)
+	}
 	if cb.Type != slackapi.InteractionTypeMessageAction || cb.CallbackID != callbackSaveTip {
 		return nil, nil
 	}
@@ -460,5 +464,33 @@ func translateInteraction(cb slackapi.InteractionCallback) (*bot.SaveAsTip, erro
 		MessageID: ts,
 		User:      bot.User{ID: cb.User.ID, Name: cb.User.Name, Foreign: foreignTeam(cb.User.TeamID, team)},
 		Message:   bot.MessageInfo{Author: author, Text: m.Text, ThreadID: threadOf(ts, m.ThreadTimestamp)},
+	}, nil
+}
+
+// translateClick turns a click on one of tipbot's buttons (a follow-up's
+// Applied, Not yet, Not for me) into the /tips command the button's value
+// names, run by the person who clicked where the button is (their direct
+// message with tipbot). Other apps' or unknown actions are nil.
+func translateClick(cb slackapi.InteractionCallback) (bot.Event, error) {
+	if len(cb.ActionCallback.BlockActions) == 0 {
+		return nil, nil
+	}
+	act := cb.ActionCallback.BlockActions[0]
+	if !strings.HasPrefix(act.ActionID, actionPrefix) {
+		return nil, nil
+	}
+	team := cb.Team.ID
+	if team == "" {
+		team = cb.User.TeamID
+	}
+	if !slackID(team) || !slackID(cb.User.ID) || cb.Channel.ID == "" || strings.TrimSpace(act.Value) == "" || cb.TriggerID == "" {
+		return nil, fmt.Errorf("slack: button %s: %w: no team, user, channel or value", act.ActionID, errMalformed)
+	}
+	return &bot.CommandInvoked{
+		EventMeta: bot.EventMeta{ID: cb.TriggerID, Workspace: bot.Workspace{Platform: Platform, ID: team}},
+		Channel:   cb.Channel.ID,
+		User:      bot.User{ID: cb.User.ID, Name: cb.User.Name},
+		Name:      "tips",
+		Text:      strings.TrimSpace(act.Value),
 	}, nil
 }

@@ -93,8 +93,9 @@ func TestTranslateForeignPeople(t *testing.T) {
 		cb.Type, cb.CallbackID, cb.TriggerID = slackapi.InteractionTypeMessageAction, callbackSaveTip, "1.2.4"
 		cb.Team.ID, cb.User.ID, cb.User.TeamID, cb.Channel.ID = "T0HOME", "U1", c.userTeam, "C1"
 		cb.Message.Timestamp, cb.Message.User = "1.1", "U2"
-		save, err := translateInteraction(cb)
-		if err != nil || save == nil || save.User.Foreign != c.want {
+		ev, err = translateInteraction(cb)
+		save, ok := ev.(*bot.SaveAsTip)
+		if err != nil || !ok || save.User.Foreign != c.want {
 			t.Errorf("shortcut by a user of team %q: %+v, %v; want Foreign %v", c.userTeam, save, err, c.want)
 		}
 	}

@@ -166,7 +166,7 @@ func TestTranslateInteraction(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		file string
-		want *bot.SaveAsTip
+		want bot.Event
 	}{
 		{"shortcut_save_tip.json", &bot.SaveAsTip{
 			EventMeta: bot.EventMeta{ID: "13345224613.738474920.8088930838d88f008e0b", Workspace: team},
@@ -182,6 +182,10 @@ func TestTranslateInteraction(t *testing.T) {
 			Channel:   "C0GENERAL", MessageID: "1714001100.001100", User: bot.User{ID: "U0CAROL01", Name: "carol"},
 			Message: bot.MessageInfo{Author: bot.User{ID: "B0DEPLOY1", Bot: true}, Text: "tip: deploys are frozen on Fridays"}}},
 		{"shortcut_other.json", nil},
+		{"block_actions_followup.json", &bot.CommandInvoked{
+			EventMeta: bot.EventMeta{ID: "13345224617.738474920.4444444444444444444d", Workspace: team},
+			Channel:   "D0CAROL01", User: bot.User{ID: "U0CAROL01", Name: "carol"}, Name: "tips", Text: "not-yet t12"}},
+		{"block_actions_other.json", nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

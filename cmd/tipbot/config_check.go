@@ -119,6 +119,7 @@ func (d *decoder) validate(c *Config) {
 				bad(key, "%s is not an emoji", bot.QuoteValue(e))
 			}
 		}
+		checkApplied(c, p, bad)
 		for _, m := range []struct {
 			key string
 			v   map[bot.Platform]string
@@ -204,3 +205,24 @@ func (d *decoder) require(adapter, key, when string) {
 // "CRON_TZ=Zone " (or "TZ=Zone ") prefix, and that it ever fires, by the
 // rules the scheduler parses it with.
 func checkCron(spec string) error { return cron.Check(spec) }
+
+// checkApplied checks applied_reactions of a platform: emojis, none of
+// them a useful reaction or the capture reaction (a ✅ is never a vote).
+func checkApplied(c *Config, p bot.Platform, bad func(key, format string, args ...any)) {
+	key := "applied_reactions." + string(p)
+	list := c.Core.AppliedReactions[p]
+	for i, e := range list {
+		if p != discordPlatform {
+			e = strings.Trim(e, ":")
+			list[i] = e
+		}
+		switch {
+		case strings.TrimSpace(e) == "" || strings.ContainsAny(e, " \t\n"):
+			bad(key, "%s is not an emoji", bot.QuoteValue(e))
+		case slices.ContainsFunc(c.Core.UsefulReactions[p], func(u string) bool { return bot.BaseEmoji(u) == bot.BaseEmoji(e) }):
+			bad(key, "%s is also in useful_reactions.%s: an applied mark is not a useful vote", bot.QuoteValue(e), p)
+		case bot.BaseEmoji(c.Core.CaptureReaction[p]) == bot.BaseEmoji(e):
+			bad(key, "%s is also capture.reaction.%s", bot.QuoteValue(e), p)
+		}
+	}
+}

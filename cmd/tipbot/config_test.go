@@ -48,7 +48,7 @@ func TestLoadConfigErrors(t *testing.T) {
 	}{
 		// Unknown keys, at every level.
 		{"top-level typo", "locales: fr\n", nil, []string{`config.yaml:1: unknown key "locales" (did you mean "locale"?)`}},
-		{"top-level unknown", "\n\nplugins: [x]\n", nil, []string{`config.yaml:3: unknown key "plugins" (valid keys: capture, discord, http, locale, moderation, recognition, recovery, roles, sessions, slack, store, timezone, useful_reactions)`}},
+		{"top-level unknown", "\n\nplugins: [x]\n", nil, []string{`config.yaml:3: unknown key "plugins" (valid keys: applied_reactions, capture, discord, http, locale, moderation, recognition, recovery, roles, sessions, slack, store, timezone, useful_reactions)`}},
 		{"store", "store:\n  paht: x.db\n", nil, []string{`config.yaml:2: unknown key "store.paht" (did you mean "store.path"?)`}},
 		{"slack", "slack:\n  enabled: false\n  tokn: xoxb-1\n", nil, []string{`config.yaml:3: unknown key "slack.tokn"`}},
 		{"discord", "discord:\n  guilds: []\n", nil, []string{`config.yaml:2: unknown key "discord.guilds"`}},
@@ -127,6 +127,9 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"hashtag spaces", "capture:\n  hashtags: ['#a tip']\n", nil, []string{`capture.hashtags[0]: "#a tip" is not a hashtag`}},
 		{"reaction empty", "capture:\n  reaction:\n    slack: ''\n", nil, []string{`config.yaml:3: capture.reaction.slack: "" is not an emoji`}},
 		{"useful empty", "useful_reactions:\n  shell: []\n", nil, []string{`config.yaml:2: useful_reactions.shell: is empty; list at least one emoji`}},
+		{"follow-up not a duration", "sessions:\n  follow_up: [7d, soon]\n", nil, []string{`config.yaml:2: sessions.follow_up[1]: "soon" is not a duration such as 7d, 36h or 1d12h`}},
+		{"applied is useful", "applied_reactions:\n  shell: [bulb]\n", nil, []string{`config.yaml:2: applied_reactions.shell: "bulb" is also in useful_reactions.shell: an applied mark is not a useful vote`}},
+		{"applied is capture", "applied_reactions:\n  discord: [\"🔖\"]\n", nil, []string{`config.yaml:2: applied_reactions.discord: "🔖" is also capture.reaction.discord`}},
 		{"http addr", "http:\n  addr: '8080'\n", nil, []string{`config.yaml:2: http.addr: "8080" is not an address such as :8080`}},
 		{"http port", "http:\n  addr: ':http'\n", nil, []string{`http.addr: ":http" is not an address`}},
 
@@ -293,6 +296,7 @@ func TestExampleIsDefaults(t *testing.T) {
 
 // specKeys are the key paths of SPEC's configuration block, sorted.
 var specKeys = []string{
+	"applied_reactions", "applied_reactions.discord", "applied_reactions.shell", "applied_reactions.slack",
 	"capture", "capture.ack_reaction", "capture.ack_reaction.discord", "capture.ack_reaction.shell", "capture.ack_reaction.slack",
 	"capture.hashtags", "capture.max_per_minute", "capture.prefixes", "capture.reaction", "capture.reaction.discord", "capture.reaction.shell", "capture.reaction.slack",
 	"discord", "discord.api_url", "discord.enabled", "discord.guild_ids", "discord.token",
@@ -304,7 +308,7 @@ var specKeys = []string{
 	"recognition.hall_of_fame_channel.shell", "recognition.hall_of_fame_channel.slack", "recognition.threshold",
 	"recovery", "recovery.window",
 	"roles", "roles.admins", "roles.trainers",
-	"sessions", "sessions.catch_up", "sessions.duration", "sessions.reminder",
+	"sessions", "sessions.catch_up", "sessions.duration", "sessions.follow_up", "sessions.reminder",
 	"slack", "slack.api_url", "slack.app_token", "slack.bot_token", "slack.client_id", "slack.client_secret", "slack.enabled", "slack.mode",
 	"slack.signing_secret",
 	"store", "store.path",

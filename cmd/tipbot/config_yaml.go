@@ -476,7 +476,8 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 				"ack_reaction":   d.perPlatform(c.Core.AckReaction),
 			})
 		},
-		"useful_reactions": d.perPlatformList(c.Core.UsefulReactions),
+		"useful_reactions":  d.perPlatformList(c.Core.UsefulReactions),
+		"applied_reactions": d.perPlatformList(c.Core.AppliedReactions),
 		"recognition": func(n *yaml.Node, key string) {
 			d.mapping(n, key, fields{
 				"threshold":            d.integer(&c.Core.Threshold),
@@ -487,9 +488,10 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 		},
 		"sessions": func(n *yaml.Node, key string) {
 			d.mapping(n, key, fields{
-				"duration": d.duration(&c.Core.SessionDuration, false),
-				"reminder": d.duration(&c.Core.Reminder, true),
-				"catch_up": d.duration(&c.Core.CatchUp, false),
+				"duration":  d.duration(&c.Core.SessionDuration, false),
+				"reminder":  d.duration(&c.Core.Reminder, true),
+				"catch_up":  d.duration(&c.Core.CatchUp, false),
+				"follow_up": d.durationList(&c.Core.FollowUp),
 			})
 		},
 		"moderation": func(n *yaml.Node, key string) {
@@ -519,5 +521,35 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 		default:
 			c.Core.Location = loc
 		}
+	}
+}
+
+// durationList decodes a list of positive durations ("7d", "30d"); an
+// empty list is none.
+func (d *decoder) durationList(dst *[]time.Duration) func(*yaml.Node, string) {
+	return func(n *yaml.Node, key string) {
+		var raw []string
+		ok := true
+		d.list(&raw, func(v string) string {
+			dur, err := parseDuration(v)
+			switch {
+			case err != nil:
+				ok = false
+				return "is not a duration such as 7d, 36h or 1d12h"
+			case dur <= 0:
+				ok = false
+				return "is not positive"
+			}
+			return ""
+		})(n, key)
+		if !ok {
+			return
+		}
+		out := []time.Duration{}
+		for _, v := range raw {
+			dur, _ := parseDuration(v)
+			out = append(out, dur)
+		}
+		*dst = out
 	}
 }

@@ -20,7 +20,7 @@ func TestAddToSlackRoutes(t *testing.T) {
 		t.Fatal(err)
 	}
 	ops.adapters = map[string]connector{}
-	if _, err := startAdapters(&env{}, cfg, b, ops.db, slog.New(slog.DiscardHandler), false, ops); err != nil {
+	if _, err := startAdapters(&env{}, cfg, b, ops.db, slog.New(slog.DiscardHandler), false, ops, nil); err != nil {
 		t.Fatal(err)
 	}
 	h := ops.handler()
@@ -40,7 +40,7 @@ func TestAddToSlackRoutes(t *testing.T) {
 	// Without client_id there is no install page.
 	ops2, b2, _ := newOps(t)
 	cfg.Slack.ClientID, cfg.Slack.BotToken = "", "xoxb-1"
-	if _, err := startAdapters(&env{}, cfg, b2, ops2.db, slog.New(slog.DiscardHandler), false, ops2); err != nil {
+	if _, err := startAdapters(&env{}, cfg, b2, ops2.db, slog.New(slog.DiscardHandler), false, ops2, nil); err != nil {
 		t.Fatal(err)
 	}
 	if w := get(t, ops2.handler(), "/slack/install", ""); w.Code != http.StatusNotFound {

@@ -37,6 +37,7 @@ func platformDefaults(core *bot.Config) {
 		core.CaptureReaction[p.Name] = p.CaptureReaction
 		core.AckReaction[p.Name] = p.AckReaction
 		core.UsefulReactions[p.Name] = p.UsefulReactions
+		core.AppliedReactions[p.Name] = p.AppliedReactions
 		core.HallOfFame[p.Name] = ""
 		core.DigestChannel[p.Name] = ""
 	}

@@ -30,18 +30,27 @@ type runner struct {
 // startAdapters builds the adapters to run for cfg and attaches each one's
 // Chat to the bot. With shellOnly, or when no platform is enabled, it is the
 // shell alone, reading e.stdin and writing e.stdout. Adapters are started by
-// serve, which calls each runner's run. ops receives the enabled platform
+// serve, which calls each runner's run. With a movable clock
+// (TIPBOT_FAKE_NOW), the shell's /advance moves it. ops receives the enabled platform
 // adapters for /healthz, and Slack's HTTP endpoint in http mode.
-func startAdapters(e *env, cfg Config, b *bot.Bot, db *store.DB, log *slog.Logger, shellOnly bool, ops *opsServer) ([]runner, error) {
+func startAdapters(e *env, cfg Config, b *bot.Bot, db *store.DB, log *slog.Logger, shellOnly bool, ops *opsServer, clock *movableClock) ([]runner, error) {
 	if shellOnly || len(cfg.Adapters()) == 0 {
+		var advance func(context.Context, time.Duration) (time.Time, error)
+		if clock != nil {
+			advance = func(ctx context.Context, d time.Duration) (time.Time, error) {
+				at := clock.advance(d)
+				return at, b.TickNow(ctx)
+			}
+		}
 		sh := shell.New(shell.Options{
-			Bot:    b,
-			Store:  db,
-			In:     e.stdin,
-			Out:    e.stdout,
-			Admins: cfg.Core.Admins,
-			Locale: cfg.Core.Locale,
-			Logger: log.With("adapter", "shell"),
+			Advance: advance,
+			Bot:     b,
+			Store:   db,
+			In:      e.stdin,
+			Out:     e.stdout,
+			Admins:  cfg.Core.Admins,
+			Locale:  cfg.Core.Locale,
+			Logger:  log.With("adapter", "shell"),
 		})
 		b.Attach(bot.Shell, sh)
 		return []runner{{name: "shell", run: sh.Run}}, nil
@@ -122,10 +131,19 @@ func serve(ctx context.Context, e *env, cfg Config, shellOnly bool) (err error) 
 	m := newMetrics(db)
 	db.OnCommit(m.committed)
 	db.OnCommitError(m.commitFailed)
+	now := systemClock
+	var clock *movableClock
+	if v, ok := e.lookup(fakeNowEnv); ok && v != "" {
+		if clock, err = newMovableClock(v); err != nil {
+			return err
+		}
+		now = clock.now
+		log.Info("the clock is moved: "+fakeNowEnv+" is set (tests only)", "now", clock.now())
+	}
 	b, err := bot.New(bot.Options{
 		Config:    cfg.Core,
 		Store:     db,
-		Now:       systemClock,
+		Now:       now,
 		Logger:    log.With("component", "bot"),
 		Cron:      cron.Parse,
 		Metrics:   m,
@@ -135,7 +153,7 @@ func serve(ctx context.Context, e *env, cfg Config, shellOnly bool) (err error) 
 		return err
 	}
 	ops := &opsServer{db: db, adminToken: cfg.HTTP.AdminToken.Reveal(), adapters: map[string]connector{}, metrics: m, log: log.With("component", "http")}
-	runners, err := startAdapters(e, cfg, b, db, log, shellOnly, ops)
+	runners, err := startAdapters(e, cfg, b, db, log, shellOnly, ops, clock)
 	if err != nil {
 		return err
 	}

@@ -108,7 +108,7 @@ tip: use git bisect to find regressions #git
 		t.Fatalf("export is not CSV: %v\n%s", err, out)
 	}
 	header := []string{"id", "workspace", "platform", "channel", "message_id", "author_id", "author_name", "text",
-		"topics", "source", "session_id", "status", "useful_votes", "created_at", "visibility"}
+		"topics", "source", "session_id", "status", "useful_votes", "created_at", "applied", "paths", "visibility"}
 	if len(rows) != 2 || !slices.Equal(rows[0], header) {
 		t.Fatalf("export: want the header and one tip, got:\n%s", out)
 	}
@@ -119,7 +119,7 @@ tip: use git bisect to find regressions #git
 	for col, want := range map[string]string{
 		"platform": "shell", "channel": "#general", "message_id": "1", "author_id": "alice", "author_name": "alice",
 		"text": "use git bisect to find regressions #git", "topics": "git", "source": "prefix", "session_id": "",
-		"status": "published", "useful_votes": "2",
+		"status": "published", "useful_votes": "2", "applied": "0", "paths": "", "visibility": "workspace",
 	} {
 		if tip[col] != want {
 			t.Errorf("export: %s = %q, want %q", col, tip[col], want)

@@ -406,6 +406,38 @@ func (s *Server) Run(c Command) string {
 	return id
 }
 
+// Click dispatches the INTERACTION_CREATE of a person clicking a button
+// (a MESSAGE_COMPONENT interaction) of a message the bot sent, and returns
+// the interaction id. In a direct message the interaction has a user, no
+// member nor guild, as Discord sends it.
+func (s *Server) Click(user, messageID, customID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.mustMessage(messageID)
+	id := s.newID()
+	var tok [16]byte
+	_, _ = rand.Read(tok[:])
+	token := "aW50ZXJhY3Rpb246" + hex.EncodeToString(tok[:])
+	s.tokens[token] = id
+	ic := map[string]any{
+		"id": id, "application_id": AppID, "type": 3, "channel_id": m.ChannelID, "token": token, "version": 1,
+		"locale": "en-US", "app_permissions": "0", "entitlements": []any{},
+		"data":    map[string]any{"custom_id": customID, "component_type": 2},
+		"message": s.messageJSON(m, false),
+	}
+	if m.GuildID != "" {
+		member := s.memberJSON(m.GuildID, user, true)
+		member["permissions"] = formatInt(s.permissions(m.GuildID, user))
+		ic["guild_id"], ic["member"], ic["context"] = m.GuildID, member, 0
+	} else {
+		mem, _ := s.member("", user)
+		ic["user"] = s.userJSON(user, nameOr(mem.Name, user), false)
+		ic["context"] = 1
+	}
+	s.dispatchLocked("INTERACTION_CREATE", ic)
+	return id
+}
+
 // Responses returns what the bot sent about an interaction so far.
 func (s *Server) Responses(id string) []Response {
 	s.mu.Lock()

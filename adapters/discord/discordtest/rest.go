@@ -266,8 +266,12 @@ func (s *Server) Commands(guild string) json.RawMessage {
 
 // messageBody is the part of a message payload the fake reads.
 type messageBody struct {
-	Content   string       `json:"content"`
-	Embeds    []Embed      `json:"embeds"`
+	Content string  `json:"content"`
+	Embeds  []Embed `json:"embeds"`
+	// Components are the message's action rows, each with its buttons.
+	Components []struct {
+		Components []Button `json:"components"`
+	} `json:"components"`
 	Flags     int          `json:"flags"`
 	Nonce     string       `json:"nonce"`
 	Enforce   bool         `json:"enforce_nonce"`
@@ -418,6 +422,9 @@ func (s *Server) postMessage(w http.ResponseWriter, r *http.Request, body []byte
 	}
 	m := &Message{ID: s.newID(), ChannelID: ch.ID, GuildID: ch.guildID, AuthorID: AppID, Content: mb.Content,
 		Embeds: mb.Embeds, Files: files, Created: time.Now()}
+	for _, row := range mb.Components {
+		m.Buttons = append(m.Buttons, row.Components...)
+	}
 	if mb.Reference != nil {
 		m.Reference = mb.Reference.MessageID
 	}

@@ -122,13 +122,22 @@ type Message struct {
 	Content                          string
 	Embeds                           []Embed
 	Files                            []File
-	Reference                        string // replied-to message id
+	Reference                        string   // replied-to message id
+	Buttons                          []Button // the buttons of its action rows, in order
 	Deleted                          bool
 	Edited                           time.Time
 	Created                          time.Time
 	// Held maps an emoji to the members who hold it (normal reactions,
 	// not the bot's), as GET .../reactions/{emoji} lists them.
 	Held map[string][]string
+}
+
+// Button is a button of a message's components (type 2).
+type Button struct {
+	Type     int    `json:"type"`
+	Style    int    `json:"style"`
+	Label    string `json:"label"`
+	CustomID string `json:"custom_id"`
 }
 
 // Response is what the bot sent about an interaction: Kind "callback"

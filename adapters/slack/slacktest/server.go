@@ -786,6 +786,58 @@ func (s *Server) Shortcut(channel, ts, user, callbackID string) *Interaction {
 	return s.interact(trigger, "interactive", p)
 }
 
+// Click clicks a button of a message the app posted (a block_actions
+// interaction, as Slack sends it for a button in a direct message too):
+// the button whose action id is actionID in the message's blocks, as a
+// user. It returns nil when the message has no such button.
+func (s *Server) Click(channel, ts, user, actionID string) *Interaction {
+	s.mu.Lock()
+	m := s.find(channel, ts)
+	if m == nil {
+		s.mu.Unlock()
+		return nil
+	}
+	var blocks []struct {
+		Type     string `json:"type"`
+		BlockID  string `json:"block_id"`
+		Elements []struct {
+			Type     string `json:"type"`
+			ActionID string `json:"action_id"`
+			Value    string `json:"value"`
+			Text     struct {
+				Text string `json:"text"`
+			} `json:"text"`
+		} `json:"elements"`
+	}
+	_ = json.Unmarshal(m.Blocks, &blocks)
+	var action map[string]any
+	for _, b := range blocks {
+		for _, e := range b.Elements {
+			if b.Type == "actions" && e.Type == "button" && e.ActionID == actionID && action == nil {
+				action = map[string]any{"type": "button", "action_id": e.ActionID, "block_id": b.BlockID, "value": e.Value,
+					"text": map[string]any{"type": "plain_text", "text": e.Text.Text}, "action_ts": s.newTS()}
+			}
+		}
+	}
+	if action == nil {
+		s.mu.Unlock()
+		return nil
+	}
+	n := s.nextSeq()
+	trigger := fmt.Sprintf("%d.%d.%08x", 13345224600+n, 738474920, n)
+	u := s.users[user]
+	p := map[string]any{
+		"type": "block_actions", "token": "fake-verification-token", "api_app_id": s.o.AppID,
+		"team":      map[string]any{"id": s.o.TeamID, "domain": "acme"},
+		"user":      map[string]any{"id": user, "username": u.Name, "name": u.Name, "team_id": s.o.TeamID},
+		"channel":   map[string]any{"id": channel, "name": "directmessage"},
+		"container": map[string]any{"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": false},
+		"message":   msgJSON(*m), "trigger_id": trigger, "response_url": s.srv.URL + "/hooks/" + trigger,
+		"actions": []any{action},
+	}
+	return s.interact(trigger, "interactive", p)
+}
+
 // interact sends an interaction envelope of type typ carrying payload p,
 // with s.mu held (it releases it), and returns the interaction.
 func (s *Server) interact(trigger, typ string, p any) *Interaction {
