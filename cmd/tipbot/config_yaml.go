@@ -6,6 +6,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,7 +14,6 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/tipbot/tipbot/adapters/discord"
 	"github.com/tipbot/tipbot/bot"
 	"github.com/tipbot/tipbot/cron"
 )
@@ -439,33 +439,13 @@ func (d *decoder) perPlatformList(m map[bot.Platform][]string) func(*yaml.Node, 
 func (d *decoder) root(n *yaml.Node, c *Config) {
 	var tz string
 	tzSet := false
-	d.mapping(n, "", fields{
+	fs := fields{
 		"store": func(n *yaml.Node, key string) {
 			d.mapping(n, key, fields{"path": d.str(&c.Store.Path)})
 		},
 		"locale": d.str(&c.Core.Locale),
 		"timezone": func(n *yaml.Node, key string) {
 			tz, tzSet = d.scalar(n, key)
-		},
-		"slack": func(n *yaml.Node, key string) {
-			d.mapping(n, key, fields{
-				"enabled":        d.boolean(&c.Slack.Enabled),
-				"mode":           d.str(&c.Slack.Mode),
-				"bot_token":      d.secret(&c.Slack.BotToken),
-				"app_token":      d.secret(&c.Slack.AppToken),
-				"signing_secret": d.secret(&c.Slack.SigningSecret),
-				"api_url":        d.str(&c.Slack.APIURL),
-				"client_id":      d.str(&c.Slack.ClientID),
-				"client_secret":  d.secret(&c.Slack.ClientSecret),
-			})
-		},
-		"discord": func(n *yaml.Node, key string) {
-			d.mapping(n, key, fields{
-				"enabled":   d.boolean(&c.Discord.Enabled),
-				"token":     d.secret(&c.Discord.Token),
-				"api_url":   d.str(&c.Discord.APIURL),
-				"guild_ids": d.list(&c.Discord.GuildIDs, func(id string) string { return discord.CheckID("guild", id) }),
-			})
 		},
 		"capture": func(n *yaml.Node, key string) {
 			d.mapping(n, key, fields{
@@ -511,7 +491,10 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 				"public_url":  d.str(&c.HTTP.PublicURL),
 			})
 		},
-	})
+	}
+	// Each platform's section.
+	maps.Copy(fs, d.sectionDecoders(c))
+	d.mapping(n, "", fs)
 	if tzSet {
 		switch loc, err := cron.LoadLocation(tz); {
 		case err != nil:
