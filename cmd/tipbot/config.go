@@ -183,10 +183,15 @@ func LoadConfigFile(path string, lookup func(string) (string, bool)) (Config, er
 // are errors that name the file, line and key; every problem found is
 // reported, joined with errors.Join. Secret values never appear in errors.
 func LoadConfig(file string, data []byte, lookup func(string) (string, bool)) (Config, error) {
+	return loadConfig(registry(), file, data, lookup)
+}
+
+// loadConfig is LoadConfig for the platforms ps.
+func loadConfig(ps []platform, file string, data []byte, lookup func(string) (string, bool)) (Config, error) {
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
-	d := &decoder{file: file, lookup: lookup, lines: map[string]int{}, missing: map[string]string{}}
+	d := &decoder{file: file, lookup: lookup, platforms: ps, lines: map[string]int{}, missing: map[string]string{}}
 	c := d.defaults()
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(d.protect(data)))
@@ -266,7 +271,7 @@ func (d *decoder) defaults() Config {
 		Store: StoreConfig{Path: "tipbot.db"},
 		Core:  bot.DefaultConfig(),
 	}
-	platformDefaults(&c.Core) // each platform's emoji; no hall of fame or digest channel
+	defaultsOf(&c.Core, d.ps()) // each platform's emoji; no hall of fame or digest channel
 	c.Core.Location, _ = time.LoadLocation(defaultTimezone)
 	if c.Core.Location == nil {
 		c.Core.Location = time.UTC
@@ -280,7 +285,7 @@ func (d *decoder) defaults() Config {
 		}
 		*dst = Secret(v)
 	}
-	for _, p := range sections() {
+	for _, p := range sectionsOf(d.ps()) {
 		p.defaults(&c, env)
 	}
 	env("http.admin_token", "TIPBOT_ADMIN_TOKEN", &c.HTTP.AdminToken)

@@ -70,12 +70,12 @@ func (d *decoder) validate(c *Config) {
 	}
 
 	// Each platform checks its own section.
-	for _, p := range sections() {
+	for _, p := range sectionsOf(d.ps()) {
 		p.validate(d, c)
 	}
 
 	// Capture, votes and channels, written as each platform writes them.
-	for _, spec := range platforms() {
+	for _, spec := range specsOf(d.ps()) {
 		p := spec.Name
 		for _, m := range []struct {
 			key string
@@ -134,7 +134,7 @@ func (d *decoder) validate(c *Config) {
 	if s := c.Core.DigestSchedule; s != "" {
 		if err := checkCron(s); err != nil {
 			bad("recognition.digest_schedule", "%s is not a cron schedule such as \"0 9 1 * *\" (minute hour day-of-month month day-of-week, optionally after CRON_TZ=Zone): %v", bot.QuoteValue(s), err)
-		} else if !slices.ContainsFunc(platformNames(), func(p bot.Platform) bool { return c.Core.DigestChannel[p] != "" }) {
+		} else if !slices.ContainsFunc(namesOf(d.ps()), func(p bot.Platform) bool { return c.Core.DigestChannel[p] != "" }) {
 			d.problem(d.line("recognition.digest_channel", "recognition.digest_schedule"), "recognition.digest_channel",
 				"is empty for every platform, but recognition.digest_schedule is set: say where to post the digest")
 		}

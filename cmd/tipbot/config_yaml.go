@@ -19,10 +19,13 @@ import (
 )
 
 type decoder struct {
-	file     string
-	lookup   func(string) (string, bool)
-	vars     []string // names of the ${NAME} references, by placeholder number
-	problems []error  // every one a *ConfigError
+	file   string
+	lookup func(string) (string, bool)
+	// platforms are the platforms whose sections and per-platform keys
+	// the configuration may have (registry).
+	platforms []platform
+	vars      []string // names of the ${NAME} references, by placeholder number
+	problems  []error  // every one a *ConfigError
 	// lines maps a key path to the line where the file set it.
 	lines map[string]int
 	// missing maps a key path to the unset environment variable its value
@@ -409,7 +412,7 @@ func parseDuration(s string) (time.Duration, error) {
 func (d *decoder) perPlatform(m map[bot.Platform]string) func(*yaml.Node, string) {
 	return func(n *yaml.Node, key string) {
 		fs := fields{}
-		for _, p := range platformNames() {
+		for _, p := range namesOf(d.ps()) {
 			fs[string(p)] = func(n *yaml.Node, key string) {
 				if v, ok := d.scalar(n, key); ok {
 					m[p] = v
@@ -423,7 +426,7 @@ func (d *decoder) perPlatform(m map[bot.Platform]string) func(*yaml.Node, string
 func (d *decoder) perPlatformList(m map[bot.Platform][]string) func(*yaml.Node, string) {
 	return func(n *yaml.Node, key string) {
 		fs := fields{}
-		for _, p := range platformNames() {
+		for _, p := range namesOf(d.ps()) {
 			fs[string(p)] = func(n *yaml.Node, key string) {
 				l := m[p]
 				d.list(&l, nil)(n, key)

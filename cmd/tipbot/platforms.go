@@ -180,34 +180,43 @@ func registry() []platform {
 	}
 }
 
-// sections returns the platforms of registry that have a section of their
-// own in the configuration.
-func sections() []platform {
-	var ps []platform
-	for _, p := range registry() {
+// sectionsOf returns the platforms of ps that have a section of their own
+// in the configuration.
+func sectionsOf(ps []platform) []platform {
+	var out []platform
+	for _, p := range ps {
 		if p.section != "" {
-			ps = append(ps, p)
+			out = append(out, p)
 		}
 	}
-	return ps
+	return out
 }
 
-// platforms returns what the core knows of each platform tipbot is built
-// with, from its adapter.
-func platforms() []bot.PlatformSpec {
+// sections returns the platforms of registry with a section of their own.
+func sections() []platform { return sectionsOf(registry()) }
+
+// specsOf returns what the core knows of each platform of ps.
+func specsOf(ps []platform) []bot.PlatformSpec {
 	var specs []bot.PlatformSpec
-	for _, p := range registry() {
+	for _, p := range ps {
 		specs = append(specs, p.spec)
 	}
 	return specs
 }
 
+// platforms returns what the core knows of each platform tipbot is built
+// with, from its adapter.
+func platforms() []bot.PlatformSpec { return specsOf(registry()) }
+
 // platformNames returns the names of platforms(), in the same order: the
 // keys of the configuration's per-platform settings.
-func platformNames() []bot.Platform {
+func platformNames() []bot.Platform { return namesOf(registry()) }
+
+// namesOf returns the names of the platforms of ps, in the same order.
+func namesOf(ps []platform) []bot.Platform {
 	var names []bot.Platform
-	for _, p := range platforms() {
-		names = append(names, p.Name)
+	for _, p := range ps {
+		names = append(names, p.spec.Name)
 	}
 	return names
 }
@@ -215,8 +224,11 @@ func platformNames() []bot.Platform {
 // platformDefaults sets the per-platform emoji of core to each platform's
 // defaults, and its per-platform channels to none, which the configuration
 // file then overrides.
-func platformDefaults(core *bot.Config) {
-	for _, p := range platforms() {
+func platformDefaults(core *bot.Config) { defaultsOf(core, registry()) }
+
+// defaultsOf is platformDefaults for the platforms of ps.
+func defaultsOf(core *bot.Config, ps []platform) {
+	for _, p := range specsOf(ps) {
 		core.CaptureReaction[p.Name] = p.CaptureReaction
 		core.AckReaction[p.Name] = p.AckReaction
 		core.UsefulReactions[p.Name] = p.UsefulReactions
@@ -229,16 +241,16 @@ func platformDefaults(core *bot.Config) {
 // platforms' sections.
 func (d *decoder) sectionDecoders(c *Config) fields {
 	fs := fields{}
-	for _, p := range sections() {
+	for _, p := range sectionsOf(d.ps()) {
 		fs[p.section] = func(n *yaml.Node, key string) { d.mapping(n, key, p.decode(d, c)) }
 	}
 	return fs
 }
 
-// startPlatforms starts the enabled platforms of s.cfg, in registry order.
-func startPlatforms(s starting) ([]runner, error) {
+// startPlatforms starts the platforms of ps that s.cfg enables, in order.
+func startPlatforms(ps []platform, s starting) ([]runner, error) {
 	var rs []runner
-	for _, p := range sections() {
+	for _, p := range sectionsOf(ps) {
 		if !p.enabled(s.cfg) {
 			continue
 		}
@@ -249,4 +261,12 @@ func startPlatforms(s starting) ([]runner, error) {
 		rs = append(rs, r)
 	}
 	return rs, nil
+}
+
+// ps returns the decoder's platforms: registry's when none were given.
+func (d *decoder) ps() []platform {
+	if d.platforms == nil {
+		return registry()
+	}
+	return d.platforms
 }

@@ -44,7 +44,7 @@ func startAdapters(e *env, cfg Config, b *bot.Bot, db *store.DB, log *slog.Logge
 		b.Attach(bot.Shell, sh)
 		return []runner{{name: "shell", run: sh.Run}}, nil
 	}
-	return startPlatforms(starting{cfg: cfg, bot: b, db: db, log: log, ops: ops})
+	return startPlatforms(registry(), starting{cfg: cfg, bot: b, db: db, log: log, ops: ops})
 }
 
 // serve opens the store, runs the adapters until one of them stops or ctx
