@@ -5,6 +5,7 @@ import "testing"
 // TestSpecConfigSyntax checks how the configuration writes Discord's
 // emoji (Unicode, kept as written) and channels (ids: digits).
 func TestSpecConfigSyntax(t *testing.T) {
+	t.Parallel()
 	s := Spec()
 	if s.ConfigEmoji != nil {
 		t.Error("ConfigEmoji is set; Discord's Unicode emoji are kept as written")

@@ -6,6 +6,7 @@ import "testing"
 // emoji (by name, with or without colons) and channels ("#name", the "#"
 // optional).
 func TestSpecConfigSyntax(t *testing.T) {
+	t.Parallel()
 	s := Spec()
 	for in, want := range map[string]string{":bulb:": "bulb", "star": "star"} {
 		if got := s.ConfigEmoji(in); got != want {
