@@ -6,7 +6,6 @@ package main
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -496,7 +495,12 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 		},
 	}
 	// Each platform's section.
-	maps.Copy(fs, d.sectionDecoders(c))
+	for key, f := range d.sectionDecoders(c) {
+		if _, taken := fs[key]; taken {
+			panic(fmt.Sprintf("cmd/tipbot: the section of a platform is named %q, a key of the configuration already", key))
+		}
+		fs[key] = f
+	}
 	d.mapping(n, "", fs)
 	if tzSet {
 		switch loc, err := cron.LoadLocation(tz); {

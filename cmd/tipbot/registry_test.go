@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"reflect"
 	"slices"
@@ -167,4 +168,21 @@ recognition:
 	if len(started) != 0 {
 		t.Errorf("started %q", started)
 	}
+}
+
+// TestRegistrySectionNameTaken checks that a platform whose section would
+// shadow a key of the configuration is refused as a wiring bug, the first
+// time a configuration file is read.
+func TestRegistrySectionNameTaken(t *testing.T) {
+	t.Parallel()
+	var sec toySection
+	var started []string
+	toy := toyEntry(&sec, &started)
+	toy.section = "http"
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), `named "http"`) {
+			t.Errorf("recovered %v; want a panic naming the section", r)
+		}
+	}()
+	_, _ = loadConfig(append(registry(), toy), "", []byte("locale: en\n"), envOf())
 }
