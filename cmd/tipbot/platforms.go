@@ -208,11 +208,8 @@ func specsOf(ps []platform) []bot.PlatformSpec {
 // with, from its adapter.
 func platforms() []bot.PlatformSpec { return specsOf(registry()) }
 
-// platformNames returns the names of platforms(), in the same order: the
+// namesOf returns the names of the platforms of ps, in the same order: the
 // keys of the configuration's per-platform settings.
-func platformNames() []bot.Platform { return namesOf(registry()) }
-
-// namesOf returns the names of the platforms of ps, in the same order.
 func namesOf(ps []platform) []bot.Platform {
 	var names []bot.Platform
 	for _, p := range ps {
