@@ -47,6 +47,16 @@ type PlatformSpec struct {
 	// platform has no syntax of its own. The core reads "@name" itself
 	// (UserArg) on every platform.
 	UserArg func(arg string) (id string, ok bool)
+
+	// ConfigEmoji returns an emoji written in the configuration as the
+	// platform's reaction events name it (":bulb:" → "bulb" where emoji
+	// go by name); nil keeps it as written.
+	ConfigEmoji func(e string) string
+	// ConfigChannel checks a channel written in the configuration (one
+	// word, trimmed): the channel as the core keeps it and "", or why it
+	// is not one of the platform's channels (a message following the
+	// quoted value). nil keeps it as written.
+	ConfigChannel func(ch string) (channel, problem string)
 }
 
 // ValidPlatform reports whether name can name a platform: 1 to 32

@@ -29,6 +29,8 @@ func Spec() bot.PlatformSpec {
 			id, ok, _ := markupArg(arg, "<@")
 			return id, ok
 		},
+		// Emoji are Unicode, kept as written; channels are ids.
+		ConfigChannel: func(ch string) (string, string) { return ch, CheckID("channel", ch) },
 	}
 }
 

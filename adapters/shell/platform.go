@@ -22,6 +22,13 @@ func Spec() bot.PlatformSpec {
 		UserArg: func(arg string) (string, bool) {
 			return arg, validName(arg)
 		},
+		ConfigEmoji: func(e string) string { return strings.Trim(e, ":") },
+		ConfigChannel: func(ch string) (string, string) {
+			if !strings.HasPrefix(ch, "#") {
+				ch = "#" + ch
+			}
+			return ch, ""
+		},
 	}
 }
 

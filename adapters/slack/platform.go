@@ -26,6 +26,7 @@ func Spec() bot.PlatformSpec {
 			id, ok, _ := markupArg(arg, '@')
 			return id, ok
 		},
+		ConfigEmoji: func(e string) string { return strings.Trim(e, ":") },
 	}
 }
 

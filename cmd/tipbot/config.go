@@ -15,8 +15,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tipbot/tipbot/adapters/discord"
-	"github.com/tipbot/tipbot/adapters/slack"
 	"github.com/tipbot/tipbot/bot"
 	"go.yaml.in/yaml/v3"
 )
@@ -124,11 +122,10 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 // Adapters returns the names of the enabled platforms, in a fixed order.
 func (c Config) Adapters() []bot.Platform {
 	var ps []bot.Platform
-	if c.Slack.Enabled {
-		ps = append(ps, slackPlatform)
-	}
-	if c.Discord.Enabled {
-		ps = append(ps, discordPlatform)
+	for _, p := range sections() {
+		if p.enabled(c) {
+			ps = append(ps, p.spec.Name)
+		}
 	}
 	return ps
 }
@@ -141,11 +138,11 @@ func (c Config) LogValue() slog.Value {
 		slog.String("locale", c.Core.Locale),
 		slog.String("timezone", c.Core.Location.String()),
 	}
-	if c.Slack.Enabled {
-		attrs = append(attrs, slog.String("slack", c.Slack.Mode))
-	}
-	if c.Discord.Enabled {
-		attrs = append(attrs, slog.Int("discord_guilds", len(c.Discord.GuildIDs)))
+	for _, p := range sections() {
+		if p.enabled(c) {
+			_, attr := p.summary(c)
+			attrs = append(attrs, attr)
+		}
 	}
 	if c.HTTP.Addr != "" {
 		attrs = append(attrs, slog.String("http", c.HTTP.Addr))
@@ -159,17 +156,6 @@ const defaultConfigFile = "tipbot.yaml"
 
 // defaultTimezone is SPEC's timezone.
 const defaultTimezone = "Europe/Paris"
-
-// secretVars are the environment variables secrets default to, as in
-// SPEC's configuration block: secrets never need to be in the file.
-var secretVars = map[string]string{
-	"slack.bot_token":      "SLACK_BOT_TOKEN",
-	"slack.app_token":      "SLACK_APP_TOKEN",
-	"slack.signing_secret": "SLACK_SIGNING_SECRET",
-	"slack.client_secret":  "SLACK_CLIENT_SECRET",
-	"discord.token":        "DISCORD_BOT_TOKEN",
-	"http.admin_token":     "TIPBOT_ADMIN_TOKEN",
-}
 
 // DefaultConfig returns the configuration used when there is no file:
 // SPEC's defaults, with secrets read from their environment variables
@@ -197,10 +183,15 @@ func LoadConfigFile(path string, lookup func(string) (string, bool)) (Config, er
 // are errors that name the file, line and key; every problem found is
 // reported, joined with errors.Join. Secret values never appear in errors.
 func LoadConfig(file string, data []byte, lookup func(string) (string, bool)) (Config, error) {
+	return loadConfig(registry(), file, data, lookup)
+}
+
+// loadConfig is LoadConfig for the platforms ps.
+func loadConfig(ps []platform, file string, data []byte, lookup func(string) (string, bool)) (Config, error) {
 	if lookup == nil {
 		lookup = os.LookupEnv
 	}
-	d := &decoder{file: file, lookup: lookup, lines: map[string]int{}, missing: map[string]string{}}
+	d := &decoder{file: file, lookup: lookup, platforms: ps, lines: map[string]int{}, missing: map[string]string{}}
 	c := d.defaults()
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(d.protect(data)))
@@ -277,28 +268,26 @@ func (e *ConfigError) Error() string {
 
 func (d *decoder) defaults() Config {
 	c := Config{
-		Store:   StoreConfig{Path: "tipbot.db"},
-		Core:    bot.DefaultConfig(),
-		Slack:   SlackConfig{Mode: slack.ModeSocket, APIURL: slack.DefaultAPIURL},
-		Discord: DiscordConfig{APIURL: discord.DefaultAPIURL},
+		Store: StoreConfig{Path: "tipbot.db"},
+		Core:  bot.DefaultConfig(),
 	}
-	platformDefaults(&c.Core) // each platform's emoji; no hall of fame or digest channel
+	defaultsOf(&c.Core, d.ps()) // each platform's emoji; no hall of fame or digest channel
 	c.Core.Location, _ = time.LoadLocation(defaultTimezone)
 	if c.Core.Location == nil {
 		c.Core.Location = time.UTC
 	}
-	secret := func(key string, dst *Secret) {
-		v, ok := d.lookup(secretVars[key])
+	// Secrets default to environment variables, as in SPEC's configuration
+	// block: they never need to be in the file.
+	env := func(key, name string, dst *Secret) {
+		v, ok := d.lookup(name)
 		if !ok || v == "" {
-			d.missing[key] = secretVars[key]
+			d.missing[key] = name
 		}
 		*dst = Secret(v)
 	}
-	secret("slack.bot_token", &c.Slack.BotToken)
-	secret("slack.app_token", &c.Slack.AppToken)
-	secret("slack.signing_secret", &c.Slack.SigningSecret)
-	secret("slack.client_secret", &c.Slack.ClientSecret)
-	secret("discord.token", &c.Discord.Token)
-	secret("http.admin_token", &c.HTTP.AdminToken)
+	for _, p := range sectionsOf(d.ps()) {
+		p.defaults(&c, env)
+	}
+	env("http.admin_token", "TIPBOT_ADMIN_TOKEN", &c.HTTP.AdminToken)
 	return c
 }

@@ -10,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/tipbot/tipbot/adapters/discord"
-	"github.com/tipbot/tipbot/adapters/slack"
 	"github.com/tipbot/tipbot/bot"
 	"github.com/tipbot/tipbot/cron"
 )
@@ -71,34 +69,22 @@ func (d *decoder) validate(c *Config) {
 		bad("locale", "%s is not en or fr", bot.QuoteValue(c.Core.Locale))
 	}
 
-	// Slack and Discord check their own sections.
-	sc := slack.Config{Mode: c.Slack.Mode, BotToken: c.Slack.BotToken.Reveal(), AppToken: c.Slack.AppToken.Reveal(),
-		SigningSecret: c.Slack.SigningSecret.Reveal(), APIURL: c.Slack.APIURL, ClientID: c.Slack.ClientID,
-		ClientSecret: c.Slack.ClientSecret.Reveal()}
-	d.section("slack", c.Slack.Enabled, sc.Validate())
-	c.Slack.APIURL = sc.APIURL
-	if c.Slack.Enabled && c.Slack.ClientID != "" && c.HTTP.Addr == "" {
-		d.problem(d.line("http.addr", "slack.client_id"), "http.addr",
-			`is empty, but slack.client_id is set: "Add to Slack" needs tipbot's HTTP server (/slack/install, /slack/oauth_redirect)`)
+	// Each platform checks its own section.
+	for _, p := range sectionsOf(d.ps()) {
+		p.validate(d, c)
 	}
-	if c.Slack.Enabled && c.Slack.ClientID == "" && c.Slack.Mode == slack.ModeHTTP && c.HTTP.Addr == "" {
-		d.problem(d.line("http.addr", "slack.mode"), "http.addr",
-			`is empty, but slack.mode is http: Slack must reach tipbot at an address such as ":8080"`)
-	}
-	dc := discord.Config{Token: c.Discord.Token.Reveal(), APIURL: c.Discord.APIURL, GuildIDs: c.Discord.GuildIDs}
-	d.section("discord", c.Discord.Enabled, dc.Validate())
-	c.Discord.APIURL = dc.APIURL
 
-	// Capture, votes and channels.
-	for _, p := range platformNames() {
+	// Capture, votes and channels, written as each platform writes them.
+	for _, spec := range specsOf(d.ps()) {
+		p := spec.Name
 		for _, m := range []struct {
 			key string
 			v   map[bot.Platform]string
 		}{{"capture.reaction", c.Core.CaptureReaction}, {"capture.ack_reaction", c.Core.AckReaction}} {
 			key := m.key + "." + string(p)
 			v := m.v[p]
-			if p != discordPlatform {
-				v = strings.Trim(v, ":")
+			if spec.ConfigEmoji != nil {
+				v = spec.ConfigEmoji(v)
 				m.v[p] = v
 			}
 			if strings.TrimSpace(v) == "" || strings.ContainsAny(v, " \t\n") {
@@ -111,15 +97,15 @@ func (d *decoder) validate(c *Config) {
 			bad(key, "is empty; list at least one emoji")
 		}
 		for i, e := range list {
-			if p != discordPlatform {
-				e = strings.Trim(e, ":")
+			if spec.ConfigEmoji != nil {
+				e = spec.ConfigEmoji(e)
 				list[i] = e
 			}
 			if strings.TrimSpace(e) == "" || strings.ContainsAny(e, " \t\n") {
 				bad(key, "%s is not an emoji", bot.QuoteValue(e))
 			}
 		}
-		checkApplied(c, p, bad)
+		checkApplied(c, spec, bad)
 		for _, m := range []struct {
 			key string
 			v   map[bot.Platform]string
@@ -130,11 +116,11 @@ func (d *decoder) validate(c *Config) {
 			case v == "":
 			case strings.ContainsAny(v, " \t\n"):
 				bad(key, "%s is not a channel", bot.QuoteValue(v))
-			case p == bot.Shell && !strings.HasPrefix(v, "#"):
-				v = "#" + v
-			case p == discordPlatform:
-				if msg := discord.CheckID("channel", v); msg != "" {
+			case spec.ConfigChannel != nil:
+				if ch, msg := spec.ConfigChannel(v); msg != "" {
 					bad(key, "%s %s", bot.QuoteValue(v), msg)
+				} else {
+					v = ch
 				}
 			}
 			m.v[p] = v
@@ -149,7 +135,7 @@ func (d *decoder) validate(c *Config) {
 	if s := c.Core.DigestSchedule; s != "" {
 		if err := checkCron(s); err != nil {
 			bad("recognition.digest_schedule", "%s is not a cron schedule such as \"0 9 1 * *\" (minute hour day-of-month month day-of-week, optionally after CRON_TZ=Zone): %v", bot.QuoteValue(s), err)
-		} else if !slices.ContainsFunc(platformNames(), func(p bot.Platform) bool { return c.Core.DigestChannel[p] != "" }) {
+		} else if !slices.ContainsFunc(namesOf(d.ps()), func(p bot.Platform) bool { return c.Core.DigestChannel[p] != "" }) {
 			d.problem(d.line("recognition.digest_channel", "recognition.digest_schedule"), "recognition.digest_channel",
 				"is empty for every platform, but recognition.digest_schedule is set: say where to post the digest")
 		}
@@ -208,12 +194,13 @@ func checkCron(spec string) error { return cron.Check(spec) }
 
 // checkApplied checks applied_reactions of a platform: emojis, none of
 // them a useful reaction or the capture reaction (a ✅ is never a vote).
-func checkApplied(c *Config, p bot.Platform, bad func(key, format string, args ...any)) {
+func checkApplied(c *Config, spec bot.PlatformSpec, bad func(key, format string, args ...any)) {
+	p := spec.Name
 	key := "applied_reactions." + string(p)
 	list := c.Core.AppliedReactions[p]
 	for i, e := range list {
-		if p != discordPlatform {
-			e = strings.Trim(e, ":")
+		if spec.ConfigEmoji != nil {
+			e = spec.ConfigEmoji(e)
 			list[i] = e
 		}
 		switch {

@@ -13,16 +13,18 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"github.com/tipbot/tipbot/adapters/discord"
 	"github.com/tipbot/tipbot/bot"
 	"github.com/tipbot/tipbot/cron"
 )
 
 type decoder struct {
-	file     string
-	lookup   func(string) (string, bool)
-	vars     []string // names of the ${NAME} references, by placeholder number
-	problems []error  // every one a *ConfigError
+	file   string
+	lookup func(string) (string, bool)
+	// platforms are the platforms whose sections and per-platform keys
+	// the configuration may have (registry).
+	platforms []platform
+	vars      []string // names of the ${NAME} references, by placeholder number
+	problems  []error  // every one a *ConfigError
 	// lines maps a key path to the line where the file set it.
 	lines map[string]int
 	// missing maps a key path to the unset environment variable its value
@@ -409,7 +411,7 @@ func parseDuration(s string) (time.Duration, error) {
 func (d *decoder) perPlatform(m map[bot.Platform]string) func(*yaml.Node, string) {
 	return func(n *yaml.Node, key string) {
 		fs := fields{}
-		for _, p := range platformNames() {
+		for _, p := range namesOf(d.ps()) {
 			fs[string(p)] = func(n *yaml.Node, key string) {
 				if v, ok := d.scalar(n, key); ok {
 					m[p] = v
@@ -423,7 +425,7 @@ func (d *decoder) perPlatform(m map[bot.Platform]string) func(*yaml.Node, string
 func (d *decoder) perPlatformList(m map[bot.Platform][]string) func(*yaml.Node, string) {
 	return func(n *yaml.Node, key string) {
 		fs := fields{}
-		for _, p := range platformNames() {
+		for _, p := range namesOf(d.ps()) {
 			fs[string(p)] = func(n *yaml.Node, key string) {
 				l := m[p]
 				d.list(&l, nil)(n, key)
@@ -439,33 +441,13 @@ func (d *decoder) perPlatformList(m map[bot.Platform][]string) func(*yaml.Node, 
 func (d *decoder) root(n *yaml.Node, c *Config) {
 	var tz string
 	tzSet := false
-	d.mapping(n, "", fields{
+	fs := fields{
 		"store": func(n *yaml.Node, key string) {
 			d.mapping(n, key, fields{"path": d.str(&c.Store.Path)})
 		},
 		"locale": d.str(&c.Core.Locale),
 		"timezone": func(n *yaml.Node, key string) {
 			tz, tzSet = d.scalar(n, key)
-		},
-		"slack": func(n *yaml.Node, key string) {
-			d.mapping(n, key, fields{
-				"enabled":        d.boolean(&c.Slack.Enabled),
-				"mode":           d.str(&c.Slack.Mode),
-				"bot_token":      d.secret(&c.Slack.BotToken),
-				"app_token":      d.secret(&c.Slack.AppToken),
-				"signing_secret": d.secret(&c.Slack.SigningSecret),
-				"api_url":        d.str(&c.Slack.APIURL),
-				"client_id":      d.str(&c.Slack.ClientID),
-				"client_secret":  d.secret(&c.Slack.ClientSecret),
-			})
-		},
-		"discord": func(n *yaml.Node, key string) {
-			d.mapping(n, key, fields{
-				"enabled":   d.boolean(&c.Discord.Enabled),
-				"token":     d.secret(&c.Discord.Token),
-				"api_url":   d.str(&c.Discord.APIURL),
-				"guild_ids": d.list(&c.Discord.GuildIDs, func(id string) string { return discord.CheckID("guild", id) }),
-			})
 		},
 		"capture": func(n *yaml.Node, key string) {
 			d.mapping(n, key, fields{
@@ -513,7 +495,15 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 				"public_url":  d.str(&c.HTTP.PublicURL),
 			})
 		},
-	})
+	}
+	// Each platform's section.
+	for key, f := range d.sectionDecoders(c) {
+		if _, taken := fs[key]; taken {
+			panic(fmt.Sprintf("cmd/tipbot: the section of a platform is named %q, a key of the configuration already", key))
+		}
+		fs[key] = f
+	}
+	d.mapping(n, "", fs)
 	if tzSet {
 		switch loc, err := cron.LoadLocation(tz); {
 		case err != nil:

@@ -262,11 +262,11 @@ func cmdCheckConfig(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "OK: %s\n", path)
 	var adapters []string
-	if cfg.Slack.Enabled {
-		adapters = append(adapters, "slack ("+cfg.Slack.Mode+" mode)")
-	}
-	if cfg.Discord.Enabled {
-		adapters = append(adapters, "discord")
+	for _, p := range sections() {
+		if p.enabled(cfg) {
+			label, _ := p.summary(cfg)
+			adapters = append(adapters, label)
+		}
 	}
 	if len(adapters) == 0 {
 		adapters = append(adapters, "none: tipbot opens the shell")

@@ -7,9 +7,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/tipbot/tipbot/adapters/discord"
 	"github.com/tipbot/tipbot/adapters/shell"
-	"github.com/tipbot/tipbot/adapters/slack"
 	"github.com/tipbot/tipbot/bot"
 	"github.com/tipbot/tipbot/cron"
 	"github.com/tipbot/tipbot/store"
@@ -55,55 +53,7 @@ func startAdapters(e *env, cfg Config, b *bot.Bot, db *store.DB, log *slog.Logge
 		b.Attach(bot.Shell, sh)
 		return []runner{{name: "shell", run: sh.Run}}, nil
 	}
-	var rs []runner
-	if cfg.Slack.Enabled {
-		a, err := slack.New(slack.Config{
-			Mode:            cfg.Slack.Mode,
-			BotToken:        cfg.Slack.BotToken.Reveal(),
-			AppToken:        cfg.Slack.AppToken.Reveal(),
-			SigningSecret:   cfg.Slack.SigningSecret.Reveal(),
-			APIURL:          cfg.Slack.APIURL,
-			CaptureReaction: cfg.Core.CaptureReaction[slackPlatform],
-			Locale:          cfg.Core.Locale,
-			Logger:          log.With("adapter", "slack"),
-			OnRateLimit:     func(d time.Duration) { ops.metrics.rateLimited(slackPlatform, d) },
-			Installations:   db,
-			ClientID:        cfg.Slack.ClientID,
-			ClientSecret:    cfg.Slack.ClientSecret.Reveal(),
-			PublicURL:       cfg.HTTP.BaseURL(),
-		}, b)
-		if err != nil {
-			return nil, err
-		}
-		b.Attach(slackPlatform, a)
-		ops.adapters["slack"] = a
-		if cfg.Slack.Mode == "http" {
-			ops.slack = a.HTTPHandler()
-		}
-		ops.slackOAuth = a.OAuthHandler()
-		rs = append(rs, runner{name: "slack", run: a.Run})
-	}
-	if cfg.Discord.Enabled {
-		a, err := discord.New(discord.Config{
-			Token:    cfg.Discord.Token.Reveal(),
-			APIURL:   cfg.Discord.APIURL,
-			GuildIDs: cfg.Discord.GuildIDs,
-			Logger:   log.With("adapter", "discord"),
-			// only this reaction may make the adapter fetch a message
-			CaptureReaction: cfg.Core.CaptureReaction[discordPlatform],
-			OnRateLimit: func(d time.Duration) {
-				ops.metrics.rateLimited(discordPlatform, d)
-			},
-		}, b)
-		if err != nil {
-			return nil, err
-		}
-		b.Attach(discordPlatform, a)
-		ops.adapters["discord"] = a
-		log.Info("discord: invite the bot to a server with this link", "url", a.InviteURL())
-		rs = append(rs, runner{name: "discord", run: a.Run})
-	}
-	return rs, nil
+	return startPlatforms(registry(), starting{cfg: cfg, bot: b, db: db, log: log, ops: ops})
 }
 
 // serve opens the store, runs the adapters until one of them stops or ctx
