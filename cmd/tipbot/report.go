@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/tipbot/tipbot/bot"
 	"github.com/tipbot/tipbot/cron"
@@ -65,7 +66,19 @@ func cmdReport(ctx context.Context, e *env, args []string) (err error) {
 			}
 			fmt.Fprintf(e.stdout, "== %s\n", workspaceName(ws))
 		}
-		fmt.Fprintln(e.stdout, m.Text())
+		fmt.Fprintln(e.stdout, m.Render(terminalMarkup).Text())
 	}
 	return nil
+}
+
+// terminalMarkup writes the people and channels a report names for a
+// terminal: "@id" and "#id" (a shell channel is "#name" already).
+var terminalMarkup = bot.Markup{
+	Mention: func(id string) string { return "@" + id },
+	Channel: func(id string) string {
+		if strings.HasPrefix(id, "#") {
+			return id
+		}
+		return "#" + id
+	},
 }
