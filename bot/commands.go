@@ -80,15 +80,16 @@ func Tokenize(text string) []string {
 // true, or false; the name must be one the shell accepts. Platforms'
 // own syntax is read by their PlatformSpec.ChannelArg.
 func ChannelArg(arg string) (string, bool) {
-	if name, ok := strings.CutPrefix(arg, "#"); ok && shellName(name) {
+	if name, ok := strings.CutPrefix(arg, "#"); ok && ArgName(name) {
 		return "#" + strings.ToLower(name), true
 	}
 	return "", false
 }
 
-// shellName reports whether s is a shell user or channel name: letters,
-// digits, '.', '-', '_', at most 80 bytes (as the shell's /as and /in).
-func shellName(s string) bool {
+// ArgName reports whether s can be an id or name that a command argument
+// names (a person, a channel): letters, digits, '.', '-', '_', at most 80
+// bytes, never blank. The shell's user and channel names follow it too.
+func ArgName(s string) bool {
 	if s == "" || len(s) > 80 {
 		return false
 	}
@@ -106,7 +107,7 @@ func shellName(s string) bool {
 // PlatformSpec.UserArg.
 func UserArg(arg string) (string, bool) {
 	id, ok := strings.CutPrefix(arg, "@")
-	if !ok || !shellName(id) {
+	if !ok || !ArgName(id) {
 		return "", false
 	}
 	return id, true

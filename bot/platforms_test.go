@@ -23,7 +23,7 @@ func testMarkup(arg string, sigil string) (id string, ok, meant bool) {
 	if sigil == "@" {
 		id = strings.TrimPrefix(id, "!")
 	}
-	return id, shellName(id), true
+	return id, ArgName(id), true
 }
 
 func testChannelArg(arg string) (string, bool, bool) { return testMarkup(arg, "#") }
@@ -67,7 +67,7 @@ func StandInPlatforms() []PlatformSpec {
 				if id, ok := testUserArg(arg); ok {
 					return id, true
 				}
-				return arg, shellName(arg) // the shell's user ids are names
+				return arg, ArgName(arg) // the shell's user ids are names
 			}},
 	}
 }

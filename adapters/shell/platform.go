@@ -20,7 +20,7 @@ func Spec() bot.PlatformSpec {
 		AppliedReactions: []string{"white_check_mark"},
 		FoldEmoji:        foldSkinTone,
 		UserArg: func(arg string) (string, bool) {
-			return arg, validName(arg)
+			return arg, bot.ArgName(arg)
 		},
 		ConfigEmoji: func(e string) string { return strings.Trim(e, ":") },
 		ConfigChannel: func(ch string) (string, string) {

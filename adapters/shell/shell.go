@@ -288,7 +288,7 @@ func (a *Adapter) switchUser(arg string) {
 	switch {
 	case name == "" || extra != "":
 		a.say(fmt.Sprintf(a.t.usageAs, a.user))
-	case !validName(name):
+	case !bot.ArgName(name):
 		a.say(fmt.Sprintf(a.t.badName, name))
 	case strings.EqualFold(name, BotName):
 		a.say(fmt.Sprintf(a.t.botName, name))
@@ -305,25 +305,12 @@ func (a *Adapter) switchChannel(arg string) {
 		return
 	}
 	ch := "#" + strings.ToLower(strings.TrimPrefix(name, "#"))
-	if !validName(ch[1:]) {
+	if !bot.ArgName(ch[1:]) {
 		a.say(fmt.Sprintf(a.t.badChannel, name))
 		return
 	}
 	a.channel = ch
 	a.say(fmt.Sprintf(a.t.now, a.user, a.channel))
-}
-
-// validName accepts user and channel names: letters, digits, '.', '-', '_'.
-func validName(s string) bool {
-	if s == "" || len(s) > 80 {
-		return false
-	}
-	for _, r := range s {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '.' && r != '-' && r != '_' {
-			return false
-		}
-	}
-	return true
 }
 
 // isAdmin reports whether a shell user is an admin.
@@ -404,7 +391,7 @@ func (a *Adapter) makePrivate(ctx context.Context, arg string) {
 		return
 	}
 	ch := "#" + strings.ToLower(strings.TrimPrefix(name, "#"))
-	if !validName(ch[1:]) {
+	if !bot.ArgName(ch[1:]) {
 		a.say(fmt.Sprintf(a.t.badChannel, name))
 		return
 	}

@@ -2,7 +2,6 @@ package slack
 
 import (
 	"strings"
-	"unicode"
 
 	"github.com/tipbot/tipbot/bot"
 )
@@ -52,19 +51,5 @@ func markupArg(arg string, sigil byte) (id string, ok, meant bool) {
 	if i := strings.IndexByte(id, '|'); i >= 0 {
 		id = id[:i]
 	}
-	return id, argID(id), true
-}
-
-// argID reports whether s can be an id named in a command: letters, digits,
-// '.', '-', '_', at most 80 bytes, never blank.
-func argID(s string) bool {
-	if s == "" || len(s) > 80 {
-		return false
-	}
-	for _, r := range s {
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '.' && r != '-' && r != '_' {
-			return false
-		}
-	}
-	return true
+	return id, bot.ArgName(id), true
 }
