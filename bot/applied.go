@@ -240,20 +240,12 @@ func (b *Bot) cmdApplied(ctx context.Context, e *CommandInvoked, args []string) 
 	if len(args) != 1 && !undo {
 		return b.usage("usage.applied"), nil
 	}
-	id, err := ParseTipID(args[0])
-	if err != nil {
-		return b.private(b.t("tip.unknown", args[0])), nil
-	}
 	v := commandViewer(e)
 	v.own = true
-	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
-		t, err := tx.Tip(id)
-		if errors.Is(err, ErrNotFound) || (err == nil && (!v.shows(t) || (!t.Ranked() && t.AuthorID != e.User.ID))) {
+	return b.updateTip(ctx, e, args[0], func(tx Tx, out *outbox, t Tip) (bool, error) {
+		if !v.shows(t) || (!t.Ranked() && t.AuthorID != e.User.ID) {
 			out.reply = b.private(b.t("tip.unknown", args[0]))
 			return false, nil
-		}
-		if err != nil {
-			return false, err
 		}
 		answer := AnswerApplied
 		if undo {

@@ -444,19 +444,7 @@ func (b *Bot) followUpAnswer(ctx context.Context, e *CommandInvoked, args []stri
 	if len(args) != 1 {
 		return b.usage(usage), nil
 	}
-	id, err := ParseTipID(args[0])
-	if err != nil {
-		return b.private(b.t("tip.unknown", args[0])), nil
-	}
-	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
-		t, err := tx.Tip(id)
-		if errors.Is(err, ErrNotFound) {
-			out.reply = b.private(b.t("tip.unknown", args[0]))
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
+	return b.updateTip(ctx, e, args[0], func(tx Tx, out *outbox, t Tip) (bool, error) {
 		answered, err := b.answerFollowUp(tx, e.User.ID, t, answer)
 		if err != nil {
 			return false, err

@@ -57,23 +57,32 @@ func trackPending(tx Tx, t Tip, deleted bool) error {
 }
 
 // moderate changes a tip's status as the moderation commands ask.
-func (b *Bot) moderate(ctx context.Context, e *CommandInvoked, args []string, action string, to Status) (Reply, error) {
-	if len(args) != 1 {
-		return b.usage("usage." + action), nil
-	}
-	id, err := ParseTipID(args[0])
+// updateTip runs fn in an update of the command's event on the tip that
+// arg names; a malformed or unknown id gets "unknown tip" and changes
+// nothing.
+func (b *Bot) updateTip(ctx context.Context, e *CommandInvoked, arg string, fn func(tx Tx, out *outbox, t Tip) (bool, error)) (Reply, error) {
+	id, err := ParseTipID(arg)
 	if err != nil {
-		return b.private(b.t("tip.unknown", args[0])), nil
+		return b.private(b.t("tip.unknown", arg)), nil
 	}
 	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
 		t, err := tx.Tip(id)
 		if errors.Is(err, ErrNotFound) {
-			out.reply = b.private(b.t("tip.unknown", args[0]))
+			out.reply = b.private(b.t("tip.unknown", arg))
 			return false, nil
 		}
 		if err != nil {
 			return false, err
 		}
+		return fn(tx, out, t)
+	})
+}
+
+func (b *Bot) moderate(ctx context.Context, e *CommandInvoked, args []string, action string, to Status) (Reply, error) {
+	if len(args) != 1 {
+		return b.usage("usage." + action), nil
+	}
+	return b.updateTip(ctx, e, args[0], func(tx Tx, out *outbox, t Tip) (bool, error) {
 		if t.Status == to {
 			out.reply = b.private(b.t("mod.already", t.ID, b.t("status."+string(to))))
 			return false, nil
