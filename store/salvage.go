@@ -39,6 +39,26 @@ type SalvageReport struct {
 // being written may read as damaged. Derived data (rankings, the search
 // index, counters) is copied as found and may still count lost tips.
 func Salvage(src, dst string) (SalvageReport, error) {
+	return SalvageWith(src, dst, SalvageOptions{})
+}
+
+// SalvageOptions tune Salvage.
+type SalvageOptions struct {
+	// Workspace is the key of the workspace ("slack:T0123") that records
+	// met on pages cut off from their bucket belong to, when the file no
+	// longer tells it (the pages naming it are lost) and has held only
+	// that one; "" leaves such records out and says so.
+	Workspace string
+}
+
+// SalvageWith is Salvage with options.
+func SalvageWith(src, dst string, o SalvageOptions) (SalvageReport, error) {
+	if o.Workspace != "" {
+		w, err := bot.ParseWorkspace(o.Workspace)
+		if err != nil || w.Key() != o.Workspace {
+			return SalvageReport{}, fmt.Errorf("store: salvage: %q is not a workspace key such as slack:T0123", o.Workspace)
+		}
+	}
 	if held, err := holdShared(src, 0); err != nil {
 		return SalvageReport{}, err
 	} else if held != nil {
@@ -71,7 +91,7 @@ func Salvage(src, dst string) (SalvageReport, error) {
 	if err != nil {
 		return SalvageReport{}, fmt.Errorf("store: salvage: %w", err)
 	}
-	rep, err := salvageInto(f, st.Size(), m, problems, out)
+	rep, err := salvageInto(f, st.Size(), m, problems, out, o)
 	if cerr := out.Close(); err == nil && cerr != nil {
 		err = cerr
 	}
@@ -101,7 +121,7 @@ func salvageGroup(path [][]byte) string {
 
 func salvageInto(f interface {
 	ReadAt([]byte, int64) (int, error)
-}, size int64, m fileMeta, problems []string, out *bbolt.DB) (SalvageReport, error) {
+}, size int64, m fileMeta, problems []string, out *bbolt.DB, o SalvageOptions) (SalvageReport, error) {
 	tx, err := out.Begin(true)
 	if err != nil {
 		return SalvageReport{}, err
@@ -172,7 +192,7 @@ func salvageInto(f interface {
 			return workspaces[0]
 		}
 		return nil
-	}, func(path [][]byte, k []byte) bool {
+	}, []byte(o.Workspace), func(path [][]byte, k []byte) bool {
 		b := tx.Bucket(path[0])
 		for _, name := range path[1:] {
 			if b == nil {
@@ -325,36 +345,70 @@ func (s *scan) take(id uint64, buf []byte) {
 	s.pages++
 }
 
-// loneWorkspace looks, among loose leaf pages, for leaves of the ws
-// bucket (every element a bucket named as a workspace is): it returns the
-// workspace they name when they all name the same one, else nil.
+// loneWorkspace looks, among leaf pages, for leaves of the ws bucket
+// (every element a bucket named as a workspace is), on the pages or
+// inline in a bucket of theirs (a small ws bucket lives inside the root's
+// leaf): it returns the workspace they name when they all name the same
+// one, else nil.
 func (s *scan) loneWorkspace(leaves []uint64) []byte {
 	var ws []byte
-	for _, id := range leaves {
-		buf, err := s.readPage(id)
-		if err != nil {
-			continue
-		}
+	several := false
+	var look func(buf []byte, depth int)
+	look = func(buf []byte, depth int) {
 		elems, ok := leafElems(buf)
 		if !ok || len(elems) == 0 {
-			continue
+			return
 		}
 		names := true
 		for _, e := range elems {
 			w, err := bot.ParseWorkspace(string(e.k))
 			names = names && e.bucket && err == nil && w.Key() == string(e.k)
 		}
-		if !names {
-			continue
+		if names {
+			for _, e := range elems {
+				if ws != nil && !bytes.Equal(ws, e.k) {
+					several = true
+				}
+				ws = e.k
+			}
+			return
+		}
+		if depth == 0 {
+			return
 		}
 		for _, e := range elems {
-			if ws != nil && !bytes.Equal(ws, e.k) {
-				return nil
+			// An inline bucket: its header's root page is 0 and its
+			// page follows the header.
+			if e.bucket && len(e.v) > bucketHeader+pageHeaderSize && le.Uint64(e.v) == 0 {
+				look(e.v[bucketHeader:], depth-1)
 			}
-			ws = e.k
 		}
 	}
+	for _, id := range leaves {
+		if buf, err := s.readPage(id); err == nil {
+			look(buf, 2)
+		}
+	}
+	if several {
+		return nil
+	}
 	return bytes.Clone(ws)
+}
+
+// leafPages lists the pages below last whose header says they are leaves
+// (whether the tree walk read them or the freelist names them).
+func (s *scan) leafPages(last uint64) []uint64 {
+	var leaves []uint64
+	hdr := make([]byte, pageHeaderSize)
+	for id := uint64(2); id < last; id++ {
+		if _, err := s.f.ReadAt(hdr, int64(id)*s.meta.pageSize); err != nil {
+			continue
+		}
+		if le.Uint64(hdr) == id && le.Uint16(hdr[8:]) == flagLeaf {
+			leaves = append(leaves, id)
+		}
+	}
+	return leaves
 }
 
 // lostGroup is where the page scan counts the leaf pages it found but
@@ -371,7 +425,7 @@ const lostGroup = "(pages cut off from their bucket)"
 // hold one workspace, ws; with several, or none known, such pages are
 // counted as lost. has tells whether the copy already holds a key: a
 // record the walk found wins over a copy met on a loose page.
-func (s *scan) scanPages(known func() []byte, has func(path [][]byte, k []byte) bool) {
+func (s *scan) scanPages(known func() []byte, given []byte, has func(path [][]byte, k []byte) bool) {
 	if !s.freeKnown {
 		s.problems = append(s.problems, "the freelist is lost: the loose pages read may also hold older versions of records, "+
 			"or records deleted since (forget-me); where a key is met twice the first is kept")
@@ -423,6 +477,15 @@ func (s *scan) scanPages(known func() []byte, has func(path [][]byte, k []byte) 
 	if ws == nil && len(leaves) > 0 {
 		ws = s.loneWorkspace(leaves)
 	}
+	if ws == nil && len(leaves) > 0 {
+		// The page naming the workspace is lost (the root of a cut
+		// file): an older copy of it, on a page freed since, still names
+		// it when the file has only ever held one workspace.
+		ws = s.loneWorkspace(s.leafPages(last))
+	}
+	if ws == nil && len(given) > 0 {
+		ws = given // the operator says which (salvage -workspace)
+	}
 	// First the leaves of a workspace bucket: the trees below them are
 	// walked as the tree walk does, with their bucket paths. Not when the
 	// freelist is lost: such a leaf may be an old one, naming pages that
@@ -447,7 +510,7 @@ func (s *scan) scanPages(known func() []byte, has func(path [][]byte, k []byte) 
 			continue // buckets deeper down (periods, event slots, record kinds): no name to place them
 		}
 		if ws == nil {
-			lost(id, "a workspace's buckets, but the file does not tell which workspace")
+			lost(id, "a workspace's buckets, but the file does not tell which workspace (salvage again with -workspace ID)")
 			continue
 		}
 		s.take(id, buf)
@@ -506,7 +569,7 @@ func (s *scan) scanPages(known func() []byte, has func(path [][]byte, k []byte) 
 				"(rankings, search terms, event ids, counters: derived or short-lived data), or damaged ones")
 			continue
 		case ws == nil:
-			lost(id, fmt.Sprintf("records of %s, but the file does not tell which workspace", sub[kind].name))
+			lost(id, fmt.Sprintf("records of %s, but the file does not tell which workspace (salvage again with -workspace ID)", sub[kind].name))
 			continue
 		}
 		s.take(id, buf)

@@ -58,6 +58,7 @@ func cmdSalvage(ctx context.Context, e *env, args []string) error {
 	fs := e.flags("salvage")
 	dbPath := dbFlag(fs)
 	outPath := fs.String("o", "", "the new database `FILE` to write (must not exist)")
+	workspace := fs.String("workspace", "", "the workspace `ID` (e.g. slack:T0123) that records cut off from their bucket belong to, when the file no longer tells it")
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func cmdSalvage(ctx context.Context, e *env, args []string) error {
 	if err := mustExist(*dbPath); err != nil {
 		return err
 	}
-	r, err := store.Salvage(*dbPath, *outPath)
+	r, err := store.SalvageWith(*dbPath, *outPath, store.SalvageOptions{Workspace: *workspace})
 	if errors.Is(err, store.ErrInUse) {
 		return fmt.Errorf("%s is in use by a running tipbot: stop it first", *dbPath)
 	}
