@@ -365,6 +365,7 @@ func (a *Adapter) connect(ctx context.Context) error {
 // close closes the gateway (discordgo waits one second for the close
 // handshake).
 func (a *Adapter) close() {
+	a.gw.ending.Store(true) // this close ends the session, as it should
 	if err := a.s.Close(); err != nil {
 		a.log.Debug("discord: close", "err", err)
 	}

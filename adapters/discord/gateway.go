@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -30,6 +31,9 @@ import (
 //   - a watchdog drops the connection, without the 1000 close that would
 //     end the session, once two heartbeat intervals pass without an ACK:
 //     before discordgo's own check, at five;
+//   - the closes discordgo writes with 1000 while tipbot runs (a stale
+//     heartbeat goroutine can close a newer connection) go out as 4000,
+//     which keeps the session resumable (closeGuard);
 //   - op 9 is delayed in the one place discordgo lets code run before it
 //     identifies: its log line (see routeLibraryLogs);
 //   - connect reads session_start_limit before an identify.
@@ -40,6 +44,9 @@ type gatewaySwitch struct {
 	mu     sync.Mutex
 	target *url.URL // nil: where discordgo asks
 	conn   net.Conn // the last connection dialed
+	// ending is set when tipbot stops: only then may a close end the
+	// session (see closeGuard).
+	ending atomic.Bool
 }
 
 // want makes the next connection go to rawURL ("" for where discordgo
@@ -108,6 +115,7 @@ func (g *gatewaySwitch) dial(ctx context.Context, network, addr, scheme string) 
 		}
 		c = tc
 	}
+	c = &closeGuard{Conn: c, ending: &g.ending}
 	if host != "" {
 		c = &handshakeRewriter{Conn: c, target: target}
 	}
