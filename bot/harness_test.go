@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipbot/tipbot/adapters/cron"
 	"github.com/tipbot/tipbot/bot"
-	"github.com/tipbot/tipbot/cron"
 	"github.com/tipbot/tipbot/store"
 )
 

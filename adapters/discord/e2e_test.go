@@ -10,9 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipbot/tipbot/adapters/cron"
 	"github.com/tipbot/tipbot/adapters/discord/discordtest"
 	"github.com/tipbot/tipbot/bot"
-	"github.com/tipbot/tipbot/cron"
 	"github.com/tipbot/tipbot/store"
 )
 

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tipbot/tipbot/adapters/cron"
 	"github.com/tipbot/tipbot/adapters/slack/slacktest"
 	"github.com/tipbot/tipbot/bot"
-	"github.com/tipbot/tipbot/cron"
 	"github.com/tipbot/tipbot/store"
 )
 

@@ -10,8 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/tipbot/tipbot/adapters/cron"
 	"github.com/tipbot/tipbot/bot"
-	"github.com/tipbot/tipbot/cron"
 )
 
 func checkNonEmpty(s string) string {

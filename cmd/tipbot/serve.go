@@ -7,9 +7,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/tipbot/tipbot/adapters/cron"
 	"github.com/tipbot/tipbot/adapters/shell"
 	"github.com/tipbot/tipbot/bot"
-	"github.com/tipbot/tipbot/cron"
 	"github.com/tipbot/tipbot/store"
 )
 
