@@ -117,5 +117,9 @@ func writePathMarkdown(w io.Writer, p Path, tips []Tip, h Handout) error {
 // read as markup in a heading or list item.
 func markdownLine(s string) string {
 	s = strings.Join(strings.Fields(stripBidi(s)), " ")
-	return strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`, "<", `\<`, "#", `\#`).Replace(s)
+	s = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`", "[", `\[`, "]", `\]`, "<", `\<`).Replace(s)
+	if strings.HasPrefix(s, "#") {
+		s = `\` + s
+	}
+	return s
 }

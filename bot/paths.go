@@ -613,7 +613,7 @@ func (b *Bot) pathMove(ctx context.Context, e *CommandInvoked, name, arg, dir st
 		if err != nil {
 			return false, err
 		}
-		out.reply = b.private(b.t("path.moved", id, name, at+1))
+		out.reply = b.private(b.t("path.moved", id, at+1, name))
 		return true, nil
 	})
 }
