@@ -12,7 +12,6 @@ import (
 	"github.com/tipbot/tipbot/bot"
 )
 
-
 func newPathHarness(t *testing.T, configure func(*bot.Config)) *harness {
 	return newHarness(t, func(c *bot.Config) {
 		c.Trainers = []string{"trainer"}
