@@ -62,11 +62,18 @@ func putHistory(tx Tx, id TipID, h []HistoryEntry) error {
 
 // addHistory appends an entry, dated now, to a tip's history.
 func (b *Bot) addHistory(tx Tx, id TipID, by, event string, src Source) error {
+	return b.appendHistory(tx, id, HistoryEntry{By: by, Event: event, Source: src})
+}
+
+// appendHistory appends e, dated now, to a tip's history, keeping the
+// first entry and the latest ones (maxHistory).
+func (b *Bot) appendHistory(tx Tx, id TipID, e HistoryEntry) error {
 	h, err := tipHistory(tx, id)
 	if err != nil {
 		return err
 	}
-	h = append(h, HistoryEntry{At: b.now(), By: by, Event: event, Source: src})
+	e.At = b.now()
+	h = append(h, e)
 	if len(h) > maxHistory {
 		h = append(h[:1], h[len(h)-maxHistory+1:]...)
 	}

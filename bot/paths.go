@@ -187,15 +187,7 @@ func leavePaths(tx Tx, t Tip, left func(path string) error) error {
 
 // addPathHistory appends a path event to a tip's history.
 func (b *Bot) addPathHistory(tx Tx, id TipID, by, event, path string) error {
-	h, err := tipHistory(tx, id)
-	if err != nil {
-		return err
-	}
-	h = append(h, HistoryEntry{At: b.now(), By: by, Event: event, Path: path})
-	if len(h) > maxHistory {
-		h = append(h[:1], h[len(h)-maxHistory+1:]...)
-	}
-	return putHistory(tx, id, h)
+	return b.appendHistory(tx, id, HistoryEntry{By: by, Event: event, Path: path})
 }
 
 // allPaths returns the workspace's paths in name order.
