@@ -502,6 +502,9 @@ func removeTip(tx Tx, t Tip) error {
 	if err := dropAppliedMarks(tx, t.ID); err != nil {
 		return err
 	}
+	if err := leavePaths(tx, t, nil); err != nil {
+		return err
+	}
 	if err := tx.DeleteRecord(recHistory, tipKey(t.ID)); err != nil {
 		return err
 	}

@@ -128,7 +128,7 @@ func (b *Bot) command(ctx context.Context, e *CommandInvoked) (Reply, error) {
 	if len(args) == 0 {
 		return b.cmdHelp(ctx, e, nil)
 	}
-	c, ok := lookupCommand(strings.ToLower(args[0]))
+	c, ok := lookupCommand(args)
 	if !ok {
 		return b.private(b.t("usage.unknownsub", args[0])), nil
 	}
@@ -727,7 +727,7 @@ func forgetMentions(tx Tx, id string, captured []TipID) error {
 		value     []byte
 	}
 	var rewrites []rewrite
-	for _, kind := range []string{recSession, recSchedule, recModLog} {
+	for _, kind := range []string{recSession, recSchedule, recModLog, recPath} {
 		if err := tx.ForEachRecord(kind, func(key string, raw []byte) error {
 			var fields map[string]any
 			if err := json.Unmarshal(raw, &fields); err != nil {

@@ -22,6 +22,7 @@ const (
 	ParamFlag                      // a yes/no: its name is written when yes
 	ParamQuoted                    // one argument written in double quotes (cron expressions)
 	ParamDuration                  // a duration such as 45m, 2h, 1h30m, 2d
+	ParamPath                      // the name of one of the workspace's training paths (Bot.Paths), as typed
 )
 
 // Choice is one value a ParamChoice accepts: Value is what is written, Fr
@@ -79,6 +80,7 @@ var (
 	pPeriod  = Param{Name: "period", Kind: ParamChoice, Desc: Text{"Period (default: month)", "Période (par défaut : mois)"}, Choices: periodChoices}
 	pChannel = Param{Name: "channel", Kind: ParamChannel, Desc: Text{"Channel (default: this one)", "Salon (par défaut : celui-ci)"}}
 	pTip     = Param{Name: "tip", Kind: ParamString, Required: true, Desc: Text{"Tip id, e.g. t42", "Identifiant de l'astuce, par ex. t42"}}
+	pPath    = Param{Name: "name", Kind: ParamPath, Required: true, Desc: Text{"Path name, e.g. git-basics", "Nom du parcours, par ex. git-basics"}}
 	pUser    = Param{Name: "user", Kind: ParamUser, Required: true, Desc: Text{"Who", "Qui"}}
 )
 
@@ -145,6 +147,29 @@ func init() {
 			Params: []Param{{Name: "id", Kind: ParamString, Required: true, Desc: Text{"Schedule id", "Identifiant de la planification"}}}}, (*Bot).cmdSchedule},
 		{Command{Name: "report", Role: RoleTrainer, Usage: "usage.report",
 			Desc: Text{"Engagement report", "Rapport d'engagement"}, Params: []Param{pPeriod, pChannel}}, (*Bot).cmdReport},
+		{Command{Name: "path list", Role: RoleMember, Usage: "usage.path",
+			Desc: Text{"The training paths", "Les parcours de formation"}}, (*Bot).cmdPath},
+		{Command{Name: "path show", Role: RoleMember, Usage: "usage.path",
+			Desc:   Text{"A training path's tips, in order", "Les astuces d'un parcours de formation, dans l'ordre"},
+			Params: []Param{pPath}}, (*Bot).cmdPath},
+		{Command{Name: "path create", Role: RoleTrainer, Usage: "usage.pathedit",
+			Desc: Text{"Create a training path", "Créer un parcours de formation"},
+			Params: []Param{
+				{Name: "name", Kind: ParamString, Required: true, Desc: Text{"Short name: letters, digits, - or _, e.g. git-basics", "Nom court : lettres, chiffres, - ou _, par ex. git-basics"}},
+				{Name: "title", Kind: ParamString, Required: true, Desc: Text{"Its title, e.g. Git basics", "Son titre, par ex. Les bases de Git"}},
+			}}, (*Bot).cmdPath},
+		{Command{Name: "path add", Role: RoleTrainer, Usage: "usage.pathedit",
+			Desc:   Text{"Add tips at the end of a path (features them)", "Ajouter des astuces à la fin d'un parcours (les met en avant)"},
+			Params: []Param{pPath, {Name: "tips", Kind: ParamString, Required: true, Desc: Text{"Tip ids in order, e.g. t4 t7", "Identifiants des astuces dans l'ordre, par ex. t4 t7"}}}}, (*Bot).cmdPath},
+		{Command{Name: "path remove", Role: RoleTrainer, Usage: "usage.pathedit",
+			Desc:   Text{"Remove a tip from a path", "Retirer une astuce d'un parcours"},
+			Params: []Param{pPath, pTip}}, (*Bot).cmdPath},
+		{Command{Name: "path move", Role: RoleTrainer, Usage: "usage.pathedit",
+			Desc: Text{"Move a tip up or down a path", "Monter ou descendre une astuce dans un parcours"},
+			Params: []Param{pPath, pTip, {Name: "direction", Kind: ParamChoice, Required: true, Desc: Text{"Up or down", "Vers le haut ou le bas"},
+				Choices: []Choice{{"up", "haut"}, {"down", "bas"}}}}}, (*Bot).cmdPath},
+		{Command{Name: "path delete", Role: RoleTrainer, Usage: "usage.pathedit",
+			Desc: Text{"Delete a training path (its tips stay)", "Supprimer un parcours de formation (ses astuces restent)"}, Params: []Param{pPath}}, (*Bot).cmdPath},
 		{Command{Name: "pending", Role: RoleTrainer, Usage: "usage.pending",
 			Desc: Text{"Tips waiting for approval", "Astuces en attente de validation"}}, (*Bot).cmdPending},
 		{Command{Name: "approve", Role: RoleTrainer, Usage: "usage.approve",
@@ -167,6 +192,7 @@ func init() {
 // commandGroups describe the groups of commands.
 var commandGroups = map[string]Text{
 	"schedule": {"Recurring session prompts", "Sessions récurrentes"},
+	"path":     {"Training paths", "Parcours de formation"},
 	"trainer":  {"Manage trainers", "Gérer les formateurs"},
 }
 
@@ -195,8 +221,17 @@ func CommandGroups() map[string]Text {
 	return out
 }
 
-// lookupCommand returns the entry whose first word is word (lower-case).
-func lookupCommand(word string) (command, bool) {
+// lookupCommand returns the entry a command's arguments name: the group's
+// sub-command when the second argument names one ("path add"), else the
+// first entry whose first word is the first argument (lower-case).
+func lookupCommand(args []string) (command, bool) {
+	if len(args) > 1 {
+		name := strings.ToLower(args[0] + " " + args[1])
+		if i := slices.IndexFunc(commands, func(c command) bool { return c.Name == name }); i >= 0 {
+			return commands[i], true
+		}
+	}
+	word := strings.ToLower(args[0])
 	i := slices.IndexFunc(commands, func(c command) bool { return c.Word() == word })
 	if i < 0 {
 		return command{}, false

@@ -40,8 +40,7 @@ type exportRecord struct {
 	UsefulVotes int      `json:"useful_votes"`
 	CreatedAt   string   `json:"created_at"`
 	Applied     int      `json:"applied"`
-	// Paths are the training paths the tip is in: none until training
-	// paths exist.
+	// Paths are the training paths the tip is in, in name order.
 	Paths      []string `json:"paths"`
 	Visibility string   `json:"visibility"`
 }
@@ -85,18 +84,10 @@ func (r exportRecord) row() []string {
 	return row
 }
 
-// Export writes every tip of the given workspaces, whatever its status, to
-// w in format "jsonl" (one JSON object per line; "json" is accepted for the
-// same) or "csv" (RFC 4180 with a header row, topics space-separated,
-// cells made safe for spreadsheets by csvCell), with the fields of
-// ExportColumns. Tips come in workspace order, then id order;
-// each workspace is read in one consistent snapshot. It returns an error
-// for an unknown format before writing anything, and the first error of
-// the store, the context or w.
-func Export(ctx context.Context, st Store, workspaces []Workspace, format string, w io.Writer) error {
+// recordWriter returns the writer of export records in format (jsonl or
+// json, csv with its header written first) and the flush that ends it.
+func recordWriter(w io.Writer, format string) (write func(exportRecord) error, flush func() error, err error) {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	var write func(exportRecord) error
-	var flush func() error
 	switch format {
 	case "jsonl", "json":
 		enc := json.NewEncoder(bw)
@@ -115,10 +106,26 @@ func Export(ctx context.Context, st Store, workspaces []Workspace, format string
 			return bw.Flush()
 		}
 		if err := cw.Write(ExportColumns); err != nil {
-			return fmt.Errorf("export: %w", err)
+			return nil, nil, fmt.Errorf("export: %w", err)
 		}
 	default:
-		return fmt.Errorf("export: unknown format %q (want %s)", format, strings.Join(ExportFormats, " or "))
+		return nil, nil, fmt.Errorf("export: unknown format %q (want %s)", format, strings.Join(ExportFormats, " or "))
+	}
+	return write, flush, nil
+}
+
+// Export writes every tip of the given workspaces, whatever its status, to
+// w in format "jsonl" (one JSON object per line; "json" is accepted for the
+// same) or "csv" (RFC 4180 with a header row, topics space-separated,
+// cells made safe for spreadsheets by csvCell), with the fields of
+// ExportColumns. Tips come in workspace order, then id order;
+// each workspace is read in one consistent snapshot. It returns an error
+// for an unknown format before writing anything, and the first error of
+// the store, the context or w.
+func Export(ctx context.Context, st Store, workspaces []Workspace, format string, w io.Writer) error {
+	write, flush, err := recordWriter(w, format)
+	if err != nil {
+		return err
 	}
 	for _, ws := range workspaces {
 		n := 0
@@ -129,7 +136,15 @@ func Export(ctx context.Context, st Store, workspaces []Workspace, format string
 						return err
 					}
 				}
-				return write(newExportRecord(ws, t))
+				r := newExportRecord(ws, t)
+				paths, err := tipPaths(tx, t.ID)
+				if err != nil {
+					return err
+				}
+				if paths != nil {
+					r.Paths = paths
+				}
+				return write(r)
 			})
 		})
 		if err != nil {

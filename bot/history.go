@@ -31,8 +31,9 @@ const (
 type HistoryEntry struct {
 	At     time.Time
 	By     string `json:",omitempty"` // who did it ("" for tipbot, or a forgotten person)
-	Event  string // captured, edited, approved, featured, rejected, hall-of-fame
+	Event  string // captured, edited, approved, featured, rejected, hall-of-fame, path-added, path-removed
 	Source Source `json:",omitempty"` // how it was captured (captured only)
+	Path   string `json:",omitempty"` // the training path (path-added, path-removed)
 }
 
 // tipHistory returns a tip's history, oldest first.
@@ -61,11 +62,18 @@ func putHistory(tx Tx, id TipID, h []HistoryEntry) error {
 
 // addHistory appends an entry, dated now, to a tip's history.
 func (b *Bot) addHistory(tx Tx, id TipID, by, event string, src Source) error {
+	return b.appendHistory(tx, id, HistoryEntry{By: by, Event: event, Source: src})
+}
+
+// appendHistory appends e, dated now, to a tip's history, keeping the
+// first entry and the latest ones (maxHistory).
+func (b *Bot) appendHistory(tx Tx, id TipID, e HistoryEntry) error {
 	h, err := tipHistory(tx, id)
 	if err != nil {
 		return err
 	}
-	h = append(h, HistoryEntry{At: b.now(), By: by, Event: event, Source: src})
+	e.At = b.now()
+	h = append(h, e)
 	if len(h) > maxHistory {
 		h = append(h[:1], h[len(h)-maxHistory+1:]...)
 	}
@@ -135,6 +143,7 @@ func (b *Bot) cmdShow(ctx context.Context, e *CommandInvoked, args []string) (Re
 	v.own = true
 	var t Tip
 	var h []HistoryEntry
+	var paths []string
 	found := false
 	if err := b.view(ctx, e.Workspace, func(tx ReadTx) error {
 		var err error
@@ -155,6 +164,9 @@ func (b *Bot) cmdShow(ctx context.Context, e *CommandInvoked, args []string) (Re
 			}
 		}
 		found = true
+		if paths, err = tipPaths(tx, id); err != nil {
+			return err
+		}
 		h, err = tipHistory(tx, id)
 		return err
 	}); err != nil {
@@ -173,10 +185,18 @@ func (b *Bot) cmdShow(ctx context.Context, e *CommandInvoked, args []string) (Re
 		status += " · " + b.t("show.halloffame")
 	}
 	add(b.t("show.status", status))
-	add(b.t("show.paths", b.t("show.nopath")))
+	if len(paths) == 0 {
+		add(b.t("show.paths", b.t("show.nopath")))
+	} else {
+		add(b.t("show.paths", strings.Join(paths, ", ")))
+	}
 	add(b.t("show.history"))
 	for _, x := range h {
-		line := []Part{{Text: "• " + b.formatTime(x.At) + " — " + b.t("history."+x.Event)}}
+		event := b.t("history." + x.Event)
+		if x.Path != "" {
+			event = b.t("history."+x.Event, x.Path)
+		}
+		line := []Part{{Text: "• " + b.formatTime(x.At) + " — " + event}}
 		if x.Source != "" {
 			line = append(line, Part{Text: " (" + b.t("source."+string(x.Source)) + ")"})
 		}

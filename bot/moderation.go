@@ -87,49 +87,67 @@ func (b *Bot) moderate(ctx context.Context, e *CommandInvoked, args []string, ac
 			out.reply = b.private(b.t("mod.already", t.ID, b.t("status."+string(to))))
 			return false, nil
 		}
-		before := t
-		t.Status = to
-		t.UpdatedAt = b.now()
-		if err := b.maybeHallOfFame(tx, out, e.Workspace, &t); err != nil {
+		if _, err := b.setStatus(tx, out, e, t, action, to); err != nil {
 			return false, err
-		}
-		if err := tx.PutTip(t); err != nil {
-			return false, err
-		}
-		if err := countVotes(tx, before, t); err != nil {
-			return false, err
-		}
-		if err := b.recountNewContributor(tx, t.AuthorID); err != nil {
-			return false, err
-		}
-		if err := trackPending(tx, t, false); err != nil {
-			return false, err
-		}
-		now := b.now()
-		raw, err := json.Marshal(ModAction{At: now, By: e.User.ID, Action: action, Tip: t.ID})
-		if err != nil {
-			return false, fmt.Errorf("bot: encode moderation action: %w", err)
-		}
-		seq, err := nextSequence(tx, recModLog)
-		if err != nil {
-			return false, err
-		}
-		if err := tx.PutRecord(recModLog, fmt.Sprintf("%020d", seq), raw); err != nil {
-			return false, err
-		}
-		if err := b.addHistory(tx, t.ID, e.User.ID, map[string]string{"approve": historyApproved, "feature": historyFeatured, "reject": historyRejected}[action], ""); err != nil {
-			return false, err
-		}
-		if to == StatusRejected && t.AuthorID != e.User.ID {
-			author := t.AuthorID
-			note := Message{Lines: []Line{{Text: b.t("mod.rejected.dm", snippet(t.Text, 200))}}}
-			if err := b.oweDirect(tx, out, "notice", author, note); err != nil {
-				return false, err
-			}
 		}
 		out.reply = b.private(b.t("mod.done."+action, t.ID))
 		return true, nil
 	})
+}
+
+// setStatus changes a tip's status as a moderation action (approve,
+// feature, reject) by the command's caller, in the caller's transaction:
+// the tip, its vote and pending counts, the moderation log and its history;
+// a rejected tip leaves its training paths and its author is told. It
+// returns the tip as stored.
+func (b *Bot) setStatus(tx Tx, out *outbox, e *CommandInvoked, t Tip, action string, to Status) (Tip, error) {
+	before := t
+	t.Status = to
+	t.UpdatedAt = b.now()
+	if err := b.maybeHallOfFame(tx, out, e.Workspace, &t); err != nil {
+		return t, err
+	}
+	if err := tx.PutTip(t); err != nil {
+		return t, err
+	}
+	if err := countVotes(tx, before, t); err != nil {
+		return t, err
+	}
+	if err := b.recountNewContributor(tx, t.AuthorID); err != nil {
+		return t, err
+	}
+	if err := trackPending(tx, t, false); err != nil {
+		return t, err
+	}
+	now := b.now()
+	raw, err := json.Marshal(ModAction{At: now, By: e.User.ID, Action: action, Tip: t.ID})
+	if err != nil {
+		return t, fmt.Errorf("bot: encode moderation action: %w", err)
+	}
+	seq, err := nextSequence(tx, recModLog)
+	if err != nil {
+		return t, err
+	}
+	if err := tx.PutRecord(recModLog, fmt.Sprintf("%020d", seq), raw); err != nil {
+		return t, err
+	}
+	if err := b.addHistory(tx, t.ID, e.User.ID, map[string]string{"approve": historyApproved, "feature": historyFeatured, "reject": historyRejected}[action], ""); err != nil {
+		return t, err
+	}
+	if to == StatusRejected && t.AuthorID != e.User.ID {
+		author := t.AuthorID
+		note := Message{Lines: []Line{{Text: b.t("mod.rejected.dm", snippet(t.Text, 200))}}}
+		if err := b.oweDirect(tx, out, "notice", author, note); err != nil {
+			return t, err
+		}
+	}
+	if to == StatusRejected {
+		left := func(path string) error { return b.addPathHistory(tx, t.ID, e.User.ID, historyPathRemoved, path) }
+		if err := leavePaths(tx, t, left); err != nil {
+			return t, err
+		}
+	}
+	return t, nil
 }
 
 func (b *Bot) cmdApprove(ctx context.Context, e *CommandInvoked, args []string) (Reply, error) {

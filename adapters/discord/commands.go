@@ -140,6 +140,9 @@ func paramOptions(ps []bot.Param) []*discordgo.ApplicationCommandOption {
 		switch p.Kind {
 		case bot.ParamString, bot.ParamQuoted, bot.ParamDuration:
 			o.Type = discordgo.ApplicationCommandOptionString
+		case bot.ParamPath:
+			o.Type = discordgo.ApplicationCommandOptionString
+			o.Autocomplete = true // the workspace's paths (autocomplete.go)
 		case bot.ParamChoice:
 			o.Type = discordgo.ApplicationCommandOptionString
 			for _, c := range p.Choices {

@@ -46,7 +46,7 @@ func TestRegisteredCommandsFollowTable(t *testing.T) {
 		bot.ParamString: discordgo.ApplicationCommandOptionString, bot.ParamChoice: discordgo.ApplicationCommandOptionString,
 		bot.ParamQuoted: discordgo.ApplicationCommandOptionString, bot.ParamDuration: discordgo.ApplicationCommandOptionString,
 		bot.ParamChannel: discordgo.ApplicationCommandOptionChannel, bot.ParamUser: discordgo.ApplicationCommandOptionUser,
-		bot.ParamFlag: discordgo.ApplicationCommandOptionBoolean,
+		bot.ParamFlag: discordgo.ApplicationCommandOptionBoolean, bot.ParamPath: discordgo.ApplicationCommandOptionString,
 	}
 	table := bot.Commands()
 	for _, c := range table {
@@ -74,6 +74,9 @@ func TestRegisteredCommandsFollowTable(t *testing.T) {
 				continue
 			}
 			got := o.Options[i]
+			if got.Autocomplete != (p.Kind == bot.ParamPath) {
+				t.Errorf("/%s %s %s: autocomplete %v, want it for path names only", where, c.Name, p.Name, got.Autocomplete)
+			}
 			if got.Type != kinds[p.Kind] || got.Required != p.Required || got.Description != p.Desc.En || got.DescriptionLocalizations[discordgo.French] != p.Desc.Fr {
 				t.Errorf("/%s %s %s = %+v, want %+v", where, c.Name, p.Name, got, p)
 			}
@@ -110,6 +113,7 @@ func TestCommandTextFollowsTable(t *testing.T) {
 		bot.ParamString: {"git  basics", "git basics"}, bot.ParamDuration: {"2h", "2h"},
 		bot.ParamQuoted: {`0 17 * * "FRI"`, `"0 17 * * FRI"`}, bot.ParamChannel: {"910000000000000002", "<#910000000000000002>"},
 		bot.ParamUser: {"800000000000000003", "<@800000000000000003>"}, bot.ParamFlag: {true, ""},
+		bot.ParamPath: {"git-basics", "git-basics"},
 	}
 	for _, c := range bot.Commands() {
 		command := cmdTips

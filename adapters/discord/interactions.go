@@ -39,6 +39,10 @@ func (a *Adapter) startInteraction(ic *discordgo.Interaction) {
 	a.stopMu.RUnlock()
 	go func() {
 		defer a.inflight.Done()
+		if ic.Type == discordgo.InteractionApplicationCommandAutocomplete {
+			a.autocomplete(a.work, ic)
+			return
+		}
 		a.interact(a.work, ic, received)
 	}()
 }

@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/tipbot/tipbot/adapters/discord"
 	"github.com/tipbot/tipbot/bot"
 	"github.com/tipbot/tipbot/store"
 )
@@ -36,10 +39,17 @@ func cmdExport(ctx context.Context, e *env, args []string) (err error) {
 	fs := e.flags("export")
 	configPath := configFlag(fs)
 	dbPath := dbFlag(fs)
-	format := fs.String("format", "jsonl", "output `format`: "+strings.Join(bot.ExportFormats, " or "))
+	format := fs.String("format", "", "output `format`: "+strings.Join(bot.ExportFormats, " or ")+" (default jsonl); with -path: "+strings.Join(bot.PathFormats, ", ")+" (default md)")
 	workspace := fs.String("workspace", "", "export only this workspace `ID` (e.g. T0123, 1234567890, local); default all")
+	path := fs.String("path", "", "write the training path `NAME` as a handout instead of all tips")
 	if err := e.parse(fs, args); err != nil {
 		return err
+	}
+	if *path != "" {
+		return exportPath(ctx, e, *configPath, *dbPath, *path, *format, *workspace)
+	}
+	if *format == "" {
+		*format = "jsonl"
 	}
 	if !slices.Contains(bot.ExportFormats, *format) {
 		return fmt.Errorf("export: unknown format %q (want %s)", *format, strings.Join(bot.ExportFormats, " or "))
@@ -54,6 +64,109 @@ func cmdExport(ctx context.Context, e *env, args []string) (err error) {
 		return fmt.Errorf("export: %w", err)
 	}
 	return bot.Export(ctx, db, wss, *format, e.stdout)
+}
+
+// exportPath writes one training path as a handout (tipbot export -path):
+// the path of that name in the workspace named, or in the only workspace
+// that has one.
+func exportPath(ctx context.Context, e *env, configPath, dbPath, name, format, workspace string) (err error) {
+	if format == "" {
+		format = "md"
+	}
+	if !slices.Contains(bot.PathFormats, format) {
+		return fmt.Errorf("export: unknown format %q for a path (want %s)", format, strings.Join(bot.PathFormats, ", "))
+	}
+	key, ok := bot.PathName(name)
+	if !ok {
+		return fmt.Errorf("export: %q cannot be a path name (1 to 32 letters a-z, digits, - or _)", name)
+	}
+	cfg, err := e.loadConfig(configPath)
+	if err != nil {
+		if dbPath == "" {
+			return err
+		}
+		if cfg, err = DefaultConfig(e.lookup); err != nil {
+			return err
+		}
+	}
+	db, err := e.openForReading(ctx, cfg, dbPath)
+	if err != nil {
+		return err
+	}
+	defer closeKeeping(db, &err)
+	wss, err := workspacesOf(ctx, db, workspace)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	b, err := bot.New(bot.Options{Config: cfg.Core, Store: db.DB, Now: systemClock, Logger: e.logger(slog.LevelWarn), Platforms: platforms()})
+	if err != nil {
+		return err
+	}
+	type found struct {
+		ws   bot.Workspace
+		p    bot.Path
+		tips []bot.Tip
+	}
+	var hits []found
+	for _, ws := range wss {
+		p, tips, err := b.PathTips(ctx, ws, key)
+		if errors.Is(err, bot.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("export: %s: %w", workspaceName(ws), err)
+		}
+		hits = append(hits, found{ws, p, tips})
+	}
+	switch {
+	case len(hits) == 0:
+		var known []string
+		for _, ws := range wss {
+			paths, err := b.Paths(ctx, ws)
+			if err != nil {
+				return fmt.Errorf("export: %s: %w", workspaceName(ws), err)
+			}
+			for _, p := range paths {
+				known = append(known, p.Name)
+			}
+		}
+		slices.Sort(known)
+		list := "none"
+		if len(known) > 0 {
+			list = strings.Join(slices.Compact(known), ", ")
+		}
+		return fmt.Errorf("export: no training path %q in %s (paths: %s)", key, db.Path(), list)
+	case len(hits) > 1:
+		var names []string
+		for _, h := range hits {
+			names = append(names, workspaceName(h.ws))
+		}
+		return fmt.Errorf("export: several workspaces have a training path %q (%s): choose one with -workspace ID", key, strings.Join(names, ", "))
+	}
+	h := hits[0]
+	ids := make([]bot.TipID, len(h.tips))
+	for i, t := range h.tips {
+		ids[i] = t.ID
+	}
+	inPaths, err := b.TipPaths(ctx, h.ws, ids)
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return bot.WritePath(e.stdout, format, h.p, h.tips, bot.Handout{
+		Workspace: h.ws, Locale: cfg.Core.Locale, Paths: inPaths, Link: func(t bot.Tip) string { return messageLink(h.ws, t) },
+	})
+}
+
+// messageLink returns a link to a tip's source message where it can be
+// written without asking the platform: Discord's, for a message outside
+// threads (one in a thread is reached through the thread, which the tip
+// does not always name). Slack's permalinks need the workspace's address,
+// which only Slack knows.
+func messageLink(ws bot.Workspace, t bot.Tip) string {
+	if ws.Platform != discord.Platform || t.MessageID == "" || t.ThreadID != "" {
+		return ""
+	}
+	return "https://discord.com/channels/" + ws.ID + "/" + t.Channel + "/" + t.MessageID
 }
 
 // selectWorkspaces returns the workspaces named by id (all of them when id

@@ -8,6 +8,7 @@
 //	tipbot run [-config FILE]     run the configured adapters
 //	tipbot shell [-config FILE] [-db FILE]
 //	tipbot export [-db FILE] [-format jsonl|csv] [-workspace ID]
+//	tipbot export -path NAME [-format md|csv|jsonl] [-workspace ID]
 //	tipbot backup [-db FILE] -o OUT
 //	tipbot check [-config FILE] [-db FILE]
 //	tipbot salvage -db FILE -o NEW
@@ -83,7 +84,7 @@ func init() {
 	verbs = []verb{
 		{"run", "[-config FILE]", "run the configured adapters (Slack, Discord; the shell when none is enabled)", cmdRun},
 		{"shell", "[-config FILE] [-db FILE]", "chat with the bot in the terminal, without any token", cmdShell},
-		{"export", "[-db FILE] [-format jsonl|csv] [-workspace ID]", "write all tips to standard output", cmdExport},
+		{"export", "[-db FILE] [-format jsonl|csv] [-workspace ID] | -path NAME [-format md|csv|jsonl]", "write all tips, or one training path as a handout, to standard output", cmdExport},
 		{"report", "[-db FILE] [-period P] [-workspace ID]", "print the engagement report", cmdReport},
 		{"backup", "[-db FILE] -o OUT", "write a consistent copy of the database", cmdBackup},
 		{"check", "[-config FILE] [-db FILE]", "check the database file for damage (exit status 0 when sound)", cmdCheck},

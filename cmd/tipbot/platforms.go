@@ -48,6 +48,9 @@ type platform struct {
 }
 
 // starting is what a platform's start is given.
+// The core suggests path names to Discord's autocomplete.
+var _ discord.PathLister = (*bot.Bot)(nil)
+
 type starting struct {
 	cfg Config
 	bot *bot.Bot

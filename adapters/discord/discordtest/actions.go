@@ -288,6 +288,20 @@ type Option struct {
 	Type    int
 	Value   any
 	Options []Option
+	// Focused marks the option being typed in an autocomplete interaction.
+	Focused bool
+}
+
+// Choice is one suggestion of an autocomplete answer.
+type Choice struct {
+	Name  string `json:"name"`
+	Value any    `json:"value"`
+}
+
+// Typing is a string option being typed, as an autocomplete interaction
+// carries it (focused, with what was typed so far).
+func Typing(name, partial string) Option {
+	return Option{Name: name, Type: 3, Value: partial, Focused: true}
 }
 
 // Sub is a sub-command option.
@@ -319,6 +333,9 @@ func optionsJSON(opts []Option) []map[string]any {
 		} else {
 			j["value"] = o.Value
 		}
+		if o.Focused {
+			j["focused"] = true
+		}
 		out = append(out, j)
 	}
 	return out
@@ -335,10 +352,39 @@ type Command struct {
 
 // Run dispatches the INTERACTION_CREATE of a command and returns the
 // interaction id.
-func (s *Server) Run(c Command) string {
+func (s *Server) Run(c Command) string { return s.interaction(c, 2) }
+
+// Autocomplete dispatches the INTERACTION_CREATE of someone typing an
+// option of a command (an APPLICATION_COMMAND_AUTOCOMPLETE, type 4: the
+// command's options so far, the one being typed marked focused; see
+// Typing) and returns the interaction id. Its answer is a type 8 callback
+// whose choices Suggestions returns.
+func (s *Server) Autocomplete(c Command) string { return s.interaction(c, 4) }
+
+// Suggestions waits for the answer to an autocomplete interaction and
+// returns its choices.
+func (s *Server) Suggestions(tb testing.TB, id string) []Choice {
+	tb.Helper()
+	var choices []Choice
+	s.Wait(tb, "the suggestions of interaction "+id, func() bool {
+		for _, r := range s.Responses(id) {
+			if r.Kind == "callback" && r.Type == 8 {
+				choices = r.Choices
+				return true
+			}
+		}
+		return false
+	})
+	return choices
+}
+
+func (s *Server) interaction(c Command, kind int) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := s.newID()
+	if kind == 4 {
+		s.autocompletes[id] = true
+	}
 	var tok [16]byte
 	_, _ = rand.Read(tok[:])
 	token := "aW50ZXJhY3Rpb246" + hex.EncodeToString(tok[:])
@@ -387,7 +433,7 @@ func (s *Server) Run(c Command) string {
 		data["resolved"] = resolved
 	}
 	ic := map[string]any{
-		"id": id, "application_id": AppID, "type": 2, "data": data, "channel_id": c.Channel,
+		"id": id, "application_id": AppID, "type": kind, "data": data, "channel_id": c.Channel,
 		"token": token, "version": 1, "locale": c.Locale, "app_permissions": "0", "entitlements": []any{},
 	}
 	if c.Guild != "" {

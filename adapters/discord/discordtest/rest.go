@@ -272,11 +272,13 @@ type messageBody struct {
 	Components []struct {
 		Components []Button `json:"components"`
 	} `json:"components"`
-	Flags     int          `json:"flags"`
-	Nonce     string       `json:"nonce"`
-	Enforce   bool         `json:"enforce_nonce"`
-	Type      int          `json:"type"`
-	Data      *messageBody `json:"data"`
+	Flags   int          `json:"flags"`
+	Nonce   string       `json:"nonce"`
+	Enforce bool         `json:"enforce_nonce"`
+	Type    int          `json:"type"`
+	Data    *messageBody `json:"data"`
+	// Choices answer an autocomplete interaction (callback type 8).
+	Choices   []Choice `json:"choices"`
 	Reference *struct {
 		MessageID string `json:"message_id"`
 	} `json:"message_reference"`
@@ -332,7 +334,12 @@ func (s *Server) interactionCallback(w http.ResponseWriter, r *http.Request, bod
 	}
 	resp := Response{Kind: "callback", Type: cb.Type, Files: files, At: time.Now()}
 	if cb.Data != nil {
-		resp.Flags, resp.Content, resp.Embeds = cb.Data.Flags, cb.Data.Content, cb.Data.Embeds
+		resp.Flags, resp.Content, resp.Embeds, resp.Choices = cb.Data.Flags, cb.Data.Content, cb.Data.Embeds, cb.Data.Choices
+	}
+	if s.autocompletes[id] && (cb.Type != 8 || len(resp.Choices) > 25) {
+		// Discord accepts only choices, at most 25, for an autocomplete.
+		apiError(w, 400, 50035, "Invalid Form Body")
+		return
 	}
 	s.responses[id] = append(s.responses[id], resp)
 	w.WriteHeader(204)

@@ -145,6 +145,7 @@ type Button struct {
 // "followup".
 type Response struct {
 	Kind    string
+	Choices []Choice // an autocomplete's answer (callback type 8)
 	Type    int
 	Flags   int
 	Content string
@@ -236,14 +237,16 @@ type Server struct {
 	removed   map[string]bool // guilds the bot was removed from
 	requests  []Request
 	responses map[string][]Response
-	tokens    map[string]string // interaction token → id
-	commands  map[string]json.RawMessage
-	reactions []Reaction
-	injected  []injection
-	limited   int // 429s the bot caused by exceeding a limit
-	injectedN int // 429s answered because a test asked
-	recent    []time.Time
-	buckets   map[string][]time.Time
+	// autocompletes are the ids of autocomplete interactions.
+	autocompletes map[string]bool
+	tokens        map[string]string // interaction token → id
+	commands      map[string]json.RawMessage
+	reactions     []Reaction
+	injected      []injection
+	limited       int // 429s the bot caused by exceeding a limit
+	injectedN     int // 429s answered because a test asked
+	recent        []time.Time
+	buckets       map[string][]time.Time
 }
 
 type channelRec struct {
@@ -273,16 +276,17 @@ func New(tb testing.TB, o Options) *Server {
 	}
 	s := &Server{
 		tb: tb, opts: o, created: time.Now(),
-		nextID:    time.Now().UnixMilli(),
-		guilds:    map[string]*Guild{},
-		channels:  map[string]*channelRec{},
-		messages:  map[string]*Message{},
-		nonces:    map[string]string{},
-		dms:       map[string]string{},
-		responses: map[string][]Response{},
-		tokens:    map[string]string{},
-		commands:  map[string]json.RawMessage{},
-		buckets:   map[string][]time.Time{},
+		nextID:        time.Now().UnixMilli(),
+		guilds:        map[string]*Guild{},
+		channels:      map[string]*channelRec{},
+		messages:      map[string]*Message{},
+		nonces:        map[string]string{},
+		dms:           map[string]string{},
+		responses:     map[string][]Response{},
+		autocompletes: map[string]bool{},
+		tokens:        map[string]string{},
+		commands:      map[string]json.RawMessage{},
+		buckets:       map[string][]time.Time{},
 	}
 	for i := range o.Guilds {
 		g := o.Guilds[i]
