@@ -46,6 +46,7 @@ type Bot struct {
 	chats   map[Platform]Chat
 	out     dispatcher // delivery lanes of the outbox
 	seen    activity   // when each channel's activity mark was written
+	present presenceCache // the day each person was last known counted seen
 	live    touched    // messages whose reactions changed live during a recovery
 	cron    CronParser
 	metrics Metrics

@@ -31,6 +31,7 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (reply Reply, err error) {
 	defer func() {
 		if err == nil {
 			b.markActivity(ctx, m.Workspace, ChannelOf(ev))
+			b.markSeen(ctx, ev)
 		}
 	}()
 	if resolve := b.fromDirectory(ctx, ev); resolve != nil {

@@ -99,6 +99,9 @@ func (b *Bot) moderate(ctx context.Context, e *CommandInvoked, args []string, ac
 		if err := countVotes(tx, before, t); err != nil {
 			return false, err
 		}
+		if err := countFunnel(tx, before, t); err != nil {
+			return false, err
+		}
 		if err := b.recountNewContributor(tx, t.AuthorID); err != nil {
 			return false, err
 		}
