@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -196,7 +195,11 @@ func (b *Bot) nudgeMessage(p Platform, named *Tip) Message {
 	} else {
 		m.Lines = append(m.Lines, Line{Text: b.t("nudge.unnamed")})
 	}
-	m.Lines = append(m.Lines, Line{Text: b.t("nudge.how", strings.Join(b.cfg.Prefixes, " "), b.captureEmoji(p))})
+	marker := "tip:"
+	if all := append(slices.Clone(b.cfg.Prefixes), b.cfg.Hashtags...); len(all) > 0 {
+		marker = all[0]
+	}
+	m.Lines = append(m.Lines, Line{Text: b.t("nudge.how", marker, b.captureEmoji(p))})
 	m.Lines = append(m.Lines, Line{Text: b.t("nudge.quiet")})
 	return m
 }

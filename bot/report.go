@@ -115,6 +115,14 @@ func (b *Bot) Report(ctx context.Context, ws Workspace, p Period, channel string
 	return b.renderReport(cur, prev), nil
 }
 
+// Figures returns the numbers of a report (channel "" = the whole
+// workspace) for the period of kind p containing at, as Report shows them,
+// without the platform's member counts; the dashboard charts them. It
+// fails only when the store does.
+func (b *Bot) Figures(ctx context.Context, ws Workspace, p Period, at time.Time, channel string) (Figures, error) {
+	return b.figures(ctx, ws, p, at, channel)
+}
+
 // figures gathers the numbers of the period of kind p containing at.
 func (b *Bot) figures(ctx context.Context, ws Workspace, p Period, at time.Time, channel string) (Figures, error) {
 	f := Figures{Period: p, Key: PeriodKey(p, at, b.cfg.Location), Channel: channel, TipsBySource: map[Source]int64{},
