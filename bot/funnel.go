@@ -185,6 +185,26 @@ func (b *Bot) noteSharer(tx Tx, author string) error {
 	return putPresence(tx, author, p)
 }
 
+// recFunnel marks (key funnelKept) a workspace whose tip funnel counters
+// are kept: the first change of a tip after an upgrade counts every tip
+// already there once (backfillFunnel), so that a tip captured before the
+// funnels existed is never taken out of a count it was never in.
+const (
+	recFunnel  = "funnel"
+	funnelKept = "kept"
+)
+
+// funnelStages are the stages of the tip funnel after "captured": each a
+// counter per period and whether a tip is in it.
+var funnelStages = []struct {
+	name func(string) string
+	in   func(Tip) bool
+}{
+	{counterPublished, func(t Tip) bool { return t.ID != 0 && t.Ranked() }},
+	{counterFeatured, func(t Tip) bool { return t.ID != 0 && t.Status == StatusFeatured }},
+	{counterAppliedTips, func(t Tip) bool { return t.ID != 0 && t.Applied > 0 }},
+}
+
 // countFunnel keeps the tip funnel counters in step with a change of a
 // tip from old to new (a zero Tip for a creation or a deletion): published
 // (ranked), featured, applied (at least one applied mark).
@@ -193,16 +213,19 @@ func countFunnel(tx Tx, old, new Tip) error {
 	if len(periods) == 0 {
 		periods = old.Periods
 	}
-	exists := func(t Tip) bool { return t.ID != 0 }
-	stages := []struct {
-		name func(string) string
-		in   func(Tip) bool
-	}{
-		{counterPublished, func(t Tip) bool { return exists(t) && t.Ranked() }},
-		{counterFeatured, func(t Tip) bool { return exists(t) && t.Status == StatusFeatured }},
-		{counterAppliedTips, func(t Tip) bool { return exists(t) && t.Applied > 0 }},
+	if _, err := tx.Record(recFunnel, funnelKept); errors.Is(err, ErrNotFound) {
+		id := new.ID
+		if id == 0 {
+			id = old.ID
+		}
+		if err := backfillFunnel(tx, id); err != nil {
+			return err
+		}
+		old = Tip{} // the others are counted: this one counts as it is now
+	} else if err != nil {
+		return err
 	}
-	for _, s := range stages {
+	for _, s := range funnelStages {
 		was, is := s.in(old), s.in(new)
 		if was == is {
 			continue
@@ -216,6 +239,33 @@ func countFunnel(tx Tx, old, new Tip) error {
 		}
 	}
 	return nil
+}
+
+// backfillFunnel counts every tip of the workspace but skip in the tip
+// funnel counters, once, and marks them kept.
+func backfillFunnel(tx Tx, skip TipID) error {
+	counts := map[string]int64{}
+	if err := tx.ForEachTip(func(t Tip) error {
+		if t.ID == skip {
+			return nil
+		}
+		for _, s := range funnelStages {
+			if s.in(t) {
+				for _, p := range t.Periods {
+					counts[s.name(p)]++
+				}
+			}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	for name, n := range counts {
+		if err := tx.AddCounter(name, n); err != nil {
+			return err
+		}
+	}
+	return tx.PutRecord(recFunnel, funnelKept, []byte{1})
 }
 
 // presenceCache remembers, per workspace and person, the day they were

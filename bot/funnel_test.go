@@ -155,3 +155,41 @@ func (h *harness) lastMessage(channel, prefix string) string {
 	}
 	return id
 }
+
+// TestFunnelAfterUpgrade: tips captured before the funnels existed are
+// counted once, at the first change of a tip, and a change of one of them
+// never takes it out of a count it was never in.
+func TestFunnelAfterUpgrade(t *testing.T) {
+	h := newHarness(t, func(c *bot.Config) { c.Admins = []string{"trainer"} })
+	for _, text := range []string{"tip: one", "tip: two", "tip: three"} {
+		h.post(user("alice"), text)
+	}
+	h.command(user("trainer"), "tips", "feature t1")
+	key := bot.PeriodKey(bot.Month, h.clock(), time.UTC)
+	// An older version: no funnel counters, no mark.
+	if err := h.db.Update(context.Background(), h.ws, func(tx bot.Tx) error {
+		for _, name := range []string{"funnel.published:", "funnel.featured:", "funnel.applied:"} {
+			for _, p := range bot.PeriodKeys(h.clock(), time.UTC) {
+				n, err := tx.Counter(name + p)
+				if err != nil {
+					return err
+				}
+				if err := tx.AddCounter(name+p, -n); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.DeleteRecord("funnel", "kept")
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if f := h.figures(bot.Month, h.clock()); f.Published != 0 || f.Featured != 0 {
+		t.Fatalf("%s: counters not reset: %+v", key, funnelOf(f))
+	}
+	h.command(user("trainer"), "tips", "reject t1") // the first change after the upgrade
+	h.command(user("trainer"), "tips", "feature t2")
+	want := funnel{Seen: 2, Voters: 0, Contributors: 1, Tips: 3, Published: 2, Featured: 1}
+	if got := funnelOf(h.figures(bot.Month, h.clock())); got != want {
+		t.Errorf("after the upgrade:\n got %+v\nwant %+v", got, want)
+	}
+}
