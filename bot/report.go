@@ -67,7 +67,7 @@ type Figures struct {
 	// applied mark).
 	Published, Featured, InPath, AppliedTips int64
 	Names                                    map[string]string // author id → name
-	Platform  Platform
+	Platform                                 Platform
 }
 
 // Report computes and renders the engagement report of a workspace for the
