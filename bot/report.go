@@ -66,8 +66,9 @@ type Figures struct {
 	// featured, featured, in a training path, and applied (at least one
 	// applied mark).
 	Published, Featured, InPath, AppliedTips int64
-	Names                                    map[string]string // author id → name
-	Platform                                 Platform
+
+	Names    map[string]string // author id → name
+	Platform Platform
 }
 
 // Report computes and renders the engagement report of a workspace for the
