@@ -182,6 +182,10 @@ func (b *Bot) nudge(tx Tx, out *outbox, ws Workspace, person string) (bool, erro
 	if err := addCounters(tx, p.Nudge.Periods, counterNudges, 1); err != nil {
 		return false, err
 	}
+	// One private message a day: a follow-up due later today waits.
+	if err := tx.PutRecord(recFollowUpLast, person, []byte(now.Format(time.RFC3339Nano))); err != nil {
+		return false, err
+	}
 	return true, b.oweDirect(tx, out, "nudge", person, m)
 }
 
