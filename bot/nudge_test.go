@@ -140,3 +140,34 @@ func TestNudgesOff(t *testing.T) {
 		t.Errorf("nudges sent while off: %q", got)
 	}
 }
+
+// TestNudgeNamesNoRestrictedTip: the tip a nudge names is one everyone in
+// the workspace may read, the public one even when a restricted one was
+// voted for later; with none left, the nudge names no tip.
+func TestNudgeNamesNoRestrictedTip(t *testing.T) {
+	h := newHarness(t, func(c *bot.Config) { c.NudgesEnabled = true })
+	h.announce(bot.Channel{ID: "#secret", Name: "secret", Kind: bot.ChannelPrivate})
+	alice, carol, erin := user("alice"), user("carol"), user("erin")
+	public := h.post(alice, "tip: public knowledge")
+	var secrets []string
+	for _, text := range []string{"tip: secret one", "tip: secret two", "tip: secret three"} {
+		secrets = append(secrets, h.postIn("#secret", "", alice, text))
+	}
+	h.react(carol, public, "bulb")
+	for _, msg := range secrets {
+		h.reactIn("#secret", carol, msg, "bulb")
+		h.reactIn("#secret", erin, msg, "bulb")
+	}
+	h.advance(2 * time.Hour)
+	h.tick()
+	got := h.nudges()
+	if len(got["carol"]) != 1 || len(got["erin"]) != 1 {
+		t.Fatalf("nudges: %q, want one each to carol and erin", got)
+	}
+	if text := got["carol"][0]; !strings.Contains(text, "«public knowledge» (t1)") || strings.Contains(text, "secret") {
+		t.Errorf("carol's nudge should name the public tip only:\n%s", text)
+	}
+	if text := got["erin"][0]; strings.Contains(text, "secret") || !strings.Contains(text, "You often find your colleagues' tips useful") {
+		t.Errorf("erin's nudge should name no tip:\n%s", text)
+	}
+}
