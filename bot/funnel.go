@@ -302,6 +302,69 @@ func seenBy(ev Event) string {
 	return u.ID
 }
 
+// seenKey is the context key of the person an event Handle is handling
+// shows present (seenBy): the event's transaction counts them seen.
+type seenKey struct{}
+
+// today returns the current period keys and the day cache's key of a
+// person.
+func (b *Bot) today(ws Workspace, person string) (keys []string, day, cacheKey string) {
+	keys = PeriodKeys(b.now(), b.cfg.Location)
+	return keys, strings.Join(keys, " "), ws.Key() + "\x00" + person
+}
+
+// knownSeen reports whether the day cache says the person is counted seen
+// in the current periods.
+func (b *Bot) knownSeen(cacheKey, day string) bool {
+	b.present.mu.Lock()
+	defer b.present.mu.Unlock()
+	return b.present.days[cacheKey] == day
+}
+
+// rememberSeen notes in the day cache that the person is counted seen in
+// the current periods (call it once that is committed).
+func (b *Bot) rememberSeen(cacheKey, day string) {
+	b.present.mu.Lock()
+	defer b.present.mu.Unlock()
+	if b.present.days == nil || len(b.present.days) > 100000 {
+		b.present.days = map[string]string{}
+	}
+	b.present.days[cacheKey] = day
+}
+
+// countSeenIn counts, in an event's transaction, the person the event
+// shows as seen in the current periods, unless the day cache knows they
+// are: one read, a write the first time in a period.
+func (b *Bot) countSeenIn(ctx context.Context, tx Tx, ws Workspace, out *outbox) error {
+	person, _ := ctx.Value(seenKey{}).(string)
+	if person == "" {
+		return nil
+	}
+	keys, day, cacheKey := b.today(ws, person)
+	out.seen = true
+	if b.knownSeen(cacheKey, day) {
+		return nil
+	}
+	p, err := getPresence(tx, person)
+	if err != nil {
+		return err
+	}
+	changed, err := countOnce(tx, &p.Seen, keys, counterSeen)
+	if err != nil || !changed {
+		return err
+	}
+	return putPresence(tx, person, p)
+}
+
+// seenCommitted notes in the day cache the person an event's committed
+// transaction counted seen.
+func (b *Bot) seenCommitted(ctx context.Context, ws Workspace) {
+	if person, _ := ctx.Value(seenKey{}).(string); person != "" {
+		_, day, cacheKey := b.today(ws, person)
+		b.rememberSeen(cacheKey, day)
+	}
+}
+
 // markSeen counts the person an event shows (posted, reacted, ran a
 // command) as seen in the current periods, once per period: a read at
 // most once a day per person, a write the first time in a period.
@@ -311,14 +374,9 @@ func (b *Bot) markSeen(ctx context.Context, ev Event) {
 		return
 	}
 	ws := ev.meta().Workspace
-	keys := PeriodKeys(b.now(), b.cfg.Location)
-	day := strings.Join(keys, " ")
-	cacheKey := ws.Key() + "\x00" + person
-	b.present.mu.Lock()
-	known := b.present.days[cacheKey] == day
-	b.present.mu.Unlock()
-	if known {
-		return
+	keys, day, cacheKey := b.today(ws, person)
+	if b.knownSeen(cacheKey, day) {
+		return // most events: counted in their own transaction, or earlier today
 	}
 	counted := false
 	err := b.view(ctx, ws, func(tx ReadTx) error {
@@ -345,12 +403,7 @@ func (b *Bot) markSeen(ctx context.Context, ev Event) {
 		}
 		return
 	}
-	b.present.mu.Lock()
-	if b.present.days == nil || len(b.present.days) > 100000 {
-		b.present.days = map[string]string{}
-	}
-	b.present.days[cacheKey] = day
-	b.present.mu.Unlock()
+	b.rememberSeen(cacheKey, day)
 }
 
 // forgetPresence forgets a person's presence record and nudge candidacy

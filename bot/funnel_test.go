@@ -2,7 +2,9 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -191,5 +193,93 @@ func TestFunnelAfterUpgrade(t *testing.T) {
 	want := funnel{Seen: 2, Voters: 0, Contributors: 1, Tips: 3, Published: 2, Featured: 1}
 	if got := funnelOf(h.figures(bot.Month, h.clock())); got != want {
 		t.Errorf("after the upgrade:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// presenceStore counts the presence records read and written, in read and
+// write transactions.
+type presenceStore struct {
+	bot.Store
+	reads, writes atomic.Int64
+}
+
+func (s *presenceStore) View(ctx context.Context, ws bot.Workspace, fn func(bot.ReadTx) error) error {
+	return s.Store.View(ctx, ws, func(tx bot.ReadTx) error { return fn(presenceReadTx{tx, s}) })
+}
+
+func (s *presenceStore) Update(ctx context.Context, ws bot.Workspace, fn func(bot.Tx) error) error {
+	return s.Store.Update(ctx, ws, func(tx bot.Tx) error { return fn(presenceTx{tx, s}) })
+}
+
+type presenceReadTx struct {
+	bot.ReadTx
+	s *presenceStore
+}
+
+func (t presenceReadTx) Record(kind, key string) ([]byte, error) {
+	if kind == "presence" {
+		t.s.reads.Add(1)
+	}
+	return t.ReadTx.Record(kind, key)
+}
+
+type presenceTx struct {
+	bot.Tx
+	s *presenceStore
+}
+
+func (t presenceTx) Record(kind, key string) ([]byte, error) {
+	if kind == "presence" {
+		t.s.reads.Add(1)
+	}
+	return t.Tx.Record(kind, key)
+}
+
+func (t presenceTx) PutRecord(kind, key string, v []byte) error {
+	if kind == "presence" {
+		t.s.writes.Add(1)
+	}
+	return t.Tx.PutRecord(kind, key, v)
+}
+
+// TestPresenceCost is the hot path's budget (issue 11): counting people
+// seen and voters costs one presence read per vote (and one more for the
+// person's first event of the day), none for a person's later plain
+// messages of the day, and a write only the first time a person shows in
+// a period.
+func TestPresenceCost(t *testing.T) {
+	h := newHarness(t, nil)
+	spy := &presenceStore{}
+	h.wrap = func(st bot.Store) bot.Store { spy.Store = st; return spy }
+	h.close()
+	h.open()
+	var tips []string
+	for i := range 20 {
+		tips = append(tips, h.post(user("alice"), fmt.Sprintf("tip: number %d", i)))
+	}
+	spy.reads.Store(0)
+	spy.writes.Store(0)
+	for _, msg := range tips { // 20 votes by carol the same day
+		h.react(user("carol"), msg, "bulb")
+	}
+	if r, w := spy.reads.Load(), spy.writes.Load(); r != 21 || w != 1 {
+		t.Errorf("20 votes: %d presence reads, %d writes; want 21 and 1", r, w)
+	}
+	for range 20 { // 20 plain messages by bob the same day
+		h.post(user("bob"), "hello")
+	}
+	if r, w := spy.reads.Load()-21, spy.writes.Load()-1; r > 2 || w != 1 {
+		t.Errorf("20 messages: %d presence reads, %d writes; want at most 2 and 1", r, w)
+	}
+	h.advance(7 * 24 * time.Hour) // a new week: counted again, once
+	spy.reads.Store(0)
+	spy.writes.Store(0)
+	h.post(user("bob"), "hello again")
+	h.post(user("bob"), "and again")
+	if w := spy.writes.Load(); w != 1 {
+		t.Errorf("a new week: %d presence writes, want 1", w)
+	}
+	if got := h.counter("seen:" + bot.PeriodKey(bot.Week, h.clock(), time.UTC)); got != 1 {
+		t.Errorf("seen this week = %d, want 1", got)
 	}
 }

@@ -48,6 +48,9 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (reply Reply, err error) {
 			}
 		}()
 	}
+	if person := seenBy(ev); person != "" {
+		ctx = context.WithValue(ctx, seenKey{}, person) // counted in the event's transaction, if it has one
+	}
 	switch e := ev.(type) {
 	case *MessagePosted:
 		return b.messagePosted(ctx, e)
@@ -108,6 +111,7 @@ type outbox struct {
 	parcels []parcel
 	reply   Reply
 	wake    bool // the scheduler must look again once committed
+	seen    bool // the event's person is counted seen in the current periods once committed
 }
 
 // update runs fn in a store transaction on the event's workspace, skipping
@@ -147,6 +151,9 @@ func (b *Bot) updateWith(ctx context.Context, upd func(context.Context, Workspac
 		if err != nil {
 			return err
 		}
+		if err := b.countSeenIn(ctx, tx, m.Workspace, &out); err != nil {
+			return err
+		}
 		if changed && m.ID != "" {
 			return tx.MarkEvent(m.ID, b.now())
 		}
@@ -154,6 +161,9 @@ func (b *Bot) updateWith(ctx context.Context, upd func(context.Context, Workspac
 	})
 	if err != nil {
 		return nil, err
+	}
+	if out.seen {
+		b.seenCommitted(ctx, m.Workspace)
 	}
 	if out.wake {
 		b.wakeScheduler()
