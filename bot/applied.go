@@ -92,7 +92,11 @@ func (b *Bot) markApplied(tx Tx, t *Tip, person, via string) (bool, error) {
 	if err := addCounters(tx, m.Periods, counterApplied, 1); err != nil {
 		return false, err
 	}
+	before := *t
 	t.Applied = len(marks)
+	if err := countFunnel(tx, before, *t); err != nil {
+		return false, err
+	}
 	return true, tx.PutTip(*t)
 }
 
@@ -115,7 +119,11 @@ func (b *Bot) unmarkApplied(tx Tx, t *Tip, person, via string) (bool, error) {
 	if err := addCounters(tx, m.Periods, counterApplied, -1); err != nil {
 		return false, err
 	}
+	before := *t
 	t.Applied = len(marks)
+	if err := countFunnel(tx, before, *t); err != nil {
+		return false, err
+	}
 	return true, tx.PutTip(*t)
 }
 

@@ -44,9 +44,10 @@ type Bot struct {
 	texts   texts
 	mu      sync.RWMutex
 	chats   map[Platform]Chat
-	out     dispatcher // delivery lanes of the outbox
-	seen    activity   // when each channel's activity mark was written
-	live    touched    // messages whose reactions changed live during a recovery
+	out     dispatcher    // delivery lanes of the outbox
+	seen    activity      // when each channel's activity mark was written
+	present presenceCache // the day each person was last known counted seen
+	live    touched       // messages whose reactions changed live during a recovery
 	cron    CronParser
 	metrics Metrics
 	wake    chan struct{} // pokes the scheduler (Run)

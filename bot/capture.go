@@ -189,6 +189,12 @@ func (b *Bot) capture(tx Tx, out *outbox, n newTip) (Tip, bool, error) {
 	if err := tx.PutTip(t); err != nil {
 		return Tip{}, false, err
 	}
+	if err := countFunnel(tx, Tip{}, t); err != nil { // before the applied marks: markApplied counts them
+		return Tip{}, false, err
+	}
+	if err := b.noteSharer(tx, t.AuthorID); err != nil {
+		return Tip{}, false, err
+	}
 	if err := b.adoptPendingApplied(tx, &t); err != nil {
 		return Tip{}, false, err
 	}
@@ -221,6 +227,9 @@ func (b *Bot) adoptPendingVotes(tx Tx, t *Tip) error {
 			continue
 		}
 		if err := tx.PutVote(t.ID, pv.Voter, Vote{Emojis: pv.Emojis}); err != nil {
+			return err
+		}
+		if err := b.noteVoter(tx, pv.Voter, t.ID); err != nil {
 			return err
 		}
 		t.UsefulVotes++
@@ -497,6 +506,9 @@ func removeTip(tx Tx, t Tip) error {
 		return err
 	}
 	if err := countVotes(tx, t, Tip{}); err != nil {
+		return err
+	}
+	if err := countFunnel(tx, t, Tip{}); err != nil {
 		return err
 	}
 	if err := dropAppliedMarks(tx, t.ID); err != nil {

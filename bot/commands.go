@@ -651,6 +651,9 @@ func (b *Bot) forget(tx Tx, id, anonymous string, found forgetScan) (tips, votes
 	if err = forgetFollowUps(tx, id, anonymous); err != nil {
 		return 0, 0, err
 	}
+	if err = forgetPresence(tx, id); err != nil {
+		return 0, 0, err
+	}
 	if err := uncountNewContributor(tx, id); err != nil {
 		return 0, 0, err
 	}

@@ -36,6 +36,14 @@ type Config struct {
 	// answerers get a follow-up (sessions.follow_up); none = off.
 	FollowUp []time.Duration
 
+	// Nudges (nudges.*): with NudgesEnabled, a person who gave at least
+	// NudgeAfterVotes useful votes in the last 30 days and never shared a
+	// tip gets one private invitation to share, at most once per
+	// NudgeEvery.
+	NudgesEnabled   bool
+	NudgeAfterVotes int
+	NudgeEvery      time.Duration
+
 	RequireApproval bool
 
 	// RecoveryWindow is how far back tipbot reads its channels at start to
@@ -65,5 +73,7 @@ func DefaultConfig() Config {
 		CatchUp:          time.Hour,
 		FollowUp:         []time.Duration{7 * 24 * time.Hour, 30 * 24 * time.Hour},
 		RecoveryWindow:   48 * time.Hour,
+		NudgeAfterVotes:  3,
+		NudgeEvery:       30 * 24 * time.Hour,
 	}
 }

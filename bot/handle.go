@@ -31,6 +31,7 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (reply Reply, err error) {
 	defer func() {
 		if err == nil {
 			b.markActivity(ctx, m.Workspace, ChannelOf(ev))
+			b.markSeen(ctx, ev)
 		}
 	}()
 	if resolve := b.fromDirectory(ctx, ev); resolve != nil {
@@ -46,6 +47,9 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (reply Reply, err error) {
 				resolve()
 			}
 		}()
+	}
+	if person := seenBy(ev); person != "" {
+		ctx = context.WithValue(ctx, seenKey{}, person) // counted in the event's transaction, if it has one
 	}
 	switch e := ev.(type) {
 	case *MessagePosted:
@@ -107,6 +111,7 @@ type outbox struct {
 	parcels []parcel
 	reply   Reply
 	wake    bool // the scheduler must look again once committed
+	seen    bool // the event's person is counted seen in the current periods once committed
 }
 
 // update runs fn in a store transaction on the event's workspace, skipping
@@ -146,6 +151,9 @@ func (b *Bot) updateWith(ctx context.Context, upd func(context.Context, Workspac
 		if err != nil {
 			return err
 		}
+		if err := b.countSeenIn(ctx, tx, m.Workspace, &out); err != nil {
+			return err
+		}
 		if changed && m.ID != "" {
 			return tx.MarkEvent(m.ID, b.now())
 		}
@@ -153,6 +161,9 @@ func (b *Bot) updateWith(ctx context.Context, upd func(context.Context, Workspac
 	})
 	if err != nil {
 		return nil, err
+	}
+	if out.seen {
+		b.seenCommitted(ctx, m.Workspace)
 	}
 	if out.wake {
 		b.wakeScheduler()

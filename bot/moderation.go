@@ -113,6 +113,9 @@ func (b *Bot) setStatus(tx Tx, out *outbox, e *CommandInvoked, t Tip, action str
 	if err := countVotes(tx, before, t); err != nil {
 		return t, err
 	}
+	if err := countFunnel(tx, before, t); err != nil {
+		return t, err
+	}
 	if err := b.recountNewContributor(tx, t.AuthorID); err != nil {
 		return t, err
 	}

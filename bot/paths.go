@@ -33,10 +33,6 @@ const (
 // not do what they asked (a member reordering a training path).
 var ErrForbidden = errors.New("not allowed")
 
-// counterInPath counts the tips of a period that are in at least one
-// training path (the report's tip funnel).
-func counterInPath(period string) string { return "inpath:" + period }
-
 // Path is a training path: tips a trainer put in order, to learn from.
 type Path struct {
 	Name      string // short slug users type, e.g. "git-basics"

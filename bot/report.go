@@ -55,8 +55,20 @@ type Figures struct {
 	// FollowUps are the follow-up steps sent in the period, with their
 	// answers.
 	FollowUps []FollowUpFigure
-	Names     map[string]string // author id → name
-	Platform  Platform
+	// The funnels (workspace reports only; see funnel.go). Participation:
+	// Seen people (posted, reacted or ran a command) → Voters (gave a
+	// useful vote) → Contributors, all in the period.
+	Seen, Voters int64
+	// Nudges sent in the period, and how many of those people shared a
+	// tip within 7 days of their nudge.
+	Nudged, NudgedShared int64
+	// The tips captured in the period (Tips) that are published or
+	// featured, featured, in a training path, and applied (at least one
+	// applied mark).
+	Published, Featured, InPath, AppliedTips int64
+
+	Names    map[string]string // author id → name
+	Platform Platform
 }
 
 // Report computes and renders the engagement report of a workspace for the
@@ -102,6 +114,14 @@ func (b *Bot) Report(ctx context.Context, ws Workspace, p Period, channel string
 		}
 	}
 	return b.renderReport(cur, prev), nil
+}
+
+// Figures returns the numbers of a report (channel "" = the whole
+// workspace) for the period of kind p containing at, as Report shows them,
+// without the platform's member counts; the dashboard charts them. It
+// fails only when the store does.
+func (b *Bot) Figures(ctx context.Context, ws Workspace, p Period, at time.Time, channel string) (Figures, error) {
+	return b.figures(ctx, ws, p, at, channel)
 }
 
 // figures gathers the numbers of the period of kind p containing at.
@@ -224,6 +244,17 @@ func (b *Bot) counterFigures(tx ReadTx, f *Figures) error {
 		return err
 	}
 	f.Contributors = int64(n)
+	for _, c := range []struct {
+		dst  *int64
+		name func(string) string
+	}{
+		{&f.Seen, counterSeen}, {&f.Voters, counterVoters}, {&f.Nudged, counterNudges}, {&f.NudgedShared, counterNudgesShared},
+		{&f.Published, counterPublished}, {&f.Featured, counterFeatured}, {&f.InPath, counterInPath}, {&f.AppliedTips, counterAppliedTips},
+	} {
+		if *c.dst, err = tx.Counter(c.name(f.Key)); err != nil {
+			return err
+		}
+	}
 	if f.TopContributors, err = tx.TopAuthors(f.Key, 5); err != nil {
 		return err
 	}
@@ -413,6 +444,11 @@ func (b *Bot) renderReport(f Figures, prev *Figures) *Message {
 	for _, x := range f.FollowUps {
 		add(b.t("report.followup", x.Session, x.Title, b.plural("days", int64(x.Delay/(24*time.Hour))), x.Sent,
 			x.Answers[AnswerApplied], x.Answers[AnswerNotYet], x.Answers[AnswerNotForMe], x.None))
+	}
+	if f.Channel == "" {
+		add(b.t("report.funnel.people", f.Seen, f.Voters, f.Contributors))
+		add(b.t("report.funnel.nudges", f.Nudged, f.NudgedShared))
+		add(b.t("report.funnel.tips", f.Tips, f.Published, f.Featured, f.InPath, f.AppliedTips))
 	}
 	add(b.t("report.pending", f.Pending))
 	counts := map[string]int{}

@@ -112,6 +112,9 @@ func (b *Bot) tick(ctx context.Context) (time.Time, error) {
 		t, err = b.tickFollowUps(ctx, ws)
 		soonest(t)
 		errs = append(errs, err)
+		t, err = b.tickNudges(ctx, ws)
+		soonest(t)
+		errs = append(errs, err)
 	}
 	if t, err := b.digestNext(); err == nil {
 		soonest(t) // a digest may be due in a workspace with no data yet

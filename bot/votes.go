@@ -275,6 +275,9 @@ func (b *Bot) addVote(tx Tx, out *outbox, ws Workspace, channel, messageID, vote
 	if err := countVotes(tx, before, t); err != nil {
 		return false, err
 	}
+	if err := b.noteVoter(tx, voter, t.ID); err != nil {
+		return false, err
+	}
 	if err := b.maybeHallOfFame(tx, out, ws, &t); err != nil {
 		return false, err
 	}

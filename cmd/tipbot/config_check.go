@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tipbot/tipbot/adapters/cron"
 	"github.com/tipbot/tipbot/bot"
@@ -128,6 +129,12 @@ func (d *decoder) validate(c *Config) {
 	}
 	if c.Core.Threshold < 1 {
 		bad("recognition.threshold", "%d is below 1", c.Core.Threshold)
+	}
+	if c.Core.NudgeAfterVotes < 1 {
+		bad("nudges.after_votes", "%d is below 1", c.Core.NudgeAfterVotes)
+	}
+	if c.Core.NudgeEvery < 24*time.Hour {
+		bad("nudges.every", "%v is shorter than a day (1d): nudges are sent once a day at most", c.Core.NudgeEvery)
 	}
 	if c.Core.MaxPerMinute < 0 {
 		bad("capture.max_per_minute", "%d is below 0", c.Core.MaxPerMinute)

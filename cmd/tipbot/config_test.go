@@ -48,7 +48,7 @@ func TestLoadConfigErrors(t *testing.T) {
 	}{
 		// Unknown keys, at every level.
 		{"top-level typo", "locales: fr\n", nil, []string{`config.yaml:1: unknown key "locales" (did you mean "locale"?)`}},
-		{"top-level unknown", "\n\nplugins: [x]\n", nil, []string{`config.yaml:3: unknown key "plugins" (valid keys: applied_reactions, capture, discord, http, locale, moderation, recognition, recovery, roles, sessions, slack, store, timezone, useful_reactions)`}},
+		{"top-level unknown", "\n\nplugins: [x]\n", nil, []string{`config.yaml:3: unknown key "plugins" (valid keys: applied_reactions, capture, discord, http, locale, moderation, nudges, recognition, recovery, roles, sessions, slack, store, timezone, useful_reactions)`}},
 		{"store", "store:\n  paht: x.db\n", nil, []string{`config.yaml:2: unknown key "store.paht" (did you mean "store.path"?)`}},
 		{"slack", "slack:\n  enabled: false\n  tokn: xoxb-1\n", nil, []string{`config.yaml:3: unknown key "slack.tokn"`}},
 		{"discord", "discord:\n  guilds: []\n", nil, []string{`config.yaml:2: unknown key "discord.guilds"`}},
@@ -98,6 +98,11 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"discord api_url query", "discord:\n  api_url: https://discord.com/?x=1\n", nil, []string{`config.yaml:2: discord.api_url: "https://discord.com/?x=1" has a query or fragment`}},
 		{"guild id", "discord:\n  guild_ids: [\"123\", abc]\n", nil, []string{`config.yaml:2: discord.guild_ids[1]: "abc" is not a Discord guild id`}},
 		{"threshold zero", "recognition:\n  threshold: 0\n", nil, []string{`config.yaml:2: recognition.threshold: 0 is below 1`}},
+		{"nudges after_votes zero", "nudges:\n  after_votes: 0\n", nil, []string{`config.yaml:2: nudges.after_votes: 0 is below 1`}},
+		{"nudges after_votes words", "nudges: {after_votes: three}\n", nil, []string{`config.yaml:1: nudges.after_votes: "three" is not a whole number`}},
+		{"nudges every", "nudges:\n  every: monthly\n", nil, []string{`config.yaml:2: nudges.every: "monthly" is not a duration such as 45m, 2h, 1h30m or 2d`}},
+		{"nudges every short", "nudges:\n  every: 12h\n", nil, []string{`config.yaml:2: nudges.every: 12h0m0s is shorter than a day (1d)`}},
+		{"nudges enabled", "nudges: {enabled: sometimes}\n", nil, []string{`config.yaml:1: nudges.enabled: "sometimes" is not true or false`}},
 		{"threshold negative", "recognition: {threshold: -3}\n", nil, []string{`config.yaml:1: recognition.threshold: -3 is below 1`}},
 		{"threshold words", "recognition:\n  threshold: five\n", nil, []string{`config.yaml:2: recognition.threshold: "five" is not a whole number`}},
 		{"threshold fraction", "recognition:\n  threshold: 2.5\n", nil, []string{`config.yaml:2: recognition.threshold: "2.5" is not a whole number`}},
@@ -231,6 +236,9 @@ func TestDefaultConfig(t *testing.T) {
 		c.Reminder != 0 || c.RequireApproval || c.DigestSchedule != "" || c.Location.String() != "Europe/Paris" {
 		t.Errorf("core defaults differ from SPEC: %+v", c)
 	}
+	if c.NudgesEnabled || c.NudgeAfterVotes != 3 || c.NudgeEvery != 30*24*time.Hour {
+		t.Errorf("nudges defaults = %v, %d, %v; want off, 3, 30d", c.NudgesEnabled, c.NudgeAfterVotes, c.NudgeEvery)
+	}
 	if got, want := c.UsefulReactions[discordPlatform], []string{"💡", "👍", "⭐"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("discord useful reactions = %q, want %q", got, want)
 	}
@@ -303,6 +311,7 @@ var specKeys = []string{
 	"http", "http.addr", "http.admin_token", "http.public_url",
 	"locale",
 	"moderation", "moderation.require_approval",
+	"nudges", "nudges.after_votes", "nudges.enabled", "nudges.every",
 	"recognition", "recognition.digest_channel", "recognition.digest_channel.discord", "recognition.digest_channel.shell", "recognition.digest_channel.slack",
 	"recognition.digest_schedule", "recognition.hall_of_fame_channel", "recognition.hall_of_fame_channel.discord",
 	"recognition.hall_of_fame_channel.shell", "recognition.hall_of_fame_channel.slack", "recognition.threshold",

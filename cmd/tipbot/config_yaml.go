@@ -476,6 +476,13 @@ func (d *decoder) root(n *yaml.Node, c *Config) {
 				"follow_up": d.durationList(&c.Core.FollowUp),
 			})
 		},
+		"nudges": func(n *yaml.Node, key string) {
+			d.mapping(n, key, fields{
+				"enabled":     d.boolean(&c.Core.NudgesEnabled),
+				"after_votes": d.integer(&c.Core.NudgeAfterVotes),
+				"every":       d.duration(&c.Core.NudgeEvery, false),
+			})
+		},
 		"moderation": func(n *yaml.Node, key string) {
 			d.mapping(n, key, fields{"require_approval": d.boolean(&c.Core.RequireApproval)})
 		},
