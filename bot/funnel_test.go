@@ -83,6 +83,9 @@ func TestFunnelFiguresByHand(t *testing.T) {
 	h.command(dave, "tips", "applied t2")       // t2 applied...
 	h.command(dave, "tips", "applied t2 undo")  // ...and taken back
 	h.command(dave, "tips", "applied t6")       // t6 applied
+	h.command(trainer, "tips", "path create onboarding Onboarding")
+	h.command(trainer, "tips", "path add onboarding t1 t6 t4") // t1, t6, t4 in a path; t4 featured by it
+	h.command(trainer, "tips", "path remove onboarding t4")    // t4 leaves the path, stays featured
 
 	cases := []struct {
 		name string
@@ -94,25 +97,27 @@ func TestFunnelFiguresByHand(t *testing.T) {
 		// frank (30th) = 7. Voters: carol (27th), bob (30th) = 2.
 		// Contributors (ranked tips): alice (t1, t2), frank (t4) = 2.
 		// Tips captured: t1, t2, t3, t4 (t5 deleted) = 4; published: t1,
-		// t2, t4 = 3; featured: t2, t1 = 2; in a path: 0; applied: t1 = 1.
+		// t2, t4 = 3; featured: t2, t1, t4 = 3; in a path: t1 = 1; applied:
+		// t1 = 1.
 		// Useful votes held by the month's tips: t1 (carol), t2 (bob), t4
 		// (bob) = 3.
-		{"November", bot.Month, nov27, funnel{Seen: 7, Voters: 2, Contributors: 2, Tips: 4, Published: 3, Featured: 2, AppliedTips: 1, UsefulVote: 3}},
+		{"November", bot.Month, nov27, funnel{Seen: 7, Voters: 2, Contributors: 2, Tips: 4, Published: 3, Featured: 3, InPath: 1, AppliedTips: 1, UsefulVote: 3}},
 		// December. Seen: carol, bob, gina, trainer, dave = 5. Voters: bob.
-		// Contributors: gina. Tips: t6, published, featured, applied.
-		{"December", bot.Month, dec2, funnel{Seen: 5, Voters: 1, Contributors: 1, Tips: 1, Published: 1, Featured: 1, AppliedTips: 1}},
+		// Contributors: gina. Tips: t6, published, featured, in a path,
+		// applied.
+		{"December", bot.Month, dec2, funnel{Seen: 5, Voters: 1, Contributors: 1, Tips: 1, Published: 1, Featured: 1, InPath: 1, AppliedTips: 1}},
 		// Week 48 (27th only): alice, bob, carol, dave, erin, trainer = 6;
 		// voters: carol; contributors: alice; tips t1, t2, t3; published
-		// t1, t2; featured t1, t2; applied t1; votes on t1, t2.
-		{"week 48", bot.Week, nov27, funnel{Seen: 6, Voters: 1, Contributors: 1, Tips: 3, Published: 2, Featured: 2, AppliedTips: 1, UsefulVote: 2}},
+		// t1, t2; featured t1, t2; in a path t1; applied t1; votes on t1, t2.
+		{"week 48", bot.Week, nov27, funnel{Seen: 6, Voters: 1, Contributors: 1, Tips: 3, Published: 2, Featured: 2, InPath: 1, AppliedTips: 1, UsefulVote: 2}},
 		// Week 49 (30th to 2nd): bob, frank, trainer, alice, carol, gina,
 		// dave = 7; voters: bob (twice, once counted); contributors: frank,
-		// gina; tips t4, t6; published t4, t6; featured t6; applied t6;
-		// votes on t4.
-		{"week 49", bot.Week, nov30, funnel{Seen: 7, Voters: 1, Contributors: 2, Tips: 2, Published: 2, Featured: 1, AppliedTips: 1, UsefulVote: 1}},
+		// gina; tips t4, t6; published t4, t6; featured t6, t4; in a path
+		// t6; applied t6; votes on t4.
+		{"week 49", bot.Week, nov30, funnel{Seen: 7, Voters: 1, Contributors: 2, Tips: 2, Published: 2, Featured: 2, InPath: 1, AppliedTips: 1, UsefulVote: 1}},
 		// The year: seen alice, bob, carol, dave, erin, trainer, frank,
 		// gina = 8; voters carol, bob = 2; contributors alice, frank, gina.
-		{"2026", bot.Year, dec2, funnel{Seen: 8, Voters: 2, Contributors: 3, Tips: 5, Published: 4, Featured: 3, AppliedTips: 2, UsefulVote: 3}},
+		{"2026", bot.Year, dec2, funnel{Seen: 8, Voters: 2, Contributors: 3, Tips: 5, Published: 4, Featured: 4, InPath: 2, AppliedTips: 2, UsefulVote: 3}},
 	}
 	for _, c := range cases {
 		if got := funnelOf(h.figures(c.p, c.at)); got != c.want {
@@ -125,7 +130,7 @@ func TestFunnelFiguresByHand(t *testing.T) {
 	for _, want := range []string{
 		"Participation funnel: seen 5 → voters 1 → contributors 1",
 		"Nudges: sent 0 → shared a tip within 7 days 0",
-		"Tip funnel: captured 1 → published 1 → featured 1 → in a path 0 → applied 1",
+		"Tip funnel: captured 1 → published 1 → featured 1 → in a path 1 → applied 1",
 	} {
 		if !strings.Contains(report, want) {
 			t.Errorf("report lacks %q:\n%s", want, report)
@@ -135,8 +140,8 @@ func TestFunnelFiguresByHand(t *testing.T) {
 	// Forget-me: the counts stay, the person's records go.
 	h.command(alice, "tips", "forget-me confirm")
 	// Alice's tips t1 and t2 are deleted: November loses them (t1 was
-	// applied by carol, t2 featured).
-	want := funnel{Seen: 7, Voters: 2, Contributors: 1, Tips: 2, Published: 1, Featured: 0, AppliedTips: 0, UsefulVote: 1}
+	// applied by carol and in the path, t2 featured); t4 stays featured.
+	want := funnel{Seen: 7, Voters: 2, Contributors: 1, Tips: 2, Published: 1, Featured: 1, AppliedTips: 0, UsefulVote: 1}
 	if got := funnelOf(h.figures(bot.Month, nov27)); got != want {
 		t.Errorf("November after alice's forget-me:\n got %+v\nwant %+v", got, want)
 	}
