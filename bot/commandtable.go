@@ -145,6 +145,8 @@ func init() {
 			Params: []Param{{Name: "id", Kind: ParamString, Required: true, Desc: Text{"Schedule id", "Identifiant de la planification"}}}}, (*Bot).cmdSchedule},
 		{Command{Name: "report", Role: RoleTrainer, Usage: "usage.report",
 			Desc: Text{"Engagement report", "Rapport d'engagement"}, Params: []Param{pPeriod, pChannel}}, (*Bot).cmdReport},
+		{Command{Name: "dashboard", Role: RoleTrainer, Usage: "usage.dashboard",
+			Desc: Text{"A personal link to the workspace's dashboard", "Un lien personnel vers le tableau de bord de l'espace"}}, (*Bot).cmdDashboard},
 		{Command{Name: "pending", Role: RoleTrainer, Usage: "usage.pending",
 			Desc: Text{"Tips waiting for approval", "Astuces en attente de validation"}}, (*Bot).cmdPending},
 		{Command{Name: "approve", Role: RoleTrainer, Usage: "usage.approve",
