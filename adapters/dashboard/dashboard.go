@@ -555,7 +555,7 @@ func (s *Server) moderate(w http.ResponseWriter, r *http.Request, sess *session)
 		return
 	}
 	if token := r.PostForm.Get("csrf"); token == "" || !hmac.Equal([]byte(token), []byte(sess.csrf)) {
-		s.log.Warn("dashboard: form refused: missing or wrong CSRF token", "workspace", sess.ws.Key())
+		s.log.Info("dashboard: form refused: missing or wrong CSRF token", "workspace", sess.ws.Key())
 		s.message(w, sess.page(s, "csrf.title"), http.StatusForbidden, "csrf.body")
 		return
 	}
