@@ -22,8 +22,10 @@ type Series struct {
 type Chart struct {
 	ID      string   // unique in the page: the SVG is "chart-ID", the table "chart-ID-table"
 	Title   string   // what the chart shows
+	Caption string   // the caption of its table
 	Labels  []string // one per bar (group), e.g. the weeks
-	Rows    []string // the row headers of the table, one per label (e.g. full dates)
+	Rows    []string // what each label means in full (e.g. the week's date), for the table
+
 	Series  []Series
 	Stacked bool   // stack the series' bars; else side by side
 	Total   string // when set, the table adds a column of the row totals under this name
@@ -84,7 +86,7 @@ func (c Chart) SVG() template.HTML {
 		v := ymax * int64(i) / chartGridLines
 		yy := y(v)
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ccc" stroke-width="1"/>`, padLeft, chartW-padRight, yy, yy)
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" font-size="11" fill="#333">%d</text>`, padLeft-6, yy+4, v)
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" text-anchor="end" font-size="13" fill="#333">%d</text>`, padLeft-6, yy+4, v)
 	}
 	n := len(c.Labels)
 	if n > 0 {
@@ -112,49 +114,47 @@ func (c Chart) SVG() template.HTML {
 				fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s, %s: %d</title></rect>`,
 					x, top, w, bottom-top, colour, esc(label), esc(s.Name), v)
 			}
-			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" font-size="11" fill="#333">%s</text>`, x0+barW/2, chartH-padBottom+16, esc(label))
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" font-size="13" fill="#333">%s</text>`, x0+barW/2, chartH-padBottom+16, esc(label))
 		}
 	}
 	// Legend, above the plot.
 	x := float64(padLeft)
 	for j, s := range c.Series {
 		fmt.Fprintf(&b, `<rect x="%.1f" y="8" width="%d" height="%d" fill="%s"/>`, x, legendSwatch, legendSwatch, palette[j%len(palette)])
-		fmt.Fprintf(&b, `<text x="%.1f" y="17" font-size="11" fill="#333">%s</text>`, x+legendSwatch+4, esc(s.Name))
+		fmt.Fprintf(&b, `<text x="%.1f" y="17" font-size="13" fill="#333">%s</text>`, x+legendSwatch+4, esc(s.Name))
 		x += legendSwatch + 4 + float64(7*len([]rune(s.Name))) + legendGap
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
 }
 
-// ChartTable is a chart's numbers as its table shows them.
+// ChartTable is a chart's numbers as its table shows them: a column per
+// label (as the chart's x axis), a row per series.
 type ChartTable struct {
-	Head []string   // the column headers; the first is empty (the rows' headers)
-	Rows [][]string // each row's header, then its numbers
+	Head   []string   // the labels
+	Titles []string   // what each label means in full (Chart.Rows)
+	Rows   [][]string // each series' name, then its numbers
 }
 
-// Table returns the chart's numbers: one row per label, one column per
-// series (and the total when Chart.Total is set).
+// Table returns the chart's numbers: one column per label, one row per
+// series (and a row of totals when Chart.Total is set).
 func (c Chart) Table() ChartTable {
-	var head []string
-	var rows [][]string
-	head = append(head, "")
+	t := ChartTable{Head: c.Labels, Titles: c.Rows}
+	totals := make([]int64, len(c.Labels))
 	for _, s := range c.Series {
-		head = append(head, s.Name)
+		row := []string{s.Name}
+		for i, v := range s.Values {
+			row = append(row, strconv.FormatInt(v, 10))
+			totals[i] += v
+		}
+		t.Rows = append(t.Rows, row)
 	}
 	if c.Total != "" {
-		head = append(head, c.Total)
-	}
-	for i := range c.Labels {
-		row := []string{c.Rows[i]}
-		var sum int64
-		for _, s := range c.Series {
-			row = append(row, strconv.FormatInt(s.Values[i], 10))
-			sum += s.Values[i]
+		row := []string{c.Total}
+		for _, v := range totals {
+			row = append(row, strconv.FormatInt(v, 10))
 		}
-		if c.Total != "" {
-			row = append(row, strconv.FormatInt(sum, 10))
-		}
-		rows = append(rows, row)
+		t.Rows = append(t.Rows, row)
 	}
-	return ChartTable{Head: head, Rows: rows}
+	return t
 }

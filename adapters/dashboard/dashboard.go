@@ -378,7 +378,7 @@ func trendCharts(p *page, weeks []bot.WeekTrend) []Chart {
 	for _, src := range bot.Sources {
 		bySource = append(bySource, series(p.T("source."+string(src)), func(w bot.WeekTrend) int64 { return w.TipsBySource[src] }))
 	}
-	return []Chart{
+	charts := []Chart{
 		{ID: "tips", Title: p.T("chart.tips"), Labels: labels, Rows: rows, Series: bySource, Stacked: true, Total: p.T("series.total")},
 		{ID: "votes", Title: p.T("chart.votes"), Labels: labels, Rows: rows,
 			Series: []Series{series(p.T("series.votes"), func(w bot.WeekTrend) int64 { return w.UsefulVotes })}},
@@ -389,6 +389,10 @@ func trendCharts(p *page, weeks []bot.WeekTrend) []Chart {
 		{ID: "applied", Title: p.T("chart.applied"), Labels: labels, Rows: rows,
 			Series: []Series{series(p.T("series.applied"), func(w bot.WeekTrend) int64 { return w.Applied })}},
 	}
+	for i := range charts {
+		charts[i].Caption = p.T("chart.table")
+	}
+	return charts
 }
 
 // tipsData is what the Tips page shows.
