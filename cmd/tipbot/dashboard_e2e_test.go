@@ -169,7 +169,7 @@ func TestDashboardInBrowser(t *testing.T) {
 	defer cancel()
 	rows := func(table string) [][]string {
 		t.Helper()
-		got, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](`[...document.querySelectorAll('#` + table + ` tr')].map(r => [...r.cells].map(c => c.textContent))`))
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[[][]string](`[...document.querySelectorAll('#`+table+` tr')].map(r => [...r.cells].map(c => c.textContent))`))
 		if err != nil {
 			t.Fatalf("read the table %s: %v", table, err)
 		}
