@@ -248,13 +248,10 @@ func (t *tx) TipsBefore(before bot.TipID, fn func(bot.Tip) error) error {
 	var k, v []byte
 	if before == 0 {
 		k, v = c.Last()
+	} else if at, _ := c.Seek(tipKey(before)); at == nil {
+		k, v = c.Last()
 	} else {
-		k, v = c.Seek(tipKey(before))
-		if k == nil {
-			k, v = c.Last()
-		} else {
-			k, v = c.Prev()
-		}
+		k, v = c.Prev()
 	}
 	for ; k != nil; k, v = c.Prev() {
 		if len(k) != 8 {
