@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -137,6 +138,68 @@ func (b *Bot) PeriodFigures(ctx context.Context, ws Workspace, p Period) (Figure
 	return f, nil
 }
 
+// channelNames adds "#name" for each of the channels the directory
+// knows by a name (the others are shown by id).
+func channelNames(tx ReadTx, names map[string]string, channels ...string) error {
+	for _, id := range channels {
+		if _, done := names[id]; done {
+			continue
+		}
+		c, ok, err := channelOf(tx, id)
+		if err != nil {
+			return err
+		}
+		names[id] = id
+		if ok && c.Name != "" {
+			names[id] = "#" + strings.TrimPrefix(c.Name, "#")
+		}
+	}
+	return nil
+}
+
+// personNames adds the name of each person the store knows (the others
+// are shown by id).
+func personNames(tx ReadTx, names map[string]string, people ...string) error {
+	for _, id := range people {
+		if _, done := names[id]; done || id == "" {
+			continue
+		}
+		names[id] = id
+		if p, err := tx.Person(id); err == nil && p.Name != "" {
+			names[id] = p.Name
+		} else if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		} else if m, err := tx.Member(id); err == nil && m.Name != "" {
+			names[id] = m.Name
+		} else if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// DashboardChannels returns the channels of the workspace that the
+// directory knows and whose tips the dashboard may list (the public
+// ones), by name.
+func (b *Bot) DashboardChannels(ctx context.Context, ws Workspace) ([]Channel, error) {
+	var out []Channel
+	err := b.view(ctx, ws, func(tx ReadTx) error {
+		return tx.ForEachRecord(recChannel, func(key string, raw []byte) error {
+			var c Channel
+			if err := json.Unmarshal(raw, &c); err != nil {
+				return fmt.Errorf("bot: decode channel %q: %w", key, err)
+			}
+			if !c.Restricted() && !c.Kind.direct() && c.ID == key {
+				c.Name = strings.TrimPrefix(c.Name, "#")
+				out = append(out, c)
+			}
+			return nil
+		})
+	})
+	slices.SortFunc(out, func(x, y Channel) int { return strings.Compare(x.Name+"\x00"+x.ID, y.Name+"\x00"+y.ID) })
+	return out, err
+}
+
 // TipFilter selects the tips the dashboard lists.
 type TipFilter struct {
 	Words   string // words and #topics, as /tips search reads them; "" = all
@@ -155,6 +218,8 @@ type TipList struct {
 	// Restricted counts the matching tips read but not listed because
 	// they are restricted to their channel (SPEC Confidentiality).
 	Restricted int
+	// Channels names the tips' channels: "#name", or the id when unknown.
+	Channels map[string]string
 }
 
 // tipScanBudget bounds the tips one page of the list reads, whatever the
@@ -167,7 +232,7 @@ func (b *Bot) FindTips(ctx context.Context, ws Workspace, f TipFilter) (TipList,
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}
-	var list TipList
+	list := TipList{Channels: map[string]string{}}
 	match := func(t Tip) bool {
 		return (f.Topic == "" || slices.Contains(t.Topics, f.Topic)) &&
 			(f.Status == "" || t.Status == f.Status) &&
@@ -184,7 +249,7 @@ func (b *Bot) FindTips(ctx context.Context, ws Workspace, f TipFilter) (TipList,
 					list.Tips = append(list.Tips, t)
 				}
 			}
-			return nil
+			return list.nameChannels(tx)
 		}
 		scanned := 0
 		err := tx.TipsBefore(f.Before, func(t Tip) error {
@@ -208,28 +273,56 @@ func (b *Bot) FindTips(ctx context.Context, ws Workspace, f TipFilter) (TipList,
 		if list.Next == 1 {
 			list.Next = 0
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		return list.nameChannels(tx)
 	})
 	return list, err
 }
 
-// DashboardTip returns a tip and its history, oldest first. A tip
-// restricted to its channel is ErrNotFound: the dashboard never quotes it.
-func (b *Bot) DashboardTip(ctx context.Context, ws Workspace, id TipID) (Tip, []HistoryEntry, error) {
-	var t Tip
-	var h []HistoryEntry
-	err := b.view(ctx, ws, func(tx ReadTx) error {
-		var err error
-		if t, err = tx.Tip(id); err != nil {
+func (l *TipList) nameChannels(tx ReadTx) error {
+	for _, t := range l.Tips {
+		if err := channelNames(tx, l.Channels, t.Channel); err != nil {
 			return err
 		}
-		if !postViewer.shows(t) {
+	}
+	return nil
+}
+
+// TipDetail is a tip as its dashboard page shows it.
+type TipDetail struct {
+	Tip     Tip
+	History []HistoryEntry    // oldest first
+	Names   map[string]string // ids of the people and the channel → names
+}
+
+// DashboardTip returns a tip and its history. A tip restricted to its
+// channel is ErrNotFound: the dashboard never quotes it.
+func (b *Bot) DashboardTip(ctx context.Context, ws Workspace, id TipID) (TipDetail, error) {
+	d := TipDetail{Names: map[string]string{}}
+	err := b.view(ctx, ws, func(tx ReadTx) error {
+		var err error
+		if d.Tip, err = tx.Tip(id); err != nil {
+			return err
+		}
+		if !postViewer.shows(d.Tip) {
 			return ErrNotFound
 		}
-		h, err = tipHistory(tx, id)
-		return err
+		if d.History, err = tipHistory(tx, id); err != nil {
+			return err
+		}
+		if err := channelNames(tx, d.Names, d.Tip.Channel); err != nil {
+			return err
+		}
+		for _, h := range d.History {
+			if err := personNames(tx, d.Names, h.By); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	return t, h, err
+	return d, err
 }
 
 // TopicExperts are the experts of one topic.
@@ -284,8 +377,9 @@ func (b *Bot) People(ctx context.Context, ws Workspace, n int) (PeopleFigures, e
 // SessionFigures are one session as the dashboard's Sessions page shows it.
 type SessionFigures struct {
 	Session Session
-	People  int // how many people answered
-	Members int // members of its channel, where the platform tells (0 = unknown)
+	Channel string // its channel's "#name", or its id
+	People  int    // how many people answered
+	Members int    // members of its channel, where the platform tells (0 = unknown)
 	// FollowUps are its follow-up steps sent so far, with their answers.
 	FollowUps []FollowUpFigure
 }
@@ -302,7 +396,12 @@ func (b *Bot) RecentSessions(ctx context.Context, ws Workspace, n int) ([]Sessio
 			if err := jsonDecode(raw, &s); err != nil {
 				return err
 			}
-			sf := SessionFigures{Session: s}
+			sf := SessionFigures{Session: s, Channel: s.Channel}
+			names := map[string]string{}
+			if err := channelNames(tx, names, s.Channel); err != nil {
+				return err
+			}
+			sf.Channel = names[s.Channel]
 			people := map[string]bool{}
 			for _, id := range s.Tips {
 				t, err := tx.Tip(id)
@@ -369,11 +468,13 @@ type PendingList struct {
 	// Restricted counts the pending tips read but not listed because they
 	// are restricted to their channel: trainers approve them there.
 	Restricted int
+	// Channels names the tips' channels: "#name", or the id when unknown.
+	Channels map[string]string
 }
 
 // PendingTips returns up to n of the workspace's pending tips, oldest first.
 func (b *Bot) PendingTips(ctx context.Context, ws Workspace, n int) (PendingList, error) {
-	var p PendingList
+	p := PendingList{Channels: map[string]string{}}
 	err := b.view(ctx, ws, func(tx ReadTx) error {
 		var err error
 		if p.Total, err = tx.Counter(counterPending); err != nil {
@@ -395,6 +496,7 @@ func (b *Bot) PendingTips(ctx context.Context, ws Workspace, n int) (PendingList
 				return err
 			case postViewer.shows(t):
 				p.Tips = append(p.Tips, t)
+				return channelNames(tx, p.Channels, t.Channel)
 			default:
 				p.Restricted++
 			}

@@ -399,6 +399,7 @@ func trendCharts(p *page, weeks []bot.WeekTrend) []Chart {
 type tipsData struct {
 	Filter   bot.TipFilter
 	Statuses []bot.Status
+	Channels []bot.Channel // the choices of the channel filter
 	List     bot.TipList
 	Older    string // the next page's address, "" when none
 }
@@ -425,7 +426,12 @@ func (s *Server) tips(w http.ResponseWriter, r *http.Request, sess *session) {
 		s.fail(w, sess, err)
 		return
 	}
-	d := tipsData{Filter: f, Statuses: statuses, List: list}
+	channels, err := s.bot.DashboardChannels(r.Context(), sess.ws)
+	if err != nil {
+		s.fail(w, sess, err)
+		return
+	}
+	d := tipsData{Filter: f, Statuses: statuses, List: list, Channels: channels}
 	if list.Next != 0 {
 		q.Set("before", list.Next.String())
 		d.Older = "/dashboard/tips?" + q.Encode()
@@ -434,19 +440,13 @@ func (s *Server) tips(w http.ResponseWriter, r *http.Request, sess *session) {
 	s.render(w, "tips", p, http.StatusOK)
 }
 
-// tipData is what a tip's page shows.
-type tipData struct {
-	Tip     bot.Tip
-	History []bot.HistoryEntry
-}
-
 func (s *Server) tip(w http.ResponseWriter, r *http.Request, sess *session) {
 	id, err := bot.ParseTipID(r.PathValue("id"))
 	if err != nil {
 		s.message(w, sess.page(s, "notfound.title"), http.StatusNotFound, "notfound.body")
 		return
 	}
-	t, h, err := s.bot.DashboardTip(r.Context(), sess.ws, id)
+	d, err := s.bot.DashboardTip(r.Context(), sess.ws, id)
 	if errors.Is(err, bot.ErrNotFound) {
 		s.message(w, sess.page(s, "notfound.title"), http.StatusNotFound, "notfound.body")
 		return
@@ -455,8 +455,8 @@ func (s *Server) tip(w http.ResponseWriter, r *http.Request, sess *session) {
 		s.fail(w, sess, err)
 		return
 	}
-	p := sess.page(s, "tip.title", t.ID.String())
-	p.Data = tipData{Tip: t, History: h}
+	p := sess.page(s, "tip.title", d.Tip.ID.String())
+	p.Data = d
 	s.render(w, "tip", p, http.StatusOK)
 }
 

@@ -434,14 +434,16 @@ func TestTipsPage(t *testing.T) {
 	f.post("#general", "bob", "tip: pytest fixtures #python")
 	f.post("#secret", "alice", "tip: the secret deploy key is rotated #git")
 	f.post("#random", "carol", "tip: git stash keeps work #git")
-	f.handle(&bot.ChannelsUpdated{Channels: []bot.Channel{{ID: "#random", Kind: bot.ChannelPublic}}})
+	f.handle(&bot.ChannelsUpdated{Channels: []bot.Channel{{ID: "#random", Kind: bot.ChannelPublic}, {ID: "C42", Name: "dev", Kind: bot.ChannelPublic}}})
+	f.post("C42", "dave", "tip: the dev channel has a name #go")
 	c := f.signIn(local, "you", bot.RoleAdmin)
 	for _, tc := range []struct {
 		query      string
 		want, not  []string
 		restricted bool
 	}{
-		{"", []string{"git bisect", "pytest", "git stash"}, []string{"secret deploy"}, true},
+		{"", []string{"git bisect", "pytest", "git stash", "<td>#dev</td>"}, []string{"secret deploy", "<td>C42</td>"}, true},
+		{"?channel=C42", []string{"the dev channel", `<option value="C42" selected>#dev</option>`}, []string{"git bisect"}, false},
 		{"?topic=%23git", []string{"git bisect", "git stash"}, []string{"pytest", "secret deploy"}, true},
 		{"?channel=%23general", []string{"git bisect", "pytest"}, []string{"git stash", "secret deploy"}, false},
 		{"?q=bisect", []string{"git bisect"}, []string{"pytest", "git stash"}, false},
@@ -464,6 +466,9 @@ func TestTipsPage(t *testing.T) {
 		if got := strings.Contains(page, "1 matching tips are restricted"); got != tc.restricted {
 			t.Errorf("%s: restricted note %v, want %v", tc.query, got, tc.restricted)
 		}
+	}
+	if _, page := f.get(c, "/dashboard/tips"); !strings.Contains(page, `<option value="#general">#general</option>`) || strings.Contains(page, `value="#secret"`) {
+		t.Errorf("the channel filter offers the public channels only:\n%s", page)
 	}
 	if code, _ := f.get(c, "/dashboard/tips/t3"); code != http.StatusNotFound {
 		t.Errorf("restricted tip's page: %d, want 404", code)

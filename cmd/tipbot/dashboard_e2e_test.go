@@ -283,6 +283,36 @@ func TestDashboardInBrowser(t *testing.T) {
 	as("you", "/tips top", "")
 	p.expectText(wait, "keep commits small")
 
+	// Every page fits a phone's width: only tables scroll, inside their box.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/dashboard/", "/dashboard/tips", "/dashboard/tips/t1", "/dashboard/people", "/dashboard/sessions", "/dashboard/moderation"} {
+		if status, text := dashboardVisit(t, ctx, base+path); status != http.StatusOK {
+			t.Errorf("%s: %d %q", path, status, text)
+		}
+		fits, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.documentElement.scrollWidth <= window.innerWidth`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !fits {
+			t.Errorf("%s is wider than a phone's screen", path)
+		}
+		if dir := os.Getenv("TIPBOT_PHONE_SCREENSHOTS"); dir != "" {
+			png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Fatal(err)
+			}
+			name := strings.Trim(strings.ReplaceAll(strings.TrimPrefix(path, "/dashboard"), "/", "-"), "-")
+			if err := os.WriteFile(filepath.Join(dir, "phone-"+name+".png"), png, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.ResetViewport()); err != nil {
+		t.Fatal(err)
+	}
+
 	// A reused link is refused.
 	status, text := dashboardVisit(t, ctx, link) // refused: no refresh
 	if status != http.StatusForbidden || !strings.Contains(text, "already used") {
