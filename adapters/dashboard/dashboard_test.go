@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -577,5 +578,43 @@ func TestDashboardCommand(t *testing.T) {
 	r, err := b.Handle(context.Background(), &bot.CommandInvoked{EventMeta: bot.EventMeta{ID: "1", Workspace: local}, Channel: "#general", User: bot.User{ID: "you"}, Name: "tips", Text: "dashboard"})
 	if err != nil || r == nil || !strings.Contains(r.Text(), "http.addr") {
 		t.Errorf("/tips dashboard with the dashboard off: %v %v", r, err)
+	}
+}
+
+// TestLoadKey: processes that need the key at once agree on one, created
+// 0600 and KeySize bytes, with no temporary file left; a key of another
+// size is refused.
+func TestLoadKey(t *testing.T) {
+	dir := t.TempDir()
+	path := KeyPath(filepath.Join(dir, "tips.db"))
+	keys := make([][]byte, 8)
+	var wg sync.WaitGroup
+	for i := range keys {
+		wg.Go(func() {
+			k, err := LoadKey(path)
+			if err != nil {
+				t.Error(err)
+			}
+			keys[i] = k
+		})
+	}
+	wg.Wait()
+	for _, k := range keys[1:] {
+		if string(k) != string(keys[0]) || len(k) != KeySize {
+			t.Fatalf("keys differ: %x, %x", k, keys[0])
+		}
+	}
+	info, err := os.Stat(path)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("key file: %v %v", info, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("files left beside the key: %v", entries)
+	}
+	if err := os.WriteFile(path, []byte("short"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadKey(path); err == nil || !strings.Contains(err.Error(), "delete it") {
+		t.Errorf("a short key: %v", err)
 	}
 }
