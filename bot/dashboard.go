@@ -57,17 +57,6 @@ func (b *Bot) Location() *time.Location { return b.cfg.Location }
 // Now returns the bot's time (its injected clock).
 func (b *Bot) Now() time.Time { return b.now() }
 
-// RoleOf returns a person's role in a workspace, as commands check it.
-func (b *Bot) RoleOf(ctx context.Context, ws Workspace, u User) (Role, error) {
-	var role Role
-	err := b.view(ctx, ws, func(tx ReadTx) error {
-		var err error
-		role, err = b.roleOf(tx, u)
-		return err
-	})
-	return role, err
-}
-
 // WeekTrend is one week of the dashboard's trend charts, read from the
 // counters kept with each event (no scan of tips).
 type WeekTrend struct {

@@ -160,6 +160,15 @@ func (p *page) Date(t time.Time) string { return t.In(p.loc).Format("2006-01-02"
 // Time formats an instant in the bot's time zone.
 func (p *page) Time(t time.Time) string { return t.In(p.loc).Format("2006-01-02 15:04") }
 
+// Event names what a history entry records; an event this version does
+// not know is shown as it is stored.
+func (p *page) Event(event string) string {
+	if _, ok := texts[p.Locale]["history."+event]; ok {
+		return p.T("history." + event)
+	}
+	return event
+}
+
 // Rate formats how many of members took part, or "—" when members is
 // unknown.
 func (p *page) Rate(people, members int) string {

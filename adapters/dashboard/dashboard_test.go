@@ -618,3 +618,30 @@ func TestLoadKey(t *testing.T) {
 		t.Errorf("a short key: %v", err)
 	}
 }
+
+// TestTextsMatch: every text of the dashboard exists in English and
+// French with the same format verbs.
+func TestTextsMatch(t *testing.T) {
+	verbs := regexp.MustCompile(`%[-+# 0]*[0-9]*[a-zA-Z%]`)
+	en, fr := texts["en"], texts["fr"]
+	for key, format := range en {
+		other, ok := fr[key]
+		if !ok {
+			t.Errorf("fr lacks %q", key)
+			continue
+		}
+		if got, want := verbs.FindAllString(other, -1), verbs.FindAllString(format, -1); strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%q: fr verbs %v, en verbs %v", key, got, want)
+		}
+	}
+	for key := range fr {
+		if _, ok := en[key]; !ok {
+			t.Errorf("en lacks %q", key)
+		}
+	}
+	for _, src := range bot.Sources {
+		if _, ok := en["source."+string(src)]; !ok {
+			t.Errorf("no text for the source %s", src)
+		}
+	}
+}
