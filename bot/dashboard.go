@@ -241,7 +241,30 @@ func (b *Bot) FindTips(ctx context.Context, ws Workspace, f TipFilter) (TipList,
 			return list.nameChannels(tx)
 		}
 		scanned := 0
-		err := tx.TipsBefore(f.Before, func(t Tip) error {
+		each := tx.TipsBefore
+		if f.Status == StatusPending {
+			// The pending index holds every pending tip, however old.
+			each = func(before TipID, fn func(Tip) error) error {
+				return tx.ForEachRecordReverse(recPending, func(key string, _ []byte) error {
+					id, err := keyID(key)
+					if err != nil {
+						return fmt.Errorf("bot: pending key %q: %w", key, err)
+					}
+					if before != 0 && TipID(id) >= before {
+						return nil
+					}
+					t, err := tx.Tip(TipID(id))
+					if errors.Is(err, ErrNotFound) {
+						return nil
+					}
+					if err != nil {
+						return err
+					}
+					return fn(t)
+				})
+			}
+		}
+		err := each(f.Before, func(t Tip) error {
 			scanned++
 			if match(t) {
 				if t.Restricted() {
@@ -473,8 +496,8 @@ func (b *Bot) PendingTips(ctx context.Context, ws Workspace, n int) (PendingList
 			if len(p.Tips) >= n {
 				return errEnough
 			}
-			var id uint64
-			if _, err := fmt.Sscan(key, &id); err != nil {
+			id, err := keyID(key)
+			if err != nil {
 				return fmt.Errorf("bot: pending key %q: %w", key, err)
 			}
 			t, err := tx.Tip(TipID(id))

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -395,6 +397,9 @@ func TestModeration(t *testing.T) {
 	if strings.Contains(page, "a secret pending tip") || !strings.Contains(page, "1 pending tips are restricted") {
 		t.Errorf("the restricted pending tip is quoted, or not counted:\n%s", page)
 	}
+	if _, list := f.get(c, "/dashboard/tips?status=pending"); !strings.Contains(list, "pending until approved") || strings.Contains(list, "a secret pending tip") || !strings.Contains(list, "1 matching tips are restricted") {
+		t.Errorf("the pending tips:\n%s", list)
+	}
 	token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
 	if token == nil {
 		t.Fatalf("no CSRF token in the form:\n%s", page)
@@ -449,6 +454,7 @@ func TestTipsPage(t *testing.T) {
 		{"?channel=%23general", []string{"git bisect", "pytest"}, []string{"git stash", "secret deploy"}, false},
 		{"?q=bisect", []string{"git bisect"}, []string{"pytest", "git stash"}, false},
 		{"?status=pending", nil, []string{"git bisect", "pytest"}, false},
+		{"?status=published&topic=git", []string{"git bisect", "git stash"}, []string{"pytest", "secret deploy"}, true},
 	} {
 		code, page := f.get(c, "/dashboard/tips"+tc.query)
 		if code != http.StatusOK {
@@ -476,37 +482,44 @@ func TestTipsPage(t *testing.T) {
 	}
 }
 
-// TestTipsPages: the list goes on page after page, newest first.
+// TestTipsPages: the list goes on page after page, newest first, and so
+// does the list of pending tips (read from their index).
 func TestTipsPages(t *testing.T) {
-	f := newFixture(t, "en", false)
-	const n = 120
-	for i := range n {
-		f.post("#general", fmt.Sprintf("p%d", i%7), fmt.Sprintf("tip: number %03d", i))
-		if (i+1)%10 == 0 {
-			f.clock.advance(time.Minute) // under capture.max_per_minute
-		}
-	}
-	c := f.signIn(local, "you", bot.RoleAdmin)
-	seen := map[string]bool{}
-	next := "/dashboard/tips"
-	for pages := 0; next != ""; pages++ {
-		if pages > 5 {
-			t.Fatal("too many pages")
-		}
-		_, page := f.get(c, next)
-		for _, m := range regexp.MustCompile(`number (\d+)`).FindAllStringSubmatch(page, -1) {
-			if seen[m[1]] {
-				t.Errorf("tip %s on two pages", m[1])
+	for _, pending := range []bool{false, true} {
+		f := newFixture(t, "en", pending)
+		const n = 120
+		for i := range n {
+			f.post("#general", fmt.Sprintf("p%d", i%7), fmt.Sprintf("tip: number %03d", i))
+			if (i+1)%10 == 0 {
+				f.clock.advance(time.Minute) // under capture.max_per_minute
 			}
-			seen[m[1]] = true
 		}
-		next = ""
-		if m := regexp.MustCompile(`href="(/dashboard/tips\?[^"]+)" rel="next"`).FindStringSubmatch(page); m != nil {
-			next = strings.ReplaceAll(m[1], "&amp;", "&")
+		c := f.signIn(local, "you", bot.RoleAdmin)
+		var seen []int
+		next := "/dashboard/tips"
+		if pending {
+			next += "?status=pending"
 		}
-	}
-	if len(seen) != n {
-		t.Errorf("%d tips listed, want %d", len(seen), n)
+		for pages := 0; next != ""; pages++ {
+			if pages > 5 {
+				t.Fatal("too many pages")
+			}
+			_, page := f.get(c, next)
+			if pending && pages == 0 {
+				t.Log(page[strings.Index(page, "<tbody>"):][:3000])
+			}
+			for _, m := range regexp.MustCompile(`number (\d+)`).FindAllStringSubmatch(page, -1) {
+				i, _ := strconv.Atoi(m[1])
+				seen = append(seen, i)
+			}
+			next = ""
+			if m := regexp.MustCompile(`href="(/dashboard/tips\?[^"]+)" rel="next"`).FindStringSubmatch(page); m != nil {
+				next = strings.ReplaceAll(m[1], "&amp;", "&")
+			}
+		}
+		if len(seen) != n || !slices.IsSortedFunc(seen, func(a, b int) int { return b - a }) || seen[0] != n-1 {
+			t.Errorf("pending %v: listed %v, want %d tips newest first", pending, seen, n)
+		}
 	}
 }
 
