@@ -280,6 +280,13 @@ func TestDashboardInBrowser(t *testing.T) {
 	if !strings.Contains(said, "t7") {
 		t.Errorf("tipbot's answer to the approve: %q", said)
 	}
+	left, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#pending-table tbody tr')].map(r => r.id)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(left, []string{"pending-t8"}) {
+		t.Errorf("pending after the approve: %q, want t8 alone", left)
+	}
 	as("you", "/tips top", "")
 	p.expectText(wait, "keep commits small")
 
