@@ -263,14 +263,14 @@ func (s *Server) session(r *http.Request) (*session, bool) {
 }
 
 // linkPreviewers are the user agents of chat platforms' link previews:
-// they must not spend a single-use link.
+// they must not spend a single-use link (nor must a HEAD request).
 var linkPreviewers = []string{"Slackbot", "Discordbot", "facebookexternalhit", "Twitterbot", "TelegramBot", "WhatsApp", "SkypeUriPreview", "Iframely"}
 
 // login exchanges a link for a session: a fresh, unexpired, unused link
 // sets the session cookie and opens the Overview.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	ua := r.UserAgent()
-	if slices.ContainsFunc(linkPreviewers, func(p string) bool { return strings.Contains(ua, p) }) {
+	if r.Method == http.MethodHead || slices.ContainsFunc(linkPreviewers, func(p string) bool { return strings.Contains(ua, p) }) {
 		s.message(w, s.bare("app.title"), http.StatusOK, "link.preview")
 		return
 	}

@@ -335,6 +335,13 @@ func TestLinkOnce(t *testing.T) {
 	if len(resp.Cookies()) != 0 {
 		t.Error("a link preview opened a session")
 	}
+	if resp, err = f.browser().Head(fresh); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(resp.Cookies()) != 0 {
+		t.Error("a HEAD request opened a session")
+	}
 	if code, _ := f.get(f.browser(), fresh); code != http.StatusOK {
 		t.Errorf("the link after its preview: %d", code)
 	}
