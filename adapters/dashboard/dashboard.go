@@ -77,6 +77,7 @@ func New(o Options) (*Server, error) {
 	funcs := template.FuncMap{
 		"snippet":  snippet,
 		"inc":      func(i int) int { return i + 1 },
+		"int64":    func(i int) int64 { return int64(i) },
 		"days":     func(d time.Duration) int { return int(d / (24 * time.Hour)) },
 		"modForms": modForms,
 	}
@@ -159,6 +160,9 @@ func (p *page) Date(t time.Time) string { return t.In(p.loc).Format("2006-01-02"
 
 // Time formats an instant in the bot's time zone.
 func (p *page) Time(t time.Time) string { return t.In(p.loc).Format("2006-01-02 15:04") }
+
+// N formats the text of key for the count n, singular or plural.
+func (p *page) N(key string, n int64) string { return p.T(plural(p.Locale, key, n), n) }
 
 // Event names what a history entry records; an event this version does
 // not know is shown as it is stored.

@@ -401,10 +401,10 @@ func TestModeration(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(page, "pending until approved") || !strings.Contains(page, "2 tips pending.") {
 		t.Fatalf("moderation: %d\n%s", code, page)
 	}
-	if strings.Contains(page, "a secret pending tip") || !strings.Contains(page, "1 pending tips are restricted") {
+	if strings.Contains(page, "a secret pending tip") || !strings.Contains(page, "1 pending tip is restricted") {
 		t.Errorf("the restricted pending tip is quoted, or not counted:\n%s", page)
 	}
-	if _, list := f.get(c, "/dashboard/tips?status=pending"); !strings.Contains(list, "pending until approved") || strings.Contains(list, "a secret pending tip") || !strings.Contains(list, "1 matching tips are restricted") {
+	if _, list := f.get(c, "/dashboard/tips?status=pending"); !strings.Contains(list, "pending until approved") || strings.Contains(list, "a secret pending tip") || !strings.Contains(list, "1 matching tip is restricted") {
 		t.Errorf("the pending tips:\n%s", list)
 	}
 	token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
@@ -428,7 +428,7 @@ func TestModeration(t *testing.T) {
 		t.Fatalf("a refused form published the tip:\n%s", out)
 	}
 	code, body := f.post2(c, "/dashboard/moderation", url.Values{"action": {"approve"}, "tip": {"t1"}, "csrf": {token[1]}})
-	if code != http.StatusOK || !strings.Contains(body, `id="mod-said"`) || !strings.Contains(body, "1 tips pending.") {
+	if code != http.StatusOK || !strings.Contains(body, `id="mod-said"`) || !strings.Contains(body, "1 tip pending.") {
 		t.Errorf("approve: %d\n%s", code, body)
 	}
 	if out := f.command("bob", "top"); !strings.Contains(out, "pending until approved") {
@@ -477,7 +477,7 @@ func TestTipsPage(t *testing.T) {
 				t.Errorf("%s shows %q", tc.query, n)
 			}
 		}
-		if got := strings.Contains(page, "1 matching tips are restricted"); got != tc.restricted {
+		if got := strings.Contains(page, "1 matching tip is restricted"); got != tc.restricted {
 			t.Errorf("%s: restricted note %v, want %v", tc.query, got, tc.restricted)
 		}
 	}

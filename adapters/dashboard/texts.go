@@ -70,6 +70,7 @@ var texts = map[string]map[string]string{
 		"tips.none":            "No tip matches.",
 		"tips.older":           "Older tips",
 		"tips.restricted":      "%d matching tips are restricted to their channel: counted, not listed.",
+		"tips.restricted.one":  "%d matching tip is restricted to its channel: counted, not listed.",
 		"col.id":               "Tip",
 		"col.text":             "Text",
 		"col.author":           "Author",
@@ -121,8 +122,10 @@ var texts = map[string]map[string]string{
 		"followup.step":        "after %d days: %d sent — applied %d, not yet %d, not for me %d, no answer %d",
 		"mod.title":            "Moderation",
 		"mod.total":            "%d tips pending.",
+		"mod.total.one":        "%d tip pending.",
 		"mod.none":             "No tip is waiting for approval.",
 		"mod.restricted":       "%d pending tips are restricted to their channel: trainers approve them there with /tips approve.",
+		"mod.restricted.one":   "%d pending tip is restricted to its channel: trainers approve it there with /tips approve.",
 		"mod.approve":          "Approve",
 		"mod.feature":          "Feature",
 		"mod.reject":           "Reject",
@@ -194,6 +197,7 @@ var texts = map[string]map[string]string{
 		"tips.none":            "Aucune astuce ne correspond.",
 		"tips.older":           "Astuces plus anciennes",
 		"tips.restricted":      "%d astuces correspondantes sont réservées à leur salon : comptées, non listées.",
+		"tips.restricted.one":  "%d astuce correspondante est réservée à son salon : comptée, non listée.",
 		"col.id":               "Astuce",
 		"col.text":             "Texte",
 		"col.author":           "Auteur",
@@ -245,14 +249,25 @@ var texts = map[string]map[string]string{
 		"followup.step":        "après %d jours : %d envoyés — mises en pratique %d, pas encore %d, pas pour moi %d, sans réponse %d",
 		"mod.title":            "Modération",
 		"mod.total":            "%d astuces en attente.",
+		"mod.total.one":        "%d astuce en attente.",
 		"mod.none":             "Aucune astuce n'attend de validation.",
 		"mod.restricted":       "%d astuces en attente sont réservées à leur salon : les formateurs les valident là-bas avec /tips approve.",
+		"mod.restricted.one":   "%d astuce en attente est réservée à son salon : les formateurs la valident là-bas avec /tips approve.",
 		"mod.approve":          "Valider",
 		"mod.feature":          "Mettre en avant",
 		"mod.reject":           "Refuser",
 		"mod.tipactions":       "Modération",
 		"mod.done":             "Réponse de tipbot :",
 	},
+}
+
+// plural returns the key of a count's text: key+".one" for one (French:
+// zero and one) when it exists, else key.
+func plural(locale, key string, n int64) string {
+	if _, ok := texts[locale][key+".one"]; ok && (n == 1 || locale == "fr" && n == 0) {
+		return key + ".one"
+	}
+	return key
 }
 
 // translate formats the text of key in locale (English when the locale or
