@@ -153,8 +153,8 @@ func appliedBy(tx ReadTx, person string) ([]TipID, error) {
 		if _, ok := marks[person]; !ok {
 			return nil
 		}
-		var id uint64
-		if _, err := fmt.Sscan(key, &id); err != nil {
+		id, err := keyID(key)
+		if err != nil {
 			return fmt.Errorf("bot: applied key %q: %w", key, err)
 		}
 		ids = append(ids, TipID(id))

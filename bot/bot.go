@@ -24,6 +24,9 @@ type Options struct {
 	// Platforms are the platforms whose events the bot handles, as their
 	// adapters describe them; events of any other platform are refused.
 	Platforms []PlatformSpec
+	// Dashboard makes the links /tips dashboard answers with; nil when
+	// the dashboard is off (no http.addr).
+	Dashboard DashboardLinker
 }
 
 // Metrics receives what the core observes, for monitoring.
@@ -55,6 +58,8 @@ type Bot struct {
 	channels knownChannels
 	// platforms are Options.Platforms by name.
 	platforms map[Platform]PlatformSpec
+	// dashboard is Options.Dashboard.
+	dashboard DashboardLinker
 }
 
 // New returns a Bot. It fails when the configuration is unusable (unknown
@@ -84,7 +89,7 @@ func New(o Options) (*Bot, error) {
 		return nil, err
 	}
 	b := &Bot{cfg: cfg, store: o.Store, now: now, log: log, texts: tx, chats: map[Platform]Chat{},
-		cron: o.Cron, metrics: o.Metrics, wake: make(chan struct{}, 1), platforms: ps}
+		cron: o.Cron, metrics: o.Metrics, wake: make(chan struct{}, 1), platforms: ps, dashboard: o.Dashboard}
 	b.out.init()
 	return b, nil
 }

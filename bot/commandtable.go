@@ -170,6 +170,8 @@ func init() {
 				Choices: []Choice{{"up", "haut"}, {"down", "bas"}}}}}, (*Bot).cmdPath},
 		{Command{Name: "path delete", Role: RoleTrainer, Usage: "usage.pathedit",
 			Desc: Text{"Delete a training path (its tips stay)", "Supprimer un parcours de formation (ses astuces restent)"}, Params: []Param{pPath}}, (*Bot).cmdPath},
+		{Command{Name: "dashboard", Role: RoleTrainer, Usage: "usage.dashboard",
+			Desc: Text{"A personal link to the workspace's dashboard", "Un lien personnel vers le tableau de bord de l'espace"}}, (*Bot).cmdDashboard},
 		{Command{Name: "pending", Role: RoleTrainer, Usage: "usage.pending",
 			Desc: Text{"Tips waiting for approval", "Astuces en attente de validation"}}, (*Bot).cmdPending},
 		{Command{Name: "approve", Role: RoleTrainer, Usage: "usage.approve",

@@ -148,8 +148,8 @@ func (b *Bot) tickFollowUps(ctx context.Context, ws Workspace) (time.Time, error
 	var dueSessions []SessionID
 	if err := b.view(ctx, ws, func(tx ReadTx) error {
 		return tx.ForEachRecord(recFollowUpPending, func(key string, _ []byte) error {
-			var id uint64
-			if _, err := fmt.Sscan(key, &id); err != nil {
+			id, err := keyID(key)
+			if err != nil {
 				return fmt.Errorf("bot: follow-up key %q: %w", key, err)
 			}
 			f, err := getFollowUps(tx, SessionID(id))

@@ -93,8 +93,8 @@ func historyBy(tx ReadTx, person string) ([]TipID, error) {
 		}
 		for _, e := range h {
 			if e.By == person {
-				var id uint64
-				if _, err := fmt.Sscan(key, &id); err != nil {
+				id, err := keyID(key)
+				if err != nil {
 					return fmt.Errorf("bot: history key %q: %w", key, err)
 				}
 				ids = append(ids, TipID(id))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -25,6 +26,13 @@ type ModAction struct {
 }
 
 func tipKey(id TipID) string { return fmt.Sprintf("%020d", uint64(id)) }
+
+// keyID reads the id of a record key written as a zero-padded decimal
+// (tipKey, sessionKey). Not fmt.Sscan: it reads a leading 0 as octal
+// ("…010" would be 8, "…09" 0).
+func keyID(key string) (uint64, error) {
+	return strconv.ParseUint(key, 10, 64)
+}
 
 // errEnough stops a ForEach walk early.
 var errEnough = errors.New("enough")
@@ -182,8 +190,8 @@ func (b *Bot) cmdPending(ctx context.Context, e *CommandInvoked, args []string) 
 			if len(tips) >= 20 {
 				return errEnough
 			}
-			var id uint64
-			if _, err := fmt.Sscan(key, &id); err != nil {
+			id, err := keyID(key)
+			if err != nil {
 				return fmt.Errorf("bot: pending key %q: %w", key, err)
 			}
 			t, err := tx.Tip(TipID(id))

@@ -42,6 +42,9 @@ type ReadTx interface {
 	TipByMessage(channel, messageID string) (Tip, error)
 	// ForEachTip calls fn for every tip, in id order, until fn returns an error.
 	ForEachTip(fn func(Tip) error) error
+	// TipsBefore calls fn for each tip with an id below before (0: every
+	// tip), newest (highest id) first, until fn returns an error.
+	TipsBefore(before TipID, fn func(Tip) error) error
 	// TipsByAuthor calls fn for each tip of the author, in id order.
 	TipsByAuthor(authorID string, fn func(Tip) error) error
 	// TipsInChannel calls fn for each tip captured in the channel and

@@ -554,8 +554,8 @@ func (b *Bot) learningFigures(tx ReadTx, f *Figures, in func(time.Time) bool) er
 		if err := json.Unmarshal(raw, &marks); err != nil {
 			return fmt.Errorf("bot: decode applied marks %s: %w", key, err)
 		}
-		var id uint64
-		if _, err := fmt.Sscan(key, &id); err != nil {
+		id, err := keyID(key)
+		if err != nil {
 			return fmt.Errorf("bot: applied key %q: %w", key, err)
 		}
 		t, err := tx.Tip(TipID(id))

@@ -127,8 +127,8 @@ func (b *Bot) tickSessions(ctx context.Context, ws Workspace) (time.Time, error)
 	var open []Session
 	err := b.view(ctx, ws, func(tx ReadTx) error {
 		return tx.ForEachRecord(recSessionOpen, func(key string, _ []byte) error {
-			var id uint64
-			if _, err := fmt.Sscan(key, &id); err != nil {
+			id, err := keyID(key)
+			if err != nil {
 				return fmt.Errorf("bot: open session key %q: %w", key, err)
 			}
 			s, err := getSession(tx, SessionID(id))

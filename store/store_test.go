@@ -1184,3 +1184,64 @@ func TestTipAppliedRoundTrip(t *testing.T) {
 		t.Errorf("a record without the count: %+v, %v", got, err)
 	}
 }
+
+// TestTipsBefore: tips newest first, from the newest or below an id,
+// across deleted ids, and only the workspace's.
+func TestTipsBefore(t *testing.T) {
+	db := mustOpen(t)
+	update(t, db, wsA, func(tx bot.Tx) error {
+		for id := bot.TipID(1); id <= 6; id++ {
+			tip := sampleTip(id)
+			tip.MessageID = "m" + itoa(int(id))
+			if err := tx.PutTip(tip); err != nil {
+				return err
+			}
+		}
+		return tx.DeleteTip(4)
+	})
+	update(t, db, wsB, func(tx bot.Tx) error { return tx.PutTip(sampleTip(9)) })
+	for _, tc := range []struct {
+		before bot.TipID
+		stop   int // stop after this many (0: all)
+		want   []bot.TipID
+	}{
+		{0, 0, []bot.TipID{6, 5, 3, 2, 1}},
+		{5, 0, []bot.TipID{3, 2, 1}},
+		{4, 0, []bot.TipID{3, 2, 1}},
+		{100, 0, []bot.TipID{6, 5, 3, 2, 1}},
+		{1, 0, nil},
+		{0, 2, []bot.TipID{6, 5}},
+	} {
+		var got []bot.Tip
+		view(t, db, wsA, func(tx bot.ReadTx) error {
+			err := tx.TipsBefore(tc.before, func(tip bot.Tip) error {
+				got = append(got, tip)
+				if len(got) == tc.stop {
+					return errStop
+				}
+				return nil
+			})
+			if errors.Is(err, errStop) {
+				err = nil
+			}
+			return err
+		})
+		if !slices.Equal(ids(got), tc.want) {
+			t.Errorf("TipsBefore(%d) stopping after %d: %v, want %v", tc.before, tc.stop, ids(got), tc.want)
+		}
+		for _, tip := range got {
+			if tip.Text != sampleTip(tip.ID).Text {
+				t.Errorf("tip %s read as %+v", tip.ID, tip)
+			}
+		}
+	}
+	var other []bot.Tip
+	view(t, db, wsB, func(tx bot.ReadTx) error {
+		return tx.TipsBefore(0, func(tip bot.Tip) error { other = append(other, tip); return nil })
+	})
+	if !slices.Equal(ids(other), []bot.TipID{9}) {
+		t.Errorf("the other workspace's tips: %v", ids(other))
+	}
+}
+
+var errStop = errors.New("stop")

@@ -236,6 +236,42 @@ func (t *tx) ForEachTip(fn func(bot.Tip) error) error {
 	}
 }
 
+// TipsBefore calls fn for each tip with an id below before (0: every
+// tip), highest id first, until fn returns an error. Tips are decoded one
+// at a time: a caller that stops early reads no more.
+func (t *tx) TipsBefore(before bot.TipID, fn func(bot.Tip) error) error {
+	b := t.bucket(bTips)
+	if b == nil {
+		return nil
+	}
+	c := b.Cursor()
+	var k, v []byte
+	if before == 0 {
+		k, v = c.Last()
+	} else if at, _ := c.Seek(tipKey(before)); at == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	for ; k != nil; k, v = c.Prev() {
+		if len(k) != 8 {
+			continue
+		}
+		id := bot.TipID(binary.BigEndian.Uint64(k))
+		if before != 0 && id >= before {
+			continue
+		}
+		tip, err := decodeTip(id, v)
+		if err != nil {
+			return err
+		}
+		if err := fn(tip); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // TipsByAuthor calls fn for each tip of the author, in id order.
 func (t *tx) TipsByAuthor(authorID string, fn func(bot.Tip) error) error {
 	b := t.bucket(bAuthors)

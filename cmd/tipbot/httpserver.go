@@ -25,13 +25,14 @@ type connector interface {
 }
 
 // opsServer is the HTTP side of tipbot (http.addr): Slack's HTTP-mode
-// endpoint, health, metrics and backups.
+// endpoint, the dashboard, health, metrics and backups.
 type opsServer struct {
 	db         *store.DB
 	adminToken string
 	adapters   map[string]connector // enabled adapters by name
 	slack      http.Handler         // POST /slack/events, nil unless slack.mode is http
 	slackOAuth http.Handler         // "Add to Slack" pages, nil unless slack.client_id is set
+	dashboard  http.Handler         // the dashboard's pages under /dashboard/
 	metrics    *metrics
 	log        *slog.Logger
 	admin      *adminThrottle
@@ -57,6 +58,10 @@ func (s *opsServer) handler() http.Handler {
 	if s.slackOAuth != nil {
 		mux.Handle("GET /slack/install", s.slackOAuth)
 		mux.Handle("GET /slack/oauth_redirect", s.slackOAuth)
+	}
+	if s.dashboard != nil {
+		mux.Handle("/dashboard", s.dashboard)
+		mux.Handle("/dashboard/", s.dashboard)
 	}
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))

@@ -9,6 +9,7 @@
 //	tipbot shell [-config FILE] [-db FILE]
 //	tipbot export [-db FILE] [-format jsonl|csv] [-workspace ID]
 //	tipbot export -path NAME [-format md|csv|jsonl] [-workspace ID]
+//	tipbot dashboard-link [-config FILE] -workspace ID
 //	tipbot backup [-db FILE] -o OUT
 //	tipbot check [-config FILE] [-db FILE]
 //	tipbot salvage -db FILE -o NEW
@@ -86,6 +87,7 @@ func init() {
 		{"shell", "[-config FILE] [-db FILE]", "chat with the bot in the terminal, without any token", cmdShell},
 		{"export", "[-db FILE] [-format jsonl|csv] [-workspace ID] | -path NAME [-format md|csv|jsonl]", "write all tips, or one training path as a handout, to standard output", cmdExport},
 		{"report", "[-db FILE] [-period P] [-workspace ID]", "print the engagement report", cmdReport},
+		{"dashboard-link", "[-config FILE] -workspace ID", "print a personal dashboard link (needs http.addr)", cmdDashboardLink},
 		{"backup", "[-db FILE] -o OUT", "write a consistent copy of the database", cmdBackup},
 		{"check", "[-config FILE] [-db FILE]", "check the database file for damage (exit status 0 when sound)", cmdCheck},
 		{"salvage", "-db FILE -o NEW", "copy every record of a damaged database that can still be read into a new file", cmdSalvage},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tipbot/tipbot/adapters/cron"
+	"github.com/tipbot/tipbot/adapters/dashboard"
 	"github.com/tipbot/tipbot/adapters/shell"
 	"github.com/tipbot/tipbot/bot"
 	"github.com/tipbot/tipbot/store"
@@ -90,6 +91,16 @@ func serve(ctx context.Context, e *env, cfg Config, shellOnly bool) (err error) 
 		now = clock.now
 		log.Info("the clock is moved: "+fakeNowEnv+" is set (tests only)", "now", clock.now())
 	}
+	// The dashboard is served on http.addr; its links are signed with the
+	// key beside the database, which tipbot dashboard-link shares.
+	var linker bot.DashboardLinker
+	var key []byte
+	if cfg.HTTP.Addr != "" {
+		if key, err = dashboard.LoadKey(dashboard.KeyPath(cfg.Store.Path)); err != nil {
+			return err
+		}
+		linker = dashboard.Linker{Key: key, BaseURL: cfg.HTTP.BaseURL(), Now: now}
+	}
 	b, err := bot.New(bot.Options{
 		Config:    cfg.Core,
 		Store:     db,
@@ -98,11 +109,19 @@ func serve(ctx context.Context, e *env, cfg Config, shellOnly bool) (err error) 
 		Cron:      cron.Parse,
 		Metrics:   m,
 		Platforms: platforms(),
+		Dashboard: linker,
 	})
 	if err != nil {
 		return err
 	}
 	ops := &opsServer{db: db, adminToken: cfg.HTTP.AdminToken.Reveal(), adapters: map[string]connector{}, metrics: m, log: log.With("component", "http")}
+	if linker != nil {
+		ds, err := dashboard.New(dashboard.Options{Bot: b, Key: key, BaseURL: cfg.HTTP.BaseURL(), Logger: log.With("component", "dashboard")})
+		if err != nil {
+			return err
+		}
+		ops.dashboard = ds.Handler()
+	}
 	runners, err := startAdapters(e, cfg, b, db, log, shellOnly, ops, clock)
 	if err != nil {
 		return err
