@@ -68,6 +68,25 @@ func BenchmarkSlackIngestEndToEnd(b *testing.B) {
 	} else {
 		bin, pprofAddr = pprofBuild(b), freeAddr(b)
 	}
+	// TIPBOT_BENCH_CALLGRIND=DIR runs the binary under valgrind's
+	// callgrind, instrumented over the ingest only, and prints the
+	// instructions tipbot ran an event (its own code, the runtime and the
+	// libraries; not the kernel's work in its system calls): a figure the
+	// machine's load does not move, for comparing two versions. The binary
+	// then runs tens of times slower, so the other figures mean nothing;
+	// Go's asynchronous preemption is off (callgrind cannot take its
+	// signals). DIR keeps callgrind's output for callgrind_annotate.
+	cgDir := os.Getenv("TIPBOT_BENCH_CALLGRIND")
+	var extraEnv []string
+	if cgDir != "" {
+		script := filepath.Join(b.TempDir(), "tipbot-callgrind")
+		wrap := "#!/bin/sh\nexec valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=" +
+			filepath.Join(cgDir, "callgrind.out.%p") + " " + bin + ` "$@"` + "\n"
+		if err := os.WriteFile(script, []byte(wrap), 0o755); err != nil {
+			b.Fatal(err)
+		}
+		bin, extraEnv = script, []string{"GODEBUG=asyncpreemptoff=1"}
+	}
 	s := slacktest.NewServer(slacktest.Options{BotToken: psBotToken, PostRate: 1000, PostBurst: 100})
 	b.Cleanup(s.Close)
 	s.AddChannel(psGeneral, "general")
@@ -91,8 +110,8 @@ slack:
   api_url: %s
 http:
   addr: 127.0.0.1:0
-`, filepath.Join(dir, "tipbot.db"), s.URL()), "SLACK_BOT_TOKEN="+psBotToken, "SLACK_SIGNING_SECRET="+psSigning,
-		"TIPBOT_PPROF_ADDR="+pprofAddr)
+`, filepath.Join(dir, "tipbot.db"), s.URL()), append([]string{"SLACK_BOT_TOKEN=" + psBotToken, "SLACK_SIGNING_SECRET=" + psSigning,
+		"TIPBOT_PPROF_ADDR=" + pprofAddr}, extraEnv...)...)
 	p.waitHealthy(b)
 	base := "http://" + p.addr(b)
 	pid := p.cmd.Process.Pid
@@ -207,6 +226,9 @@ http:
 				filepath.Join(profileDir, "tipbot-cpu.pprof"))
 		}()
 	}
+	if cgDir != "" {
+		callgrindControl(b, "-i", "on", pid)
+	}
 	cpuBefore, selfBefore := processCPU(pid), processCPU(os.Getpid())
 	lats := send(b, senders, tipCount*people, func(w int, n int64) error {
 		c := conns[w]
@@ -217,6 +239,10 @@ http:
 		return c.post(c.body)
 	}, func() bool { return time.Now().After(deadline) })
 	took := time.Since(start)
+	var instructions float64
+	if cgDir != "" {
+		instructions = callgrindDump(b, cgDir, pid)
+	}
 	<-profiled
 	if pprofAddr != "" {
 		fetchProfile(b, "http://"+pprofAddr+"/debug/pprof/allocs", filepath.Join(profileDir, "tipbot-allocs.pprof"))
@@ -280,6 +306,11 @@ http:
 		commitDist.quantile(0.5), commitDist.quantile(0.99), handleDist.quantile(0.5), handleDist.quantile(0.99))
 	b.Logf("CPU during the ingest: tipbot %.1f s (%.0f µs an event), the senders and the fake %.1f s, of %.1f s × %d cores",
 		cpu.Seconds(), float64(cpu.Microseconds())/float64(acked), self.Seconds(), took.Seconds(), runtime.NumCPU())
+	if cgDir != "" {
+		b.ReportMetric(instructions/float64(acked), "instructions/event")
+		b.Logf("under callgrind: tipbot ran %.0f instructions an event over the ingest (%.3g in all; its system calls' kernel work aside)",
+			instructions/float64(acked), instructions)
+	}
 	b.Logf("tipbot process during the ingest: peak RssAnon %.1f MiB, peak Go heap in use %.1f MiB", mib(ingestRSS), mib(ingestHeap))
 	b.Logf("serving /tips top month after the ingest: peak RssAnon %.1f MiB (target ≤ 100 MB: %s), peak Go heap in use %.1f MiB (target ≤ 64 MB: %s); p50 %.2f ms, p99 %.2f ms",
 		mib(servingRSS), verdict(servingRSS <= 100e6), mib(servingHeap), verdict(servingHeap <= 64e6), ms(cmdLats[len(cmdLats)/2]), ms(cmdLats[len(cmdLats)*99/100]))
@@ -297,6 +328,40 @@ func pprofBuild(b *testing.B) string {
 		b.Fatalf("go build -tags tipbot_pprof: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// callgrindControl runs callgrind_control with args and the process id.
+func callgrindControl(b *testing.B, arg, value string, pid int) {
+	if out, err := exec.Command("callgrind_control", arg, value, strconv.Itoa(pid)).CombinedOutput(); err != nil {
+		b.Fatalf("callgrind_control %s %s: %v\n%s", arg, value, err, out)
+	}
+}
+
+// callgrindDump has callgrind write what it counted so far, stops its
+// instrumentation, and returns the instructions counted.
+func callgrindDump(b *testing.B, dir string, pid int) float64 {
+	if out, err := exec.Command("callgrind_control", "-d", strconv.Itoa(pid)).CombinedOutput(); err != nil {
+		b.Fatalf("callgrind_control -d: %v\n%s", err, out)
+	}
+	callgrindControl(b, "-i", "off", pid)
+	files, _ := filepath.Glob(filepath.Join(dir, fmt.Sprintf("callgrind.out.%d.*", pid)))
+	var total float64
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for line := range strings.SplitSeq(string(raw), "\n") {
+			if v, ok := strings.CutPrefix(line, "summary: "); ok {
+				n, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
+				total += n
+			}
+		}
+	}
+	if total == 0 {
+		b.Fatalf("no callgrind dump of process %d in %s", pid, dir)
+	}
+	return total
 }
 
 // freeAddr returns a loopback address with a port free at the time.
