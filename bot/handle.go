@@ -34,12 +34,16 @@ func (b *Bot) Handle(ctx context.Context, ev Event) (reply Reply, err error) {
 			b.markSeen(ctx, ev)
 		}
 	}()
-	if resolve := b.fromDirectory(ctx, ev); resolve != nil {
-		defer func() {
-			if err == nil {
-				resolve()
-			}
-		}()
+	// A reaction reads the directory itself: a plain vote reads it in its
+	// own write transaction rather than in a read transaction of its own.
+	if _, reaction := ev.(*ReactionAdded); !reaction {
+		if resolve := b.fromDirectory(ctx, ev); resolve != nil {
+			defer func() {
+				if err == nil {
+					resolve()
+				}
+			}()
+		}
 	}
 	if resolve := b.channelLookup(ctx, ev); resolve != nil {
 		defer func() {

@@ -86,39 +86,15 @@ func namedUsers(ev Event) []*User {
 // lookup says otherwise: an answer there never shows the workspace's tips
 // to a stranger.
 func (b *Bot) fromDirectory(ctx context.Context, ev Event) (resolve func()) {
-	var users []*User
-	for _, u := range namedUsers(ev) {
-		if u.ID != "" && u.Name == "" {
-			users = append(users, u)
-		}
-	}
-	if len(users) == 0 {
+	if !namesByID(ev) {
 		return nil
 	}
 	ws := ev.meta().Workspace
 	var unknown []string
 	err := b.view(ctx, ws, func(tx ReadTx) error {
-		unknown = unknown[:0]
-		for _, u := range users {
-			m, err := tx.Member(u.ID)
-			if errors.Is(err, ErrNotFound) {
-				if !u.Bot && !slices.Contains(unknown, u.ID) {
-					unknown = append(unknown, u.ID)
-				}
-				if err := strangerIn(tx, ev, u); err != nil {
-					return err
-				}
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			u.Name = m.Name
-			u.Bot = u.Bot || m.Bot
-			u.Admin = u.Admin || m.Admin
-			u.Foreign = u.Foreign || m.Foreign
-		}
-		return nil
+		var err error
+		unknown, err = fillFromDirectory(tx, ev, unknown[:0])
+		return err
 	})
 	if err != nil {
 		// The event goes on with what it carries; the commit will tell
@@ -126,6 +102,53 @@ func (b *Bot) fromDirectory(ctx context.Context, ev Event) (resolve func()) {
 		b.log.Warn("reading the directory of people failed", "workspace", ws.Key(), "err", err)
 		return nil
 	}
+	return b.resolver(ws, unknown)
+}
+
+// namesByID reports whether ev names someone by id only, whom the
+// directory may complete.
+func namesByID(ev Event) bool {
+	for _, u := range namedUsers(ev) {
+		if u.ID != "" && u.Name == "" {
+			return true
+		}
+	}
+	return false
+}
+
+// fillFromDirectory is fromDirectory's reading of the directory, in a
+// transaction of the caller's: it completes the people ev names by id only
+// and appends to unknown those the directory does not know (bots aside).
+func fillFromDirectory(tx ReadTx, ev Event, unknown []string) ([]string, error) {
+	for _, u := range namedUsers(ev) {
+		if u.ID == "" || u.Name != "" {
+			continue
+		}
+		m, err := tx.Member(u.ID)
+		if errors.Is(err, ErrNotFound) {
+			if !u.Bot && !slices.Contains(unknown, u.ID) {
+				unknown = append(unknown, u.ID)
+			}
+			if err := strangerIn(tx, ev, u); err != nil {
+				return unknown, err
+			}
+			continue
+		}
+		if err != nil {
+			return unknown, err
+		}
+		u.Name = m.Name
+		u.Bot = u.Bot || m.Bot
+		u.Admin = u.Admin || m.Admin
+		u.Foreign = u.Foreign || m.Foreign
+	}
+	return unknown, nil
+}
+
+// resolver returns a function that asks the platform's chat to look up
+// the people of ws the directory does not know, or nil when there are none
+// or the chat cannot.
+func (b *Bot) resolver(ws Workspace, unknown []string) func() {
 	if len(unknown) == 0 {
 		return nil
 	}

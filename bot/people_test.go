@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/tipbot/tipbot/bot"
@@ -190,5 +191,52 @@ func TestDirectoryForgetAndListing(t *testing.T) {
 	h.open()
 	if m, err := h.member("bob"); err != nil || m.Name != "Bob" {
 		t.Errorf("after restart: Member(bob) = %+v, %v", m, err)
+	}
+}
+
+// viewCountingStore counts the read transactions the core opens.
+type viewCountingStore struct {
+	bot.Store
+	views atomic.Int64
+}
+
+func (s *viewCountingStore) View(ctx context.Context, ws bot.Workspace, fn func(bot.ReadTx) error) error {
+	s.views.Add(1)
+	return s.Store.View(ctx, ws, fn)
+}
+
+// A plain vote (the hot path of ingest) reads the directory in its own
+// write transaction, not in a read transaction before it, with the same
+// outcome: a known person votes, a person the directory knows as a bot
+// does not, and an unknown person votes and is asked about after the
+// commit.
+func TestDirectoryReadInTheVoteTransaction(t *testing.T) {
+	h, rc := newDirectoryHarness(t)
+	var st *viewCountingStore
+	h.wrap = func(s bot.Store) bot.Store { st = &viewCountingStore{Store: s}; return st }
+	h.close()
+	h.open()
+	h.bot.Attach(bot.Shell, rc)
+	h.people(false, bot.Member{ID: "ana", Name: "Ana Lima"}, bot.Member{ID: "robo", Name: "Robo", Bot: true},
+		bot.Member{ID: "bob", Name: "Bob"})
+	msg := h.post(bot.User{ID: "bob"}, "tip: write the test first #testing")
+	rc.takeAsked()
+	before := st.views.Load()
+	h.react(bot.User{ID: "ana"}, msg, "+1")
+	h.react(bot.User{ID: "robo"}, msg, "+1")
+	h.react(bot.User{ID: "zoe"}, msg, "+1")
+	if n := st.views.Load() - before; n != 0 {
+		t.Errorf("three votes opened %d read transactions, want 0", n)
+	}
+	if got := h.votes(msg); got != 2 {
+		t.Errorf("votes = %d, want 2 (ana and zoe; robo is a bot)", got)
+	}
+	if got := rc.takeAsked(); !slices.EqualFunc(got, [][]string{{"zoe"}}, slices.Equal) {
+		t.Errorf("asked %v, want [[zoe]]", got)
+	}
+	// The same person's second reaction on the tip changes nothing.
+	h.react(bot.User{ID: "ana"}, msg, "bulb")
+	if got := h.votes(msg); got != 2 {
+		t.Errorf("votes = %d after ana's second useful reaction, want 2", got)
 	}
 }

@@ -42,11 +42,25 @@ func (b *Bot) isCapture(p Platform, emoji string) bool {
 	return c != "" && b.foldEmoji(p, c) == emoji
 }
 
-func (b *Bot) reactionAdded(ctx context.Context, e *ReactionAdded) (Reply, error) {
+// reactionAdded applies a reaction. A useful reaction that can be nothing
+// but a vote (the hot path of ingest) reads the directory of people in the
+// vote's own transaction; any other reads it first, as Handle does for the
+// other events.
+func (b *Bot) reactionAdded(ctx context.Context, e *ReactionAdded) (reply Reply, err error) {
+	emoji := b.foldEmoji(e.Workspace.Platform, e.Emoji)
+	if b.voteOnly(e, emoji) {
+		return b.plainVote(ctx, e, emoji)
+	}
+	if resolve := b.fromDirectory(ctx, e); resolve != nil {
+		defer func() {
+			if err == nil {
+				resolve()
+			}
+		}()
+	}
 	if e.User.Bot || e.User.ID == "" || e.MessageID == "" {
 		return nil, nil
 	}
-	emoji := b.foldEmoji(e.Workspace.Platform, e.Emoji)
 	if b.isApplied(e.Workspace.Platform, emoji) { // never a useful vote, never a capture
 		return nil, b.appliedReaction(ctx, &e.EventMeta, e.Channel, e.MessageID, e.User, true)
 	}
@@ -108,6 +122,44 @@ func (b *Bot) reactionAdded(ctx context.Context, e *ReactionAdded) (Reply, error
 		}
 		return changed, nil
 	})
+}
+
+// voteOnly reports whether a reaction (its emoji folded) can be nothing
+// but a useful vote: useful, neither the capture nor the applied reaction,
+// by someone the event does not already say is a bot.
+func (b *Bot) voteOnly(e *ReactionAdded, emoji string) bool {
+	p := e.Workspace.Platform
+	return !e.User.Bot && e.User.ID != "" && e.MessageID != "" &&
+		b.isUseful(p, emoji) && !b.isCapture(p, emoji) && !b.isApplied(p, emoji)
+}
+
+// plainVote records a reaction voteOnly accepted. The people it names are
+// completed from the directory in the vote's transaction; a person the
+// directory says is a bot does not vote, and those it does not know are
+// looked up once the vote is committed.
+func (b *Bot) plainVote(ctx context.Context, e *ReactionAdded, emoji string) (Reply, error) {
+	user, author := e.User, e.Message.Author
+	var unknown []string
+	reply, err := b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+		// A store may run this more than once: each attempt starts from
+		// the event as it came.
+		e.User, e.Message.Author = user, author
+		var err error
+		if unknown, err = fillFromDirectory(tx, e, unknown[:0]); err != nil {
+			return false, err
+		}
+		if e.User.Bot {
+			return false, nil
+		}
+		return b.addVote(tx, out, e.Workspace, e.Channel, e.MessageID, e.User.ID, heldAs(emoji, e.Variant))
+	})
+	if err != nil {
+		return nil, err
+	}
+	if resolve := b.resolver(e.Workspace, unknown); resolve != nil {
+		resolve()
+	}
+	return reply, nil
 }
 
 func (b *Bot) reactionRemoved(ctx context.Context, e *ReactionRemoved) error {

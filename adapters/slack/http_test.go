@@ -263,3 +263,24 @@ func TestHTTPModeEndToEndWithFake(t *testing.T) {
 	}
 	waitFor(t, s, "the shortcut reply", func() bool { return len(sc.Responses()) == 1 })
 }
+
+// The handler's recycled HMACs give the documented signature every time,
+// whatever the request before (a forged one, another timestamp) left.
+func TestPooledSignatureCheck(t *testing.T) {
+	t.Parallel()
+	h := (&Adapter{cfg: Config{SigningSecret: exampleSecret}}).HTTPHandler().(*httpHandler)
+	for i := range 4 {
+		if err := h.checkSignature(exampleTimestamp, exampleSignature, []byte(exampleBody)); err != nil {
+			t.Fatalf("round %d: documented example refused: %v", i, err)
+		}
+		if err := h.checkSignature("1531420619", exampleSignature, []byte(exampleBody)); !errors.Is(err, errBadSignature) {
+			t.Fatalf("round %d: changed timestamp = %v, want %v", i, err, errBadSignature)
+		}
+		if err := h.checkSignature(exampleTimestamp, exampleSignature, []byte(exampleBody+"&x=1")); !errors.Is(err, errBadSignature) {
+			t.Fatalf("round %d: changed body = %v, want %v", i, err, errBadSignature)
+		}
+		if err := h.checkSignature(exampleTimestamp, exampleSignature[:len(exampleSignature)-1], []byte(exampleBody)); !errors.Is(err, errBadSignature) {
+			t.Fatalf("round %d: cut signature = %v, want %v", i, err, errBadSignature)
+		}
+	}
+}

@@ -133,6 +133,9 @@ type envelope struct {
 // user object, a malformed field): translateEnvelope reads it again in two
 // steps, which say what is wrong.
 func readEnvelope(raw []byte) (env envelope, ok bool) {
+	if env, ok := readReaction(raw); ok {
+		return env, slackID(env.TeamID)
+	}
 	err := json.Unmarshal(raw, &env)
 	return env, err == nil && env.Event != nil && env.Type == "event_callback" && slackID(env.TeamID) &&
 		!channelEvents[env.Event.Type]
