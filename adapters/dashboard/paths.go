@@ -162,15 +162,27 @@ func (s *Server) handout(w http.ResponseWriter, r *http.Request, sess *session) 
 	_, _ = w.Write(b.Bytes())
 }
 
-// moveFormData is what a move up or down form needs.
+// moveFormData is what the move form of a path's tip needs.
 type moveFormData struct {
-	CSRF, Path, Tip, Dir string
-	Text, Label          string // the button's text, and its name for screen readers
+	CSRF, Path, Tip string
+	Buttons         []moveButton
 }
 
-// moveForm returns the form that moves tip of path one place in
-// direction dir ("up" or "down").
-func moveForm(p *page, path string, tip bot.TipID, dir string) moveFormData {
-	return moveFormData{CSRF: p.CSRF, Path: path, Tip: tip.String(), Dir: dir,
-		Text: p.T("path." + dir), Label: p.T("path."+dir+".label", tip.String())}
+// moveButton is a button of a move form.
+type moveButton struct {
+	Dir         string // "up" or "down"
+	Text, Label string // the button's text, and its name for screen readers
+}
+
+// moveForm returns the form that moves the i-th of n tips shown of path
+// one place up or down: no "up" for the first, no "down" for the last.
+func moveForm(p *page, path string, tip bot.TipID, i, n int) moveFormData {
+	d := moveFormData{CSRF: p.CSRF, Path: path, Tip: tip.String()}
+	for _, dir := range []string{"up", "down"} {
+		if dir == "up" && i == 0 || dir == "down" && i == n-1 {
+			continue
+		}
+		d.Buttons = append(d.Buttons, moveButton{Dir: dir, Text: p.T("path." + dir), Label: p.T("path."+dir+".label", tip.String())})
+	}
+	return d
 }
