@@ -268,11 +268,13 @@ func pathTips(tx ReadTx, name string, v viewer) (Path, []Tip, error) {
 
 // MovePathTip moves a tip of a training path delta places (negative:
 // earlier), stopping at either end; actor must be a trainer or an admin
-// (ErrForbidden otherwise). It returns ErrNotFound when there is no such
-// path or the tip is not in it.
-func (b *Bot) MovePathTip(ctx context.Context, ws Workspace, actor, name string, tip TipID, delta int) error {
+// (ErrForbidden otherwise), as for the command: a trainer by the roles
+// configured or granted, an admin also by User.Admin (what the platform
+// or a signed dashboard session says). It returns ErrNotFound when there
+// is no such path or the tip is not in it.
+func (b *Bot) MovePathTip(ctx context.Context, ws Workspace, actor User, name string, tip TipID, delta int) error {
 	return b.store.Update(ctx, ws, func(tx Tx) error {
-		role, err := b.roleOf(tx, User{ID: actor})
+		role, err := b.roleOf(tx, actor)
 		if err != nil {
 			return err
 		}

@@ -24,7 +24,8 @@ import (
 // database, read-only (the store's benchmark builds one of 1,000,000 tips
 // at /var/tmp/tipbot-bench/tipbot-bench-1000000.db; the workspace is the
 // first of the file, or TIPBOT_BENCH_WORKSPACE); without it, it builds a
-// small one (3,000 tips over 12 weeks) through the core:
+// small one (3,000 tips over 12 weeks, a training path of 50) through the
+// core:
 //
 //	go test -run '^$' -bench DashboardPages ./adapters/dashboard/
 //	TIPBOT_BENCH_DB=/var/tmp/tipbot-bench/tipbot-bench-1000000.db go test -run '^$' -bench DashboardPages -benchtime 200x ./adapters/dashboard/
@@ -69,9 +70,13 @@ func BenchmarkDashboardPages(b *testing.B) {
 	if len(people.Experts) > 0 {
 		topic = people.Experts[0].Topic.Member
 	}
-	b.Logf("%s: tip %s, word %q, topic %q", ws, tip.ID, word, topic)
+	paths, err := bt.Paths(ctx, ws)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("%s: tip %s, word %q, topic %q, %d training paths", ws, tip.ID, word, topic, len(paths))
 
-	for _, page := range []struct{ name, path string }{
+	pages := []struct{ name, path string }{
 		{"overview", "/dashboard/"},
 		{"tips", "/dashboard/tips"},
 		{"tips-search", "/dashboard/tips?q=" + url.QueryEscape(word)},
@@ -81,7 +86,16 @@ func BenchmarkDashboardPages(b *testing.B) {
 		{"people", "/dashboard/people"},
 		{"sessions", "/dashboard/sessions"},
 		{"moderation", "/dashboard/moderation"},
-	} {
+		{"paths", "/dashboard/paths"},
+	}
+	if len(paths) > 0 { // the longest path, its page and its handouts
+		p := slices.MaxFunc(paths, func(a, b bot.Path) int { return len(a.Tips) - len(b.Tips) })
+		b.Logf("path %s: %d tips", p.Name, len(p.Tips))
+		pages = append(pages, struct{ name, path string }{"path", "/dashboard/paths/" + p.Name},
+			struct{ name, path string }{"path-md", "/dashboard/paths/" + p.Name + "/download/md"},
+			struct{ name, path string }{"path-csv", "/dashboard/paths/" + p.Name + "/download/csv"})
+	}
+	for _, page := range pages {
 		b.Run(page.name, func(b *testing.B) {
 			var took []time.Duration
 			for b.Loop() {
@@ -171,6 +185,13 @@ func benchDatabase(b *testing.B) (*store.DB, bot.Workspace, time.Time) {
 			handle(&bot.CommandInvoked{EventMeta: meta(), Channel: channel, User: bot.User{ID: "trainer", Admin: true}, Name: "tips", Text: "prompt in 1h What did we learn"})
 		}
 	}
+	// A training path of 50 tips, for its page and handouts.
+	handle(&bot.CommandInvoked{EventMeta: meta(), Channel: "#general", User: bot.User{ID: "trainer", Admin: true}, Name: "tips", Text: "path create basics Basics"})
+	add := "path add basics"
+	for i := range 50 {
+		add += fmt.Sprintf(" t%d", 1+i*(tips/50))
+	}
+	handle(&bot.CommandInvoked{EventMeta: meta(), Channel: "#general", User: bot.User{ID: "trainer", Admin: true}, Name: "tips", Text: add})
 	bt.Wait()
 	return db, local, clock
 }

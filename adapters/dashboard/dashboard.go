@@ -46,6 +46,9 @@ type Options struct {
 	Key     []byte // the signing key (LoadKey)
 	BaseURL string // the links' base: an https one makes the cookie Secure
 	Logger  *slog.Logger
+	// MessageLink returns a link to a tip's source message for the
+	// handouts, "" when there is none; nil: no links.
+	MessageLink func(ws bot.Workspace, t bot.Tip) string
 }
 
 // Server serves the dashboard's pages under /dashboard/.
@@ -55,10 +58,11 @@ type Server struct {
 	secure bool
 	log    *slog.Logger
 	pages  map[string]*template.Template
+	link   func(bot.Workspace, bot.Tip) string
 }
 
 // pageNames are the templates of pages, each drawn in the layout.
-var pageNames = []string{"message", "overview", "tips", "tip", "people", "sessions", "moderation"}
+var pageNames = []string{"message", "overview", "tips", "tip", "people", "sessions", "moderation", "paths", "path"}
 
 // New returns a dashboard server; it fails when the key is not KeySize
 // bytes.
@@ -73,13 +77,14 @@ func New(o Options) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{bot: o.Bot, sign: signer{o.Key}, secure: strings.HasPrefix(o.BaseURL, "https://"), log: log, pages: map[string]*template.Template{}}
+	s := &Server{bot: o.Bot, sign: signer{o.Key}, secure: strings.HasPrefix(o.BaseURL, "https://"), log: log, pages: map[string]*template.Template{}, link: o.MessageLink}
 	funcs := template.FuncMap{
 		"snippet":  snippet,
 		"inc":      func(i int) int { return i + 1 },
 		"int64":    func(i int) int64 { return int64(i) },
 		"days":     func(d time.Duration) int { return int(d / (24 * time.Hour)) },
 		"modForms": modForms,
+		"moveForm": moveForm,
 	}
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
@@ -105,6 +110,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /dashboard/sessions", s.auth(s.sessions))
 	mux.HandleFunc("GET /dashboard/moderation", s.auth(s.moderation))
 	mux.HandleFunc("POST /dashboard/moderation", s.auth(s.moderate))
+	mux.HandleFunc("GET /dashboard/paths", s.auth(s.paths))
+	mux.HandleFunc("GET /dashboard/paths/{name}", s.auth(s.path))
+	mux.HandleFunc("POST /dashboard/paths/{name}/move", s.auth(s.movePathTip))
+	mux.HandleFunc("GET /dashboard/paths/{name}/download/{format}", s.auth(s.handout))
 	mux.HandleFunc("/dashboard/", s.auth(func(w http.ResponseWriter, r *http.Request, sess *session) {
 		s.message(w, sess.page(s, "notfound.title"), http.StatusNotFound, "notfound.body")
 	}))
@@ -204,7 +213,7 @@ func (sess *session) page(s *Server, titleKey string, args ...any) *page {
 	p.Title = p.T(titleKey, args...)
 	for _, n := range []struct{ href, key string }{
 		{"/dashboard/", "nav.overview"}, {"/dashboard/tips", "nav.tips"}, {"/dashboard/people", "nav.people"},
-		{"/dashboard/sessions", "nav.sessions"}, {"/dashboard/moderation", "nav.moderation"},
+		{"/dashboard/sessions", "nav.sessions"}, {"/dashboard/moderation", "nav.moderation"}, {"/dashboard/paths", "nav.paths"},
 	} {
 		p.Nav = append(p.Nav, navItem{Href: n.href, Label: p.T(n.key), Current: n.key == "nav."+strings.TrimSuffix(titleKey, ".title")})
 	}
@@ -329,28 +338,50 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	s.message(w, p, http.StatusOK, "login.done")
 }
 
-// funnelStep is one step of a funnel on the Overview.
-type funnelStep struct {
-	Label string
-	Value int64
-}
-
 // overviewData is what the Overview shows.
 type overviewData struct {
 	Weeks   []bot.WeekTrend
 	Charts  []Chart
 	Figures bot.Figures // this month's
 	Rate    string      // contributors per member, in percent; "" = unknown
-	// Funnel is the participation funnel (people seen → voters →
-	// contributors) and the tip funnel (captured → published → featured →
-	// in a path → applied): empty until bot.Figures carries their figures
-	// (see funnelSteps).
-	Funnel []funnelStep
+	// Funnels are the month's funnels (funnelCharts).
+	Funnels []Chart
 }
 
-// funnelSteps returns the funnel steps of f: none yet, bot.Figures has no
-// funnel figures; fill them here when it has.
-func funnelSteps(p *page, f bot.Figures) []funnelStep { return nil }
+// funnelStep is one step of a funnel: its text key and its figure.
+type funnelStep struct {
+	key   string
+	value int64
+}
+
+// funnelCharts returns the month's funnels of f, each a chart of one
+// series with a bar per step: participation (people seen → voters →
+// contributors), nudges (sent → shared a tip within 7 days) and tips
+// (captured → published → featured → in a path → applied). The figures
+// come from the report's counters (bot.Figures).
+func funnelCharts(p *page, f bot.Figures) []Chart {
+	funnels := []struct {
+		id, series string
+		steps      []funnelStep
+	}{
+		{"funnel-people", "series.people", []funnelStep{{"seen", f.Seen}, {"voters", f.Voters}, {"contributors", f.Contributors}}},
+		{"funnel-nudges", "series.nudges", []funnelStep{{"nudged", f.Nudged}, {"shared", f.NudgedShared}}},
+		{"funnel-tips", "series.tips", []funnelStep{{"captured", f.Tips}, {"published", f.Published}, {"featured", f.Featured}, {"inpath", f.InPath}, {"applied", f.AppliedTips}}},
+	}
+	var charts []Chart
+	for _, fn := range funnels {
+		c := Chart{ID: fn.id, Title: p.T("chart." + fn.id), Caption: p.T("chart.table")}
+		s := Series{Name: p.T(fn.series)}
+		for _, st := range fn.steps {
+			c.Labels = append(c.Labels, p.T("step."+st.key))
+			c.Rows = append(c.Rows, p.T("step."+st.key+".full"))
+			s.Values = append(s.Values, st.value)
+		}
+		c.Series = []Series{s}
+		charts = append(charts, c)
+	}
+	return charts
+}
 
 func (s *Server) overview(w http.ResponseWriter, r *http.Request, sess *session) {
 	p := sess.page(s, "overview.title")
@@ -364,7 +395,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request, sess *session)
 		s.fail(w, sess, err)
 		return
 	}
-	d := overviewData{Weeks: weeks, Figures: f, Charts: trendCharts(p, weeks), Funnel: funnelSteps(p, f)}
+	d := overviewData{Weeks: weeks, Figures: f, Charts: trendCharts(p, weeks), Funnels: funnelCharts(p, f)}
 	if f.Members > 0 {
 		d.Rate = p.decimal(float64(f.Contributors) * 100 / float64(f.Members))
 	}
@@ -562,18 +593,39 @@ func modForms(p *page, t bot.Tip) modFormsData {
 	return d
 }
 
+// checkForm parses a POSTed form and checks its CSRF token: a form
+// without the session's token is refused (403) and checkForm answers
+// false, having written the answer.
+func (s *Server) checkForm(w http.ResponseWriter, r *http.Request, sess *session) bool {
+	if err := r.ParseForm(); err != nil {
+		s.message(w, sess.page(s, "csrf.title"), http.StatusBadRequest, "csrf.body")
+		return false
+	}
+	if token := r.PostForm.Get("csrf"); token == "" || !hmac.Equal([]byte(token), []byte(sess.csrf)) {
+		s.log.Info("dashboard: form refused: missing or wrong CSRF token", "workspace", sess.ws.Key(), "path", r.URL.Path)
+		s.message(w, sess.page(s, "csrf.title"), http.StatusForbidden, "csrf.body")
+		return false
+	}
+	return true
+}
+
+// user is the person acting through the session, as the core knows
+// them: an admin by the session's signed role too.
+func (sess *session) user() bot.User {
+	u := bot.User{ID: sess.Person, Admin: sess.Role >= bot.RoleAdmin}
+	if u.ID == "" {
+		// A link from the command line: the operator, as an admin.
+		u.ID = "dashboard"
+	}
+	return u
+}
+
 // moderate runs a moderation form's action through the core, as the
 // command /tips approve|feature|reject would, by the session's person,
 // and shows the core's answer. A form without the session's CSRF token is
 // refused (403).
 func (s *Server) moderate(w http.ResponseWriter, r *http.Request, sess *session) {
-	if err := r.ParseForm(); err != nil {
-		s.message(w, sess.page(s, "csrf.title"), http.StatusBadRequest, "csrf.body")
-		return
-	}
-	if token := r.PostForm.Get("csrf"); token == "" || !hmac.Equal([]byte(token), []byte(sess.csrf)) {
-		s.log.Info("dashboard: form refused: missing or wrong CSRF token", "workspace", sess.ws.Key())
-		s.message(w, sess.page(s, "csrf.title"), http.StatusForbidden, "csrf.body")
+	if !s.checkForm(w, r, sess) {
 		return
 	}
 	action := r.PostForm.Get("action")
@@ -587,11 +639,7 @@ func (s *Server) moderate(w http.ResponseWriter, r *http.Request, sess *session)
 		s.message(w, sess.page(s, "notfound.title"), http.StatusNotFound, "notfound.body")
 		return
 	}
-	user := bot.User{ID: sess.Person, Admin: sess.Role >= bot.RoleAdmin}
-	if user.ID == "" {
-		// A link from the command line: the operator, as an admin.
-		user.ID = "dashboard"
-	}
+	user := sess.user()
 	user.Name = s.bot.MemberName(r.Context(), sess.ws, user.ID)
 	reply, err := s.bot.Handle(r.Context(), &bot.CommandInvoked{
 		EventMeta: bot.EventMeta{Workspace: sess.ws},

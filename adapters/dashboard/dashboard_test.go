@@ -58,6 +58,13 @@ var local = bot.Workspace{Platform: bot.Shell, ID: "local"}
 
 func newFixture(t *testing.T, locale string, requireApproval bool) *fixture {
 	t.Helper()
+	return newFixtureWith(t, locale, requireApproval, nil, nil)
+}
+
+// newFixtureWith is newFixture with changes to the core's configuration
+// (configure, when not nil) and a chat the core sends through (nil: none).
+func newFixtureWith(t *testing.T, locale string, requireApproval bool, configure func(*bot.Config), chat bot.Chat) *fixture {
+	t.Helper()
 	db, err := store.Open(filepath.Join(t.TempDir(), "tips.db"), store.Options{NoSync: true})
 	if err != nil {
 		t.Fatal(err)
@@ -83,9 +90,15 @@ func newFixture(t *testing.T, locale string, requireApproval bool) *fixture {
 	cfg.RequireApproval = requireApproval
 	cfg.Admins = []string{"you"}
 	cfg.FollowUp = nil
+	if configure != nil {
+		configure(&cfg)
+	}
 	f.bot, err = bot.New(bot.Options{Platforms: []bot.PlatformSpec{shell.Spec()}, Config: cfg, Store: db, Now: c.now, Dashboard: f.linker})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if chat != nil {
+		f.bot.Attach(bot.Shell, chat)
 	}
 	s, err := New(Options{Bot: f.bot, Key: key, BaseURL: f.srv.URL})
 	if err != nil {

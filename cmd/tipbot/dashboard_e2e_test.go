@@ -68,8 +68,9 @@ func dashboardLink(t *testing.T, bin, dir, config, workspace string, env []strin
 // a real headless Chromium: the shell runs with http.addr, tipbot
 // dashboard-link gives a link, the Overview's charts show the counts put
 // in (read from their tables), an approve on the Moderation page
-// publishes the tip (seen with /tips top in the shell), a forged POST is
-// refused, a session of another workspace finds no tip of this one, and
+// publishes the tip (seen with /tips top in the shell), the month's
+// funnels show their figures, "move down" on a training path's page
+// reorders it (seen with /tips path show), a forged POST is refused, a session of another workspace finds no tip of this one, and
 // reused and expired links are refused. With TIPBOT_SCREENSHOT=FILE it
 // writes a PNG of the Overview there (docs/dashboard-overview.png).
 func TestDashboardInBrowser(t *testing.T) {
@@ -143,6 +144,9 @@ func TestDashboardInBrowser(t *testing.T) {
 	as("you", "/tips approve t6", "t6")
 	react("bob", m6)
 	as("you", "/tips pending", "2")
+	// A training path of t1, t6, t2 (adding features t6, of December).
+	as("you", "/tips path create basics Git basics", "basics")
+	as("you", "/tips path add basics t1 t6 t2", `t2 added to basics \(tip 3`)
 
 	base := "http://localhost:" + strconv.Itoa(port)
 	link := dashboardLink(t, bin, dir, config, "local", env)
@@ -224,6 +228,21 @@ func TestDashboardInBrowser(t *testing.T) {
 	if bars != 5 { // W46, W47, W48 (prefix), W49 (prefix and /tip)
 		t.Errorf("the tips chart draws %d bars, want 5", bars)
 	}
+	// The month's funnels (December: week 49). Seen: alice, carol, you,
+	// bob; voters: bob; contributors: alice (t6). Tips: t6, t7, t8
+	// captured; t6 published, featured and in a path (by path add).
+	for _, tc := range []struct {
+		table string
+		want  []string
+	}{
+		{"chart-funnel-people-table", []string{"people", "4", "1", "1"}},
+		{"chart-funnel-nudges-table", []string{"nudges", "0", "0"}},
+		{"chart-funnel-tips-table", []string{"tips", "3", "1", "1", "1", "0"}},
+	} {
+		if got := rows(tc.table); len(got) != 2 || !slices.Equal(got[1], tc.want) {
+			t.Errorf("the funnel %s: %q, want the row %q", tc.table, got, tc.want)
+		}
+	}
 	if path := os.Getenv("TIPBOT_SCREENSHOT"); path != "" {
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		if err != nil {
@@ -290,11 +309,42 @@ func TestDashboardInBrowser(t *testing.T) {
 	as("you", "/tips top", "")
 	p.expectText(wait, "keep commits small")
 
+	// The Paths page: "move down" on the first tip of basics.
+	pathOrder := func() []string {
+		t.Helper()
+		ids, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll('#path-table tbody tr')].map(r => r.id)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"/dashboard/paths"),
+		chromedp.WaitVisible(chromedp.CSS(`#path-basics a`)),
+		chromedp.Click(chromedp.CSS(`#path-basics a`)),
+		chromedp.WaitVisible(chromedp.CSS(`#path-tip-t1 button.down`)),
+	); err != nil {
+		t.Fatalf("open the path basics: %v", err)
+	}
+	if got := pathOrder(); !slices.Equal(got, []string{"path-tip-t1", "path-tip-t6", "path-tip-t2"}) {
+		t.Errorf("basics shows %q, want t1 t6 t2", got)
+	}
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`#path-tip-t1 button.down`)),
+		chromedp.WaitVisible(chromedp.CSS(`#path-moved`)),
+	); err != nil {
+		t.Fatalf("move t1 down: %v", err)
+	}
+	if got := pathOrder(); !slices.Equal(got, []string{"path-tip-t6", "path-tip-t1", "path-tip-t2"}) {
+		t.Errorf("basics after t1 down shows %q, want t6 t1 t2", got)
+	}
+	as("you", "/tips path show basics", `1\. t6.*?2\. t1.*?3\. t2`)
+
 	// Every page fits a phone's width: only tables scroll, inside their box.
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)); err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/dashboard/", "/dashboard/tips", "/dashboard/tips/t1", "/dashboard/people", "/dashboard/sessions", "/dashboard/moderation"} {
+	for _, path := range []string{"/dashboard/", "/dashboard/tips", "/dashboard/tips/t1", "/dashboard/people", "/dashboard/sessions", "/dashboard/moderation", "/dashboard/paths", "/dashboard/paths/basics"} {
 		if status, text := dashboardVisit(t, ctx, base+path); status != http.StatusOK {
 			t.Errorf("%s: %d %q", path, status, text)
 		}

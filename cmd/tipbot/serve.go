@@ -116,7 +116,7 @@ func serve(ctx context.Context, e *env, cfg Config, shellOnly bool) (err error) 
 	}
 	ops := &opsServer{db: db, adminToken: cfg.HTTP.AdminToken.Reveal(), adapters: map[string]connector{}, metrics: m, log: log.With("component", "http")}
 	if linker != nil {
-		ds, err := dashboard.New(dashboard.Options{Bot: b, Key: key, BaseURL: cfg.HTTP.BaseURL(), Logger: log.With("component", "dashboard")})
+		ds, err := dashboard.New(dashboard.Options{Bot: b, Key: key, BaseURL: cfg.HTTP.BaseURL(), Logger: log.With("component", "dashboard"), MessageLink: messageLink})
 		if err != nil {
 			return err
 		}
