@@ -82,29 +82,15 @@ func (b *Bot) Trends(ctx context.Context, ws Workspace, weeks int) ([]WeekTrend,
 	err := b.view(ctx, ws, func(tx ReadTx) error {
 		for i := range out {
 			w := &out[i]
-			for _, src := range Sources {
-				n, err := tx.Counter(counterTips(src)(w.Key))
-				if err != nil {
-					return err
-				}
-				w.TipsBySource[src] = n
-				w.Tips += n
+			f := Figures{Key: w.Key, TipsBySource: w.TipsBySource}
+			if err := b.counterFigures(tx, &f); err != nil {
+				return err
 			}
+			w.Tips, w.UsefulVotes, w.NewContributors, w.Contributors = f.Tips, f.UsefulVotes, f.NewContributors, f.Contributors
 			var err error
-			if w.UsefulVotes, err = tx.Counter(counterVotes(w.Key)); err != nil {
-				return err
-			}
-			if w.NewContributors, err = tx.Counter(counterNewContributors(w.Key)); err != nil {
-				return err
-			}
 			if w.Applied, err = tx.Counter(counterApplied(w.Key)); err != nil {
 				return err
 			}
-			n, err := tx.CountAuthors(w.Key)
-			if err != nil {
-				return err
-			}
-			w.Contributors = int64(n)
 		}
 		return nil
 	})

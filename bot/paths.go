@@ -482,15 +482,7 @@ func (b *Bot) pathAdd(ctx context.Context, e *CommandInvoked, name string, args 
 		}
 		ids = append(ids, id)
 	}
-	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
-		p, err := readPath(tx, name)
-		if errors.Is(err, ErrNotFound) {
-			out.reply = b.private(b.t("path.unknown", name))
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
+	return b.updatePath(ctx, e, name, func(tx Tx, out *outbox, p Path) (bool, error) {
 		var lines []string
 		changed := false
 		for i, id := range ids {
@@ -543,15 +535,7 @@ func (b *Bot) pathRemove(ctx context.Context, e *CommandInvoked, name, arg strin
 	if err != nil {
 		return b.private(b.t("tip.unknown", arg)), nil
 	}
-	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
-		p, err := readPath(tx, name)
-		if errors.Is(err, ErrNotFound) {
-			out.reply = b.private(b.t("path.unknown", name))
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
+	return b.updatePath(ctx, e, name, func(tx Tx, out *outbox, p Path) (bool, error) {
 		t, err := tx.Tip(id)
 		if errors.Is(err, ErrNotFound) {
 			out.reply = b.private(b.t("tip.unknown", arg))
@@ -609,15 +593,7 @@ func (b *Bot) pathMove(ctx context.Context, e *CommandInvoked, name, arg, dir st
 }
 
 func (b *Bot) pathDelete(ctx context.Context, e *CommandInvoked, name string) (Reply, error) {
-	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
-		p, err := readPath(tx, name)
-		if errors.Is(err, ErrNotFound) {
-			out.reply = b.private(b.t("path.unknown", name))
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
+	return b.updatePath(ctx, e, name, func(tx Tx, out *outbox, p Path) (bool, error) {
 		for _, id := range slices.Clone(p.Tips) {
 			t, err := tx.Tip(id)
 			if errors.Is(err, ErrNotFound) {
@@ -658,4 +634,20 @@ func (b *Bot) TipPaths(ctx context.Context, ws Workspace, ids []TipID) (map[TipI
 		return nil
 	})
 	return out, err
+}
+
+// updatePath runs fn in a write transaction on the path named name, or
+// answers that there is no such path.
+func (b *Bot) updatePath(ctx context.Context, e *CommandInvoked, name string, fn func(tx Tx, out *outbox, p Path) (bool, error)) (Reply, error) {
+	return b.update(ctx, &e.EventMeta, func(tx Tx, out *outbox) (bool, error) {
+		p, err := readPath(tx, name)
+		if errors.Is(err, ErrNotFound) {
+			out.reply = b.private(b.t("path.unknown", name))
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		return fn(tx, out, p)
+	})
 }
