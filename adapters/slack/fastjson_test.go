@@ -54,9 +54,9 @@ func TestReadReactionSameAsJSON(t *testing.T) {
 	}
 	// Left to encoding/json: each would need its rules, or is another event.
 	for _, body := range []string{
-		strings.Replace(bench, `"reaction":"+1"`, `"reaction":"\u002b1"`, 1),           // escape in a kept value
-		strings.Replace(bench, `"user":"UV0000001"`, `"User":"UV0000001"`, 1),           // another case
-		strings.Replace(bench, `"user":"UV0000001"`, `"user":"A","user":"B"`, 1),        // twice
+		strings.Replace(bench, `"reaction":"+1"`, `"reaction":"\u002b1"`, 1),              // escape in a kept value
+		strings.Replace(bench, `"user":"UV0000001"`, `"User":"UV0000001"`, 1),             // another case
+		strings.Replace(bench, `"user":"UV0000001"`, `"user":"A","user":"B"`, 1),          // twice
 		strings.Replace(bench, `"event_time":1764237600`, `"event_time":1764237600.5`, 1), // fraction
 		strings.Replace(bench, `"event_time":1764237600`, `"event_time":null`, 1),
 		strings.Replace(bench, `"reaction":"+1"`, `"reaction":"é"`, 1),
