@@ -229,7 +229,7 @@ func (b *Bot) adoptPendingVotes(tx Tx, t *Tip) error {
 		if err := tx.PutVote(t.ID, pv.Voter, Vote{Emojis: pv.Emojis}); err != nil {
 			return err
 		}
-		if err := b.noteVoter(tx, pv.Voter, t.ID); err != nil {
+		if err := b.noteVoter(tx, nil, Workspace{}, pv.Voter, t.ID); err != nil {
 			return err
 		}
 		t.UsefulVotes++

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 )
@@ -121,13 +120,25 @@ func countOnce(tx Tx, counted *[]string, keys []string, name func(string) string
 // not shared a tip, the vote among their latest ones (a candidate for a
 // nudge once they are enough). One read; a write only when something
 // changed.
-func (b *Bot) noteVoter(tx Tx, voter string, tip TipID) error {
+//
+// With nudges off, a voter the day cache knows counted in the current
+// periods reads nothing at all; out (nil: no day cache) learns the voter
+// to remember once the vote is committed.
+func (b *Bot) noteVoter(tx Tx, out *outbox, ws Workspace, voter string, tip TipID) error {
+	now := b.now()
+	keys, day := periodDay(now, b.cfg.Location)
+	cacheKey := ""
+	if out != nil && !b.cfg.NudgesEnabled {
+		cacheKey = ws.Key() + "\x00" + voter
+		if b.knownVoted(cacheKey, day) {
+			return nil
+		}
+		out.voters = append(out.voters, voter)
+	}
 	p, err := getPresence(tx, voter)
 	if err != nil {
 		return err
 	}
-	now := b.now()
-	keys := PeriodKeys(now, b.cfg.Location)
 	seen, err := countOnce(tx, &p.Seen, keys, counterSeen)
 	if err != nil {
 		return err
@@ -272,7 +283,8 @@ func backfillFunnel(tx Tx, skip TipID) error {
 // last known counted "seen", so that most events read nothing at all.
 type presenceCache struct {
 	mu   sync.Mutex
-	days map[string]string // workspace key \x00 person → the day's period keys
+	days  map[string]string // workspace key \x00 person → the day's period keys they are counted seen in
+	voted map[string]string // the same, for the day they are counted a voter in
 }
 
 // seenBy returns the person an event shows present in a channel, or "".
@@ -309,8 +321,35 @@ type seenKey struct{}
 // today returns the current period keys and the day cache's key of a
 // person.
 func (b *Bot) today(ws Workspace, person string) (keys []string, day, cacheKey string) {
-	keys = PeriodKeys(b.now(), b.cfg.Location)
-	return keys, strings.Join(keys, " "), ws.Key() + "\x00" + person
+	keys, day = periodDay(b.now(), b.cfg.Location)
+	return keys, day, ws.Key() + "\x00" + person
+}
+
+// knownVoted reports whether the day cache says the person is counted a
+// voter (and so seen) in the current periods.
+func (b *Bot) knownVoted(cacheKey, day string) bool {
+	b.present.mu.Lock()
+	defer b.present.mu.Unlock()
+	return b.present.voted[cacheKey] == day
+}
+
+// votersCommitted notes in the day cache the voters a committed
+// transaction counted (noteVoter), as seen and as voters.
+func (b *Bot) votersCommitted(ws Workspace, voters []string) {
+	_, day := periodDay(b.now(), b.cfg.Location)
+	b.present.mu.Lock()
+	defer b.present.mu.Unlock()
+	if b.present.voted == nil || len(b.present.voted) > 100000 {
+		b.present.voted = map[string]string{}
+	}
+	if b.present.days == nil || len(b.present.days) > 100000 {
+		b.present.days = map[string]string{}
+	}
+	for _, v := range voters {
+		k := ws.Key() + "\x00" + v
+		b.present.voted[k] = day
+		b.present.days[k] = day
+	}
 }
 
 // knownSeen reports whether the day cache says the person is counted seen

@@ -116,6 +116,9 @@ type outbox struct {
 	reply   Reply
 	wake    bool // the scheduler must look again once committed
 	seen    bool // the event's person is counted seen in the current periods once committed
+	// voters are counted voters (and seen) in the current periods once
+	// committed (noteVoter).
+	voters []string
 }
 
 // update runs fn in a store transaction on the event's workspace, skipping
@@ -168,6 +171,9 @@ func (b *Bot) updateWith(ctx context.Context, upd func(context.Context, Workspac
 	}
 	if out.seen {
 		b.seenCommitted(ctx, m.Workspace)
+	}
+	if len(out.voters) > 0 {
+		b.votersCommitted(m.Workspace, out.voters)
 	}
 	if out.wake {
 		b.wakeScheduler()

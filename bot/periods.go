@@ -2,6 +2,9 @@ package bot
 
 import (
 	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -137,11 +140,38 @@ func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 // PeriodKeys returns the keys of every period containing t, week first and
 // "all" last: the leaderboards a tip created at t counts in.
 func PeriodKeys(t time.Time, loc *time.Location) []string {
-	keys := make([]string, len(Periods))
+	keys, _ := periodDay(t, loc)
+	return slices.Clone(keys)
+}
+
+// dayKeys are the period keys of one day in one location, remembered: an
+// event needs them and they change once a day.
+type dayKeys struct {
+	loc        *time.Location
+	year, yday int
+	keys       []string // PeriodKeys; shared, never changed
+	day        string   // keys joined by spaces
+}
+
+// lastDay is the day periodDay computed last.
+var lastDay atomic.Pointer[dayKeys]
+
+// periodDay returns PeriodKeys(t, loc), shared (the caller must not change
+// it), and the keys joined by spaces (the day cache's value). Every
+// period contains whole days of loc, so the keys depend on t's date only.
+func periodDay(t time.Time, loc *time.Location) (keys []string, day string) {
+	lt := t.In(loc)
+	year, yday := lt.Year(), lt.YearDay()
+	if d := lastDay.Load(); d != nil && d.loc == loc && d.year == year && d.yday == yday {
+		return d.keys, d.day
+	}
+	keys = make([]string, len(Periods))
 	for i, p := range Periods {
 		keys[i] = PeriodKey(p, t, loc)
 	}
-	return keys
+	d := &dayKeys{loc: loc, year: year, yday: yday, keys: keys, day: strings.Join(keys, " ")}
+	lastDay.Store(d)
+	return d.keys, d.day
 }
 
 // PeriodStart returns the first instant of the period of kind p containing

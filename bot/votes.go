@@ -327,7 +327,7 @@ func (b *Bot) addVote(tx Tx, out *outbox, ws Workspace, channel, messageID, vote
 	if err := countVotes(tx, before, t); err != nil {
 		return false, err
 	}
-	if err := b.noteVoter(tx, voter, t.ID); err != nil {
+	if err := b.noteVoter(tx, out, ws, voter, t.ID); err != nil {
 		return false, err
 	}
 	if err := b.maybeHallOfFame(tx, out, ws, &t); err != nil {
