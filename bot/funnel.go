@@ -282,7 +282,7 @@ func backfillFunnel(tx Tx, skip TipID) error {
 // presenceCache remembers, per workspace and person, the day they were
 // last known counted "seen", so that most events read nothing at all.
 type presenceCache struct {
-	mu   sync.Mutex
+	mu    sync.Mutex
 	days  map[string]string // workspace key \x00 person → the day's period keys they are counted seen in
 	voted map[string]string // the same, for the day they are counted a voter in
 }
