@@ -21,7 +21,8 @@
 //	    persons/   person id                   → person record
 //	    counters/  name                        → int64(8)
 //	    records/   <kind>/ key                 → opaque value
-//	    events/    <slot(8)>/ event id         → ""   (slot = 12 hours of MarkEvent's time)
+//	    events/    'L' slot(8)/ record(8)       → event ids (uvarint length, bytes each): one record a commit
+//	               <slot(8)>/ event id         → ""   (generations older than the log; slot = 12 hours of MarkEvent's time)
 //	    boards/
 //	      t<period>/  tips of a week or month (others: see below):
 //	          0x00                      → tip count(8)
@@ -181,6 +182,9 @@ type DB struct {
 	commitErr    atomic.Pointer[error] // the last commit's error, nil after a good one
 	commitErrors atomic.Int64
 	onCommitErr  atomic.Pointer[func(err error)]
+
+	// events indexes the event ids of each workspace (see events.go).
+	events *eventIndex
 }
 
 // OnCommit sets a function told of every successful commit: how many
@@ -225,7 +229,8 @@ func open(path string, o Options, readOnly bool) (_ *DB, err error) {
 	if err := preCheck(path); err != nil {
 		return nil, err
 	}
-	db := &DB{path: path, log: log, readOnly: readOnly, done: make(chan struct{}), checked: make(chan struct{}), failWrite: o.FailWrite}
+	db := &DB{path: path, log: log, readOnly: readOnly, done: make(chan struct{}), checked: make(chan struct{}), failWrite: o.FailWrite,
+		events: newEventIndex()}
 	db.cond = sync.NewCond(&db.mu)
 	err = db.guard(func() error {
 		var err error
@@ -665,10 +670,11 @@ func (db *DB) commit(reqs []*request) {
 			return
 		}
 		failed, ferr := -1, error(nil)
+		var b *batch
 		start := time.Now()
 		err := db.guard(func() error {
 			return db.bolt.Update(func(btx *bbolt.Tx) error {
-				b := &batch{}
+				b = &batch{events: db.events}
 				for i, r := range live {
 					if err := db.run(btx, r, b); err != nil {
 						failed, ferr = i, err
@@ -700,6 +706,7 @@ func (db *DB) commit(reqs []*request) {
 			err = wrapBolt("commit", err)
 			db.commitFailed(err)
 		} else {
+			db.events.committed(b)
 			db.commitErr.Store(nil)
 			if f := db.onCommit.Load(); f != nil {
 				(*f)(len(live), time.Since(start))

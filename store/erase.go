@@ -102,6 +102,7 @@ func (db *DB) EraseWorkspace(ctx context.Context, ws bot.Workspace) ([]Tally, er
 		}
 		return nil, wrapBolt(fmt.Sprintf("erase %s", ws), err)
 	}
+	db.events.forget(string(key))
 	return out, nil
 }
 

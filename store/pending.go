@@ -18,6 +18,8 @@ import (
 // entry is written once per commit instead of once per event.
 type batch struct {
 	ws map[string]*pending // by workspace key
+	// events is the database's index of event ids (nil: none kept).
+	events *eventIndex
 }
 
 // pending is one workspace's share of a batch.
@@ -30,6 +32,16 @@ type pending struct {
 	// event ids.
 	subs   [nSubs]*bbolt.Bucket
 	events *eventGens
+
+	// Event ids marked in the batch, by generation slot, written when it
+	// ends (flushEvents); marked holds the same ids and their newest
+	// slot, newestMark the newest slot of all.
+	marks      map[uint64][]string
+	marked     map[string]uint64
+	newestMark uint64
+	// What flushEvents wrote and dropped, for the index once committed.
+	logged  []loggedIDs
+	dropped []uint64
 }
 
 // delta is a change of a member's votes and tips.
@@ -78,6 +90,9 @@ func (b *batch) flush(btx *bbolt.Tx) error {
 		t := newTx(btx, []byte(k), b)
 		t.pend = b.ws[k]
 		if err := t.flush(); err != nil {
+			return err
+		}
+		if err := t.flushEvents(); err != nil {
 			return err
 		}
 	}

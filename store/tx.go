@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	"go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -414,75 +413,6 @@ func (t *tx) Counter(name string) (int64, error) {
 	return n, nil
 }
 
-// Event ids are kept in generation buckets of eventSlot each; generations
-// more than keptSlots behind the newest are dropped.
-const (
-	eventSlot = 12 * time.Hour
-	keptSlots = 2
-)
-
-func slotOf(at time.Time) uint64 {
-	s := at.Unix() / int64(eventSlot/time.Second)
-	if at.Unix() < 0 && at.Unix()%int64(eventSlot/time.Second) != 0 {
-		s--
-	}
-	return uint64(s) ^ 1<<63 // order-preserving for negative times
-}
-
-// EventSeen reports whether MarkEvent recorded the id in a kept generation.
-func (t *tx) EventSeen(id string) (bool, error) {
-	b := t.bucket(bEvents)
-	if b == nil || id == "" {
-		return false, nil
-	}
-	gens, err := t.eventGens(b)
-	if err != nil {
-		return false, err
-	}
-	key := []byte(id)
-	for _, g := range gens.buckets {
-		if g.Get(key) != nil {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// eventGens lists the generation buckets of event ids in slot order. A
-// write transaction reads them once per batch and MarkEvent keeps the
-// list (the only writer of the events bucket).
-type eventGens struct {
-	slots   []uint64
-	buckets []*bbolt.Bucket
-}
-
-func (t *tx) eventGens(b *bbolt.Bucket) (*eventGens, error) {
-	var p *pending
-	if t.batch != nil && t.btx.Writable() {
-		var err error
-		if p, err = t.pending(); err != nil {
-			return nil, err
-		}
-		if p.events != nil {
-			return p.events, nil
-		}
-	}
-	g := &eventGens{}
-	c := b.Cursor()
-	for k, v := c.First(); k != nil; k, v = c.Next() {
-		if v == nil && len(k) == 8 {
-			if gen := b.Bucket(k); gen != nil {
-				g.slots = append(g.slots, binary.BigEndian.Uint64(k))
-				g.buckets = append(g.buckets, gen)
-			}
-		}
-	}
-	if p != nil {
-		p.events = g
-	}
-	return g, nil
-}
-
 // Record returns an opaque record, or bot.ErrNotFound.
 func (t *tx) Record(kind, key string) ([]byte, error) {
 	b := t.bucket(bRecords)
@@ -838,55 +768,6 @@ func (t *tx) AddCounter(name string, delta int64) error {
 		return err
 	}
 	p.counters[name] += delta
-	return nil
-}
-
-// MarkEvent remembers an event id as handled at time at, in the generation
-// of at (or the oldest kept one when at is older), and drops generations
-// that fell more than keptSlots behind the newest.
-func (t *tx) MarkEvent(id string, at time.Time) error {
-	if id == "" {
-		return nil
-	}
-	b, err := t.wbucket(bEvents)
-	if err != nil {
-		return err
-	}
-	gens, err := t.eventGens(b)
-	if err != nil {
-		return err
-	}
-	slot := slotOf(at)
-	var newest uint64
-	if n := len(gens.slots); n > 0 {
-		newest = gens.slots[n-1]
-	}
-	if newest > keptSlots && slot < newest-keptSlots {
-		slot = newest - keptSlots
-	}
-	i, found := slices.BinarySearch(gens.slots, slot)
-	if !found {
-		gen, err := b.CreateBucket(u64(slot))
-		if err != nil {
-			return fmt.Errorf("store: mark event: %w", err)
-		}
-		gens.slots = slices.Insert(gens.slots, i, slot)
-		gens.buckets = slices.Insert(gens.buckets, i, gen)
-	}
-	if err := gens.buckets[i].Put([]byte(id), empty); err != nil {
-		return fmt.Errorf("store: mark event: %w", err)
-	}
-	if slot <= newest {
-		return nil
-	}
-	drop := 0
-	for drop < len(gens.slots) && gens.slots[drop]+keptSlots < slot {
-		if err := b.DeleteBucket(u64(gens.slots[drop])); err != nil {
-			return fmt.Errorf("store: mark event: %w", err)
-		}
-		drop++
-	}
-	gens.slots, gens.buckets = gens.slots[drop:], gens.buckets[drop:]
 	return nil
 }
 
