@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -178,5 +180,60 @@ func TestEraseForgetsEvents(t *testing.T) {
 	}
 	if seenIn(t, db, wsB, "Ev1") {
 		t.Error("Ev1 seen after its workspace was erased")
+	}
+}
+
+// BenchmarkEventIndexMemory marks 360,000 event ids (the end-to-end
+// benchmark's minute), 30 a commit, reopens the file and reports what the
+// in-memory index the first write loads costs: heap bytes an id, and the
+// load's time.
+func BenchmarkEventIndexMemory(b *testing.B) {
+	const ids, perCommit = 360_000, 30
+	path := filepath.Join(b.TempDir(), "tipbot.db")
+	db, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for c := 0; c < ids/perCommit; c++ {
+		update(b, db, wsB, func(tx bot.Tx) error {
+			for i := range perCommit {
+				if err := tx.MarkEvent(fmt.Sprintf("Ev%011d", c*perCommit+i), t0); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := db.Close(); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		db, err := Open(path, Options{NoSync: true})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		var seen bool
+		update(b, db, wsB, func(tx bot.Tx) error {
+			seen, err = tx.EventSeen("Ev00000000007")
+			return err
+		})
+		took := time.Since(start)
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if !seen {
+			b.Fatal("a marked id not seen")
+		}
+		perID := float64(after.HeapAlloc-before.HeapAlloc) / ids
+		b.ReportMetric(perID, "heap-B/id")
+		b.ReportMetric(float64(took.Milliseconds()), "load-ms")
+		b.Logf("index of %d ids: %.1f heap bytes an id (%.1f MiB), loaded in %v", ids, perID, perID*ids/(1<<20), took.Round(time.Millisecond))
+		runtime.KeepAlive(db)
+		if err := db.Close(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
