@@ -133,7 +133,7 @@ func (b *Bot) noteVoter(tx Tx, out *outbox, ws Workspace, voter string, tip TipI
 		if b.knownVoted(cacheKey, day) {
 			return nil
 		}
-		out.voters = append(out.voters, voter)
+		out.voters, out.day = append(out.voters, voter), day
 	}
 	p, err := getPresence(tx, voter)
 	if err != nil {
@@ -335,8 +335,7 @@ func (b *Bot) knownVoted(cacheKey, day string) bool {
 
 // votersCommitted notes in the day cache the voters a committed
 // transaction counted (noteVoter), as seen and as voters.
-func (b *Bot) votersCommitted(ws Workspace, voters []string) {
-	_, day := periodDay(b.now(), b.cfg.Location)
+func (b *Bot) votersCommitted(ws Workspace, voters []string, day string) {
 	b.present.mu.Lock()
 	defer b.present.mu.Unlock()
 	if b.present.voted == nil || len(b.present.voted) > 100000 {
@@ -380,7 +379,7 @@ func (b *Bot) countSeenIn(ctx context.Context, tx Tx, ws Workspace, out *outbox)
 		return nil
 	}
 	keys, day, cacheKey := b.today(ws, person)
-	out.seen = true
+	out.seen, out.day = true, day
 	if b.knownSeen(cacheKey, day) {
 		return nil
 	}
@@ -397,10 +396,9 @@ func (b *Bot) countSeenIn(ctx context.Context, tx Tx, ws Workspace, out *outbox)
 
 // seenCommitted notes in the day cache the person an event's committed
 // transaction counted seen.
-func (b *Bot) seenCommitted(ctx context.Context, ws Workspace) {
+func (b *Bot) seenCommitted(ctx context.Context, ws Workspace, day string) {
 	if person, _ := ctx.Value(seenKey{}).(string); person != "" {
-		_, day, cacheKey := b.today(ws, person)
-		b.rememberSeen(cacheKey, day)
+		b.rememberSeen(ws.Key()+"\x00"+person, day)
 	}
 }
 

@@ -288,3 +288,63 @@ func TestPresenceCost(t *testing.T) {
 		t.Errorf("seen this week = %d, want 1", got)
 	}
 }
+
+// midnightStore moves the clock past midnight once a transaction that
+// counted a person (wrote a presence record) has committed: the day
+// cache must remember the day the transaction counted in, not the next.
+type midnightStore struct {
+	bot.Store
+	h     *harness
+	armed atomic.Bool
+}
+
+func (s *midnightStore) Update(ctx context.Context, ws bot.Workspace, fn func(bot.Tx) error) error {
+	counted := false
+	err := s.Store.Update(ctx, ws, func(tx bot.Tx) error { return fn(presenceWriteTx{tx, &counted}) })
+	if err == nil && counted && s.armed.CompareAndSwap(true, false) {
+		s.h.advance(2 * time.Second)
+	}
+	return err
+}
+
+type presenceWriteTx struct {
+	bot.Tx
+	counted *bool
+}
+
+func (t presenceWriteTx) PutRecord(kind, key string, v []byte) error {
+	if kind == "presence" {
+		*t.counted = true
+	}
+	return t.Tx.PutRecord(kind, key, v)
+}
+
+// TestVoterCountedAcrossMidnight votes at 23:59:59 on a Sunday, the clock
+// passing midnight before the vote's commit returns, then again on Monday:
+// the voter counts in the new week.
+func TestVoterCountedAcrossMidnight(t *testing.T) {
+	h := newHarness(t, nil)
+	spy := &midnightStore{h: h}
+	h.wrap = func(st bot.Store) bot.Store { spy.Store = st; return spy }
+	h.close()
+	h.open()
+	first := h.post(user("alice"), "tip: one")
+	second := h.post(user("alice"), "tip: two")
+	sunday := time.Date(2026, 11, 29, 23, 59, 59, 0, time.UTC)
+	h.advance(sunday.Sub(h.clock()))
+	spy.armed.Store(true)
+	h.react(user("carol"), first, "bulb")
+	if spy.armed.Load() {
+		t.Fatal("the vote's transaction counted nobody")
+	}
+	monday := h.clock()
+	if monday.Weekday() != time.Monday {
+		t.Fatalf("clock at %v, want a Monday", monday)
+	}
+	h.react(user("carol"), second, "bulb")
+	for _, name := range []string{"voters:", "seen:"} {
+		if got := h.counter(name + bot.PeriodKey(bot.Week, monday, time.UTC)); got != 1 {
+			t.Errorf("%s of the new week = %d, want 1 (carol)", name, got)
+		}
+	}
+}

@@ -119,6 +119,10 @@ type outbox struct {
 	// voters are counted voters (and seen) in the current periods once
 	// committed (noteVoter).
 	voters []string
+	// day is the period keys (joined) the transaction counted seen and
+	// voters in: the day cache remembers them, not the day of the commit,
+	// which may be the next.
+	day string
 }
 
 // update runs fn in a store transaction on the event's workspace, skipping
@@ -170,10 +174,10 @@ func (b *Bot) updateWith(ctx context.Context, upd func(context.Context, Workspac
 		return nil, err
 	}
 	if out.seen {
-		b.seenCommitted(ctx, m.Workspace)
+		b.seenCommitted(ctx, m.Workspace, out.day)
 	}
 	if len(out.voters) > 0 {
-		b.votersCommitted(m.Workspace, out.voters)
+		b.votersCommitted(m.Workspace, out.voters, out.day)
 	}
 	if out.wake {
 		b.wakeScheduler()

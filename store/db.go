@@ -21,8 +21,9 @@
 //	    persons/   person id                   → person record
 //	    counters/  name                        → int64(8)
 //	    records/   <kind>/ key                 → opaque value
-//	    events/    'L' slot(8)/ record(8)       → event ids (uvarint length, bytes each): one record a commit
-//	               <slot(8)>/ event id         → ""   (generations older than the log; slot = 12 hours of MarkEvent's time)
+//	    events/    'L' slot(8)/ record(8)      → event ids (uvarint length, bytes each): one record a commit
+//	               <slot(8)>/ event id         → ""   (generations older than the log)
+//	               (slot = 12 hours of MarkEvent's time; see events.go)
 //	    boards/
 //	      t<period>/  tips of a week or month (others: see below):
 //	          0x00                      → tip count(8)
