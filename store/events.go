@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/maphash"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -230,12 +231,7 @@ func (t *tx) flushEvents() error {
 	if err != nil {
 		return err
 	}
-	slots := make([]uint64, 0, len(p.marks))
-	for s := range p.marks {
-		slots = append(slots, s)
-	}
-	slices.Sort(slots)
-	for _, slot := range slots {
+	for _, slot := range slices.Sorted(maps.Keys(p.marks)) {
 		gen := g.at(slot)
 		if gen.log == nil {
 			if gen.log, err = b.CreateBucketIfNotExists(logGenName(slot)); err != nil {

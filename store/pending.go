@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -131,12 +132,7 @@ func (t *tx) flush() error {
 		if err != nil {
 			return err
 		}
-		names := make([]string, 0, len(p.counters))
-		for name := range p.counters {
-			names = append(names, name)
-		}
-		slices.Sort(names)
-		for _, name := range names {
+		for _, name := range slices.Sorted(maps.Keys(p.counters)) {
 			if err := b.Put([]byte(name), u64(uint64(storedCounter(b, name)+p.counters[name]))); err != nil {
 				return fmt.Errorf("store: counter %q: %w", name, err)
 			}
