@@ -136,23 +136,19 @@ func (t *tx) EventSeen(id string) (bool, error) {
 	if id == "" {
 		return false, nil
 	}
-	if t.batch != nil && t.btx.Writable() {
-		g, p, err := t.gens()
-		if g == nil || err != nil {
-			return false, err // no events bucket: nothing marked, in this batch either
-		}
+	g, p, err := t.gens()
+	if g == nil || err != nil {
+		return false, err // no events bucket: nothing marked, in this batch either
+	}
+	var idx *wsEvents
+	if p != nil { // a write transaction
 		if slot, ok := p.marked[id]; ok && slot+keptSlots >= max(g.newest(), p.newestMark) {
 			return true, nil // marked in this batch, in a generation still kept
 		}
-	}
-	g, p, err := t.gens()
-	if g == nil || err != nil {
-		return false, err
-	}
-	var idx *wsEvents
-	if p != nil && t.batch.events != nil {
-		if idx, err = t.batch.events.workspace(string(t.key), g); err != nil {
-			return false, err
+		if t.batch.events != nil {
+			if idx, err = t.batch.events.workspace(string(t.key), g); err != nil {
+				return false, err
+			}
 		}
 	}
 	key := []byte(id)
