@@ -127,10 +127,8 @@ func countOnce(tx Tx, counted *[]string, keys []string, name func(string) string
 func (b *Bot) noteVoter(tx Tx, out *outbox, ws Workspace, voter string, tip TipID) error {
 	now := b.now()
 	keys, day := periodDay(now, b.cfg.Location)
-	cacheKey := ""
 	if out != nil && !b.cfg.NudgesEnabled {
-		cacheKey = ws.Key() + "\x00" + voter
-		if b.knownVoted(cacheKey, day) {
+		if b.knownVoted(dayCacheKey(ws, voter), day) {
 			return nil
 		}
 		out.voters, out.day = append(out.voters, voter), day
@@ -322,7 +320,19 @@ type seenKey struct{}
 // person.
 func (b *Bot) today(ws Workspace, person string) (keys []string, day, cacheKey string) {
 	keys, day = periodDay(b.now(), b.cfg.Location)
-	return keys, day, ws.Key() + "\x00" + person
+	return keys, day, dayCacheKey(ws, person)
+}
+
+// dayCacheKey is a person's key in the day caches.
+func dayCacheKey(ws Workspace, person string) string { return ws.Key() + "\x00" + person }
+
+// rememberDay notes in a day cache (cleared whole when it grows past
+// 100,000 people) the day a person was counted in.
+func rememberDay(cache *map[string]string, cacheKey, day string) {
+	if *cache == nil || len(*cache) > 100000 {
+		*cache = map[string]string{}
+	}
+	(*cache)[cacheKey] = day
 }
 
 // knownVoted reports whether the day cache says the person is counted a
@@ -338,16 +348,10 @@ func (b *Bot) knownVoted(cacheKey, day string) bool {
 func (b *Bot) votersCommitted(ws Workspace, voters []string, day string) {
 	b.present.mu.Lock()
 	defer b.present.mu.Unlock()
-	if b.present.voted == nil || len(b.present.voted) > 100000 {
-		b.present.voted = map[string]string{}
-	}
-	if b.present.days == nil || len(b.present.days) > 100000 {
-		b.present.days = map[string]string{}
-	}
 	for _, v := range voters {
-		k := ws.Key() + "\x00" + v
-		b.present.voted[k] = day
-		b.present.days[k] = day
+		k := dayCacheKey(ws, v)
+		rememberDay(&b.present.voted, k, day)
+		rememberDay(&b.present.days, k, day)
 	}
 }
 
@@ -364,10 +368,7 @@ func (b *Bot) knownSeen(cacheKey, day string) bool {
 func (b *Bot) rememberSeen(cacheKey, day string) {
 	b.present.mu.Lock()
 	defer b.present.mu.Unlock()
-	if b.present.days == nil || len(b.present.days) > 100000 {
-		b.present.days = map[string]string{}
-	}
-	b.present.days[cacheKey] = day
+	rememberDay(&b.present.days, cacheKey, day)
 }
 
 // countSeenIn counts, in an event's transaction, the person the event
@@ -398,7 +399,7 @@ func (b *Bot) countSeenIn(ctx context.Context, tx Tx, ws Workspace, out *outbox)
 // transaction counted seen.
 func (b *Bot) seenCommitted(ctx context.Context, ws Workspace, day string) {
 	if person, _ := ctx.Value(seenKey{}).(string); person != "" {
-		b.rememberSeen(ws.Key()+"\x00"+person, day)
+		b.rememberSeen(dayCacheKey(ws, person), day)
 	}
 }
 
