@@ -388,6 +388,21 @@ func (t *tx) DeleteTip(id bot.TipID) error {
 	if err := deletePrefix(votes, key); err != nil {
 		return fmt.Errorf("store: delete tip %s: %w", id, err)
 	}
+	// Its votes in the log go too.
+	var logged [][]byte
+	if err := t.eachOverlaid(key, func(k string, v []byte) error {
+		if len(v) > 0 {
+			logged = append(logged, []byte(k))
+		}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("store: delete tip %s: %w", id, err)
+	}
+	for _, k := range logged {
+		if err := t.setVote(k, []byte{}); err != nil {
+			return fmt.Errorf("store: delete tip %s: %w", id, err)
+		}
+	}
 	if err := t.updateIndexes(old, true, bot.Tip{}, false); err != nil {
 		return fmt.Errorf("store: delete tip %s: %w", id, err)
 	}

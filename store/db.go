@@ -16,7 +16,9 @@
 //	    tips/      id(8)                       → tip record (format byte, then fields)
 //	    msgs/      str(channel) messageID      → tip id(8)
 //	    authors/   str(author) id(8)           → ""
-//	    votes/     tip id(8) voter             → emoji set (str each)
+//	    votes/     tip id(8) voter             → emoji set (str each), as last merged
+//	    votelog/   record(8)                   → the votes one commit changed: str(vote key) str(emoji set),
+//	                                             empty set: removed (merged into votes/ in bulk; see votelog.go)
 //	    pending/   str(channel) str(msg) voter → emoji set
 //	    persons/   person id                   → person record
 //	    counters/  name                        → int64(8)
@@ -186,6 +188,8 @@ type DB struct {
 
 	// events indexes the event ids of each workspace (see events.go).
 	events *eventIndex
+	// votes indexes the vote log of each workspace (see votelog.go).
+	votes *voteLogs
 }
 
 // OnCommit sets a function told of every successful commit: how many
@@ -231,7 +235,7 @@ func open(path string, o Options, readOnly bool) (_ *DB, err error) {
 		return nil, err
 	}
 	db := &DB{path: path, log: log, readOnly: readOnly, done: make(chan struct{}), checked: make(chan struct{}), failWrite: o.FailWrite,
-		events: newEventIndex()}
+		events: newEventIndex(), votes: newVoteLogs()}
 	db.cond = sync.NewCond(&db.mu)
 	err = db.guard(func() error {
 		var err error
@@ -628,6 +632,7 @@ func (db *DB) writer() {
 		}
 		if len(db.queue) == 0 && len(db.behind) == 0 {
 			db.mu.Unlock()
+			db.mergeVotes() // leave the file with its votes in place
 			return
 		}
 		if len(db.behind) > 0 && (len(db.queue) == 0 || db.behindNext) {
@@ -671,11 +676,12 @@ func (db *DB) commit(reqs []*request) {
 			return
 		}
 		failed, ferr := -1, error(nil)
+		merge := false
 		var b *batch
 		start := time.Now()
 		err := db.guard(func() error {
 			return db.bolt.Update(func(btx *bbolt.Tx) error {
-				b = &batch{events: db.events}
+				b = &batch{events: db.events, votes: db.votes}
 				for i, r := range live {
 					if err := db.run(btx, r, b); err != nil {
 						failed, ferr = i, err
@@ -708,6 +714,7 @@ func (db *DB) commit(reqs []*request) {
 			db.commitFailed(err)
 		} else {
 			db.events.committed(b)
+			merge = db.votes.committed(b)
 			db.commitErr.Store(nil)
 			if f := db.onCommit.Load(); f != nil {
 				(*f)(len(live), time.Since(start))
@@ -715,6 +722,9 @@ func (db *DB) commit(reqs []*request) {
 		}
 		for _, r := range live {
 			r.done <- err
+		}
+		if merge {
+			db.mergeVotes()
 		}
 		return
 	}

@@ -46,8 +46,14 @@ func (db *DB) EraseWorkspace(ctx context.Context, ws bot.Workspace) ([]Tally, er
 		}
 		root := btx.Bucket(bucketWS)
 		if b := root.Bucket(key); b != nil {
-			named := map[string]string{"tips": "tips", "votes": "votes", "pending": "pending votes", "persons": "people", "counters": "counters"}
-			for _, name := range []string{"tips", "votes", "pending", "persons", "counters"} {
+			add("tips", countKeys(b.Bucket(sub[bTips].name)))
+			votes, err := countVotes(b)
+			if err != nil {
+				return err
+			}
+			add("votes", votes)
+			named := map[string]string{"pending": "pending votes", "persons": "people", "counters": "counters"}
+			for _, name := range []string{"pending", "persons", "counters"} {
 				add(named[name], countKeys(b.Bucket([]byte(name))))
 			}
 			if recs := b.Bucket(sub[bRecords].name); recs != nil {
@@ -61,7 +67,7 @@ func (db *DB) EraseWorkspace(ctx context.Context, ws bot.Workspace) ([]Tally, er
 			other := 0
 			for _, s := range sub {
 				switch string(s.name) {
-				case "tips", "votes", "pending", "persons", "counters", "records":
+				case "tips", "votes", "votelog", "pending", "persons", "counters", "records":
 					continue
 				}
 				other += countKeys(b.Bucket(s.name))
@@ -70,6 +76,9 @@ func (db *DB) EraseWorkspace(ctx context.Context, ws bot.Workspace) ([]Tally, er
 			if err := root.DeleteBucket(key); err != nil {
 				return err
 			}
+			// The writer is not in a transaction now: its next one loads
+			// the workspace's (empty) vote log again.
+			db.votes.forget(string(key))
 		}
 		for _, name := range workspaceKeyed {
 			b := btx.Bucket(name)

@@ -21,6 +21,9 @@ type batch struct {
 	ws map[string]*pending // by workspace key
 	// events is the database's index of event ids (nil: none kept).
 	events *eventIndex
+	// votes is the database's index of the vote logs (nil: read each
+	// transaction's own).
+	votes *voteLogs
 }
 
 // pending is one workspace's share of a batch.
@@ -43,6 +46,10 @@ type pending struct {
 	// What flushEvents wrote and dropped, for the index once committed.
 	logged  []loggedIDs
 	dropped []uint64
+
+	// votes are the votes the batch added, changed or removed (an empty
+	// value), logged when it ends (flushVotes).
+	votes voteOverlay
 }
 
 // delta is a change of a member's votes and tips.
@@ -94,6 +101,9 @@ func (b *batch) flush(btx *bbolt.Tx) error {
 			return err
 		}
 		if err := t.flushEvents(); err != nil {
+			return err
+		}
+		if err := t.flushVotes(); err != nil {
 			return err
 		}
 	}

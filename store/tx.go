@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
@@ -28,6 +29,7 @@ const (
 	bTerms
 	bChannels
 	bPeople
+	bVoteLog
 	nSubs
 )
 
@@ -50,6 +52,7 @@ var sub = [nSubs]struct {
 	bTerms:    {[]byte("terms"), 0.5},
 	bChannels: {[]byte("channels"), 0.9},
 	bPeople:   {[]byte("people"), 0.5},
+	bVoteLog:  {[]byte("votelog"), 1}, // records are only ever added at the end
 }
 
 // tx is one workspace's view of a bbolt transaction. It implements bot.Tx;
@@ -63,6 +66,9 @@ type tx struct {
 	batch *batch   // nil in read-only transactions
 	pend  *pending // this workspace's share of batch, once used
 	read  tipRead  // the last tip Tip decoded, for PutTip
+	// viewVotes is the vote log of a read-only transaction's snapshot,
+	// once read (see votelog.go).
+	viewVotes voteOverlay
 }
 
 // tipRead is a stored tip value and what it decodes to. A vote reads its
@@ -304,12 +310,11 @@ func voteKey(tip bot.TipID, voter string) []byte { return append(tipKey(tip), vo
 
 // Vote returns the voter's useful reactions on the tip, or bot.ErrNotFound.
 func (t *tx) Vote(tip bot.TipID, voter string) (bot.Vote, error) {
-	b := t.bucket(bVotes)
-	if b == nil {
-		return bot.Vote{}, bot.ErrNotFound
+	v, err := t.voteValue(voteKey(tip, voter))
+	if err != nil {
+		return bot.Vote{}, err
 	}
-	v := b.Get(voteKey(tip, voter))
-	if v == nil {
+	if len(v) == 0 {
 		return bot.Vote{}, bot.ErrNotFound
 	}
 	emojis, err := decodeEmojis(v)
@@ -321,26 +326,41 @@ func (t *tx) Vote(tip bot.TipID, voter string) (bot.Vote, error) {
 
 // ForEachVote calls fn for each voter of the tip, in voter order.
 func (t *tx) ForEachVote(tip bot.TipID, fn func(voter string, v bot.Vote) error) error {
-	b := t.bucket(bVotes)
-	if b == nil {
-		return nil
-	}
 	type entry struct {
 		voter string
-		vote  bot.Vote
+		value []byte
 	}
 	prefix := tipKey(tip)
 	var all []entry
-	c := b.Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		emojis, err := decodeEmojis(v)
-		if err != nil {
-			return fmt.Errorf("store: vote %s %q: %w", tip, k[8:], err)
+	if b := t.bucket(bVotes); b != nil {
+		c := b.Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			all = append(all, entry{string(k[8:]), v})
 		}
-		all = append(all, entry{string(k[8:]), bot.Vote{Emojis: emojis}})
+	}
+	// The log's votes over the bucket's: both in voter order.
+	err := t.eachOverlaid(prefix, func(k string, v []byte) error {
+		voter := k[8:]
+		i, found := slices.BinarySearchFunc(all, voter, func(e entry, s string) int { return strings.Compare(e.voter, s) })
+		switch {
+		case found && len(v) > 0:
+			all[i].value = v
+		case found:
+			all = slices.Delete(all, i, i+1)
+		case len(v) > 0:
+			all = slices.Insert(all, i, entry{voter, v})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	for _, e := range all {
-		if err := fn(e.voter, e.vote); err != nil {
+		emojis, err := decodeEmojis(e.value)
+		if err != nil {
+			return fmt.Errorf("store: vote %s %q: %w", tip, e.voter, err)
+		}
+		if err := fn(e.voter, bot.Vote{Emojis: emojis}); err != nil {
 			return err
 		}
 	}
@@ -523,11 +543,7 @@ func (t *tx) PutVote(tip bot.TipID, voter string, v bot.Vote) error {
 	if tip == 0 || voter == "" {
 		return fmt.Errorf("store: put vote: empty tip or voter")
 	}
-	b, err := t.wbucket(bVotes)
-	if err != nil {
-		return err
-	}
-	if err := b.Put(voteKey(tip, voter), encodeEmojis(v.Emojis)); err != nil {
+	if err := t.setVote(voteKey(tip, voter), encodeEmojis(v.Emojis)); err != nil {
 		return fmt.Errorf("store: put vote: %w", err)
 	}
 	return nil
@@ -535,11 +551,7 @@ func (t *tx) PutVote(tip bot.TipID, voter string, v bot.Vote) error {
 
 // DeleteVote removes the voter's reactions on a tip; no error when missing.
 func (t *tx) DeleteVote(tip bot.TipID, voter string) error {
-	b, err := t.wbucket(bVotes)
-	if err != nil {
-		return err
-	}
-	if err := b.Delete(voteKey(tip, voter)); err != nil {
+	if err := t.setVote(voteKey(tip, voter), []byte{}); err != nil {
 		return fmt.Errorf("store: delete vote: %w", err)
 	}
 	return nil
@@ -559,6 +571,23 @@ func (t *tx) VotesBy(voter string) (bot.VoteRefs, error) {
 				refs.Tips = append(refs.Tips, bot.TipID(binary.BigEndian.Uint64(k)))
 			}
 		}
+	}
+	err := t.eachOverlaid(nil, func(k string, v []byte) error {
+		if len(k) <= 8 || k[8:] != voter {
+			return nil
+		}
+		id := bot.TipID(binary.BigEndian.Uint64([]byte(k[:8])))
+		i, found := slices.BinarySearch(refs.Tips, id)
+		switch {
+		case found && len(v) == 0:
+			refs.Tips = slices.Delete(refs.Tips, i, i+1)
+		case !found && len(v) > 0:
+			refs.Tips = slices.Insert(refs.Tips, i, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return refs, err
 	}
 	if pending := t.bucket(bPending); pending != nil {
 		c := pending.Cursor()
@@ -586,17 +615,28 @@ func (t *tx) ReassignVotes(refs bot.VoteRefs, voter, newVoter string) (int, erro
 		return 0, nil
 	}
 	moved := 0
-	votes, err := t.wbucket(bVotes)
-	if err != nil {
-		return 0, err
-	}
 	for _, id := range refs.Tips {
-		k := voteKey(id, voter)
-		if votes.Get(k) == nil {
+		from, to := voteKey(id, voter), voteKey(id, newVoter)
+		v, err := t.voteValue(from)
+		if err != nil {
+			return moved, fmt.Errorf("store: reassign votes: %w", err)
+		}
+		if len(v) == 0 {
 			continue
 		}
-		if err := moveVote(votes, k, voteKey(id, newVoter)); err != nil {
+		old, err := t.voteValue(to)
+		if err != nil {
 			return moved, fmt.Errorf("store: reassign votes: %w", err)
+		}
+		merged, err := mergeEmojis(v, old)
+		if err != nil {
+			return moved, fmt.Errorf("store: reassign votes: %w", err)
+		}
+		if err := t.setVote(to, merged); err != nil {
+			return moved, err
+		}
+		if err := t.setVote(from, []byte{}); err != nil {
+			return moved, err
 		}
 		moved++
 	}
@@ -620,23 +660,33 @@ func (t *tx) ReassignVotes(refs bot.VoteRefs, voter, newVoter string) (int, erro
 
 // moveVote renames a vote key, merging emoji sets when the new key exists.
 func moveVote(b *bbolt.Bucket, from, to []byte) error {
-	emojis, err := decodeEmojis(b.Get(from))
+	emojis, err := mergeEmojis(b.Get(from), b.Get(to))
 	if err != nil {
 		return err
 	}
-	if old := b.Get(to); old != nil {
+	if err := b.Put(to, emojis); err != nil {
+		return err
+	}
+	return b.Delete(from)
+}
+
+// mergeEmojis returns the union of two stored emoji sets (old may be
+// empty), stored.
+func mergeEmojis(v, old []byte) ([]byte, error) {
+	emojis, err := decodeEmojis(v)
+	if err != nil {
+		return nil, err
+	}
+	if len(old) > 0 {
 		more, err := decodeEmojis(old)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		emojis = append(emojis, more...)
 		slices.Sort(emojis)
 		emojis = slices.Compact(emojis)
 	}
-	if err := b.Put(to, encodeEmojis(emojis)); err != nil {
-		return err
-	}
-	return b.Delete(from)
+	return encodeEmojis(emojis), nil
 }
 
 // PutPendingVote records (or, with no emojis, removes) a voter's reactions
