@@ -52,12 +52,16 @@ type voteLogs struct {
 	mu sync.Mutex
 	ws map[string]*loggedVotes
 	n  int // votes in all overlays
+	// mergeAt is the n at which the logs are merged: mergeVotesAt, or
+	// more after a merge failed, so that a failing disk is not asked for
+	// a big transaction after every commit.
+	mergeAt int
 }
 
 // loggedVotes is the overlay of one workspace's log.
 type loggedVotes struct{ o voteOverlay }
 
-func newVoteLogs() *voteLogs { return &voteLogs{ws: map[string]*loggedVotes{}} }
+func newVoteLogs() *voteLogs { return &voteLogs{ws: map[string]*loggedVotes{}, mergeAt: mergeVotesAt} }
 
 // workspace returns the overlay of a workspace, loading it from its log.
 func (l *voteLogs) workspace(key string, log *bbolt.Bucket) (voteOverlay, error) {
@@ -95,7 +99,14 @@ func (l *voteLogs) committed(b *batch) bool {
 			w.o[k] = v
 		}
 	}
-	return l.n >= mergeVotesAt
+	return l.n >= l.mergeAt
+}
+
+// failed puts the next merge off until mergeVotesAt more votes are logged.
+func (l *voteLogs) failed() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.mergeAt = l.n + mergeVotesAt
 }
 
 // forget drops a workspace's overlay; the next write transaction loads it
@@ -132,6 +143,7 @@ func (l *voteLogs) merged(done map[string]*loggedVotes) {
 			w.o = voteOverlay{}
 		}
 	}
+	l.mergeAt = mergeVotesAt
 }
 
 // readVoteLog decodes a whole vote log (nil: empty), later records over
@@ -325,6 +337,7 @@ func (db *DB) mergeVotes() {
 	})
 	if err != nil {
 		db.log.Error("store: merging the vote logs failed; they stay as they are", "err", err)
+		db.votes.failed()
 		return
 	}
 	db.votes.merged(todo)

@@ -320,3 +320,41 @@ func logTip(id bot.TipID) bot.Tip {
 	tip.MessageID = fmt.Sprintf("m%d", id)
 	return tip
 }
+
+// TestVoteLogMergeBackoff: after a failed merge the next is put off until
+// mergeVotesAt more votes are logged, and a merge that succeeds brings the
+// threshold back.
+func TestVoteLogMergeBackoff(t *testing.T) {
+	l := newVoteLogs()
+	o, err := l.workspace("w", nil)
+	if err != nil || len(o) != 0 {
+		t.Fatalf("workspace = %v, %v", o, err)
+	}
+	logVotes := func(from, n int) bool {
+		p := &pending{votes: voteOverlay{}}
+		for i := from; i < from+n; i++ {
+			p.votes[fmt.Sprintf("k%06d", i)] = []byte{1}
+		}
+		return l.committed(&batch{ws: map[string]*pending{"w": p}})
+	}
+	if logVotes(0, mergeVotesAt-1) {
+		t.Fatal("merge asked for below mergeVotesAt")
+	}
+	if !logVotes(mergeVotesAt-1, 1) {
+		t.Fatal("no merge asked for at mergeVotesAt")
+	}
+	l.failed()
+	if logVotes(mergeVotesAt, mergeVotesAt-1) {
+		t.Fatal("merge asked for again right after a failure")
+	}
+	if !logVotes(2*mergeVotesAt-1, 1) {
+		t.Fatal("no merge asked for mergeVotesAt votes after a failure")
+	}
+	l.merged(l.loaded())
+	if l.n != 0 || l.mergeAt != mergeVotesAt {
+		t.Fatalf("after a merge: n %d, mergeAt %d", l.n, l.mergeAt)
+	}
+	if logVotes(0, 1) {
+		t.Fatal("merge asked for one vote after a merge")
+	}
+}
