@@ -430,6 +430,19 @@ func decodes(path [][]byte, k, v []byte) error {
 		if _, err := decodeEmojis(v); err != nil {
 			return fmt.Errorf("emoji set %x: %w", k, err)
 		}
+	case "votelog":
+		if len(k) != 8 {
+			return fmt.Errorf("vote log key %x is not 8 bytes", k)
+		}
+		var bad error
+		if err := eachLoggedVote(v, func(key, emojis []byte) {
+			if _, err := decodeEmojis(emojis); err != nil && bad == nil {
+				bad = fmt.Errorf("vote log record %x: emoji set of %x: %w", k, key, err)
+			}
+		}); err != nil {
+			return fmt.Errorf("vote log record %x: %w", k, err)
+		}
+		return bad
 	}
 	return nil
 }

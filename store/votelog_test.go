@@ -358,3 +358,53 @@ func TestVoteLogMergeBackoff(t *testing.T) {
 		t.Fatal("merge asked for one vote after a merge")
 	}
 }
+
+// TestCheckReadsTheVoteLog: the full check decodes the vote log's records
+// and names one that does not decode.
+func TestCheckReadsTheVoteLog(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tipbot.db")
+	db, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update(t, db, wsA, func(tx bot.Tx) error {
+		if err := tx.PutTip(logTip(1)); err != nil {
+			return err
+		}
+		return tx.PutVote(1, "U1", bot.Vote{Emojis: []string{"bulb"}})
+	})
+	if err := db.view(func(btx *bbolt.Tx) error {
+		if n := countKeys(btx.Bucket(bucketWS).Bucket([]byte(wsA.Key())).Bucket(sub[bVoteLog].name)); n != 1 {
+			t.Errorf("vote log records before Close: %d, want 1", n)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A sound log: the check finds nothing.
+	if rep, err := checkFile(path, nil); err != nil || !rep.Sound() {
+		t.Fatalf("check of a sound file: %v, %v", rep.Problems, err)
+	}
+	db.votes.forget(wsA.Key()) // keep Close from merging the log away
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := bbolt.Open(path, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Update(func(btx *bbolt.Tx) error {
+		log := btx.Bucket(bucketWS).Bucket([]byte(wsA.Key())).Bucket(sub[bVoteLog].name)
+		return log.Put(u64(2), []byte{5, 'x'}) // a length past the record's end
+	}); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	rep, err := checkFile(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(rep.Problems, func(p string) bool { return strings.Contains(p, "vote log record") }) {
+		t.Errorf("check of a bad vote log record: %q", rep.Problems)
+	}
+}
