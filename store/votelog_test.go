@@ -408,3 +408,42 @@ func TestCheckReadsTheVoteLog(t *testing.T) {
 		t.Errorf("check of a bad vote log record: %q", rep.Problems)
 	}
 }
+
+// TestSalvageKeepsTheVoteLog: a file left with votes in its log (tipbot
+// stopped without merging them) gives them back through salvage.
+func TestSalvageKeepsTheVoteLog(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tipbot.db")
+	db, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update(t, db, wsA, func(tx bot.Tx) error {
+		if err := tx.PutTip(logTip(1)); err != nil {
+			return err
+		}
+		if err := tx.PutVote(1, "U1", bot.Vote{Emojis: []string{"bulb"}}); err != nil {
+			return err
+		}
+		return tx.PutVote(1, "U2", bot.Vote{Emojis: []string{"star"}})
+	})
+	db.mergeVotes()
+	update(t, db, wsA, func(tx bot.Tx) error {
+		if err := tx.DeleteVote(1, "U1"); err != nil {
+			return err
+		}
+		return tx.PutVote(1, "U3", bot.Vote{Emojis: []string{"+1"}})
+	})
+	db.votes.forget(wsA.Key()) // as after a crash: the log is not merged
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	saved := filepath.Join(dir, "saved.db")
+	if _, err := Salvage(path, saved); err != nil {
+		t.Fatal(err)
+	}
+	s := mustOpenPath(t, saved)
+	view(t, s, wsA, func(tx bot.ReadTx) error {
+		return checkVotes("salvaged", tx, voteModel{"1 U2": "star", "1 U3": "+1"}, []bot.TipID{1}, []string{"U1", "U2", "U3"})
+	})
+}
