@@ -267,7 +267,7 @@ func TestVoteLogMerges(t *testing.T) {
 
 // logState returns the number of records in wsA's vote log and of votes
 // in its votes bucket.
-func logState(t *testing.T, db *DB) (logged, stored int) {
+func logState(t testing.TB, db *DB) (logged, stored int) {
 	t.Helper()
 	if err := db.view(func(btx *bbolt.Tx) error {
 		ws := btx.Bucket(bucketWS).Bucket([]byte(wsA.Key()))
@@ -446,4 +446,31 @@ func TestSalvageKeepsTheVoteLog(t *testing.T) {
 	view(t, s, wsA, func(tx bot.ReadTx) error {
 		return checkVotes("salvaged", tx, voteModel{"1 U2": "star", "1 U3": "+1"}, []bot.TipID{1}, []string{"U1", "U2", "U3"})
 	})
+}
+
+// BenchmarkViewReadsFullVoteLog measures a read-only transaction's first
+// vote read when the log is about to be merged (mergeVotesAt-1 votes, in
+// records of 64): it decodes the whole log of its snapshot.
+func BenchmarkViewReadsFullVoteLog(b *testing.B) {
+	db := mustOpen(b)
+	update(b, db, wsA, func(tx bot.Tx) error { return tx.PutTip(logTip(1)) })
+	for c := 0; c < mergeVotesAt-1; c += 64 {
+		update(b, db, wsA, func(tx bot.Tx) error {
+			for i := c; i < min(c+64, mergeVotesAt-1); i++ {
+				if err := tx.PutVote(1, fmt.Sprintf("U%07d", i), bot.Vote{Emojis: []string{"bulb"}}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if logged, stored := logState(b, db); logged == 0 || stored != 0 {
+		b.Fatalf("%d log records, %d votes merged: want all in the log", logged, stored)
+	}
+	for b.Loop() {
+		view(b, db, wsA, func(tx bot.ReadTx) error {
+			_, err := tx.Vote(1, "U0000007")
+			return err
+		})
+	}
 }
