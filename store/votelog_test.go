@@ -474,3 +474,76 @@ func BenchmarkViewReadsFullVoteLog(b *testing.B) {
 		})
 	}
 }
+
+// TestVoteLogConcurrentReaders: while 8 writers add votes through several
+// merges, readers in read-only transactions never see a tip's count of
+// votes go down (a merge changes where the votes are, not what a snapshot
+// holds), and in the end every vote is there once.
+func TestVoteLogConcurrentReaders(t *testing.T) {
+	db := mustOpen(t)
+	update(t, db, wsA, func(tx bot.Tx) error { return tx.PutTip(logTip(1)) })
+	const writers, each = 8, 3 * mergeVotesAt / 8
+	ctx := context.Background()
+	done := make(chan struct{})
+	errs := make(chan error, writers+2)
+	for w := range writers {
+		go func() {
+			for i := range each {
+				voter := fmt.Sprintf("W%d-%05d", w, i)
+				if err := db.Update(ctx, wsA, func(tx bot.Tx) error {
+					return tx.PutVote(1, voter, bot.Vote{Emojis: []string{"bulb"}})
+				}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 2 {
+		go func() {
+			last := 0
+			for {
+				select {
+				case <-done:
+					errs <- nil
+					return
+				default:
+				}
+				n := 0
+				if err := db.View(ctx, wsA, func(tx bot.ReadTx) error {
+					return tx.ForEachVote(1, func(string, bot.Vote) error { n++; return nil })
+				}); err != nil {
+					errs <- err
+					return
+				}
+				if n < last {
+					errs <- fmt.Errorf("a reader saw %d votes after %d", n, last)
+					return
+				}
+				last = n
+			}
+		}()
+	}
+	for range writers {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	view(t, db, wsA, func(tx bot.ReadTx) error {
+		return tx.ForEachVote(1, func(string, bot.Vote) error { n++; return nil })
+	})
+	if n != writers*each {
+		t.Errorf("%d votes, want %d", n, writers*each)
+	}
+	if _, stored := logState(t, db); stored < 2*mergeVotesAt {
+		t.Errorf("%d votes merged into the bucket, want at least %d (two merges)", stored, 2*mergeVotesAt)
+	}
+}
