@@ -235,12 +235,9 @@ func (t *tx) flushEvents() error {
 			}
 			gen.log.FillPercent = 1
 		}
-		rec := uint64(1)
-		if k, _ := gen.log.Cursor().Last(); len(k) == 8 {
-			rec = binary.BigEndian.Uint64(k) + 1
-		}
 		ids := p.marks[slot]
-		if err := gen.log.Put(u64(rec), encodeIDs(ids)); err != nil {
+		rec, err := appendRecord(gen.log, encodeIDs(ids))
+		if err != nil {
 			return fmt.Errorf("store: mark events: %w", err)
 		}
 		p.logged = append(p.logged, loggedIDs{slot, rec, ids})
@@ -265,6 +262,16 @@ func (t *tx) flushEvents() error {
 	g.gens = g.gens[drop:]
 	p.marks, p.marked = nil, nil
 	return nil
+}
+
+// appendRecord puts rec at the end of a log bucket, under the next
+// record number (8 bytes, from 1), and returns that number.
+func appendRecord(log *bbolt.Bucket, rec []byte) (uint64, error) {
+	n := uint64(1)
+	if k, _ := log.Cursor().Last(); len(k) == 8 {
+		n = binary.BigEndian.Uint64(k) + 1
+	}
+	return n, log.Put(u64(n), rec)
 }
 
 // encodeIDs is a log record: each id as uvarint length, then its bytes.

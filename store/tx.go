@@ -66,9 +66,9 @@ type tx struct {
 	batch *batch   // nil in read-only transactions
 	pend  *pending // this workspace's share of batch, once used
 	read  tipRead  // the last tip Tip decoded, for PutTip
-	// viewVotes is the vote log of a read-only transaction's snapshot,
-	// once read (see votelog.go).
-	viewVotes voteOverlay
+	// logVotes is the vote log as the transaction reads it, once read: the
+	// index's (write) or its snapshot's (read-only); see votelog.go.
+	logVotes voteOverlay
 }
 
 // tipRead is a stored tip value and what it decodes to. A vote reads its

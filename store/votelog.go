@@ -39,12 +39,6 @@ const mergeVotesAt = 4096
 // empty value is a vote removed.
 type voteOverlay map[string][]byte
 
-// lookup returns a vote's value and whether the overlay decides it.
-func (o voteOverlay) lookup(k string) ([]byte, bool) {
-	v, ok := o[k]
-	return v, ok
-}
-
 // voteLogs is the database's index of the vote logs, by workspace key.
 // Only the writer goroutine reads and changes the overlays; mu guards the
 // map of workspaces, which EraseWorkspace changes too.
@@ -187,26 +181,28 @@ func eachLoggedVote(rec []byte, fn func(key, emojis []byte)) error {
 // in a write transaction the batch's own changes (nil when it has none)
 // and the committed log's index; in a read-only one the snapshot's log.
 func (t *tx) overlays() (batch, logged voteOverlay, err error) {
-	if t.batch != nil && t.btx.Writable() {
+	writing := t.batch != nil && t.btx.Writable()
+	if writing {
 		if t.pend == nil {
 			t.pend = t.batch.ws[string(t.key)]
 		}
 		if t.pend != nil {
 			batch = t.pend.votes
 		}
-		if t.batch.votes != nil {
-			logged, err = t.batch.votes.workspace(string(t.key), t.bucket(bVoteLog))
-			return batch, logged, err
-		}
 	}
-	// The log as the transaction found it: a write transaction only adds
-	// to it when it ends.
-	if t.viewVotes == nil {
-		if t.viewVotes, err = readVoteLog(t.bucket(bVoteLog)); err != nil {
+	if t.logVotes == nil {
+		if writing && t.batch.votes != nil {
+			t.logVotes, err = t.batch.votes.workspace(string(t.key), t.bucket(bVoteLog))
+		} else {
+			// The log as the transaction found it: a write transaction
+			// only adds to it when it ends.
+			t.logVotes, err = readVoteLog(t.bucket(bVoteLog))
+		}
+		if err != nil {
 			return nil, nil, err
 		}
 	}
-	return batch, t.viewVotes, nil
+	return batch, t.logVotes, nil
 }
 
 // voteValue returns a vote's stored emoji set, nil when there is none.
@@ -215,10 +211,10 @@ func (t *tx) voteValue(k []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if v, ok := batch.lookup(string(k)); ok {
+	if v, ok := batch[string(k)]; ok {
 		return v, nil
 	}
-	if v, ok := logged.lookup(string(k)); ok {
+	if v, ok := logged[string(k)]; ok {
 		return v, nil
 	}
 	if b := t.bucket(bVotes); b != nil {
@@ -301,11 +297,7 @@ func (t *tx) flushVotes() error {
 		rec = binary.AppendUvarint(rec, uint64(len(p.votes[k])))
 		rec = append(rec, p.votes[k]...)
 	}
-	var next uint64 = 1
-	if k, _ := log.Cursor().Last(); len(k) == 8 {
-		next = binary.BigEndian.Uint64(k) + 1
-	}
-	if err := log.Put(u64(next), rec); err != nil {
+	if _, err := appendRecord(log, rec); err != nil {
 		return fmt.Errorf("store: vote log: %w", err)
 	}
 	return nil

@@ -363,16 +363,7 @@ func TestVoteLogMergeBackoff(t *testing.T) {
 // and names one that does not decode.
 func TestCheckReadsTheVoteLog(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tipbot.db")
-	db, err := Open(path, Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	update(t, db, wsA, func(tx bot.Tx) error {
-		if err := tx.PutTip(logTip(1)); err != nil {
-			return err
-		}
-		return tx.PutVote(1, "U1", bot.Vote{Emojis: []string{"bulb"}})
-	})
+	db := openWithVote(t, path)
 	if err := db.view(func(btx *bbolt.Tx) error {
 		if n := countKeys(btx.Bucket(bucketWS).Bucket([]byte(wsA.Key())).Bucket(sub[bVoteLog].name)); n != 1 {
 			t.Errorf("vote log records before Close: %d, want 1", n)
@@ -414,19 +405,8 @@ func TestCheckReadsTheVoteLog(t *testing.T) {
 func TestSalvageKeepsTheVoteLog(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "tipbot.db")
-	db, err := Open(path, Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	update(t, db, wsA, func(tx bot.Tx) error {
-		if err := tx.PutTip(logTip(1)); err != nil {
-			return err
-		}
-		if err := tx.PutVote(1, "U1", bot.Vote{Emojis: []string{"bulb"}}); err != nil {
-			return err
-		}
-		return tx.PutVote(1, "U2", bot.Vote{Emojis: []string{"star"}})
-	})
+	db := openWithVote(t, path)
+	update(t, db, wsA, func(tx bot.Tx) error { return tx.PutVote(1, "U2", bot.Vote{Emojis: []string{"star"}}) })
 	db.mergeVotes()
 	update(t, db, wsA, func(tx bot.Tx) error {
 		if err := tx.DeleteVote(1, "U1"); err != nil {
@@ -546,4 +526,21 @@ func TestVoteLogConcurrentReaders(t *testing.T) {
 	if _, stored := logState(t, db); stored < 2*mergeVotesAt {
 		t.Errorf("%d votes merged into the bucket, want at least %d (two merges)", stored, 2*mergeVotesAt)
 	}
+}
+
+// openWithVote opens a database at path (the caller closes it) holding
+// tip 1 and U1's vote on it, still in the vote log.
+func openWithVote(t *testing.T, path string) *DB {
+	t.Helper()
+	db, err := Open(path, Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update(t, db, wsA, func(tx bot.Tx) error {
+		if err := tx.PutTip(logTip(1)); err != nil {
+			return err
+		}
+		return tx.PutVote(1, "U1", bot.Vote{Emojis: []string{"bulb"}})
+	})
+	return db
 }
